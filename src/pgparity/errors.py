@@ -1,0 +1,55 @@
+"""The one exception family users can cause; the shell turns each into one line and an exit code."""
+
+
+class PgParityError(Exception):
+    """A problem the user can fix: printed as one line, never as a traceback."""
+
+    exit_code = 2
+
+
+class ConfigError(PgParityError):
+    """A setting is unknown, malformed or missing; the message names the key and its file."""
+
+
+class DockerError(PgParityError):
+    """The Docker engine is unreachable or refused an operation."""
+
+
+class ImageMissing(DockerError):
+    """The configured image is not present locally and cannot be pulled."""
+
+
+class PortInUse(DockerError):
+    """The host port is already bound by a process that is not ours."""
+
+
+class ContainerConflict(DockerError):
+    """A container with our name exists but was not created by pgparity."""
+
+
+class ContainerUnhealthy(DockerError):
+    """The container stopped or turned unhealthy before the server was ready."""
+
+
+class DatabaseError(PgParityError):
+    """PostgreSQL refused a connection or a statement."""
+
+
+class MigrationError(PgParityError):
+    """A migration file is invalid, changed after it was applied, or failed to apply."""
+
+
+class LintError(MigrationError):
+    """Lint found errors in the migrations directory."""
+
+
+class SnapshotError(PgParityError):
+    """A snapshot file is missing, unreadable or of an unknown format."""
+
+
+class SanitizeError(PgParityError):
+    """Sanitize rules are invalid or do not cover every column that looks like PII."""
+
+
+class DumpError(PgParityError):
+    """A dump could not be taken or a dump file is corrupt."""
