@@ -1,0 +1,101 @@
+"""Shared fixtures: the test PostgreSQL image and a real server started from it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import psycopg
+import pytest
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_LABEL = "pgparity.test"
+PASSWORD = "test-secret"
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running test server reachable from the host."""
+
+    container_id: str
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
+
+
+@pytest.fixture(scope="session")
+def test_image() -> str:
+    """The locally built PostgreSQL image; built (or reused by its recipe hash) on first use."""
+    image = os.environ.get("PGPARITY_TEST_IMAGE")
+    if image:
+        return image
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "docker" / "build_image.py")],
+        check=True, capture_output=True, text=True,
+    )
+    image = result.stdout.strip().splitlines()[-1]
+    os.environ["PGPARITY_TEST_IMAGE"] = image
+    return image
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> docker.DockerClient:
+    client = docker.from_env()
+    yield client
+    client.close()
+
+
+def start_server(client: docker.DockerClient, image: str, label: str, **environment: str) -> Server:
+    """Start a throwaway server on a random loopback port and wait until it accepts TCP logins."""
+    env = {"POSTGRES_PASSWORD": PASSWORD, "POSTGRES_USER": "postgres", **environment}
+    container = client.containers.run(
+        image, detach=True, environment=env, labels={TEST_LABEL: label},
+        ports={"5432/tcp": ("127.0.0.1", None)}, command=["postgres", "-c", "fsync=off"],
+    )
+    container.reload()
+    port = int(container.ports["5432/tcp"][0]["HostPort"])
+    server = Server(container.id, "127.0.0.1", port, env["POSTGRES_USER"], PASSWORD)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            psycopg.connect(server.url(), connect_timeout=2).close()
+            return server
+        except psycopg.OperationalError:
+            container.reload()
+            if container.status == "exited" or time.monotonic() > deadline:
+                logs = container.logs(tail=20).decode(errors="replace")
+                container.remove(force=True)
+                raise RuntimeError(f"test server did not start:\n{logs}")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def pg_server(docker_client, test_image) -> Server:
+    """One real PostgreSQL server for the whole session; removed at the end by its label."""
+    label = f"session-{uuid.uuid4().hex[:8]}"
+    server = start_server(docker_client, test_image, label)
+    yield server
+    for container in docker_client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={label}"}):
+        container.remove(force=True, v=True)
+
+
+@pytest.fixture
+def fresh_db(pg_server: Server) -> str:
+    """A new empty database on the session server; its URL. Dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield pg_server.url(name)
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
