@@ -1,0 +1,535 @@
+"""Migration files: discovery, header options, checksums and lint, all without a database.
+
+A directory holds `NNN_description.sql` files replayed in numeric order. Lint catches what would
+otherwise fail halfway through a replay: psql-only commands, statements that refuse to run in a
+transaction block, duplicate numbers, files that silently would not be replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .errors import LintError, MigrationError
+
+Level = Literal["error", "warning", "info"]
+
+NO_TRANSACTION = "no-transaction"
+OPTIONS = frozenset({NO_TRANSACTION})
+
+_FORWARD = re.compile(r"(\d+)_(.+)\.sql")
+_ROLLBACKS = (re.compile(r"(\d+)_(.+)\.down\.sql"), re.compile(r"(\d+)_(.+)_rollback\.sql"))
+_FOREIGN = re.compile(r"(\d+).*\.(py|rb|js|mjs|cjs|ts|go|sh|bash|java|kt|php|pl|exs)")
+_HEADER_OPTION = re.compile(r"--\s*pgparity\s*:(.*)", re.IGNORECASE)
+# Eight or more digits are dates or timestamps (20240131...), whose numbering has gaps by design.
+_DATE_LIKE = 10_000_000
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One file to replay; the checksum lets the ledger notice a file edited after it was applied."""
+
+    version: int
+    name: str
+    path: Path
+    sql: str
+    checksum: str
+    no_transaction: bool
+    rollback: Path | None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A schema file standing for every migration up to and including `through`.
+
+    `file` is read relative to the migrations directory, so a bare name is a file inside it; an
+    absolute path (a schema-only dump kept elsewhere) is used as it is.
+    """
+
+    file: str
+    through: int
+
+
+@dataclass(frozen=True)
+class MigrationPolicy:
+    """Decisions from pgparity.toml about files the numbering alone cannot settle."""
+
+    skip: frozenset[str] = frozenset()
+    order: tuple[str, ...] = ()
+    baseline: Baseline | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint result, printed the way compilers print them so editors can jump to it."""
+
+    level: Level
+    path: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.path) if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.level}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a replay would do, and everything lint had to say about the directory."""
+
+    directory: Path
+    migrations: tuple[Migration, ...]
+    findings: tuple[Finding, ...]
+    skipped: tuple[Path, ...]
+    covered: tuple[Path, ...]
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(finding for finding in self.findings if finding.level == "error")
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors)
+
+    def raise_for_errors(self) -> None:
+        """Refuse to replay a directory that lint rejects; one line, as the shell prints it."""
+        errors = self.errors
+        if errors:
+            count = f"{len(errors)} lint error" + ("s" if len(errors) > 1 else "")
+            raise LintError(f"{self.directory}/: {count}; first: {errors[0]}")
+
+
+# --- lexer ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a script, for inspection only: replay always sends whole files.
+
+    `words` are the bare keywords and identifiers, upper-cased, without comments, literals and
+    quoted identifiers, so a command can be recognised without being fooled by function bodies.
+    """
+
+    line: int
+    text: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "word", "literal", "comment", "meta", ";", "(", ")" or "other"
+    start: int
+    end: int
+    line: int
+
+
+_SPACE = re.compile(r"\s+")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_COMMENT_MARK = re.compile(r"/\*|\*/")
+_STRING = re.compile(r"'[^']*(?:''[^']*)*'")
+_ESCAPE_STRING = re.compile(r"[Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.DOTALL)
+_QUOTED_IDENTIFIER = re.compile(r'"[^"]*(?:""[^"]*)*"')
+_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
+_WORD = re.compile(r"[^\W\d][\w$]*")
+_META = re.compile(r"\\[^\n]*")
+_OTHER = re.compile(r"\d+|.", re.DOTALL)
+
+
+def statements(sql: str) -> list[Statement]:
+    """Split a script into statements the way psql does, each with the line it starts on.
+
+    Semicolons inside literals, comments, parentheses and BEGIN ATOMIC bodies do not split.
+    psql meta-commands end a statement and are left out (lint reports them).
+    """
+    return [_statement(sql, tokens) for tokens in _split(sql) if tokens]
+
+
+def _statement(sql: str, tokens: list[_Token]) -> Statement:
+    code = [token for token in tokens if token.kind != "comment"]
+    words = tuple(sql[token.start:token.end].upper() for token in code if token.kind == "word")
+    return Statement(tokens[0].line, sql[tokens[0].start:code[-1].end], words)
+
+
+def _split(sql: str) -> Iterator[list[_Token]]:
+    """Group tokens into statements; leading comments belong to no statement."""
+    group: list[_Token] = []
+    parens = atomic = 0
+    previous = ""
+    for token in _tokens(sql):
+        if token.kind == "meta" or (token.kind == ";" and parens == atomic == 0):
+            yield group
+            group, parens, atomic, previous = [], 0, 0, ""
+            continue
+        if token.kind == "comment" and not group:
+            continue
+        group.append(token)
+        if token.kind == "(":
+            parens += 1
+        elif token.kind == ")":
+            parens = max(parens - 1, 0)
+        elif token.kind == "word":
+            word = sql[token.start:token.end].upper()
+            atomic = _atomic_depth(atomic, previous, word)
+            previous = word
+    yield group
+
+
+def _atomic_depth(depth: int, previous: str, word: str) -> int:
+    """Track BEGIN ATOMIC ... END (SQL-standard function bodies), whose semicolons do not split."""
+    if previous == "BEGIN" and word == "ATOMIC":
+        return depth + 1
+    if depth and word == "CASE":
+        return depth + 1
+    if depth and word == "END":
+        return depth - 1
+    return depth
+
+
+def _tokens(sql: str) -> Iterator[_Token]:
+    """The script's tokens without whitespace; an unterminated literal or comment runs to the end."""
+    position, line = 0, 1
+    while position < len(sql):
+        kind, end = _next_token(sql, position)
+        if kind != "space":
+            yield _Token(kind, position, end, line)
+        line += sql.count("\n", position, end)
+        position = end
+
+
+def _next_token(sql: str, position: int) -> tuple[str, int]:
+    char, pair = sql[position], sql[position:position + 2]
+    if char.isspace():
+        return "space", _SPACE.match(sql, position).end()
+    if pair == "--":
+        return "comment", _LINE_COMMENT.match(sql, position).end()
+    if pair == "/*":
+        return "comment", _comment_end(sql, position)
+    if pair in ("E'", "e'"):
+        return "literal", _end(_ESCAPE_STRING, sql, position)
+    if char == "'":
+        return "literal", _end(_STRING, sql, position)
+    if char == '"':
+        return "literal", _end(_QUOTED_IDENTIFIER, sql, position)
+    if char == "$" and (tag := _DOLLAR_TAG.match(sql, position)):
+        close = sql.find(tag.group(), tag.end())
+        return "literal", len(sql) if close < 0 else close + len(tag.group())
+    if word := _WORD.match(sql, position):
+        return "word", word.end()
+    if char == "\\":
+        return "meta", _META.match(sql, position).end()
+    if char in ";()":
+        return char, position + 1
+    return "other", _OTHER.match(sql, position).end()
+
+
+def _end(pattern: re.Pattern[str], sql: str, position: int) -> int:
+    match = pattern.match(sql, position)
+    return match.end() if match else len(sql)
+
+
+def _comment_end(sql: str, position: int) -> int:
+    """PostgreSQL block comments nest, unlike C's."""
+    depth = 0
+    for mark in _COMMENT_MARK.finditer(sql, position):
+        depth += 1 if mark.group() == "/*" else -1
+        if depth == 0:
+            return mark.end()
+    return len(sql)
+
+
+# --- per-file lint -------------------------------------------------------------------------
+
+_NEVER_IN_TRANSACTION = {
+    ("ALTER", "SYSTEM"), ("CREATE", "DATABASE"), ("DROP", "DATABASE"),
+    ("CREATE", "TABLESPACE"), ("DROP", "TABLESPACE"),
+}
+_CONCURRENT_INDEX = (
+    ("CREATE", "INDEX", "CONCURRENTLY"), ("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY"),
+    ("DROP", "INDEX", "CONCURRENTLY"),
+)
+_REINDEX_TARGETS = ("INDEX", "TABLE", "SCHEMA", "DATABASE", "SYSTEM")
+
+
+def _non_transactional(words: tuple[str, ...]) -> str | None:
+    """The command's name if PostgreSQL refuses to run it inside a transaction block."""
+    if words[:1] == ("VACUUM",):
+        return "VACUUM"
+    if words[:2] in _NEVER_IN_TRANSACTION:
+        return " ".join(words[:2])
+    for pattern in _CONCURRENT_INDEX:
+        if words[:len(pattern)] == pattern:
+            return f"{pattern[0]} INDEX CONCURRENTLY"
+    if words[:2] == ("ALTER", "TABLE") and "DETACH" in words and "CONCURRENTLY" in words:
+        return "DETACH PARTITION CONCURRENTLY"
+    if words[:1] == ("REINDEX",):
+        return _reindex(words)
+    return None
+
+
+def _reindex(words: tuple[str, ...]) -> str | None:
+    """REINDEX ... CONCURRENTLY and REINDEX of a whole schema, database or system commit as they go."""
+    if "CONCURRENTLY" in words:
+        return "REINDEX CONCURRENTLY"
+    target = next((word for word in words[1:] if word in _REINDEX_TARGETS), None)
+    return f"REINDEX {target}" if target in ("SCHEMA", "DATABASE", "SYSTEM") else None
+
+
+def _lint_sql(path: Path, sql: str) -> tuple[bool, list[Finding]]:
+    """Whether the file asks for no transaction, and what would make it fail on the server."""
+    options, findings = _header_options(path, sql)
+    no_transaction = NO_TRANSACTION in options
+    parsed = statements(sql)
+    if sql.startswith("\ufeff"):
+        findings.append(Finding("error", path, 1, "starts with a byte-order mark, which PostgreSQL "
+                                "reads as part of the first word; save the file as UTF-8 without BOM"))
+    if not parsed:
+        findings.append(Finding("error", path, None, "no SQL statements (empty, or only whitespace "
+                                "and comments)"))
+    findings += _meta_command_findings(path, sql)
+    findings += _transaction_findings(path, parsed, no_transaction)
+    return no_transaction, findings
+
+
+def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
+    """`-- pgparity: option` lines among the comment lines that open the file."""
+    options: set[str] = set()
+    findings: list[Finding] = []
+    for number, line in enumerate(sql.split("\n"), 1):
+        text = line.strip()
+        if text and not text.startswith("--"):
+            break
+        match = _HEADER_OPTION.fullmatch(text)
+        for option in match.group(1).replace(",", " ").split() if match else ():
+            if option in OPTIONS:
+                options.add(option)
+            else:
+                known = ", ".join(sorted(OPTIONS))
+                findings.append(Finding("error", path, number,
+                                        f"unknown pgparity option {option!r} (known: {known})"))
+    return options, findings
+
+
+def _meta_command_findings(path: Path, sql: str) -> list[Finding]:
+    return [
+        Finding("error", path, token.line,
+                f"psql meta-command {sql[token.start:token.end].split()[0]} is not SQL; the server "
+                "cannot run it (pgparity sends each file to PostgreSQL, not to psql)")
+        for token in _tokens(sql) if token.kind == "meta"
+    ]
+
+
+def _transaction_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:
+    """Such a statement runs only alone in a no-transaction file: a multi-statement string is
+    itself one implicit transaction on the server."""
+    if no_transaction and len(parsed) == 1:
+        return []
+    findings = []
+    for statement in parsed:
+        command = _non_transactional(statement.words)
+        if command is None:
+            continue
+        if no_transaction:
+            message = (f"{command} shares a no-transaction file with {len(parsed) - 1} other "
+                       "statement(s); PostgreSQL runs a multi-statement file as one implicit "
+                       "transaction, so each such statement needs a file of its own")
+        else:
+            message = (f"{command} cannot run inside a transaction block; move it to a file of its "
+                       f"own that starts with `-- pgparity: {NO_TRANSACTION}`")
+        findings.append(Finding("error", path, statement.line, message))
+    return findings
+
+
+# --- directory discovery -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _File:
+    path: Path
+    kind: Literal["forward", "rollback", "foreign", "other"]
+    version: int | None = None
+    description: str = ""
+
+
+def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> Plan:
+    """Read and lint a migrations directory into the ordered plan a replay would follow.
+
+    Nothing is left out silently: every file is replayed, paired as a rollback, skipped,
+    covered by the baseline, or listed in a warning.
+    """
+    if not directory.is_dir():
+        raise MigrationError(f"{directory}: migrations directory not found")
+    baseline = policy.baseline
+    baseline_path = directory / baseline.file if baseline else None
+    files = [_classify(path) for path in sorted(directory.iterdir())
+             if path != baseline_path and not _ignored(path)]
+    skipped = [file for file in files if file.path.name in policy.skip]
+    kept = [file for file in files if file.path.name not in policy.skip]
+    forward = [file for file in kept if file.kind == "forward"]
+    covered = [file for file in forward if baseline and file.version <= baseline.through]
+    replayed = [file for file in forward if file not in covered]
+    rank = {name: index for index, name in enumerate(policy.order)}
+    replayed.sort(key=lambda file: (file.version, rank.get(file.path.name, -1), file.path.name))
+    rollbacks, rollback_findings = _pair_rollbacks(files, kept)
+
+    findings = [
+        *_policy_findings(directory, policy, baseline_path, {file.path.name for file in files}),
+        *(Finding("info", file.path, None, "skipped (listed in `skip`); not replayed") for file in skipped),
+        *_foreign_findings(kept), *_unmatched_findings(directory, kept), *rollback_findings,
+        *_duplicate_findings(replayed, policy.order),
+        *_gap_findings(files, baseline.through if baseline else None),
+    ]
+    sources = [(file, rollbacks.get((file.version, file.description))) for file in replayed]
+    if baseline and baseline_path.is_file():
+        findings += _covered_findings(baseline_path, covered, baseline.through)
+        sources.insert(0, (_baseline_file(baseline_path, baseline.through), None))
+    migrations = []
+    for file, rollback in sources:
+        migration, file_findings = _read(file, rollback)
+        migrations += [migration] if migration else []
+        findings += file_findings
+    return Plan(directory, tuple(migrations), tuple(findings),
+                tuple(file.path for file in skipped), tuple(file.path for file in covered))
+
+
+def _ignored(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.upper().startswith("README")
+
+
+def _classify(path: Path) -> _File:
+    if path.is_dir():
+        return _File(path, "other")
+    for pattern in _ROLLBACKS:
+        if match := pattern.fullmatch(path.name):
+            return _File(path, "rollback", int(match[1]), match[2])
+    if match := _FORWARD.fullmatch(path.name):
+        return _File(path, "forward", int(match[1]), match[2])
+    if match := _FOREIGN.fullmatch(path.name):
+        return _File(path, "foreign", int(match[1]))
+    return _File(path, "other")
+
+
+def _baseline_file(path: Path, through: int) -> _File:
+    """The baseline replays as version `through`, whatever number its own name carries."""
+    match = _FORWARD.fullmatch(path.name)
+    return _File(path, "forward", through, match[2] if match else path.name.removesuffix(".sql"))
+
+
+def _policy_findings(directory: Path, policy: MigrationPolicy, baseline_path: Path | None,
+                     names: set[str]) -> list[Finding]:
+    """Settings in pgparity.toml that name files which are not there."""
+    findings = []
+    if baseline_path and not baseline_path.is_file():
+        findings.append(Finding("error", baseline_path, None, "baseline file not found"))
+    findings += [Finding("error", directory, None, f"`order` names {name}, which is not in the directory")
+                 for name in policy.order if name not in names]
+    findings += [Finding("warning", directory, None, f"`skip` names {name}, which is not in the directory")
+                 for name in sorted(policy.skip - names)]
+    return findings
+
+
+def _foreign_findings(files: list[_File]) -> list[Finding]:
+    return [
+        Finding("error", file.path, None, "a migration in another language; pgparity replays SQL "
+                "only: port it to SQL, or list it in `skip` in pgparity.toml")
+        for file in files if file.kind == "foreign"
+    ]
+
+
+def _unmatched_findings(directory: Path, files: list[_File]) -> list[Finding]:
+    names = [file.path.name + ("/" if file.path.is_dir() else "") for file in files if file.kind == "other"]
+    if not names:
+        return []
+    return [Finding("warning", directory, None, f"not migrations, never replayed: {', '.join(names)} "
+                    "(expected NNN_description.sql, NNN_description.down.sql or "
+                    "NNN_description_rollback.sql)")]
+
+
+def _pair_rollbacks(
+    files: list[_File], kept: list[_File],
+) -> tuple[dict[tuple[int, str], Path], list[Finding]]:
+    """Match rollbacks to migrations (skipped ones too) by number and description.
+
+    A typo in either name must not leave a rollback silently orphaned.
+    """
+    known = {(file.version, file.description) for file in files if file.kind == "forward"}
+    paired: dict[tuple[int, str], Path] = {}
+    findings = []
+    for file in (file for file in kept if file.kind == "rollback"):
+        key = (file.version, file.description)
+        if key not in known:
+            number = re.match(r"\d+", file.path.name).group()
+            findings.append(Finding("warning", file.path, None, "rollback without a migration: no "
+                                    f"{number}_{file.description}.sql in the directory"))
+        elif key in paired:
+            findings.append(Finding("warning", file.path, None,
+                                    f"second rollback for the same migration; {paired[key].name} is used"))
+        else:
+            paired[key] = file.path
+    return paired, findings
+
+
+def _duplicate_findings(files: list[_File], order: tuple[str, ...]) -> list[Finding]:
+    """Two files with one number replay in an arbitrary order unless `order` settles it."""
+    by_version: dict[int, list[_File]] = {}
+    for file in files:
+        by_version.setdefault(file.version, []).append(file)
+    findings = []
+    for version, group in sorted(by_version.items()):
+        names = [file.path.name for file in group]
+        if len(names) > 1 and not set(names) <= set(order):
+            findings.append(Finding("error", group[-1].path, None, f"version {version} is used by "
+                                    f"{', '.join(names)}; list them in `order` in pgparity.toml to "
+                                    "replay them in that order"))
+    return findings
+
+
+def _gap_findings(files: list[_File], through: int | None) -> list[Finding]:
+    """A hole in sequential numbering is often a migration lost in a merge.
+
+    Skipped and foreign files count as present: their numbers are taken, not missing.
+    """
+    numbered = [file for file in files if file.kind in ("forward", "foreign")
+                and (through is None or file.version > through)]
+    first: dict[int, Path] = {}
+    for file in sorted(numbered, key=lambda f: (f.version, f.path.name)):
+        first.setdefault(file.version, file.path)
+    versions = ([] if through is None else [through]) + sorted(first)
+    if not versions or versions[-1] >= _DATE_LIKE:
+        return []
+    findings = []
+    for low, high in zip(versions, versions[1:]):
+        if high - low > 1:
+            missing = f"version {low + 1}" if high - low == 2 else f"versions {low + 1}-{high - 1}"
+            findings.append(Finding("warning", first[high], None, f"{missing} missing before this file"))
+    return findings
+
+
+def _covered_findings(baseline_path: Path, covered: list[_File], through: int) -> list[Finding]:
+    if not covered:
+        return []
+    names = sorted(covered, key=lambda f: (f.version, f.path.name))
+    span = names[0].path.name if len(names) == 1 else f"{names[0].path.name} ... {names[-1].path.name}"
+    return [Finding("info", baseline_path, None, f"stands for {len(covered)} migration(s) through "
+                    f"version {through} ({span}); they are covered by the baseline, not replayed")]
+
+
+def _read(file: _File, rollback: Path | None) -> tuple[Migration | None, list[Finding]]:
+    """The file as a migration, with its lint findings; no migration if it is not UTF-8."""
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:
+        raise MigrationError(f"{file.path}: cannot read: {exc.strerror}") from None
+    try:
+        sql = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
+                              "save the file as UTF-8")]
+    no_transaction, findings = _lint_sql(file.path, sql)
+    checksum = hashlib.sha256(data).hexdigest()
+    migration = Migration(file.version, file.description, file.path, sql, checksum, no_transaction, rollback)
+    return migration, findings
