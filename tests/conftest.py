@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -37,7 +38,7 @@ class Server:
 @pytest.fixture(scope="session")
 def test_image() -> str:
     """The locally built PostgreSQL image; built (or reused by its recipe hash) on first use."""
-    image = os.environ.get("PGPARITY_TEST_IMAGE")
+    image = os.environ.get("PGPARITY_IMAGE")
     if image:
         return image
     result = subprocess.run(
@@ -45,7 +46,7 @@ def test_image() -> str:
         check=True, capture_output=True, text=True,
     )
     image = result.stdout.strip().splitlines()[-1]
-    os.environ["PGPARITY_TEST_IMAGE"] = image
+    os.environ["PGPARITY_IMAGE"] = image
     return image
 
 
@@ -99,3 +100,48 @@ def fresh_db(pg_server: Server) -> str:
     yield pg_server.url(name)
     with psycopg.connect(pg_server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Project:
+    """A unique pgparity environment for one test, driven through the real command line."""
+
+    name: str
+    root: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, extra: dict[str, str] | None = None, input: str | None = None,
+            timeout: float = 180) -> subprocess.CompletedProcess:
+        env = {**self.env, **(extra or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "pgparity", *args], cwd=self.root, env=env, input=input,
+            capture_output=True, text=True, timeout=timeout,
+        )
+
+    def url(self, database: str = "app") -> str:
+        return f"postgresql://postgres:{self.env['PGPARITY_PASSWORD']}@127.0.0.1:{self.env['PGPARITY_PORT']}/{database}"
+
+
+def remove_project(client: docker.DockerClient, name: str) -> None:
+    """Remove only what carries this test's own project label."""
+    label = {"label": f"pgparity.project={name}"}
+    for container in client.containers.list(all=True, filters=label):
+        container.remove(force=True)
+    for volume in client.volumes.list(filters=label):
+        volume.remove(force=True)
+
+
+@pytest.fixture
+def project(tmp_path, docker_client, test_image) -> Project:
+    name = f"pgp-test-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
+    env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=test_image, PGPARITY_PORT=str(free_port()),
+               PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
+    yield Project(name, tmp_path, env)
+    remove_project(docker_client, name)

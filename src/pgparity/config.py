@@ -1,0 +1,250 @@
+"""Settings from `.env`, then `.env.local`, then the process environment (later wins).
+
+Every key is prefixed `PGPARITY_`. Each value remembers where it came from, so a bad value is
+reported as one line naming the key and its file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from dotenv import dotenv_values
+
+from .errors import ConfigError
+from .migrations import Baseline, MigrationPolicy
+
+PREFIX = "PGPARITY_"
+ENV_FILES = (".env", ".env.local")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _port(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 65535:
+        raise ValueError(f"must be a port number between 1 and 65535, got {value!r}")
+    return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, got {value!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"must be positive, got {value!r}")
+    return seconds
+
+
+def _project(value: str) -> str:
+    if not NAME_PATTERN.match(value):
+        raise ValueError(
+            f"must be lowercase letters, digits, '-' or '_' and start with a letter or digit, got {value!r}"
+        )
+    return value
+
+
+def _url(value: str) -> str:
+    if urlsplit(value).scheme not in ("postgresql", "postgres"):
+        raise ValueError("must be a postgresql:// URL")
+    return value
+
+
+def _optional_text(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One documented setting: its parser and its default (None: derived or optional)."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: str | None
+    help: str
+
+
+KEYS: dict[str, Key] = {
+    key.name: key
+    for key in (
+        Key("PROJECT", _project, None, "environment name; container, volume and labels derive from it (default: the folder name)"),
+        Key("IMAGE", _text, "postgres:15", "PostgreSQL image; its tag pins the server version"),
+        Key("PORT", _port, "55432", "host port, bound to 127.0.0.1 only"),
+        Key("USER", _text, "postgres", "superuser created in the dev container"),
+        Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
+        Key("DATABASE", _project, "app", "the dev database"),
+        Key("MIGRATIONS", _text, "migrations", "directory of numbered NNN_name.sql migrations"),
+        Key("PROD_URL", _url, None, "read-only production URL, used by snapshot and dump"),
+        Key("ENCODING", _text, "UTF8", "server encoding given to initdb"),
+        Key("LOCALE", _text, "en_US.utf8", "locale given to initdb (must exist in the image)"),
+        Key("TIMEZONE", _text, "UTC", "server TimeZone"),
+        Key("TIMEOUT", _seconds, "60", "seconds to wait for the server to accept connections"),
+        Key("COMPOSE_FILE", _text, None, "compose file describing the db service (default: compose/compose.yaml, else pgparity's own)"),
+        Key("CONFIG", _optional_text, "pgparity.toml", "project configuration file (lint, ignore lists, sanitize rules)"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings of one environment."""
+
+    root: Path
+    project: str
+    image: str
+    port: int
+    user: str
+    password: str
+    database: str
+    migrations: Path
+    prod_url: str | None
+    encoding: str
+    locale: str
+    timezone: str
+    timeout: float
+    compose_file: Path
+    config_file: Path
+
+    @property
+    def container_name(self) -> str:
+        return f"{self.project}-db-1"
+
+    @property
+    def volume_name(self) -> str:
+        return f"{self.project}_data"
+
+    def url(self, database: str | None = None, host: str = "127.0.0.1") -> str:
+        """The dev server's URL as seen from the host (contains the password: mask before printing)."""
+        return f"postgresql://{self.user}:{self.password}@{host}:{self.port}/{database or self.database}"
+
+
+def mask_url(url: str) -> str:
+    """Replace the password in a URL (and in a `password=` keyword DSN) with `****`."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        userinfo, _, hostinfo = parts.netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        return urlunsplit(parts._replace(netloc=f"{user}:****@{hostinfo}"))
+    return re.sub(r"(password\s*=\s*)\S+", r"\1****", url)
+
+
+def default_project(root: Path) -> str:
+    """The folder name made into a valid environment name."""
+    name = re.sub(r"[^a-z0-9_-]+", "-", root.resolve().name.lower()).strip("-_")
+    return name or "pgparity"
+
+
+def compose_file(root: Path, configured: str | None) -> Path:
+    """The project's compose file when it has one, else the file shipped with pgparity."""
+    if configured:
+        return root / configured
+    own = root / "compose" / "compose.yaml"
+    return own if own.is_file() else Path(__file__).with_name("compose.yaml")
+
+
+def gather(root: Path, environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Every PGPARITY_ value with the name of the file (or 'environment') it came from."""
+    found: dict[str, tuple[str, str]] = {}
+    sources = [(name, dotenv_values(root / name)) for name in ENV_FILES if (root / name).is_file()]
+    sources.append(("environment", dict(environ)))
+    for source, values in sources:
+        for name, value in values.items():
+            if name.startswith(PREFIX):
+                found[name] = (value if value is not None else "", source)
+    return found
+
+
+def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings; raise ConfigError naming the key and its source on bad input."""
+    root = (root or Path.cwd()).resolve()
+    found = gather(root, os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for name, (raw, source) in sorted(found.items()):
+        key = KEYS.get(name.removeprefix(PREFIX))
+        if key is None:
+            raise ConfigError(f"{source}: unknown setting {name}; see .env.example for the known keys")
+        try:
+            values[key.name] = key.parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{source}: {name} {error}") from None
+    for key in KEYS.values():
+        if key.name not in values and key.default is not None:
+            values[key.name] = key.parse(key.default)
+    return Settings(
+        root=root,
+        project=values.get("PROJECT") or default_project(root),
+        image=values["IMAGE"],
+        port=values["PORT"],
+        user=values["USER"],
+        password=values["PASSWORD"],
+        database=values["DATABASE"],
+        migrations=root / values["MIGRATIONS"],
+        prod_url=values.get("PROD_URL"),
+        encoding=values["ENCODING"],
+        locale=values["LOCALE"],
+        timezone=values["TIMEZONE"],
+        timeout=values["TIMEOUT"],
+        compose_file=compose_file(root, values.get("COMPOSE_FILE")),
+        config_file=root / values["CONFIG"],
+    )
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """The committed project configuration (pgparity.toml): decisions that are lists, not single values."""
+
+    migrations: MigrationPolicy = MigrationPolicy()
+
+
+def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{path}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _baseline(path: Path, value: Any) -> Baseline | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"file", "through"} or not isinstance(value["file"], str) \
+            or not isinstance(value["through"], int) or isinstance(value["through"], bool):
+        raise ConfigError(f"{path}: migrations.baseline must be {{ file = \"NNN_name.sql\", through = <version> }}")
+    return Baseline(value["file"], value["through"])
+
+
+def _check_keys(path: Path, section: str, table: Any, known: set[str]) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{section}] must be a table")
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key {section}.{key}; known: {', '.join(sorted(known))}")
+    return table
+
+
+def load_project_file(path: Path) -> ProjectFile:
+    """Read pgparity.toml if present (absent means defaults); one ConfigError line names file and key."""
+    if not path.is_file():
+        return ProjectFile()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    _check_keys(path, "top level", document, {"migrations"})
+    section = _check_keys(path, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
+    return ProjectFile(
+        migrations=MigrationPolicy(
+            skip=frozenset(_strings(path, "migrations.skip", section.get("skip", []))),
+            order=_strings(path, "migrations.order", section.get("order", [])),
+            baseline=_baseline(path, section.get("baseline")),
+        )
+    )

@@ -1,0 +1,56 @@
+"""Reading the db service from compose/compose.yaml."""
+
+from pathlib import Path
+
+import pytest
+
+from pgparity import compose
+from pgparity.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+VARIABLES = {
+    "PGPARITY_IMAGE": "postgres:15", "PGPARITY_USER": "postgres", "PGPARITY_PASSWORD": "pw",
+    "PGPARITY_DATABASE": "app", "PGPARITY_PORT": "55432", "PGPARITY_INITDB_ARGS": "--locale=C",
+    "PGPARITY_SERVER_ARGS": "-c timezone=UTC -c 'datestyle=ISO, MDY'",
+}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("${A}", "1"), ("$A-x", "1-x"), ("${MISSING:-d}", "d"), ("${EMPTY:-d}", "d"), ("${EMPTY-d}", ""),
+        ("${MISSING-d}", "d"), ("$$A", "$A"), ("${MISSING}", ""),
+    ],
+)
+def test_interpolate(text, expected):
+    assert compose.interpolate(text, {"A": "1", "EMPTY": ""}) == expected
+
+
+def test_project_compose_file_gives_the_db_service():
+    spec = compose.load_service(ROOT / "compose" / "compose.yaml", VARIABLES)
+    assert spec.image == "postgres:15"
+    assert dict(spec.environment)["POSTGRES_PASSWORD"] == "pw"
+    assert spec.command == ("postgres", "-c", "timezone=UTC", "-c", "datestyle=ISO, MDY")
+    assert (spec.port.host_ip, spec.port.host_port, spec.port.container_port) == ("127.0.0.1", 55432, 5432)
+    assert spec.volume == "data" and spec.data_path == "/var/lib/postgresql/data"
+    check = dict(spec.healthcheck)
+    assert "127.0.0.1" in check["test"] and check["interval"] == 2 * 10**9
+
+
+@pytest.mark.parametrize("value, ns", [("2s", 2 * 10**9), ("500ms", 5 * 10**8), ("1m30s", 90 * 10**9)])
+def test_durations(value, ns):
+    assert compose.nanoseconds(value) == ns
+
+
+@pytest.mark.parametrize("text", ["services: [", "services: {}\n", "services:\n  db:\n    image: x\n"])
+def test_malformed_compose_file_is_one_line_naming_it(tmp_path, text):
+    path = tmp_path / "compose.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        compose.load_service(path, VARIABLES)
+    assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+
+
+def test_missing_compose_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read the compose file"):
+        compose.load_service(tmp_path / "nope.yaml", VARIABLES)

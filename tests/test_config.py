@@ -1,0 +1,89 @@
+"""Settings: precedence, validation naming key and file, masking."""
+
+from pathlib import Path
+
+import pytest
+
+from pgparity import config
+from pgparity.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(root: Path, name: str, text: str) -> None:
+    (root / name).write_text(text, encoding="utf-8")
+
+
+def test_defaults_and_derived_names(tmp_path):
+    settings = config.load(tmp_path, environ={})
+    assert settings.port == 55432
+    assert settings.image == "postgres:15"
+    assert settings.project == config.default_project(tmp_path)
+    assert settings.container_name == f"{settings.project}-db-1"
+    assert settings.volume_name == f"{settings.project}_data"
+    assert settings.migrations == tmp_path.resolve() / "migrations"
+
+
+def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
+    write(tmp_path, ".env", "PGPARITY_PORT=6000\nPGPARITY_DATABASE=one\nPGPARITY_USER=alice\n")
+    write(tmp_path, ".env.local", "PGPARITY_PORT=6001\nPGPARITY_DATABASE=two\n")
+    settings = config.load(tmp_path, environ={"PGPARITY_PORT": "6002"})
+    assert (settings.port, settings.database, settings.user) == (6002, "two", "alice")
+
+
+@pytest.mark.parametrize(
+    "file, text, expected",
+    [
+        (".env", "PGPARITY_PORT=abc\n", ".env: PGPARITY_PORT must be a port number"),
+        (".env.local", "PGPARITY_PORT=70000\n", ".env.local: PGPARITY_PORT must be a port number"),
+        (".env", "PGPARITY_PASWORD=x\n", ".env: unknown setting PGPARITY_PASWORD"),
+        (".env.local", "PGPARITY_PASSWORD=\n", ".env.local: PGPARITY_PASSWORD must not be empty"),
+        (".env", "PGPARITY_PROJECT=My App\n", ".env: PGPARITY_PROJECT must be lowercase"),
+        (".env", "PGPARITY_TIMEOUT=-1\n", ".env: PGPARITY_TIMEOUT must be positive"),
+        (".env", "PGPARITY_PROD_URL=mysql://x\n", ".env: PGPARITY_PROD_URL must be a postgresql:// URL"),
+    ],
+)
+def test_bad_values_name_key_and_file(tmp_path, file, text, expected):
+    write(tmp_path, file, text)
+    with pytest.raises(ConfigError) as caught:
+        config.load(tmp_path, environ={})
+    assert str(caught.value).startswith(expected)
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_process_environment_value_names_environment(tmp_path):
+    with pytest.raises(ConfigError, match=r"^environment: PGPARITY_PORT"):
+        config.load(tmp_path, environ={"PGPARITY_PORT": "5432x"})
+
+
+def test_other_variables_are_ignored(tmp_path):
+    assert config.load(tmp_path, environ={"PATH": "/bin", "PGPASSWORD": "x"}).port == 55432
+
+
+@pytest.mark.parametrize(
+    "url, masked",
+    [
+        ("postgresql://app:hunter2@db:5432/prod", "postgresql://app:****@db:5432/prod"),
+        ("postgresql://app@db/prod", "postgresql://app@db/prod"),
+        ("host=db password=hunter2 user=app", "host=db password=**** user=app"),
+        ("postgresql://app:p%40ss@db/prod", "postgresql://app:****@db/prod"),
+    ],
+)
+def test_mask_url(url, masked):
+    assert config.mask_url(url) == masked
+
+
+def test_env_example_documents_every_key():
+    text = (ROOT / ".env.example").read_text()
+    for name, key in config.KEYS.items():
+        assert f"PGPARITY_{name}=" in text, name
+        if key.default is not None:
+            assert f"PGPARITY_{name}={key.default}\n" in text, name
+
+
+def test_compose_file_falls_back_to_the_packaged_one(tmp_path):
+    assert config.load(tmp_path, environ={}).compose_file.name == "compose.yaml"
+    assert config.load(tmp_path, environ={}).compose_file.is_file()
+    (tmp_path / "compose").mkdir()
+    write(tmp_path / "compose", "compose.yaml", "services: {}\n")
+    assert config.load(tmp_path, environ={}).compose_file == tmp_path.resolve() / "compose" / "compose.yaml"

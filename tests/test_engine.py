@@ -1,0 +1,180 @@
+"""db.up / down / status / logs / psql against the real Docker engine and the test image."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import tarfile
+
+import docker.errors
+import psycopg
+import pytest
+
+from pgparity import config
+from pgparity.engine import Engine
+
+pytestmark = pytest.mark.docker
+
+
+def assert_one_line_error(result, fragment: str) -> None:
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("pgparity: ") and fragment in lines[0], lines[0]
+
+
+def test_up_from_nothing_then_again_then_psql_and_status(project):
+    first = project.run("db.up")
+    assert first.returncode == 0, first.stderr
+    port = project.env["PGPARITY_PORT"]
+    assert f"created: postgresql://postgres:****@127.0.0.1:{port}/app (port {port}" in first.stdout
+    assert "s3cret-pw" not in first.stdout + first.stderr
+
+    again = project.run("db.up")
+    assert again.returncode == 0 and "already running" in again.stdout
+
+    version = project.run("db.psql", "-c", "select version()")
+    assert version.returncode == 0 and "PostgreSQL 15" in version.stdout
+
+    failing = project.run("db.psql", "-c", "select * from no_such_table")
+    assert failing.returncode != 0 and "no_such_table" in failing.stderr
+
+    status = json.loads(project.run("db.status", "--json").stdout)
+    assert status["state"] == "running" and status["server_version"].startswith("15")
+    assert status["port"] == int(port) and status["volume"] == f"{project.name}_data"
+    assert status["database_size"].endswith("kB") or status["database_size"].endswith("MB")
+
+    table = project.run("db.status")
+    assert project.name in table.stdout and "running" in table.stdout
+
+
+def test_port_is_bound_to_loopback_only_and_settings_are_mirrored(project, docker_client):
+    project.env.update(PGPARITY_TIMEZONE="Europe/Paris", PGPARITY_LOCALE="C.UTF-8")
+    assert project.run("db.up").returncode == 0
+    container = docker_client.containers.get(f"{project.name}-db-1")
+    bindings = container.attrs["HostConfig"]["PortBindings"]["5432/tcp"]
+    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": project.env["PGPARITY_PORT"]}]
+    with psycopg.connect(project.url()) as conn:
+        assert conn.execute("show timezone").fetchone()[0] == "Europe/Paris"
+        assert conn.execute("show server_encoding").fetchone()[0] == "UTF8"
+        assert conn.execute("select datcollate from pg_database where datname = 'app'").fetchone()[0] == "C.UTF-8"
+
+
+def test_down_keeps_data_and_down_volumes_asks_first(project, docker_client):
+    assert project.run("db.up").returncode == 0
+    assert project.run("db.psql", "-c", "create table kept (id int)").returncode == 0
+    down = project.run("db.down")
+    assert down.returncode == 0 and f"container {project.name}-db-1" in down.stdout
+    assert docker_client.containers.list(all=True, filters={"label": f"pgparity.project={project.name}"}) == []
+
+    assert project.run("db.up").returncode == 0
+    assert "kept" in project.run("db.psql", "-c", "\\dt").stdout
+
+    refused = project.run("db.down", "--volumes")
+    assert_one_line_error(refused, "pass --yes")
+    docker_client.volumes.get(f"{project.name}_data")
+
+    gone = project.run("db.down", "--volumes", "--yes")
+    assert gone.returncode == 0 and f"volume {project.name}_data" in gone.stdout
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.volumes.get(f"{project.name}_data")
+
+
+def test_stopped_container_is_started_again(project, docker_client):
+    assert project.run("db.up").returncode == 0
+    docker_client.containers.get(f"{project.name}-db-1").stop()
+    result = project.run("db.up")
+    assert result.returncode == 0 and " started: " in result.stdout
+
+
+def test_logs_show_the_server_output(project):
+    assert project.run("db.up").returncode == 0
+    logs = project.run("db.logs", "--tail", "50")
+    assert logs.returncode == 0 and "database system is ready to accept connections" in logs.stdout
+
+
+def test_port_taken_by_another_process(project, docker_client):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", int(project.env["PGPARITY_PORT"])))
+        listener.listen()
+        result = project.run("db.up")
+    assert_one_line_error(result, f"port {project.env['PGPARITY_PORT']} on 127.0.0.1 is taken")
+    assert docker_client.containers.list(all=True, filters={"label": f"pgparity.project={project.name}"}) == []
+
+
+def test_no_docker_daemon(project):
+    result = project.run("db.up", extra={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert_one_line_error(result, "cannot reach the Docker engine at unix:///nonexistent/docker.sock")
+
+
+def test_image_absent_names_the_image_and_the_setting(project):
+    result = project.run("db.up", extra={"PGPARITY_IMAGE": "pgparity-no-such-image:0"})
+    assert_one_line_error(result, "image pgparity-no-such-image:0 is not present")
+    assert "PGPARITY_IMAGE" in result.stderr
+
+
+def test_foreign_container_with_our_name(project, docker_client, test_image):
+    docker_client.containers.create(test_image, name=f"{project.name}-db-1",
+                                    labels={"pgparity.test": project.name})
+    try:
+        result = project.run("db.up")
+        assert_one_line_error(result, "was not created by pgparity")
+        docker_client.containers.get(f"{project.name}-db-1")
+    finally:
+        docker_client.containers.get(f"{project.name}-db-1").remove(force=True)
+
+
+def test_container_that_dies_during_start_shows_its_logs(project):
+    result = project.run("db.up", extra={"PGPARITY_LOCALE": "xx_NOWHERE.utf8"})
+    assert_one_line_error(result, "last log lines")
+    assert "xx_NOWHERE" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "file, text, fragment",
+    [
+        (".env", "PGPARITY_PORT=not-a-port\n", ".env: PGPARITY_PORT must be a port number"),
+        (".env.local", "PGPARITY_PASSWORD=\n", ".env.local: PGPARITY_PASSWORD must not be empty"),
+        (".env", "PGPARITY_IMAGES=postgres:15\n", ".env: unknown setting PGPARITY_IMAGES"),
+    ],
+)
+def test_bad_env_files_through_the_command_line(project, file, text, fragment):
+    for key in ("PGPARITY_PORT", "PGPARITY_PASSWORD"):
+        project.env.pop(key)
+    (project.root / file).write_text(text)
+    assert_one_line_error(project.run("db.up"), fragment)
+
+
+def slow_init_image(docker_client, base: str) -> str:
+    """The test image plus an init script that takes a while, so the socket-only phase is long."""
+    script = b"psql -v ON_ERROR_STOP=1 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" -c 'create table made_by_init (id int)'\nsleep 3\n"
+    dockerfile = f"FROM {base}\nCOPY 50-slow.sh /docker-entrypoint-initdb.d/\nLABEL pgparity.test=slow-init\n".encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for name, data in (("Dockerfile", dockerfile), ("50-slow.sh", script)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    tag = f"pgparity-test-slow-init:{base.rsplit(':', 1)[-1]}"
+    docker_client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True)
+    return tag
+
+
+def test_readiness_waits_out_the_socket_only_init_server(project, docker_client, test_image):
+    """During first init a socket-level check says ready too early; up must only return on the final server."""
+    image = slow_init_image(docker_client, test_image)
+    settings = config.load(project.root, environ={**project.env, "PGPARITY_IMAGE": image})
+    engine = Engine(settings, client=docker_client)
+    socket_ready_while_waiting = []
+
+    def probe(_elapsed: float) -> None:
+        container = docker_client.containers.get(settings.container_name)
+        code, _ = container.exec_run(["pg_isready", "-U", "postgres"])
+        socket_ready_while_waiting.append(code == 0)
+
+    engine.up(on_wait=probe)
+    assert any(socket_ready_while_waiting), "the init phase never showed the race"
+    with psycopg.connect(project.url()) as conn:
+        assert conn.execute("select count(*) from made_by_init").fetchone() == (0,)
