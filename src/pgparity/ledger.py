@@ -1,0 +1,160 @@
+"""The migration ledger: which files a database has applied, with checksums; applying one file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+
+from . import __version__
+from .errors import MigrationError
+from .migrations import Migration, statements
+
+SCHEMA = "pgparity"
+TABLE = "schema_migrations"
+QUALIFIED = sql.Identifier(SCHEMA, TABLE)
+
+CREATE = sql.SQL("""
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {table} (
+    version bigint NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(),
+    execution_ms integer NOT NULL,
+    tool_version text NOT NULL,
+    PRIMARY KEY (version, name)
+)""").format(schema=sql.Identifier(SCHEMA), table=QUALIFIED)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One ledger row."""
+
+    version: int
+    name: str
+    checksum: str
+    applied_at: datetime | None
+    execution_ms: int
+    tool_version: str
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long one migration took to apply."""
+
+    version: int
+    name: str
+    path: str
+    ms: int
+
+
+def ensure(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute(CREATE)
+
+
+def read(conn: psycopg.Connection) -> tuple[Applied, ...]:
+    """The ledger's rows in version order; empty when the database has no ledger."""
+    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.{TABLE}",)).fetchone()[0]
+    if not exists:
+        return ()
+    rows = conn.execute(sql.SQL(
+        "SELECT version, name, checksum, applied_at, execution_ms, tool_version FROM {} ORDER BY version, name"
+    ).format(QUALIFIED)).fetchall()
+    return tuple(Applied(*row) for row in rows)
+
+
+def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timing:
+    """Send the file whole (never split: function bodies hold semicolons) and record it.
+
+    The file and its ledger row commit together unless the file is marked no-transaction; session
+    settings a file leaves behind (search_path from a dump, say) are reset before the next one.
+    """
+    started = time.perf_counter()
+    try:
+        if migration.no_transaction:
+            conn.autocommit = True
+            conn.execute(migration.sql)
+            ms = _ms(started)
+            _record(conn, migration, ms)
+        else:
+            conn.autocommit = False
+            with conn.transaction():
+                conn.execute(migration.sql)
+                ms = _ms(started)
+                _record(conn, migration, ms)
+        conn.autocommit = True
+        conn.execute("RESET ALL")
+    except psycopg.Error as error:
+        line = failing_line(conn, migration, error)
+        raise MigrationError(describe_failure(f"{display}:{line}" if line else display, error)) from None
+    return Timing(migration.version, migration.name, display, ms)
+
+
+def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.Error) -> int | None:
+    """The line of the statement that failed.
+
+    The server gives a position only for some errors; otherwise the file's statements are run one by one
+    in a transaction that is rolled back, to find the first that fails. Only for diagnosis: the replay
+    itself always sends the file whole.
+    """
+    if error.diag.statement_position:
+        return migration.sql[: int(error.diag.statement_position) - 1].count("\n") + 1
+    if migration.no_transaction or conn.broken:
+        return None
+    conn.autocommit = False
+    try:
+        for statement in statements(migration.sql):
+            try:
+                conn.execute(statement.text)
+            except psycopg.Error:
+                return statement.line
+        return None
+    finally:
+        conn.rollback()
+        conn.autocommit = True
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def _record(conn: psycopg.Connection, migration: Migration, ms: int) -> None:
+    conn.execute(
+        sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES (%s, %s, %s, %s, %s)")
+        .format(QUALIFIED),
+        (migration.version, migration.name, migration.checksum, ms, __version__),
+    )
+
+
+def describe_failure(where: str, error: psycopg.Error) -> str:
+    """`file:line: message | detail | hint | context` on one line."""
+    diag = error.diag
+    parts = [f"{where}: {diag.message_primary or str(error).strip()}"]
+    if diag.message_detail:
+        parts.append(f"detail: {diag.message_detail}")
+    if diag.message_hint:
+        parts.append(f"hint: {diag.message_hint}")
+    if diag.context:
+        parts.append(f"context: {diag.context.splitlines()[0]}")
+    return " | ".join(" ".join(part.split()) for part in parts)
+
+
+def changed(applied: Iterable[Applied], migrations: Iterable[Migration]) -> list[tuple[Applied, Migration]]:
+    """Ledger rows whose file now has other content (as Flyway's validate reports them)."""
+    by_key = {(m.version, m.name): m for m in migrations}
+    return [(row, by_key[row.version, row.name]) for row in applied
+            if (row.version, row.name) in by_key and by_key[row.version, row.name].checksum != row.checksum]
+
+
+def accept(conn: psycopg.Connection, migrations: Iterable[Migration]) -> None:
+    """Record the files' current checksums: the explicit way to accept an edited, applied migration."""
+    with conn.transaction():
+        for migration in migrations:
+            conn.execute(sql.SQL("UPDATE {} SET checksum = %s WHERE version = %s AND name = %s").format(QUALIFIED),
+                         (migration.checksum, migration.version, migration.name))

@@ -1,0 +1,252 @@
+"""Rebuild the dev database from the migrations without ever leaving it half-built.
+
+Every migration is applied to a scratch database; only a complete scratch is swapped in, in one
+transaction of renames. A finished replay is kept as a template keyed by the content of every
+migration, so an unchanged tree is rebuilt by cloning instead of replaying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from . import __version__, ledger
+from .database import Server, connect
+from .errors import MigrationError
+from .ledger import Timing
+from .migrations import Baseline, Migration, Plan
+
+LOCK_KEY = "pgparity:sync"
+TEMPLATE_PREFIX = "pgparity_template_"
+KEEP_TEMPLATES = 3
+
+
+class Progress(Protocol):
+    """What a replay reports as it goes; the shell draws it, tests may ignore it."""
+
+    def start(self, total: int) -> None: ...
+    def step(self, display: str) -> None: ...
+    def done(self, timing: Timing) -> None: ...
+
+
+class Quiet:
+    def start(self, total: int) -> None: ...
+    def step(self, display: str) -> None: ...
+    def done(self, timing: Timing) -> None: ...
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a sync did, for the summary and `--json`."""
+
+    database: str
+    cache: str  # "hit", "miss" or "off"
+    template: str | None
+    applied: tuple[Timing, ...]
+    seconds: float
+    terminated: int
+    backup: str
+    slowest: tuple[Timing, ...]
+
+
+@dataclass(frozen=True)
+class Names:
+    """The databases one dev database's sync works with; all derive from its name."""
+
+    dev: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.dev}__pgparity_"
+
+    @property
+    def backup(self) -> str:
+        return self.prefix + "backup"
+
+    def scratch(self) -> str:
+        return f"{self.prefix}scratch_{uuid.uuid4().hex[:8]}"
+
+    def trash(self) -> str:
+        return f"{self.prefix}trash_{uuid.uuid4().hex[:8]}"
+
+    def leftovers(self, server: Server) -> list[str]:
+        """Scratch and trash databases of an interrupted run (never the backup)."""
+        return [name for name in server.names(self.prefix) if name != self.backup]
+
+
+def cache_key(plan: Plan, environment: Sequence[str]) -> str:
+    """Hash of every planned migration's content and options, the server and its settings."""
+    digest = hashlib.sha256(__version__.encode())
+    for item in environment:
+        digest.update(b"\0" + item.encode())
+    for migration in plan.migrations:
+        digest.update(f"\0{migration.version}\0{migration.name}\0{migration.checksum}\0{migration.no_transaction}".encode())
+    return digest.hexdigest()[:20]
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def replay(url: str, migrations: Sequence[Migration], root: Path, progress: Progress) -> tuple[Timing, ...]:
+    """Apply migrations in order to the database at `url`, recording each in its ledger."""
+    timings = []
+    progress.start(len(migrations))
+    with connect(url, autocommit=True) as conn:
+        conn.execute("SET synchronous_commit = off")  # a scratch database is rebuilt, not recovered
+        ledger.ensure(conn)
+        for migration in migrations:
+            display = display_path(migration.path, root)
+            progress.step(display)
+            timing = ledger.apply(conn, migration, display)
+            timings.append(timing)
+            progress.done(timing)
+    return tuple(timings)
+
+
+class Syncer:
+    """Builds, caches and swaps databases on one server for one dev database name."""
+
+    def __init__(self, server: Server, dev: str, root: Path, progress: Progress | None = None,
+                 on_wait: Callable[[str], None] | None = None):
+        self.server = server
+        self.names = Names(dev)
+        self.root = root
+        self.progress = progress or Quiet()
+        self.on_wait = on_wait or (lambda message: None)
+
+    def sync(self, plan: Plan, key: str, use_cache: bool = True) -> SyncResult:
+        """Rebuild the dev database from `plan`; on any failure the dev database is untouched."""
+        started = time.monotonic()
+        with self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.on_wait(
+                "another sync is running on this server; waiting for it to finish")):
+            self._clean_leftovers()
+            scratch = self.names.scratch()
+            try:
+                cache, template, applied = self._build(scratch, plan, key, use_cache)
+                terminated = self._swap_in(scratch)
+            except BaseException:
+                self.server.drop(scratch)
+                raise
+        return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
+                          self.names.backup, slowest(applied))
+
+    def _build(self, scratch: str, plan: Plan, key: str, use_cache: bool) -> tuple[str, str, tuple[Timing, ...]]:
+        template = TEMPLATE_PREFIX + key
+        if use_cache and self.server.exists(template):
+            self.server.create(scratch, template=template)
+            return "hit", template, ()
+        building = f"{template}_building"
+        self.server.drop(building)
+        self.server.create(building, template="template0")
+        try:
+            applied = replay(self.server.url_for(building), plan.migrations, self.root, self.progress)
+            self.server.drop(template)
+            self.server.rename_all([(building, template)])
+        except BaseException:
+            self.server.drop(building)
+            raise
+        self.server.create(scratch, template=template)
+        self._prune_templates(keep=template)
+        return ("miss" if use_cache else "off"), template, applied
+
+    def _swap_in(self, scratch: str) -> int:
+        """Make scratch the dev database and dev the backup, in one transaction; drop the old backup."""
+        dev, backup = self.names.dev, self.names.backup
+        renames = []
+        trash = None
+        if self.server.exists(backup):
+            trash = self.names.trash()
+            renames.append((backup, trash))
+        terminated = 0
+        if self.server.exists(dev):
+            terminated = self.server.terminate(dev)
+            renames.append((dev, backup))
+        renames.append((scratch, dev))
+        self.server.rename_all(renames)
+        if trash:
+            self.server.drop(trash)
+        return terminated
+
+    def restore_backup(self) -> int:
+        """Swap the backup and the dev database: the previous sync's result comes back."""
+        dev, backup = self.names.dev, self.names.backup
+        with self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.on_wait("another sync is running; waiting")):
+            if not self.server.exists(backup):
+                raise MigrationError(f"no backup of {dev} to restore; a backup exists after a second sync")
+            swap = self.names.trash()
+            terminated = self.server.terminate(dev)
+            self.server.rename_all([(dev, swap), (backup, dev), (swap, backup)])
+            return terminated
+
+    def _clean_leftovers(self) -> None:
+        for name in self.names.leftovers(self.server) + self.server.names(TEMPLATE_PREFIX):
+            if name.startswith(self.names.prefix) or name.endswith("_building"):
+                self.server.drop(name)
+
+    def _prune_templates(self, keep: str) -> None:
+        """Keep the newest few templates (by creation order), always including the current one."""
+        rows = self.server.conn.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) ORDER BY oid DESC",
+            (TEMPLATE_PREFIX,),
+        ).fetchall()
+        others = [name for (name,) in rows if name != keep and not name.endswith("_building")]
+        for name in others[KEEP_TEMPLATES - 1:]:
+            self.server.drop(name)
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    """What an in-place migrate applied."""
+
+    database: str
+    applied: tuple[Timing, ...]
+    seconds: float
+    slowest: tuple[Timing, ...]
+
+
+def slowest(timings: Sequence[Timing], count: int = 3) -> tuple[Timing, ...]:
+    return tuple(sorted(timings, key=lambda t: (-t.ms, t.version))[:count])
+
+
+def pending(applied: Sequence[ledger.Applied], plan: Plan, baseline: Baseline | None, root: Path) -> list[Migration]:
+    """The plan's migrations a database still lacks; refuse when its ledger and the files disagree."""
+    edited = ledger.changed(applied, plan.migrations)
+    if edited:
+        row, migration = edited[0]
+        raise MigrationError(
+            f"{display_path(migration.path, root)} changed after it was applied (ledger sha256 {row.checksum[:12]}, "
+            f"file {migration.checksum[:12]}); restore the file, or accept the change with `invoke db.repair`"
+        )
+    done = {(row.version, row.name) for row in applied}
+    todo = [m for m in plan.migrations if (m.version, m.name) not in done]
+    if baseline and any(row.version <= baseline.through for row in applied):
+        todo = [m for m in todo if m.version > baseline.through]
+    newest = max((row.version for row in applied), default=None)
+    late = [m for m in todo if newest is not None and m.version < newest]
+    if late:
+        raise MigrationError(
+            f"{display_path(late[0].path, root)} is older than the newest applied migration "
+            f"({newest}) but was never applied; renumber it after {newest}, or rebuild with `invoke db.sync`"
+        )
+    return todo
+
+
+def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None, root: Path,
+            progress: Progress | None = None) -> MigrateResult:
+    """Apply only the pending migrations to the existing dev database, in place."""
+    started = time.monotonic()
+    url = server.url_for(dev)
+    with server.advisory_lock(LOCK_KEY):
+        with connect(url) as conn:
+            todo = pending(ledger.read(conn), plan, baseline, root)
+        applied = replay(url, todo, root, progress or Quiet())
+    return MigrateResult(dev, applied, time.monotonic() - started, slowest(applied))

@@ -1,0 +1,227 @@
+"""db.sync / db.migrate / db.repair against a real server in the test image."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.docker
+
+GOOD = {
+    "001_users.sql": "create table users (id bigint primary key, email varchar);",
+    "002_roles.sql": "create table roles (id int primary key, name text);",
+    "003_function.sql": """
+create function touch() returns trigger language plpgsql as $body$
+begin
+    new.id := coalesce(new.id, 0); -- semicolons inside the body stay inside it
+    raise notice 'touched %', new.id;
+    return new;
+end;
+$body$;
+select 1 as output_is_fine;
+""",
+    "004_index.sql": "create index users_email on users (email);",
+}
+BROKEN = {
+    "005_broken.sql": "create table audit (id int);\n\nalter table nowhere add column x int;\n",
+    "006_later.sql": "create table later (id int);",
+    "007_later.sql": "create table later2 (id int);",
+    "008_later.sql": "create table later3 (id int);",
+}
+
+
+def write(project, files: dict[str, str]) -> None:
+    directory = project.root / "migrations"
+    directory.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+
+
+def tables(project, database: str = "app") -> set[str]:
+    with psycopg.connect(project.url(database)) as conn:
+        rows = conn.execute("select table_name from information_schema.tables where table_schema = 'public'")
+        return {name for (name,) in rows}
+
+
+def ledger(project) -> list[tuple[int, str]]:
+    with psycopg.connect(project.url()) as conn:
+        return conn.execute("select version, name from pgparity.schema_migrations order by version").fetchall()
+
+
+def databases(project) -> set[str]:
+    with psycopg.connect(project.url("postgres")) as conn:
+        return {name for (name,) in conn.execute("select datname from pg_database")}
+
+
+def sync(project, *args: str) -> dict:
+    result = project.run("db.sync", "--json", *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_sync_replays_numerically_and_records_the_ledger(project):
+    write(project, {"1_a.sql": "create table a (id int);", "10_c.sql": "alter table b add column a_id int;",
+                    "2_b.sql": "create table b (id int);"})
+    summary = sync(project)
+    assert [t["version"] for t in summary["applied"]] == [1, 2, 10]
+    assert summary["cache"] == "miss" and len(summary["slowest"]) == 3
+    assert ledger(project) == [(1, "a"), (2, "b"), (10, "c")]
+    human = project.run("db.sync", "--no-cache")
+    assert human.returncode == 0 and "3 migrations applied to app" in human.stdout and "slowest:" in human.stdout
+
+
+def test_failure_in_file_5_of_8_leaves_dev_untouched(project):
+    write(project, GOOD)
+    sync(project)
+    with psycopg.connect(project.url()) as conn:
+        conn.execute("insert into users (id, email) values (1, 'kept@example.com')")
+    write(project, BROKEN)
+    result = project.run("db.sync")
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("pgparity: migrations/005_broken.sql:3: relation \"nowhere\" does not exist"), line
+    assert tables(project) == {"users", "roles"}
+    with psycopg.connect(project.url()) as conn:
+        assert conn.execute("select email from users").fetchone() == ("kept@example.com",)
+    assert not [name for name in databases(project) if "scratch" in name or "building" in name]
+
+
+def test_warm_cache_clones_instead_of_replaying(project):
+    write(project, GOOD)
+    cold = sync(project)
+    warm = sync(project)
+    assert cold["cache"] == "miss" and len(cold["applied"]) == 4
+    assert warm["cache"] == "hit" and warm["applied"] == [] and warm["template"] == cold["template"]
+    assert tables(project) == {"users", "roles"}
+    assert [v for v, _ in ledger(project)] == [1, 2, 3, 4]
+    forced = sync(project, "--no-cache")
+    assert forced["cache"] == "off" and len(forced["applied"]) == 4
+
+
+def test_changed_migration_is_refused_by_migrate_until_repaired(project):
+    write(project, GOOD)
+    sync(project)
+    write(project, {"002_roles.sql": "create table roles (id int primary key, name text, extra int);"})
+    refused = project.run("db.migrate")
+    assert refused.returncode == 2
+    assert "migrations/002_roles.sql changed after it was applied" in refused.stderr
+    assert "invoke db.repair" in refused.stderr
+    repaired = project.run("db.repair")
+    assert repaired.returncode == 0 and "accepted 002_roles.sql" in repaired.stdout
+    assert project.run("db.migrate").returncode == 0
+
+
+def test_migrate_keeps_local_data_while_sync_rebuilds(project):
+    write(project, GOOD)
+    sync(project)
+    with psycopg.connect(project.url()) as conn:
+        conn.execute("insert into users (id, email) values (7, 'local@example.com')")
+    write(project, {"005_audit.sql": "create table audit (id int);"})
+    migrated = json.loads(project.run("db.migrate", "--json").stdout)
+    assert [t["version"] for t in migrated["applied"]] == [5]
+    with psycopg.connect(project.url()) as conn:
+        assert conn.execute("select count(*) from users").fetchone() == (1,)
+    sync(project)
+    with psycopg.connect(project.url()) as conn:
+        assert conn.execute("select count(*) from users").fetchone() == (0,)
+    assert "audit" in tables(project)
+
+
+def test_backup_is_kept_and_can_be_restored(project):
+    write(project, {"001_a.sql": "create table a (id int);"})
+    sync(project)
+    write(project, {"002_b.sql": "create table b (id int);"})
+    sync(project)
+    assert tables(project) == {"a", "b"} and tables(project, "app__pgparity_backup") == {"a"}
+    restored = project.run("db.sync", "--restore-backup")
+    assert restored.returncode == 0, restored.stderr
+    assert tables(project) == {"a"} and tables(project, "app__pgparity_backup") == {"a", "b"}
+
+
+def test_sessions_on_dev_are_ended_with_a_message(project):
+    write(project, GOOD)
+    sync(project)
+    holder = psycopg.connect(project.url())
+    result = project.run("db.sync")
+    assert result.returncode == 0, result.stderr
+    assert "ended 1 sessions connected to app" in result.stderr
+    with pytest.raises(psycopg.OperationalError):
+        holder.execute("select 1")
+
+
+def test_no_transaction_file_runs_concurrently_built_index(project):
+    write(project, GOOD)
+    write(project, {"005_concurrent.sql": "-- pgparity: no-transaction\ncreate index concurrently roles_name on roles (name);"})
+    sync(project)
+    with psycopg.connect(project.url()) as conn:
+        assert conn.execute("select count(*) from pg_indexes where indexname = 'roles_name'").fetchone() == (1,)
+
+
+def test_lint_errors_stop_sync_before_touching_the_server(project):
+    write(project, GOOD)
+    sync(project)
+    write(project, {"005_concurrent.sql": "create index concurrently roles_name on roles (name);"})
+    result = project.run("db.sync")
+    assert result.returncode == 2 and "005_concurrent.sql:1" in result.stderr and "no-transaction" in result.stderr
+    assert tables(project) == {"users", "roles"}
+
+
+def test_baseline_replaces_squashed_history(project):
+    write(project, {f"00{n}_step.sql": f"create table t{n} (id int);" for n in range(1, 7)})
+    write(project, {"000_complete_schema.sql": "".join(f"create table t{n} (id int);" for n in range(1, 7)),
+                    "007_next.sql": "create table t7 (id int);"})
+    (project.root / "pgparity.toml").write_text(
+        '[migrations]\nbaseline = { file = "000_complete_schema.sql", through = 6 }\n')
+    summary = sync(project)
+    assert [t["version"] for t in summary["applied"]] == [6, 7]
+    assert tables(project) == {f"t{n}" for n in range(1, 8)}
+
+
+def start_sync(project) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pgparity", "db.sync"], cwd=project.root, env=project.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(predicate, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.05)
+
+
+def test_sigkill_during_sync_leaves_dev_whole_and_next_sync_cleans_up(project):
+    write(project, GOOD)
+    sync(project)
+    write(project, {"005_slow.sql": "create table slow (id int); select pg_sleep(30);"})
+    process = start_sync(project)
+    wait_for(lambda: any("_building" in name for name in databases(project)))
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert tables(project) == {"users", "roles"}
+    write(project, {"005_slow.sql": "create table slow (id int);"})
+    sync(project)
+    assert tables(project) == {"users", "roles", "slow"}
+    leftovers = [name for name in databases(project) if "scratch" in name or "building" in name or "trash" in name]
+    assert leftovers == []
+
+
+def test_two_syncs_at_once_never_interleave(project):
+    write(project, GOOD)
+    sync(project)
+    write(project, {"005_slow.sql": "create table slow (id int); select pg_sleep(2);"})
+    first = start_sync(project)
+    wait_for(lambda: any("_building" in name for name in databases(project)))
+    second = start_sync(project)
+    out_first, err_first = first.communicate(timeout=120)
+    out_second, err_second = second.communicate(timeout=120)
+    assert first.returncode == 0 and second.returncode == 0, (err_first, err_second)
+    assert "another sync is running" in err_second
+    assert "cache hit" in out_second
+    assert [v for v, _ in ledger(project)] == [1, 2, 3, 4, 5]
