@@ -79,12 +79,12 @@ class Names:
         return [name for name in server.names(self.prefix) if name != self.backup]
 
 
-def cache_key(plan: Plan, environment: Sequence[str]) -> str:
-    """Hash of every planned migration's content and options, the server and its settings."""
+def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
+    """Hash of every migration's content and options, the server and its settings."""
     digest = hashlib.sha256(__version__.encode())
     for item in environment:
         digest.update(b"\0" + item.encode())
-    for migration in plan.migrations:
+    for migration in migrations:
         digest.update(f"\0{migration.version}\0{migration.name}\0{migration.checksum}\0{migration.no_transaction}".encode())
     return digest.hexdigest()[:20]
 
@@ -123,15 +123,20 @@ class Syncer:
         self.progress = progress or Quiet()
         self.on_wait = on_wait or (lambda message: None)
 
+    def locked(self):
+        """Hold the server's sync lock; a second holder waits with a message."""
+        return self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.on_wait(
+            "another sync is running on this server; waiting for it to finish"))
+
     def sync(self, plan: Plan, key: str, use_cache: bool = True) -> SyncResult:
         """Rebuild the dev database from `plan`; on any failure the dev database is untouched."""
         started = time.monotonic()
-        with self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.on_wait(
-                "another sync is running on this server; waiting for it to finish")):
+        with self.locked():
             self._clean_leftovers()
+            template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
             scratch = self.names.scratch()
             try:
-                cache, template, applied = self._build(scratch, plan, key, use_cache)
+                self.server.create(scratch, template=template)
                 terminated = self._swap_in(scratch)
             except BaseException:
                 self.server.drop(scratch)
@@ -139,24 +144,27 @@ class Syncer:
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
 
-    def _build(self, scratch: str, plan: Plan, key: str, use_cache: bool) -> tuple[str, str, tuple[Timing, ...]]:
+    def ensure_template(self, migrations: Sequence[Migration], key: str,
+                        rebuild: bool = False) -> tuple[str, str, tuple[Timing, ...]]:
+        """The template database holding exactly `migrations`, replayed now unless cached (call under the lock).
+
+        Returns its name, "hit", "miss" or "off" (rebuilt on request), and the timings of a replay.
+        """
         template = TEMPLATE_PREFIX + key
-        if use_cache and self.server.exists(template):
-            self.server.create(scratch, template=template)
-            return "hit", template, ()
+        if not rebuild and self.server.exists(template):
+            return template, "hit", ()
         building = f"{template}_building"
         self.server.drop(building)
         self.server.create(building, template="template0")
         try:
-            applied = replay(self.server.url_for(building), plan.migrations, self.root, self.progress)
+            applied = replay(self.server.url_for(building), migrations, self.root, self.progress)
             self.server.drop(template)
             self.server.rename_all([(building, template)])
         except BaseException:
             self.server.drop(building)
             raise
-        self.server.create(scratch, template=template)
         self._prune_templates(keep=template)
-        return ("miss" if use_cache else "off"), template, applied
+        return template, ("off" if rebuild else "miss"), applied
 
     def _swap_in(self, scratch: str) -> int:
         """Make scratch the dev database and dev the backup, in one transaction; drop the old backup."""
@@ -179,7 +187,7 @@ class Syncer:
     def restore_backup(self) -> int:
         """Swap the backup and the dev database: the previous sync's result comes back."""
         dev, backup = self.names.dev, self.names.backup
-        with self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.on_wait("another sync is running; waiting")):
+        with self.locked():
             if not self.server.exists(backup):
                 raise MigrationError(f"no backup of {dev} to restore; a backup exists after a second sync")
             swap = self.names.trash()

@@ -140,7 +140,7 @@ def sync(c, no_cache=False, json=False, restore_backup=False):
             return
         plan = _plan(settings, quiet=json)
         version = server.conn.execute("SHOW server_version_num").fetchone()[0]
-        key = cache_key(plan, [engine.spec.image, version, engine.mirror.initdb_args(), engine.mirror.server_args()])
+        key = cache_key(plan.migrations, [engine.spec.image, version, engine.mirror.initdb_args(), engine.mirror.server_args()])
         bar = None if json else report.MigrationBar()
         syncer.progress = bar or syncer.progress
         try:
