@@ -1,0 +1,290 @@
+"""The snapshot of one database's schema: plain frozen values, comparable and serializable.
+
+Every object carries what a DDL generator needs to recreate it. Collections of objects are kept
+sorted by their key fields, so two snapshots of the same schema are equal no matter in which
+order the catalogs returned the rows; only `columns` keep the table's own column order, which is
+what `CREATE TABLE` needs (diff still matches columns by name, never by position). Tuples of
+strings (enum labels in sort order, policy roles sorted by name) are stored as inspect reads them.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+
+KEY = {"key": True}
+ORDERED = {"ordered": True}
+
+
+class Model:
+    """Base of every snapshot object: sorts its child collections into canonical order."""
+
+    def __post_init__(self) -> None:
+        for name in sorted_collections(type(self)):
+            value = getattr(self, name)
+            object.__setattr__(self, name, tuple(sorted(value, key=key_of)))
+
+
+def key_of(obj: Model) -> tuple:
+    """The values that identify an object among its siblings (a table's schema and name, ...)."""
+    return tuple(getattr(obj, name) for name in key_fields(type(obj)))
+
+
+@functools.cache
+def key_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if f.metadata.get("key"))
+
+
+@functools.cache
+def collections(cls: type) -> tuple[str, ...]:
+    """The fields of `cls` that hold child objects: those typed `tuple[SomeModel, ...]`."""
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        f.name for f in fields(cls)
+        if typing.get_origin(hints[f.name]) is tuple and is_dataclass(typing.get_args(hints[f.name])[0])
+    )
+
+
+@functools.cache
+def sorted_collections(cls: type) -> tuple[str, ...]:
+    ordered = {f.name for f in fields(cls) if f.metadata.get("ordered")}
+    return tuple(name for name in collections(cls) if name not in ordered)
+
+
+@dataclass(frozen=True)
+class ServerVersion(Model):
+    version: str
+    version_num: int
+
+
+@dataclass(frozen=True)
+class Setting(Model):
+    name: str = field(metadata=KEY)
+    value: str
+
+
+@dataclass(frozen=True)
+class Role(Model):
+    """A role some grant or policy names; never its password."""
+
+    name: str = field(metadata=KEY)
+    superuser: bool
+    login: bool
+    createdb: bool
+    createrole: bool
+    inherit: bool
+    replication: bool
+    bypassrls: bool
+
+
+@dataclass(frozen=True)
+class Extension(Model):
+    name: str = field(metadata=KEY)
+    version: str
+    schema: str
+
+
+@dataclass(frozen=True)
+class Schema(Model):
+    name: str = field(metadata=KEY)
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Column(Model):
+    """A table column or composite-type attribute; `type` is exactly `format_type(atttypid, atttypmod)`."""
+
+    name: str = field(metadata=KEY)
+    type: str
+    nullable: bool
+    default: str | None
+    identity: str | None  # "always" | "by default"
+    generated: str | None  # expression of a stored generated column
+    collation: str | None  # only when it differs from the type's default
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Constraint(Model):
+    """A table or domain constraint; `definition` is `pg_get_constraintdef`."""
+
+    name: str = field(metadata=KEY)
+    type: str  # "primary key" | "unique" | "check" | "foreign key" | "exclude"
+    definition: str
+    deferrable: bool
+    deferred: bool
+    on_update: str | None  # foreign keys only: "NO ACTION", "CASCADE", ...
+    on_delete: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Index(Model):
+    """An index no constraint owns; `definition` is `pg_get_indexdef` from `USING` on."""
+
+    name: str = field(metadata=KEY)
+    unique: bool
+    definition: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Trigger(Model):
+    name: str = field(metadata=KEY)
+    definition: str
+    enabled: str  # "origin" | "always" | "replica" | "disabled"
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Policy(Model):
+    name: str = field(metadata=KEY)
+    command: str  # "ALL" | "SELECT" | "INSERT" | "UPDATE" | "DELETE"
+    permissive: bool
+    roles: tuple[str, ...]
+    using: str | None
+    with_check: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Privilege(Model):
+    """One granted privilege; `column` is "" for the whole relation. The owner's own are left out."""
+
+    column: str = field(metadata=KEY)
+    grantee: str = field(metadata=KEY)  # a role name or "PUBLIC"
+    privilege: str = field(metadata=KEY)
+    grantable: bool
+
+
+@dataclass(frozen=True)
+class Table(Model):
+    """A table or partitioned table; a partition names its parent first in `parents`."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    unlogged: bool
+    partition_key: str | None  # partitioned tables: pg_get_partkeydef
+    parents: tuple[str, ...]  # qualified: the partition parent or the INHERITS list
+    partition_bound: str | None  # partitions: pg_get_expr(relpartbound)
+    rls_enabled: bool
+    rls_forced: bool
+    comment: str | None
+    columns: tuple[Column, ...] = field(metadata=ORDERED)
+    constraints: tuple[Constraint, ...]
+    indexes: tuple[Index, ...]
+    triggers: tuple[Trigger, ...]
+    policies: tuple[Policy, ...]
+    privileges: tuple[Privilege, ...]
+
+
+@dataclass(frozen=True)
+class View(Model):
+    """A view or materialized view; `definition` is `pg_get_viewdef` with whitespace collapsed."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    definition: str
+    comment: str | None
+    indexes: tuple[Index, ...]
+    triggers: tuple[Trigger, ...]
+    privileges: tuple[Privilege, ...]
+
+
+@dataclass(frozen=True)
+class Sequence(Model):
+    """A standalone or serial sequence; identity sequences belong to their column."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    type: str
+    start: int
+    increment: int
+    minimum: int
+    maximum: int
+    cache: int
+    cycle: bool
+    owned_by: str | None  # qualified column
+    comment: str | None
+    privileges: tuple[Privilege, ...]
+
+
+@dataclass(frozen=True)
+class Function(Model):
+    """A function or procedure; `definition` is `pg_get_functiondef`, enough to recreate it."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    arguments: str = field(metadata=KEY)  # pg_get_function_identity_arguments
+    kind: str  # "function" | "procedure"
+    result: str | None  # None for procedures
+    language: str
+    volatility: str  # "immutable" | "stable" | "volatile"
+    strict: bool
+    security_definer: bool
+    definition: str
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class EnumType(Model):
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    labels: tuple[str, ...]  # in sort order
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Domain(Model):
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    type: str
+    nullable: bool
+    default: str | None
+    collation: str | None
+    constraints: tuple[Constraint, ...]
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class CompositeType(Model):
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    comment: str | None
+    columns: tuple[Column, ...] = field(metadata=ORDERED)
+
+
+@dataclass(frozen=True)
+class Migration(Model):
+    """One row of pgparity's ledger, read as data."""
+
+    version: int = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    checksum: str
+
+
+@dataclass(frozen=True)
+class Snapshot(Model):
+    server: ServerVersion
+    settings: tuple[Setting, ...]
+    roles: tuple[Role, ...]
+    extensions: tuple[Extension, ...]
+    schemas: tuple[Schema, ...]
+    tables: tuple[Table, ...]
+    views: tuple[View, ...]
+    materialized_views: tuple[View, ...]
+    sequences: tuple[Sequence, ...]
+    functions: tuple[Function, ...]
+    enums: tuple[EnumType, ...]
+    domains: tuple[Domain, ...]
+    types: tuple[CompositeType, ...]
+    migrations: tuple[Migration, ...]

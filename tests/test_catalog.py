@@ -1,0 +1,230 @@
+"""Inspect against a real server, and the snapshot's JSON form."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import psycopg
+import pytest
+
+from pgparity.catalog import Snapshot, dump_snapshot, inspect, load_snapshot
+from pgparity.catalog.model import Column, Index, Migration, Privilege, Schema, ServerVersion, Table
+from pgparity.errors import SnapshotError
+
+SCHEMA = """
+CREATE EXTENSION citext;
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN posint AS integer NOT NULL DEFAULT 1 CONSTRAINT posint_positive CHECK (VALUE > 0);
+CREATE TYPE address AS (street text, zip varchar(10) COLLATE "C");
+CREATE TABLE users (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email varchar(255) NOT NULL UNIQUE,
+    nick citext,
+    feeling mood DEFAULT 'ok',
+    shout text GENERATED ALWAYS AS (upper(email)) STORED,
+    created timestamptz DEFAULT now()
+);
+COMMENT ON TABLE users IS 'people';
+COMMENT ON COLUMN users.email IS 'login';
+CREATE TABLE posts (
+    id serial PRIMARY KEY,
+    user_id bigint REFERENCES users ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+    body text
+);
+CREATE INDEX posts_body_idx ON posts (lower(body)) WHERE body IS NOT NULL;
+CREATE VIEW shouting AS SELECT id,
+       email   FROM users WHERE email <> 'two  spaces';
+CREATE MATERIALIZED VIEW post_counts AS SELECT user_id, count(*) FROM posts GROUP BY user_id;
+CREATE UNIQUE INDEX post_counts_user_idx ON post_counts (user_id);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE PROCEDURE tidy(days int) LANGUAGE sql AS 'SELECT 1';
+ALTER TABLE posts ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY mine ON posts FOR UPDATE TO PUBLIC USING (user_id > 0) WITH CHECK (body <> '');
+GRANT SELECT ON posts TO PUBLIC;
+GRANT UPDATE (body) ON posts TO PUBLIC;
+CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX events_at_idx ON events (at);
+CREATE UNLOGGED TABLE scratch (x int);
+CREATE SEQUENCE tickets INCREMENT 5 MINVALUE 10 START 10 CACHE 3 CYCLE;
+CREATE SCHEMA pgparity;
+CREATE TABLE pgparity.schema_migrations (version bigint, name text, checksum text,
+    applied_at timestamptz DEFAULT now(), execution_ms integer, tool_version text);
+INSERT INTO pgparity.schema_migrations (version, name, checksum) VALUES (2, 'posts', 'bbb'), (1, 'init', 'aaa');
+"""
+
+
+@pytest.fixture
+def snapshot(fresh_db) -> Snapshot:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(SCHEMA)
+    with psycopg.connect(fresh_db) as conn:
+        return inspect(conn)
+
+
+def by_name(objects, name):
+    (found,) = (obj for obj in objects if obj.name == name)
+    return found
+
+
+def test_column_types_are_exactly_format_type(snapshot: Snapshot):
+    users = by_name(snapshot.tables, "users")
+    assert [(c.name, c.type) for c in users.columns] == [
+        ("id", "bigint"), ("email", "character varying(255)"), ("nick", "public.citext"),
+        ("feeling", "public.mood"), ("shout", "text"), ("created", "timestamp with time zone"),
+    ]
+    id_, email, _, feeling, shout, created = users.columns
+    assert (id_.identity, id_.nullable, email.nullable, email.comment) == ("always", False, False, "login")
+    assert (feeling.default, created.default) == ("'ok'::public.mood", "now()")
+    assert (shout.generated, shout.default) == ("upper((email)::text)", None)
+    assert users.comment == "people"
+
+
+def test_constraints_indexes_and_partitions(snapshot: Snapshot):
+    posts = by_name(snapshot.tables, "posts")
+    fk = by_name(posts.constraints, "posts_user_id_fkey")
+    assert (fk.type, fk.on_update, fk.on_delete, fk.deferrable, fk.deferred) == (
+        "foreign key", "CASCADE", "SET NULL", True, True,
+    )
+    assert [c.name for c in by_name(snapshot.tables, "users").constraints] == ["users_email_key", "users_pkey"]
+    # Indexes backing constraints are the constraints' business.
+    assert posts.indexes == (Index("posts_body_idx", False, "USING btree (lower(body)) WHERE (body IS NOT NULL)", None),)
+    events, partition = by_name(snapshot.tables, "events"), by_name(snapshot.tables, "events_2024")
+    assert (events.partition_key, [i.definition for i in events.indexes]) == ("RANGE (at)", ["USING btree (at)"])
+    assert (partition.parents, partition.partition_bound) == (
+        ("public.events",), "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+    )
+    # What a partition inherits (columns, the attached index) belongs to its parent.
+    assert (partition.columns, partition.indexes) == ((), ())
+    assert by_name(snapshot.tables, "scratch").unlogged
+
+
+def test_security_triggers_and_privileges(snapshot: Snapshot):
+    posts = by_name(snapshot.tables, "posts")
+    assert (posts.rls_enabled, posts.rls_forced) == (True, True)
+    (policy,) = posts.policies
+    assert (policy.command, policy.roles, policy.using, policy.with_check) == (
+        "UPDATE", ("PUBLIC",), "(user_id > 0)", "(body <> ''::text)",
+    )
+    (trigger,) = posts.triggers
+    assert trigger.definition.endswith("ON public.posts FOR EACH ROW EXECUTE FUNCTION public.touch()")
+    # The owner's own privileges are left out; only real grants remain.
+    assert posts.privileges == (Privilege("", "PUBLIC", "SELECT", False), Privilege("body", "PUBLIC", "UPDATE", False))
+
+
+def test_views_sequences_functions_and_types(snapshot: Snapshot):
+    (view,) = snapshot.views
+    assert view.definition == (
+        "SELECT users.id, users.email FROM public.users WHERE ((users.email)::text <> 'two  spaces'::text)"
+    )
+    (materialized,) = snapshot.materialized_views
+    assert [i.name for i in materialized.indexes] == ["post_counts_user_idx"]
+    serial, tickets = snapshot.sequences  # the identity column's sequence is part of the column
+    assert (serial.name, serial.owned_by) == ("posts_id_seq", "public.posts.id")
+    assert (tickets.increment, tickets.minimum, tickets.start, tickets.cache, tickets.cycle) == (5, 10, 10, 3, True)
+    tidy, touch = snapshot.functions
+    assert (tidy.kind, tidy.arguments, tidy.result) == ("procedure", "IN days integer", None)
+    assert (touch.kind, touch.result, touch.language, touch.security_definer) == ("function", "trigger", "plpgsql", True)
+    assert touch.definition.startswith("CREATE OR REPLACE FUNCTION public.touch()")
+    assert snapshot.enums[0].labels == ("sad", "ok", "happy")
+    (domain,) = snapshot.domains
+    assert (domain.type, domain.nullable, domain.default) == ("integer", False, "1")
+    assert [(c.name, c.definition) for c in domain.constraints] == [("posint_positive", "CHECK ((VALUE > 0))")]
+    (address,) = snapshot.types
+    assert [(c.name, c.type, c.collation) for c in address.columns] == [
+        ("street", "text", None), ("zip", "character varying(10)", '"C"'),
+    ]
+
+
+def test_extension_members_are_left_out(snapshot: Snapshot):
+    citext = by_name(snapshot.extensions, "citext")
+    assert (citext.schema, citext.version) == ("public", "1.6")
+    assert {f.name for f in snapshot.functions} == {"touch", "tidy"}
+    assert not any("citext" in t.name for t in snapshot.types + snapshot.domains)
+
+
+def test_ledger_is_read_and_its_schema_left_out(snapshot: Snapshot):
+    assert snapshot.migrations == (Migration(1, "init", "aaa"), Migration(2, "posts", "bbb"))
+    assert [s.name for s in snapshot.schemas] == ["public"]
+
+
+def test_settings_and_version(snapshot: Snapshot):
+    settings = {s.name: s.value for s in snapshot.settings}
+    assert set(settings) == {
+        "server_encoding", "lc_collate", "lc_ctype", "TimeZone", "DateStyle",
+        "default_text_search_config", "standard_conforming_strings",
+    }
+    assert settings["server_encoding"] == "UTF8"
+    assert snapshot.server.version_num // 10000 == 15
+    assert snapshot.server.version.startswith("PostgreSQL 15")
+
+
+def test_inspect_only_reads_and_leaves_the_session_as_it_was(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (a int)")
+    with psycopg.connect(fresh_db) as conn:
+        conn.read_only = True
+        with conn.transaction():
+            conn.execute("SET LOCAL search_path TO public")
+            assert [t.name for t in inspect(conn).tables] == ["t"]
+            assert conn.execute("SHOW search_path").fetchone() == ("public",)
+
+
+def test_json_round_trip_is_exact_and_deterministic(snapshot: Snapshot, tmp_path):
+    text = dump_snapshot(snapshot)
+    path = tmp_path / "production.json"
+    path.write_text(text)
+    assert load_snapshot(path) == snapshot
+    assert dump_snapshot(load_snapshot(path)) == text
+    assert text.endswith("}\n") and text.startswith('{\n  "format": 1,\n')
+
+
+def minimal(**changes) -> Snapshot:
+    empty = Snapshot(
+        server=ServerVersion("PostgreSQL 15", 150000), settings=(), roles=(), extensions=(),
+        schemas=(Schema("public", "postgres", None),), tables=(), views=(), materialized_views=(),
+        sequences=(), functions=(), enums=(), domains=(), types=(), migrations=(),
+    )
+    return dataclasses.replace(empty, **changes)
+
+
+def test_collections_are_kept_in_key_order_but_columns_in_table_order():
+    def table(name):
+        return Table("public", name, "o", False, None, (), None, False, False, None,
+                     (Column("b", "int", True, None, None, None, None, None),
+                      Column("a", "int", True, None, None, None, None, None)), (), (), (), (), ())
+    snapshot = minimal(tables=(table("z"), table("a")))
+    assert [t.name for t in snapshot.tables] == ["a", "z"]
+    assert [c.name for c in snapshot.tables[0].columns] == ["b", "a"]
+    assert snapshot == minimal(tables=(table("a"), table("z")))
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"format": 99, "tables": []}', "format 99"),
+    ('{"tables": []}', "not a pgparity snapshot"),
+    ("[1, 2]", "not a pgparity snapshot"),
+    ("not json", "invalid JSON"),
+    ('{"format": 1, "tables": []}', "not a valid pgparity snapshot"),
+])
+def test_loading_something_else_raises_snapshot_error_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "odd.json"
+    path.write_text(content)
+    with pytest.raises(SnapshotError, match=message) as raised:
+        load_snapshot(path)
+    assert str(path) in str(raised.value)
+
+
+def test_wrong_field_type_is_located(tmp_path):
+    document = json.loads(dump_snapshot(minimal()))
+    document["schemas"][0]["owner"] = 7
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(SnapshotError, match=r"snapshot\.schemas\[0\]\.owner should be str"):
+        load_snapshot(path)
+
+
+def test_missing_file_raises_snapshot_error(tmp_path):
+    with pytest.raises(SnapshotError, match="absent.json"):
+        load_snapshot(tmp_path / "absent.json")
