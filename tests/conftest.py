@@ -76,7 +76,7 @@ def start_server(client: docker.DockerClient, image: str, label: str, **environm
             container.reload()
             if container.status == "exited" or time.monotonic() > deadline:
                 logs = container.logs(tail=20).decode(errors="replace")
-                container.remove(force=True)
+                container.remove(force=True, v=True)
                 raise RuntimeError(f"test server did not start:\n{logs}")
             time.sleep(0.1)
 
@@ -132,7 +132,7 @@ def remove_project(client: docker.DockerClient, name: str) -> None:
     """Remove only what carries this test's own project label."""
     label = {"label": f"pgparity.project={name}"}
     for container in client.containers.list(all=True, filters=label):
-        container.remove(force=True)
+        container.remove(force=True, v=True)
     for volume in client.volumes.list(filters=label):
         volume.remove(force=True)
 

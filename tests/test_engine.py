@@ -122,7 +122,7 @@ def test_foreign_container_with_our_name(project, docker_client, test_image):
         assert_one_line_error(result, "was not created by pgparity")
         docker_client.containers.get(f"{project.name}-db-1")
     finally:
-        docker_client.containers.get(f"{project.name}-db-1").remove(force=True)
+        docker_client.containers.get(f"{project.name}-db-1").remove(force=True, v=True)
 
 
 def test_container_that_dies_during_start_shows_its_logs(project):

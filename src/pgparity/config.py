@@ -92,6 +92,7 @@ KEYS: dict[str, Key] = {
         Key("TIMEOUT", _seconds, "60", "seconds to wait for the server to accept connections"),
         Key("COMPOSE_FILE", _text, None, "compose file describing the db service (default: compose/compose.yaml, else pgparity's own)"),
         Key("CONFIG", _optional_text, "pgparity.toml", "project configuration file (lint, ignore lists, sanitize rules)"),
+        Key("PROFILE", _text, "parity/production.json", "committed production profile written by db.snapshot"),
     )
 }
 
@@ -115,6 +116,7 @@ class Settings:
     timeout: float
     compose_file: Path
     config_file: Path
+    profile: Path
 
     @property
     def container_name(self) -> str:
@@ -197,6 +199,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         timeout=values["TIMEOUT"],
         compose_file=compose_file(root, values.get("COMPOSE_FILE")),
         config_file=root / values["CONFIG"],
+        profile=root / values["PROFILE"],
     )
 
 
@@ -205,6 +208,7 @@ class ProjectFile:
     """The committed project configuration (pgparity.toml): decisions that are lists, not single values."""
 
     migrations: MigrationPolicy = MigrationPolicy()
+    ignore: tuple[str, ...] = ()  # accepted differences, `kind:object.name.attribute` globs
 
 
 def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
@@ -239,12 +243,14 @@ def load_project_file(path: Path) -> ProjectFile:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    _check_keys(path, "top level", document, {"migrations"})
+    _check_keys(path, "top level", document, {"migrations", "verify"})
+    verify = _check_keys(path, "verify", document.get("verify", {}), {"ignore"})
     section = _check_keys(path, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
     return ProjectFile(
         migrations=MigrationPolicy(
             skip=frozenset(_strings(path, "migrations.skip", section.get("skip", []))),
             order=_strings(path, "migrations.order", section.get("order", [])),
             baseline=_baseline(path, section.get("baseline")),
-        )
+        ),
+        ignore=_strings(path, "verify.ignore", verify.get("ignore", [])),
     )

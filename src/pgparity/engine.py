@@ -17,6 +17,7 @@ import psycopg
 from docker.models.containers import Container
 
 from . import compose
+from .catalog import Snapshot
 from .config import Settings, mask_url
 from .errors import (
     ContainerConflict,
@@ -30,6 +31,7 @@ LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
 POLL_SECONDS = 0.1
 LOG_LINES = 15
+MIRRORED = ("TimeZone", "DateStyle", "default_text_search_config", "standard_conforming_strings")
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,13 @@ class Mirror:
     settings: tuple[tuple[str, str], ...]
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Mirror":
-        return cls(settings.encoding, settings.locale, (("timezone", settings.timezone),))
+    def from_profile(cls, profile: Snapshot | None, settings: Settings) -> Mirror:
+        """Production's settings when a profile was captured, else the ENCODING/LOCALE/TIMEZONE settings."""
+        if profile is None:
+            return cls(settings.encoding, settings.locale, (("timezone", settings.timezone),))
+        found = {setting.name.lower(): setting.value for setting in profile.settings}
+        server = tuple((name, found[name.lower()]) for name in MIRRORED if name.lower() in found)
+        return cls(found.get("server_encoding", settings.encoding), found.get("lc_collate", settings.locale), server)
 
     def initdb_args(self) -> str:
         return shlex.join([f"--encoding={self.encoding}", f"--locale={self.locale}"])
@@ -99,7 +106,7 @@ class Engine:
 
     def __init__(self, settings: Settings, mirror: Mirror | None = None, client: docker.DockerClient | None = None):
         self.settings = settings
-        self.mirror = mirror or Mirror.from_settings(settings)
+        self.mirror = mirror or Mirror.from_profile(None, settings)
         self.client = client or connect_client()
         self.spec = compose.load_service(settings.compose_file, self.variables())
         self.host = docker_host_address()

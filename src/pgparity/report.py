@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -75,8 +76,74 @@ class MigrationBar:
         self.bar.stop()
 
 
+@contextmanager
+def migration_bar(enabled: bool = True) -> Iterator["MigrationBar | None"]:
+    """A bar for the duration of a replay; None (no output) for JSON runs."""
+    bar = MigrationBar() if enabled else None
+    try:
+        yield bar
+    finally:
+        if bar:
+            bar.close()
+
+
 def findings(items) -> None:
     """Lint findings, one per line on stderr (errors are also raised by the caller)."""
     for finding in items:
         style = {"error": "red", "warning": "yellow"}.get(finding.level)
         err.print(str(finding), markup=False, style=style)
+
+
+SIDES = {"local": ("Dev", "Migrations"), "production": ("Local", "Production"), "diff": ("Source", "Target")}
+TITLES = {
+    "local": "Local drift: the dev database vs a fresh replay of the migrations",
+    "production": "Production drift: the production profile vs the migrations it applied",
+    "diff": "Differences: source vs target",
+}
+
+
+def status_label(status: str, sides: tuple[str, str]) -> str:
+    if status == "different":
+        return "Different"
+    missing = sides[0] if status == "missing_in_local" else sides[1]
+    return f"Missing in {missing.lower()}"
+
+
+def row_name(difference) -> str:
+    """The first column: a column's name, or the kind and name of any other object, plus the attribute."""
+    name = difference.name if difference.kind == "column" else f"{difference.kind.replace('_', ' ')} {difference.name}".strip()
+    if difference.attribute and not (difference.kind == "column" and difference.attribute == "type"):
+        name += f" ({difference.attribute})"
+    return name
+
+
+def verdict(result) -> None:
+    """The drift tables, grouped per scope and per table or object, then one summary line."""
+    for scope in ("local", "production", "diff"):
+        findings = [f for f in result.findings if f.scope == scope]
+        if not findings:
+            continue
+        sides = SIDES[scope]
+        out.print(TITLES[scope], style="bold", markup=False)
+        objects = sorted({f.difference.object for f in findings})
+        for name in objects:
+            rows = [
+                (row_name(f.difference), f.difference.local, f.difference.production,
+                 status_label(f.difference.status, sides) + (" (ignored)" if f.ignored else ""))
+                for f in findings if f.difference.object == name
+            ]
+            table(name, ("Column", *sides, "Status"), rows)
+    say(summary_line(result))
+
+
+def summary_line(result) -> str:
+    drift = result.drift
+    ignored = len(result.findings) - len(drift)
+    pending = result.pending_in_production
+    tail = (f"; {ignored} ignored" if ignored else "") + (
+        f"; {len(pending)} migrations pending in production: {', '.join(pending)}" if pending else "")
+    if not drift:
+        return "parity: no differences" + tail
+    scopes = sorted({f.scope for f in drift})
+    counts = ", ".join(f"{scope} {sum(1 for f in drift if f.scope == scope)}" for scope in scopes)
+    return f"drift: {len(drift)} differences ({counts})" + tail

@@ -9,42 +9,29 @@ from invoke import Collection, task
 from invoke.exceptions import Exit
 from rich.status import Status as Spinner
 
-from . import config, ledger, report
-from .database import Server, connect
-from .engine import Engine
+from . import ledger, report
+from .catalog import Snapshot, dump_snapshot, load_snapshot
+from .database import connect
 from .errors import PgParityError
-from .migrations import Plan, discover
 from .shell import guarded
-from .sync import Syncer, cache_key, migrate as migrate_in_place
+from .sync import migrate as migrate_in_place
+from .verify import diff_verdict, verdict
+from .workspace import Workspace
 
 
-def _engine() -> Engine:
-    return Engine(config.load())
-
-
-def _plan(settings: config.Settings, quiet: bool = False) -> Plan:
-    """Discover and lint the migrations; print findings; refuse on errors."""
-    policy = config.load_project_file(settings.config_file).migrations
-    plan = discover(settings.migrations, policy)
-    if not quiet:
-        report.findings(plan.findings)
-    plan.raise_for_errors()
-    return plan
-
-
-def _running(engine: Engine) -> Server:
-    """The dev server, started first when it is not running."""
-    engine.up()
-    return Server(engine.url)
+def _engine():
+    return Workspace.load().engine
 
 
 @task
 @guarded
 def up(c):
     """Start the dev PostgreSQL container (create it if absent) and wait until it accepts logins."""
-    engine = _engine()
+    ws = Workspace.load()
     with Spinner("waiting for PostgreSQL", console=report.err) as spinner:
-        result = engine.up(on_wait=lambda s: spinner.update(f"waiting for PostgreSQL ({s:.0f}s)"))
+        result = ws.engine.up(on_wait=lambda s: spinner.update(f"waiting for PostgreSQL ({s:.0f}s)"))
+    for problem in ws.align_with_profile():
+        report.warn(problem)
     verb = {"running": "already running", "started": "started", "created": "created"}[result.action]
     report.say(f"{result.container} {verb}: {result.url} (port {result.port}, {result.seconds:.1f}s)")
 
@@ -108,8 +95,7 @@ def psql(c, command=None):
 @guarded
 def lint(c):
     """Check the migrations directory: numbering, duplicates, psql-only commands, transaction safety."""
-    settings = config.load()
-    plan = _plan(settings)
+    plan = Workspace.load().plan()
     report.say(f"{len(plan.migrations)} migrations, {len(plan.findings)} findings, no errors")
 
 
@@ -129,27 +115,19 @@ def _render_applied(result, as_json: bool, verb: str) -> None:
 @guarded
 def sync(c, no_cache=False, json=False, restore_backup=False):
     """Rebuild the dev database from the migrations in a scratch database, then swap it in."""
-    settings = config.load()
-    engine = Engine(settings)
-    with _running(engine) as server:
-        syncer = Syncer(server, settings.database, settings.root, on_wait=report.warn)
+    ws = Workspace.load()
+    database = ws.settings.database
+    with ws.server() as server:
         if restore_backup:
-            terminated = syncer.restore_backup()
-            report.say(f"restored the previous {settings.database}; the replaced one is now the backup"
+            terminated = ws.syncer(server).restore_backup()
+            report.say(f"restored the previous {database}; the replaced one is now the backup"
                        + (f" ({terminated} sessions ended)" if terminated else ""))
             return
-        plan = _plan(settings, quiet=json)
-        version = server.conn.execute("SHOW server_version_num").fetchone()[0]
-        key = cache_key(plan.migrations, [engine.spec.image, version, engine.mirror.initdb_args(), engine.mirror.server_args()])
-        bar = None if json else report.MigrationBar()
-        syncer.progress = bar or syncer.progress
-        try:
-            result = syncer.sync(plan, key, use_cache=not no_cache)
-        finally:
-            if bar:
-                bar.close()
+        plan = ws.plan(show=not json)
+        with report.migration_bar(enabled=not json) as bar:
+            result = ws.syncer(server, bar).sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache)
     if result.terminated and not json:
-        report.warn(f"ended {result.terminated} sessions connected to {settings.database} before the swap")
+        report.warn(f"ended {result.terminated} sessions connected to {database} before the swap")
     _render_applied(result, json, f"synced (cache {result.cache})")
 
 
@@ -157,17 +135,11 @@ def sync(c, no_cache=False, json=False, restore_backup=False):
 @guarded
 def migrate(c, json=False):
     """Apply only the pending migrations to the existing dev database, in place (keeps local data)."""
-    settings = config.load()
-    engine = Engine(settings)
-    plan = _plan(settings, quiet=json)
-    baseline = config.load_project_file(settings.config_file).migrations.baseline
-    with _running(engine) as server:
-        bar = None if json else report.MigrationBar()
-        try:
-            result = migrate_in_place(server, settings.database, plan, baseline, settings.root, bar)
-        finally:
-            if bar:
-                bar.close()
+    ws = Workspace.load()
+    plan = ws.plan(show=not json)
+    with ws.server() as server, report.migration_bar(enabled=not json) as bar:
+        result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline,
+                                  ws.settings.root, bar)
     _render_applied(result, json, "migrated")
 
 
@@ -175,11 +147,10 @@ def migrate(c, json=False):
 @guarded
 def repair(c):
     """Accept edited migration files: record their current checksums in the dev database's ledger."""
-    settings = config.load()
-    plan = _plan(settings)
-    engine = Engine(settings)
-    engine.up()
-    with connect(engine.url) as conn:
+    ws = Workspace.load()
+    plan = ws.plan()
+    ws.engine.up()
+    with connect(ws.engine.url) as conn:
         edited = [migration for _, migration in ledger.changed(ledger.read(conn), plan.migrations)]
         ledger.accept(conn, edited)
     for migration in edited:
@@ -188,4 +159,63 @@ def repair(c):
         report.say("every applied migration matches its file; nothing to repair")
 
 
-db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair)
+@task(name="snapshot", help={"from": "prod (PGPARITY_PROD_URL, read-only), dev, or a postgresql:// URL",
+                             "output": "file to write (default: the production profile, PGPARITY_PROFILE)"})
+@guarded
+def snapshot_(c, from_="prod", output=None):
+    """Capture a schema profile (schema, settings, version, extensions, roles, ledger; no data) to a file."""
+    ws = Workspace.load()
+    snapshot = _resolve(ws, from_)
+    path = ws.settings.root / output if output else ws.settings.profile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_snapshot(snapshot), encoding="utf-8")
+    report.say(f"wrote {path} ({len(snapshot.tables)} tables, server {snapshot.server.version})")
+
+
+def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
+    """A snapshot from `prod` (live, read-only), `profile`, `dev`, `migrations`, a URL or a snapshot file."""
+    if endpoint == "prod":
+        if not ws.settings.prod_url:
+            raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
+        return ws.inspect_url(ws.settings.prod_url, read_only=True)
+    if endpoint == "profile":
+        return ws.require_profile()
+    if endpoint == "dev":
+        ws.engine.up()
+        return ws.inspect_url(ws.engine.url)
+    if endpoint == "migrations":
+        return ws.expected()
+    if endpoint.startswith(("postgresql://", "postgres://")):
+        return ws.inspect_url(endpoint, read_only=True)
+    return load_snapshot(ws.settings.root / endpoint)
+
+
+@task(help={"source": "dev, migrations, profile, prod, a postgresql:// URL or a snapshot file",
+            "target": "the same choices; the side a fix would bring the source to", "json": "print JSON"})
+@guarded
+def diff(c, source="dev", target="profile", json=False):
+    """Compare any two schemas object by object; exit 1 when they differ."""
+    ws = Workspace.load()
+    result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore)
+    _render_verdict(result, json)
+
+
+@task(help={"json": "print the report as JSON (for CI)"})
+@guarded
+def verify(c, json=False):
+    """The pre-push check: lint, dev vs migrations, production profile vs its migrations; exit 1 on drift."""
+    ws = Workspace.load()
+    local, production, pending = ws.verify(show=not json)
+    _render_verdict(verdict(local, production, pending, ws.project_file.ignore), json)
+
+
+def _render_verdict(result, as_json: bool) -> None:
+    if as_json:
+        report.print_json(result.to_json())
+    else:
+        report.verdict(result)
+    if result.drift:
+        raise Exit(code=1)
+
+
+db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify)

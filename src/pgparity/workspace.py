@@ -1,0 +1,142 @@
+"""One environment as the database tasks need it: settings, project file, container, server, plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from psycopg import sql
+
+from . import config, report
+from .catalog import Snapshot, inspect, load_snapshot
+from .diff import Difference, compare
+from .database import Server, connect, connect_read_only
+from .engine import Engine, Mirror
+from .errors import SnapshotError
+from .migrations import Migration, Plan, discover
+from .catalog.model import Role
+from .sync import Progress, Syncer, cache_key
+from .verify import applied_in_production, production_drift
+
+
+def create_role(role: Role) -> sql.Composed:
+    """CREATE ROLE with production's attributes, minus the ones a dev server must not hand out."""
+    flags = [("LOGIN", role.login), ("CREATEDB", role.createdb), ("CREATEROLE", role.createrole),
+             ("INHERIT", role.inherit), ("BYPASSRLS", role.bypassrls)]
+    options = " ".join(name if on else f"NO{name}" for name, on in flags)
+    return sql.SQL("CREATE ROLE {} WITH " + options).format(sql.Identifier(role.name))
+
+
+@dataclass
+class Workspace:
+    """Lazily opens what a task uses, so `db.lint` never touches Docker and `db.up` never reads migrations."""
+
+    settings: config.Settings
+
+    @classmethod
+    def load(cls) -> "Workspace":
+        return cls(config.load())
+
+    @cached_property
+    def project_file(self) -> config.ProjectFile:
+        return config.load_project_file(self.settings.config_file)
+
+    @cached_property
+    def profile(self) -> Snapshot | None:
+        """The committed production profile, or None when it has not been captured yet."""
+        path = self.settings.profile
+        return load_snapshot(path) if path.is_file() else None
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(self.settings, Mirror.from_profile(self.profile, self.settings))
+
+    def plan(self, show: bool = True) -> Plan:
+        """Discover and lint the migrations; print the findings; refuse on errors."""
+        plan = discover(self.settings.migrations, self.project_file.migrations)
+        if show:
+            report.findings(plan.findings)
+        plan.raise_for_errors()
+        return plan
+
+    def server(self) -> Server:
+        """The dev server, its container started first when it is not running."""
+        self.engine.up()
+        return Server(self.engine.url)
+
+    def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
+        return Syncer(server, self.settings.database, self.settings.root, progress, on_wait=report.warn)
+
+    def cache_key(self, server: Server, migrations: Sequence[Migration]) -> str:
+        """Template key: the migrations plus everything about the server that changes what they build."""
+        version = server.conn.execute("SHOW server_version_num").fetchone()[0]
+        mirror = self.engine.mirror
+        return cache_key(migrations, [self.engine.spec.image, version, mirror.initdb_args(), mirror.server_args()])
+
+    def inspect_url(self, url: str, read_only: bool = False) -> Snapshot:
+        opener: Callable[[str], object] = connect_read_only if read_only else connect
+        with opener(url) as conn:
+            return inspect(conn)
+
+    def require_profile(self) -> Snapshot:
+        if self.profile is None:
+            raise SnapshotError(
+                f"{self.settings.profile}: no production profile yet; capture it with `invoke db.snapshot --from prod`"
+            )
+        return self.profile
+
+    def expected(self) -> Snapshot:
+        """The schema a fresh replay of every migration builds (through the template cache)."""
+        plan = self.plan()
+        with self.server() as server:
+            syncer = self.syncer(server)
+            with syncer.locked():
+                return self._replayed(server, syncer, plan.migrations)
+
+    def verify(self, show: bool = True) -> tuple[tuple[Difference, ...], tuple[Difference, ...], list[str]]:
+        """Local drift (dev vs a replay of every migration) and production drift (the profile vs a replay
+        of what production applied), plus the migrations pending for production."""
+        plan = self.plan(show)
+        profile = self.profile
+        if profile is None and show:
+            report.warn(f"{self.settings.profile} not found: checking local drift only "
+                        "(capture production with `invoke db.snapshot --from prod`)")
+        with self.server() as server:
+            dev = self.inspect_url(self.engine.url)
+            syncer = self.syncer(server)
+            with syncer.locked():
+                expected = self._replayed(server, syncer, plan.migrations)
+                if profile is None:
+                    return compare(dev, expected), (), []
+                applied, pending = applied_in_production(plan, profile)
+                built = expected if len(applied) == len(plan.migrations) else self._replayed(server, syncer, applied)
+        return compare(dev, expected), production_drift(built, profile), pending
+
+    def _replayed(self, server: Server, syncer: Syncer, migrations: Sequence[Migration]) -> Snapshot:
+        template, _, _ = syncer.ensure_template(migrations, self.cache_key(server, migrations))
+        return self.inspect_url(server.url_for(template))
+
+    def align_with_profile(self) -> list[str]:
+        """Create production's roles in the dev server and say what cannot be mirrored.
+
+        Roles are created without passwords; superuser and replication are never copied.
+        """
+        profile = self.profile
+        if profile is None:
+            return []
+        problems = []
+        with connect(self.engine.url, autocommit=True) as conn:
+            version = int(conn.execute("SHOW server_version_num").fetchone()[0])
+            if version // 10000 != profile.server.version_num // 10000:
+                problems.append(
+                    f"production runs PostgreSQL {profile.server.version} but {self.engine.spec.image} runs "
+                    f"{version // 10000}; set PGPARITY_IMAGE=postgres:{profile.server.version_num // 10000}")
+            available = {name for (name,) in conn.execute("SELECT name FROM pg_available_extensions")}
+            problems += [f"extension {e.name} {e.version} is used in production but not available in "
+                         f"{self.engine.spec.image}" for e in profile.extensions if e.name not in available]
+            existing = {name for (name,) in conn.execute("SELECT rolname FROM pg_roles")}
+            for role in profile.roles:
+                if role.name not in existing:
+                    conn.execute(create_role(role))
+        return problems
