@@ -16,7 +16,8 @@ def write(root: Path, name: str, text: str) -> None:
 
 def test_defaults_and_derived_names(tmp_path):
     settings = config.load(tmp_path, environ={})
-    assert settings.port == 55432
+    assert settings.port == config.default_port(settings.project)
+    assert 54320 <= settings.port < 55320
     assert settings.image == "postgres:15"
     assert settings.project == config.default_project(tmp_path)
     assert settings.container_name == f"{settings.project}-db-1"
@@ -57,7 +58,25 @@ def test_bad_process_environment_value_names_environment(tmp_path):
 
 
 def test_other_variables_are_ignored(tmp_path):
-    assert config.load(tmp_path, environ={"PATH": "/bin", "PGPASSWORD": "x"}).port == 55432
+    assert config.load(tmp_path, environ={"PATH": "/bin", "PGPASSWORD": "x"}).user == "postgres"
+
+
+def test_environment_name_follows_folder_and_git_branch(tmp_path):
+    import subprocess
+
+    repo = tmp_path / "My App"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    assert config.load(repo, environ={}).project == "my-app-main"
+    subprocess.run(["git", "-C", str(repo), "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True)
+    worktree = tmp_path / "other"
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "-b", "feature/login", str(worktree)],
+                   check=True)
+    main, other = config.load(repo, environ={}), config.load(worktree, environ={})
+    assert other.project == "other-feature-login"
+    assert (main.container_name, main.volume_name) != (other.container_name, other.volume_name)
+    assert main.port != other.port
 
 
 @pytest.mark.parametrize(

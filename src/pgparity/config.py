@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from .migrations import Baseline, MigrationPolicy
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+PORT_BASE, PORT_RANGE = 54320, 1000
 
 
 def _text(value: str) -> str:
@@ -80,7 +82,7 @@ KEYS: dict[str, Key] = {
     for key in (
         Key("PROJECT", _project, None, "environment name; container, volume and labels derive from it (default: the folder name)"),
         Key("IMAGE", _text, "postgres:15", "PostgreSQL image; its tag pins the server version"),
-        Key("PORT", _port, "55432", "host port, bound to 127.0.0.1 only"),
+        Key("PORT", _port, None, "host port, bound to 127.0.0.1 only (default: derived from the environment name)"),
         Key("USER", _text, "postgres", "superuser created in the dev container"),
         Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
         Key("DATABASE", _project, "app", "the dev database"),
@@ -93,6 +95,7 @@ KEYS: dict[str, Key] = {
         Key("COMPOSE_FILE", _text, None, "compose file describing the db service (default: compose/compose.yaml, else pgparity's own)"),
         Key("CONFIG", _optional_text, "pgparity.toml", "project configuration file (lint, ignore lists, sanitize rules)"),
         Key("PROFILE", _text, "parity/production.json", "committed production profile written by db.snapshot"),
+        Key("REPORT", _text, "pgparity-report.json", "in CI mode, verify and diff also write their JSON report here"),
     )
 }
 
@@ -117,6 +120,7 @@ class Settings:
     compose_file: Path
     config_file: Path
     profile: Path
+    report_file: Path
 
     @property
     def container_name(self) -> str:
@@ -141,10 +145,41 @@ def mask_url(url: str) -> str:
     return re.sub(r"(password\s*=\s*)\S+", r"\1****", url)
 
 
+def git_branch(root: Path) -> str | None:
+    """The checked-out branch (or short commit when detached) of the repository or worktree at `root`."""
+    for folder in (root, *root.parents):
+        marker = folder / ".git"
+        if marker.is_file():  # a worktree: `gitdir: <path>`
+            git_dir = (folder / marker.read_text().partition("gitdir:")[2].strip()).resolve()
+        elif marker.is_dir():
+            git_dir = marker
+        else:
+            continue
+        try:
+            head = (git_dir / "HEAD").read_text().strip()
+        except OSError:
+            return None
+        return head.removeprefix("ref: refs/heads/") if head.startswith("ref: ") else head[:8]
+    return None
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+
+
 def default_project(root: Path) -> str:
-    """The folder name made into a valid environment name."""
-    name = re.sub(r"[^a-z0-9_-]+", "-", root.resolve().name.lower()).strip("-_")
-    return name or "pgparity"
+    """The folder name plus the git branch, so two worktrees or branches get separate environments."""
+    root = root.resolve()
+    parts = [slug(root.name) or "pgparity"]
+    branch = git_branch(root)
+    if branch:
+        parts.append(slug(branch))
+    return "-".join(part for part in parts if part)[:40].strip("-_")
+
+
+def default_port(project: str) -> int:
+    """A port derived from the environment name (54320-55319): stable, and distinct per worktree."""
+    return PORT_BASE + zlib.crc32(project.encode()) % PORT_RANGE
 
 
 def compose_file(root: Path, configured: str | None) -> Path:
@@ -183,11 +218,12 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     for key in KEYS.values():
         if key.name not in values and key.default is not None:
             values[key.name] = key.parse(key.default)
+    project = values.get("PROJECT") or default_project(root)
     return Settings(
         root=root,
-        project=values.get("PROJECT") or default_project(root),
+        project=project,
         image=values["IMAGE"],
-        port=values["PORT"],
+        port=values.get("PORT") or default_port(project),
         user=values["USER"],
         password=values["PASSWORD"],
         database=values["DATABASE"],
@@ -200,6 +236,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         compose_file=compose_file(root, values.get("COMPOSE_FILE")),
         config_file=root / values["CONFIG"],
         profile=root / values["PROFILE"],
+        report_file=root / values["REPORT"],
     )
 
 

@@ -101,6 +101,21 @@ def docker_host_address() -> str:
     return "127.0.0.1"
 
 
+def environments(client: docker.DockerClient) -> list[Status]:
+    """Every pgparity environment on this Docker engine, by label (other worktrees and projects too)."""
+    found = []
+    for container in client.containers.list(all=True, filters={"label": LABEL_PROJECT}):
+        binding = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5432/tcp") or [{}]
+        mounts = [m.get("Name") for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume"]
+        found.append(Status(
+            container.labels[LABEL_PROJECT], container.name, container.attrs["Config"]["Image"], container.status,
+            container.attrs["State"].get("Health", {}).get("Status", "-"),
+            int(binding[0]["HostPort"]) if binding[0].get("HostPort") else None,
+            mounts[0] if mounts else "-", None, None,
+        ))
+    return sorted(found, key=lambda status: status.project)
+
+
 class Engine:
     """One environment's dev container, described by the compose file and labelled with the project."""
 

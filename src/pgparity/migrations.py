@@ -63,6 +63,14 @@ class MigrationPolicy:
     baseline: Baseline | None = None
 
 
+def shown(path: Path) -> str:
+    """A path as a person in the project folder would type it: relative to the working directory."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One lint result, printed the way compilers print them so editors can jump to it."""
@@ -73,7 +81,8 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        where = str(self.path) if self.line is None else f"{self.path}:{self.line}"
+        path = shown(self.path)
+        where = path if self.line is None else f"{path}:{self.line}"
         return f"{where}: {self.level}: {self.message}"
 
 
@@ -100,7 +109,7 @@ class Plan:
         errors = self.errors
         if errors:
             count = f"{len(errors)} lint error" + ("s" if len(errors) > 1 else "")
-            raise LintError(f"{self.directory}/: {count}; first: {errors[0]}")
+            raise LintError(f"{shown(self.directory)}/: {count}; first: {errors[0]}")
 
 
 # --- lexer ---------------------------------------------------------------------------------

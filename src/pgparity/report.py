@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -14,8 +15,20 @@ from rich.table import Table
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
 
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else PIPE_WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else PIPE_WIDTH)
+
+def ci_mode() -> bool:
+    """CI (the CI variable set, or output not a terminal): no colours or spinners, JSON also to a file."""
+    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
+
+
+def _console(stream) -> Console:
+    plain = ci_mode()
+    return Console(file=stream, highlight=False, soft_wrap=True, no_color=plain,
+                   width=PIPE_WIDTH if plain or not stream.isatty() else None)
+
+
+out = _console(sys.stdout)
+err = _console(sys.stderr)
 
 
 def say(message: str) -> None:
@@ -79,7 +92,7 @@ class MigrationBar:
 @contextmanager
 def migration_bar(enabled: bool = True) -> Iterator["MigrationBar | None"]:
     """A bar for the duration of a replay; None (no output) for JSON runs."""
-    bar = MigrationBar() if enabled else None
+    bar = MigrationBar() if enabled and not ci_mode() else None
     try:
         yield bar
     finally:
@@ -147,3 +160,14 @@ def summary_line(result) -> str:
     scopes = sorted({f.scope for f in drift})
     counts = ", ".join(f"{scope} {sum(1 for f in drift if f.scope == scope)}" for scope in scopes)
     return f"drift: {len(drift)} differences ({counts})" + tail
+
+
+MARKS = {"ok": "✓", "warn": "!", "fail": "✗"}
+
+
+def checklist(checks) -> None:
+    """One line per check: a mark, its name, what was found, and how to fix it."""
+    for check in checks:
+        hint = f" — {check.hint}" if check.hint else ""
+        style = {"warn": "yellow", "fail": "red"}.get(check.state)
+        out.print(f"{MARKS[check.state]} {check.name}: {check.detail}{hint}", markup=False, style=style)

@@ -12,14 +12,13 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from . import __version__, ledger
 from .database import Server, connect
 from .errors import MigrationError
 from .ledger import Timing
-from .migrations import Baseline, Migration, Plan
+from .migrations import Baseline, Migration, Plan, shown
 
 LOCK_KEY = "pgparity:sync"
 TEMPLATE_PREFIX = "pgparity_template_"
@@ -89,14 +88,7 @@ def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> st
     return digest.hexdigest()[:20]
 
 
-def display_path(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def replay(url: str, migrations: Sequence[Migration], root: Path, progress: Progress) -> tuple[Timing, ...]:
+def replay(url: str, migrations: Sequence[Migration], progress: Progress) -> tuple[Timing, ...]:
     """Apply migrations in order to the database at `url`, recording each in its ledger."""
     timings = []
     progress.start(len(migrations))
@@ -104,7 +96,7 @@ def replay(url: str, migrations: Sequence[Migration], root: Path, progress: Prog
         conn.execute("SET synchronous_commit = off")  # a scratch database is rebuilt, not recovered
         ledger.ensure(conn)
         for migration in migrations:
-            display = display_path(migration.path, root)
+            display = shown(migration.path)
             progress.step(display)
             timing = ledger.apply(conn, migration, display)
             timings.append(timing)
@@ -115,11 +107,10 @@ def replay(url: str, migrations: Sequence[Migration], root: Path, progress: Prog
 class Syncer:
     """Builds, caches and swaps databases on one server for one dev database name."""
 
-    def __init__(self, server: Server, dev: str, root: Path, progress: Progress | None = None,
+    def __init__(self, server: Server, dev: str, progress: Progress | None = None,
                  on_wait: Callable[[str], None] | None = None):
         self.server = server
         self.names = Names(dev)
-        self.root = root
         self.progress = progress or Quiet()
         self.on_wait = on_wait or (lambda message: None)
 
@@ -157,7 +148,7 @@ class Syncer:
         self.server.drop(building)
         self.server.create(building, template="template0")
         try:
-            applied = replay(self.server.url_for(building), migrations, self.root, self.progress)
+            applied = replay(self.server.url_for(building), migrations, self.progress)
             self.server.drop(template)
             self.server.rename_all([(building, template)])
         except BaseException:
@@ -225,13 +216,13 @@ def slowest(timings: Sequence[Timing], count: int = 3) -> tuple[Timing, ...]:
     return tuple(sorted(timings, key=lambda t: (-t.ms, t.version))[:count])
 
 
-def pending(applied: Sequence[ledger.Applied], plan: Plan, baseline: Baseline | None, root: Path) -> list[Migration]:
+def pending(applied: Sequence[ledger.Applied], plan: Plan, baseline: Baseline | None) -> list[Migration]:
     """The plan's migrations a database still lacks; refuse when its ledger and the files disagree."""
     edited = ledger.changed(applied, plan.migrations)
     if edited:
         row, migration = edited[0]
         raise MigrationError(
-            f"{display_path(migration.path, root)} changed after it was applied (ledger sha256 {row.checksum[:12]}, "
+            f"{shown(migration.path)} changed after it was applied (ledger sha256 {row.checksum[:12]}, "
             f"file {migration.checksum[:12]}); restore the file, or accept the change with `invoke db.repair`"
         )
     done = {(row.version, row.name) for row in applied}
@@ -242,19 +233,19 @@ def pending(applied: Sequence[ledger.Applied], plan: Plan, baseline: Baseline | 
     late = [m for m in todo if newest is not None and m.version < newest]
     if late:
         raise MigrationError(
-            f"{display_path(late[0].path, root)} is older than the newest applied migration "
+            f"{shown(late[0].path)} is older than the newest applied migration "
             f"({newest}) but was never applied; renumber it after {newest}, or rebuild with `invoke db.sync`"
         )
     return todo
 
 
-def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None, root: Path,
+def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None,
             progress: Progress | None = None) -> MigrateResult:
     """Apply only the pending migrations to the existing dev database, in place."""
     started = time.monotonic()
     url = server.url_for(dev)
     with server.advisory_lock(LOCK_KEY):
         with connect(url) as conn:
-            todo = pending(ledger.read(conn), plan, baseline, root)
-        applied = replay(url, todo, root, progress or Quiet())
+            todo = pending(ledger.read(conn), plan, baseline)
+        applied = replay(url, todo, progress or Quiet())
     return MigrateResult(dev, applied, time.monotonic() - started, slowest(applied))

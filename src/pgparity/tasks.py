@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 from invoke import Collection, task
 from invoke.exceptions import Exit
 from rich.status import Status as Spinner
 
-from . import ledger, report
+from . import doctor as doctor_checks, hook as hooks, ledger, report
 from .catalog import Snapshot, dump_snapshot, load_snapshot
 from .database import connect
+from .engine import Engine, environments
 from .errors import PgParityError
 from .shell import guarded
 from .sync import migrate as migrate_in_place
@@ -36,15 +38,19 @@ def up(c):
     report.say(f"{result.container} {verb}: {result.url} (port {result.port}, {result.seconds:.1f}s)")
 
 
-@task(help={"volumes": "also delete the data volume (asks first)", "yes": "do not ask before deleting"})
+@task(help={"volumes": "also delete the data volume (asks first)", "yes": "do not ask before deleting",
+            "all": "every pgparity environment on this Docker engine, not just this one"})
 @guarded
-def down(c, volumes=False, yes=False):
+def down(c, volumes=False, yes=False, all=False):
     """Stop and remove the dev container; its data volume is kept unless --volumes."""
-    engine = _engine()
+    ws = Workspace.load()
+    projects = [state.project for state in environments(ws.engine.client)] if all else [ws.settings.project]
     if volumes and not yes:
-        _confirm(f"delete volume {engine.settings.volume_name} and every database in it?")
-    removed = engine.down(volumes=volumes)
-    report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {engine.settings.project}")
+        _confirm(f"delete the data volumes of {', '.join(projects) or 'no environment'} and every database in them?")
+    for project in projects:
+        engine = Engine(replace(ws.settings, project=project), ws.engine.mirror, ws.engine.client)
+        removed = engine.down(volumes=volumes)
+        report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
 
 
 def _confirm(question: str) -> None:
@@ -54,11 +60,20 @@ def _confirm(question: str) -> None:
         raise Exit("pgparity: cancelled; nothing deleted", code=1)
 
 
-@task(help={"json": "print JSON instead of a table"})
+@task(help={"json": "print JSON instead of a table", "all": "list every pgparity environment on this engine"})
 @guarded
-def status(c, json=False):
+def status(c, json=False, all=False):
     """Show the dev container: image, server version, port, health, volume, database size."""
-    state = _engine().status()
+    engine = _engine()
+    if all:
+        states = environments(engine.client)
+        if json:
+            report.print_json(states)
+        else:
+            report.table(None, ("Environment", "Container", "Image", "State", "Health", "Port", "Volume"),
+                         [(s.project, s.container, s.image, s.state, s.health, s.port, s.volume) for s in states])
+        return
+    state = engine.status()
     if json:
         report.print_json(state)
         return
@@ -138,8 +153,7 @@ def migrate(c, json=False):
     ws = Workspace.load()
     plan = ws.plan(show=not json)
     with ws.server() as server, report.migration_bar(enabled=not json) as bar:
-        result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline,
-                                  ws.settings.root, bar)
+        result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar)
     _render_applied(result, json, "migrated")
 
 
@@ -169,7 +183,7 @@ def snapshot_(c, from_="prod", output=None):
     path = ws.settings.root / output if output else ws.settings.profile
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_snapshot(snapshot), encoding="utf-8")
-    report.say(f"wrote {path} ({len(snapshot.tables)} tables, server {snapshot.server.version})")
+    report.say(f"wrote {path} ({len(snapshot.tables)} tables, {snapshot.server.version.split(' (')[0]})")
 
 
 def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
@@ -197,7 +211,7 @@ def diff(c, source="dev", target="profile", json=False):
     """Compare any two schemas object by object; exit 1 when they differ."""
     ws = Workspace.load()
     result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore)
-    _render_verdict(result, json)
+    _render_verdict(ws, result, json)
 
 
 @task(help={"json": "print the report as JSON (for CI)"})
@@ -206,10 +220,37 @@ def verify(c, json=False):
     """The pre-push check: lint, dev vs migrations, production profile vs its migrations; exit 1 on drift."""
     ws = Workspace.load()
     local, production, pending = ws.verify(show=not json)
-    _render_verdict(verdict(local, production, pending, ws.project_file.ignore), json)
+    _render_verdict(ws, verdict(local, production, pending, ws.project_file.ignore), json)
 
 
-def _render_verdict(result, as_json: bool) -> None:
+@task(help={"install": "write .git/hooks/pre-push running db.verify", "uninstall": "remove that hook",
+            "force": "replace a pre-push hook pgparity did not write"})
+@guarded
+def hook(c, install=False, uninstall=False, force=False):
+    """Install (or remove) a git pre-push hook that runs db.verify and blocks a push on drift."""
+    root = Workspace.load().settings.root
+    if install == uninstall:
+        raise PgParityError("pass exactly one of --install or --uninstall")
+    if install:
+        report.say(f"installed {hooks.install(root, force)}")
+    else:
+        removed = hooks.uninstall(root)
+        report.say(f"removed {removed}" if removed else "no pre-push hook to remove")
+
+
+@task
+@guarded
+def doctor(c):
+    """Check Docker, the image, the port, the profile, the migrations, the configuration and disk space."""
+    checks = doctor_checks.run()
+    report.checklist(checks)
+    if any(check.state == "fail" for check in checks):
+        raise Exit(code=1)
+
+
+def _render_verdict(ws: Workspace, result, as_json: bool) -> None:
+    if report.ci_mode():
+        ws.settings.report_file.write_text(report.as_json(result.to_json()) + "\n", encoding="utf-8")
     if as_json:
         report.print_json(result.to_json())
     else:
@@ -218,4 +259,4 @@ def _render_verdict(result, as_json: bool) -> None:
         raise Exit(code=1)
 
 
-db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify)
+db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, hook, doctor)

@@ -1,0 +1,122 @@
+"""The team workflow: the pre-push hook, side-by-side worktrees, status --all, doctor."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from conftest import remove_project
+from pgparity import config
+
+pytestmark = pytest.mark.docker
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seed-drift"
+
+
+def git(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-c", "user.email=dev@example.com", "-c", "user.name=dev", *args], cwd=cwd,
+                          env=env, capture_output=True, text=True)
+
+
+def test_hook_install_refuses_foreign_hook_and_uninstall_keeps_it(project):
+    git(project.root, "init", "-q", "-b", "main")
+    hook = project.root / ".git" / "hooks" / "pre-push"
+    hook.write_text("#!/bin/sh\necho mine\n")
+    refused = project.run("db.hook", "--install")
+    assert refused.returncode == 2 and "not written by pgparity; pass --force" in refused.stderr
+    assert hook.read_text() == "#!/bin/sh\necho mine\n"
+    assert project.run("db.hook", "--uninstall").returncode == 2 and hook.exists()
+    forced = project.run("db.hook", "--install", "--force")
+    assert forced.returncode == 0 and "db.verify" in hook.read_text() and os.access(hook, os.X_OK)
+    removed = project.run("db.hook", "--uninstall")
+    assert removed.returncode == 0 and not hook.exists()
+    assert project.run("db.hook").returncode == 2
+
+
+def test_hook_blocks_a_push_with_drift(project):
+    remote = project.root.parent / f"{project.name}-remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    (project.root / "migrations").mkdir()
+    (project.root / "migrations" / "001_users.sql").write_text("create table users (id int primary key, email varchar);")
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "remote", "add", "origin", str(remote))
+    assert project.run("db.sync").returncode == 0
+    assert project.run("db.hook", "--install").returncode == 0
+    git(project.root, "add", "migrations")
+    git(project.root, "commit", "-q", "-m", "users")
+    pushed = git(project.root, "push", "-q", "origin", "main", env=project.env)
+    assert pushed.returncode == 0, pushed.stderr
+
+    with psycopg.connect(project.url()) as conn:
+        conn.execute("alter table users add column nickname text")
+    git(project.root, "commit", "-q", "--allow-empty", "-m", "more")
+    blocked = git(project.root, "push", "-q", "origin", "main", env=project.env)
+    assert blocked.returncode != 0
+    assert "nickname" in blocked.stdout + blocked.stderr
+    remote_head = subprocess.run(["git", "-C", str(remote), "rev-parse", "main"], capture_output=True, text=True)
+    local_first = git(project.root, "rev-parse", "main~1")
+    assert remote_head.stdout == local_first.stdout
+
+
+def test_two_worktrees_run_side_by_side(tmp_path, docker_client, test_image):
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "start")
+    git(repo, "worktree", "add", "-q", "-b", "feature", str(tmp_path / "shop-feature"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
+    env.update(PGPARITY_IMAGE=test_image, PGPARITY_PASSWORD="pw")
+    folders = [repo, tmp_path / "shop-feature"]
+    names = [config.load(folder, environ=env).project for folder in folders]
+    assert names == ["shop-main", "shop-feature-feature"]
+    try:
+        for folder in folders:
+            up = subprocess.run([sys.executable, "-m", "pgparity", "db.up"], cwd=folder, env=env,
+                                capture_output=True, text=True, timeout=180)
+            assert up.returncode == 0, up.stderr
+        states = json.loads(subprocess.run([sys.executable, "-m", "pgparity", "db.status", "--all", "--json"],
+                                           cwd=repo, env=env, capture_output=True, text=True).stdout)
+        ours = {s["project"]: s for s in states if s["project"] in names}
+        assert set(ours) == set(names)
+        assert len({s["port"] for s in ours.values()}) == 2 and len({s["volume"] for s in ours.values()}) == 2
+        assert all(s["state"] == "running" for s in ours.values())
+    finally:
+        for name in names:
+            remove_project(docker_client, name)
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="stops every pgparity environment on this engine")
+def test_down_all_stops_every_environment(project, docker_client):
+    assert project.run("db.up").returncode == 0
+    result = project.run("db.down", "--all")
+    assert result.returncode == 0 and f"container {project.name}-db-1" in result.stdout
+    assert docker_client.containers.list(filters={"label": "pgparity.project"}) == []
+
+
+def test_doctor_reports_each_check_with_a_hint(project):
+    (project.root / "migrations").mkdir()
+    (project.root / "migrations" / "001_a.sql").write_text("create table a (id int);")
+    healthy = project.run("db.doctor")
+    assert healthy.returncode == 0, healthy.stdout
+    for name in ("configuration", "docker", "image", "port", "production profile", "migrations", "disk space"):
+        assert f" {name}: " in healthy.stdout
+    assert "! production profile:" in healthy.stdout and "invoke db.snapshot --from prod" in healthy.stdout
+
+    (project.root / "migrations" / "002_b.sql").write_text("\\i other.sql\n")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", int(project.env["PGPARITY_PORT"])))
+        listener.listen()
+        broken = project.run("db.doctor")
+    assert broken.returncode == 1
+    assert f"✗ port: 127.0.0.1:{project.env['PGPARITY_PORT']} is taken by another process — stop" in broken.stdout
+    assert "✗ migrations: 2 lint errors; first: migrations/002_b.sql" in broken.stdout
+
+    bad = project.run("db.doctor", extra={"PGPARITY_PORT": "x"})
+    assert bad.returncode == 1 and "✗ configuration: environment: PGPARITY_PORT" in bad.stdout
