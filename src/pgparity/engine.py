@@ -60,7 +60,7 @@ class Mirror:
 
 @dataclass(frozen=True)
 class UpResult:
-    """What `up` did: `running` (nothing to do), `started` (was stopped) or `created`."""
+    """What `up` did: `running` (nothing to do), `started` (was stopped), `created` or `recreated` (spec changed)."""
 
     action: str
     container: str
@@ -172,13 +172,18 @@ class Engine:
         """Make the server ready: nothing if running, start if stopped, create if absent."""
         started = time.monotonic()
         container = self.find()
+        recreate = container is not None and container.labels.get(LABEL_SPEC) != self.labels()[LABEL_SPEC]
+        if recreate:  # the compose file, settings or production profile changed; the volume keeps the data
+            container.stop(timeout=10)
+            container.remove()
+            container = None
         if container is not None and container.status == "running":
             action = "running"
         elif container is not None:
             action = "started"
             self._start(container, created=False)
         else:
-            action = "created"
+            action = "recreated" if recreate else "created"
             container = self._create()
             self._start(container, created=True)
         self.wait_ready(container, on_wait)

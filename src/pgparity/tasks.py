@@ -34,7 +34,8 @@ def up(c):
         result = ws.engine.up(on_wait=lambda s: spinner.update(f"waiting for PostgreSQL ({s:.0f}s)"))
     for problem in ws.align_with_profile():
         report.warn(problem)
-    verb = {"running": "already running", "started": "started", "created": "created"}[result.action]
+    verb = {"running": "already running", "started": "started", "created": "created",
+            "recreated": "recreated with the new spec (data kept)"}[result.action]
     report.say(f"{result.container} {verb}: {result.url} (port {result.port}, {result.seconds:.1f}s)")
 
 

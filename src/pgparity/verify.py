@@ -104,4 +104,7 @@ def verdict(local: Sequence[Difference], production: Sequence[Difference], pendi
 
 
 def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str]) -> Verdict:
+    """Any two schemas; ledgers are compared only when both sides keep one."""
+    if not source.migrations or not target.migrations:
+        source, target = without_ledger(source), without_ledger(target)
     return Verdict(tuple(scoped(DIFF, compare(source, target), ignore)), ())

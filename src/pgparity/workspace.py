@@ -132,6 +132,14 @@ class Workspace:
                 problems.append(
                     f"production runs PostgreSQL {profile.server.version} but {self.engine.spec.image} runs "
                     f"{version // 10000}; set PGPARITY_IMAGE=postgres:{profile.server.version_num // 10000}")
+            encoding, collate = conn.execute(
+                "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = current_database()"
+            ).fetchone()
+            mirror = self.engine.mirror
+            if (encoding, collate) != (mirror.encoding, mirror.locale):
+                problems.append(
+                    f"the data volume was initialised with {encoding}/{collate} but production uses "
+                    f"{mirror.encoding}/{mirror.locale}; `invoke db.down --volumes` then `invoke db.up` re-initialises it")
             available = {name for (name,) in conn.execute("SELECT name FROM pg_available_extensions")}
             problems += [f"extension {e.name} {e.version} is used in production but not available in "
                          f"{self.engine.spec.image}" for e in profile.extensions if e.name not in available]

@@ -1,0 +1,487 @@
+"""db.snapshot / db.diff / db.verify through the real command line.
+
+Production is a separate database on the session's `pg_server`, reached as its superuser, so the
+only thing keeping pgparity from writing to it is pgparity itself. One dev container serves the
+whole module (each test resets the project folder); the template cache keys replays by content,
+so sharing it across tests is exactly what happens on a developer's machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from conftest import Project, free_port, remove_project
+from pgparity.database import connect_read_only
+
+pytestmark = pytest.mark.docker
+
+VC = "character varying"
+
+# The seed story: dev was built from the old schema, production was migrated since.
+OLD_SCHEMA = """
+CREATE TABLE users (id serial PRIMARY KEY, email varchar, password_hash varchar);
+CREATE TABLE auth_tokens (id serial PRIMARY KEY, user_id int REFERENCES users, token varchar, token_type varchar);
+CREATE TABLE roles (id serial PRIMARY KEY, name varchar, description varchar);
+"""
+MIGRATED_SCHEMA = """
+CREATE TABLE users (id serial PRIMARY KEY, email varchar(255), password_hash varchar(255),
+                    first_name varchar(100), last_name varchar(100), is_admin boolean DEFAULT false);
+CREATE TABLE auth_tokens (id serial PRIMARY KEY, user_id int REFERENCES users, token varchar(255),
+                          token_type varchar(50));
+CREATE TABLE roles (id serial PRIMARY KEY, name varchar(100), description text);
+"""
+# (object, name, attribute, local, production, status), in the order verify reports them.
+SEED_DIFFERENCES = [
+    ("public.auth_tokens", "token", "type", VC, f"{VC}(255)", "different"),
+    ("public.auth_tokens", "token_type", "type", VC, f"{VC}(50)", "different"),
+    ("public.roles", "description", "type", VC, "text", "different"),
+    ("public.roles", "name", "type", VC, f"{VC}(100)", "different"),
+    ("public.users", "email", "type", VC, f"{VC}(255)", "different"),
+    ("public.users", "first_name", None, None, f"{VC}(100)", "missing_in_local"),
+    ("public.users", "is_admin", None, None, "boolean", "missing_in_local"),
+    ("public.users", "last_name", None, None, f"{VC}(100)", "missing_in_local"),
+    ("public.users", "password_hash", "type", VC, f"{VC}(255)", "different"),
+]
+
+# The ledger exactly as pgparity creates it (src/pgparity/ledger.py), made by hand in production.
+LEDGER_DDL = """
+CREATE SCHEMA pgparity;
+CREATE TABLE pgparity.schema_migrations (
+    version bigint NOT NULL, name text NOT NULL, checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL,
+    tool_version text NOT NULL, PRIMARY KEY (version, name));
+"""
+
+STEPS = {
+    "001_users.sql": "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL UNIQUE);\n",
+    "002_roles.sql": "CREATE TABLE roles (id serial PRIMARY KEY, name text);\n"
+                     "ALTER TABLE users ADD COLUMN role_id int REFERENCES roles;\n",
+    "003_audit.sql": "CREATE TABLE audit (id bigint GENERATED ALWAYS AS IDENTITY, at timestamptz DEFAULT now());\n",
+}
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory, docker_client, test_image) -> Project:
+    """One dev container for the module, started through `db.up` like a developer would."""
+    name = f"pgp-verify-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
+    env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=test_image, PGPARITY_PORT=str(free_port()),
+               PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
+    shared = Project(name, tmp_path_factory.mktemp("verify"), env)
+    try:
+        up = shared.run("db.up")
+        assert up.returncode == 0, up.stderr
+        yield shared
+    finally:
+        remove_project(docker_client, name)
+
+
+@dataclass(frozen=True)
+class Production:
+    """A production database on the separate server, reached as its superuser (it could write)."""
+
+    name: str
+    url: str
+
+    def execute(self, statement: str, params: tuple | None = None) -> list[tuple]:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            cursor = conn.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture
+def production(pg_server) -> Production:
+    """A fresh production database whose TimeZone is the dev container's default (UTC).
+
+    The session server itself runs TimeZone=Etc/UTC; only
+    test_a_profile_captured_after_db_up_is_mirrored_before_verify_compares keeps that.
+    """
+    name = f"prod_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'UTC'").format(sql.Identifier(name)))
+    yield Production(name, pg_server.url(name))
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def proj(dev: Project, production: Production) -> Project:
+    """The shared environment with an empty project folder and PGPARITY_PROD_URL set to `production`."""
+    for child in dev.root.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return Project(dev.name, dev.root, {**dev.env, "PGPARITY_PROD_URL": production.url})
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def write(project: Project, files: dict[str, str]) -> None:
+    directory = project.root / "migrations"
+    directory.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+
+
+def ok(project: Project, *args: str) -> str:
+    result = project.run(*args)
+    assert result.returncode == 0, (args, result.stdout, result.stderr)
+    return result.stdout
+
+
+def checksum(project: Project, file: str) -> str:
+    return hashlib.sha256((project.root / "migrations" / file).read_bytes()).hexdigest()
+
+
+def prepare(project: Project, migrations: dict[str, str], up: bool = False) -> None:
+    """Migrations written, the dev database rebuilt from them, production's profile captured."""
+    write(project, migrations)
+    if up:  # sync starts the container itself; the seed story spells the step out
+        ok(project, "db.up")
+    ok(project, "db.sync")
+    ok(project, "db.snapshot", "--from", "prod")
+
+
+def run_json(project: Project, *args: str) -> tuple[int, dict]:
+    result = project.run(*args, "--json")
+    assert result.returncode in (0, 1), (args, result.stdout, result.stderr)
+    return result.returncode, json.loads(result.stdout)
+
+
+def rows(report: dict) -> list[tuple]:
+    return [(d["scope"], d["kind"], d["object"], d["name"], d["attribute"], d["local"], d["production"],
+             d["status"], d["ignored"]) for d in report["differences"]]
+
+
+def one_error_line(result) -> str:
+    """The single line an error leaves on stderr (exit status 2, nothing on stdout)."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("pgparity: ")
+    return lines[0]
+
+
+def dev_execute(project: Project, statement: str) -> None:
+    with psycopg.connect(project.url(), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+# --- db.snapshot --from prod -------------------------------------------------------------------
+
+
+def footprint(production: Production) -> dict[str, object]:
+    """What a write to production would change: relations, schemas, catalog rows, row counters, rows."""
+    return {
+        "relations": production.execute(
+            "SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+            " ORDER BY 1, 2"),
+        "schemas": production.execute("SELECT nspname FROM pg_namespace ORDER BY 1"),
+        "tuples": production.execute(
+            "SELECT schemaname, relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables ORDER BY 1, 2"),
+        "objects": production.execute(
+            "SELECT (SELECT count(*) FROM pg_proc), (SELECT count(*) FROM pg_type),"
+            " (SELECT count(*) FROM pg_attribute), (SELECT count(*) FROM pg_constraint)"),
+        "ledger": production.execute("SELECT version, name, checksum FROM pgparity.schema_migrations ORDER BY 1"),
+        "users": production.execute("SELECT * FROM users ORDER BY id"),
+    }
+
+
+def test_snapshot_from_prod_is_deterministic_sorted_complete_and_never_writes(proj, production):
+    # Tables created out of alphabetical order, ledger rows inserted newest first.
+    production.execute(MIGRATED_SCHEMA + LEDGER_DDL)
+    production.execute("INSERT INTO pgparity.schema_migrations (version, name, checksum, execution_ms, tool_version)"
+                       " VALUES (2, 'roles', 'bbbb', 3, '0.1.0'), (1, 'users', 'aaaa', 5, '0.1.0')")
+    production.execute("INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com')")
+    # Wait until the setup's own row counts are visible, so the comparison below is about pgparity alone.
+    before = footprint(production)
+    for _ in range(100):
+        if ("public", "users", 2, 0, 0) in before["tuples"]:
+            break
+        production.execute("SELECT pg_sleep(0.05)")
+        before = footprint(production)
+    assert ("public", "users", 2, 0, 0) in before["tuples"]
+
+    first = proj.run("db.snapshot", "--from", "prod")
+    assert first.returncode == 0, first.stderr
+    profile = proj.root / "parity" / "production.json"
+    assert first.stdout.startswith(f"wrote {profile} (3 tables, ") and " 15." in first.stdout
+    text = profile.read_bytes()
+    second = proj.run("db.snapshot", "--from", "prod")
+    assert second.returncode == 0, second.stderr
+    assert profile.read_bytes() == text
+
+    document = json.loads(text)
+    assert document["format"] == 1
+    assert [(t["schema"], t["name"]) for t in document["tables"]] == [
+        ("public", "auth_tokens"), ("public", "roles"), ("public", "users")]
+    users = next(t for t in document["tables"] if t["name"] == "users")
+    assert [(c["name"], c["type"]) for c in users["columns"]] == [
+        ("id", "integer"), ("email", f"{VC}(255)"), ("password_hash", f"{VC}(255)"),
+        ("first_name", f"{VC}(100)"), ("last_name", f"{VC}(100)"), ("is_admin", "boolean")]
+    assert [s["name"] for s in document["sequences"]] == ["auth_tokens_id_seq", "roles_id_seq", "users_id_seq"]
+    assert document["migrations"] == [{"version": 1, "name": "users", "checksum": "aaaa"},
+                                      {"version": 2, "name": "roles", "checksum": "bbbb"}]
+    assert "pgparity" not in [s["name"] for s in document["schemas"]]  # the ledger is data, not schema
+    assert "a@example.com" not in text.decode()  # schema only, never rows
+
+    # A session like the one snapshot used refuses writes although the role is a superuser.
+    with connect_read_only(production.url) as conn:
+        assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (True,)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("CREATE TABLE written_by_pgparity (id int)")
+    assert footprint(production) == before
+
+
+def test_snapshot_without_a_usable_production_url_says_so_in_one_line(proj, production):
+    unset = {k: v for k, v in proj.env.items() if k != "PGPARITY_PROD_URL"}
+    line = one_error_line(Project(proj.name, proj.root, unset).run("db.snapshot", "--from", "prod"))
+    assert "PGPARITY_PROD_URL" in line
+
+    wrong = production.url.replace(":test-secret@", ":Wr0ng-Pa55w0rd@")
+    assert wrong != production.url
+    result = proj.run("db.snapshot", "--from", "prod", extra={"PGPARITY_PROD_URL": wrong})
+    line = one_error_line(result)
+    assert "Wr0ng-Pa55w0rd" not in result.stdout + result.stderr
+    assert "postgres:****@" in line and production.name in line and "password authentication failed" in line
+    assert not (proj.root / "parity").exists()
+
+
+# --- db.verify: production drift -------------------------------------------------------------
+
+
+def test_seed_story_verify_reports_the_nine_production_differences(proj, production):
+    production.execute(MIGRATED_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA}, up=True)
+
+    code, report = run_json(proj, "db.verify")
+    assert code == 1 and report["status"] == "drift"
+    assert rows(report) == [("production", "column", *d, False) for d in SEED_DIFFERENCES]
+    assert report["summary"] == {"differences": 9, "ignored": 0, "by_scope": {"production": 9},
+                                 "pending_in_production": []}
+    # Production keeps no ledger and none was created for it.
+    assert production.execute("SELECT nspname FROM pg_namespace WHERE nspname = 'pgparity'") == []
+
+    human = proj.run("db.verify")
+    assert human.returncode == 1, human.stderr
+    out = human.stdout
+    assert "Production drift" in out and "Local drift" not in out
+    for heading in ("public.users", "public.auth_tokens", "public.roles"):
+        assert heading in out
+    for header in ("Column", "Local", "Production", "Status"):
+        assert header in out
+    lines = out.splitlines()
+    email = next(line for line in lines if " email " in line)
+    assert "Different" in email and f"{VC}(255)" in email
+    first_name = next(line for line in lines if " first_name " in line)
+    assert "Missing in local" in first_name and f"{VC}(100)" in first_name
+    assert sum("Different" in line for line in lines) == 6
+    assert sum("Missing in local" in line for line in lines) == 3
+    assert lines[-1].startswith("drift: 9 differences"), lines[-1]
+
+
+def test_a_profile_captured_after_db_up_is_mirrored_before_verify_compares(proj, production):
+    """The seed story in its natural order against a production whose server settings differ from
+    pgparity's defaults (TimeZone=Etc/UTC, the session server's own, vs the dev default UTC).
+
+    `db.up` created the dev container before any profile existed; once `db.snapshot` has captured
+    production's settings, verify must compare a replay made on a server that mirrors them. Otherwise
+    a tenth, spurious `setting TimeZone` difference appears in the production scope, which no
+    migration can fix.
+    """
+    production.execute(f"ALTER DATABASE {production.name} RESET timezone")
+    assert production.execute("SHOW TimeZone") == [("Etc/UTC",)]
+    production.execute(MIGRATED_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA}, up=True)
+
+    code, report = run_json(proj, "db.verify")
+    assert [d for d in report["differences"] if d["kind"] == "setting"] == []
+    assert code == 1
+    assert rows(report) == [("production", "column", *d, False) for d in SEED_DIFFERENCES]
+
+
+def test_production_built_from_the_same_migrations_is_parity(proj, production):
+    production.execute(OLD_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA})
+
+    code, report = run_json(proj, "db.verify")
+    assert (code, report["status"], report["differences"]) == (0, "parity", [])
+    assert report["summary"]["differences"] == 0
+
+    human = proj.run("db.verify")
+    assert human.returncode == 0, human.stderr
+    assert human.stdout.strip() == "parity: no differences"
+
+
+def test_production_ledger_sets_what_is_compared_and_pending(proj, production):
+    write(proj, STEPS)
+    production.execute(STEPS["001_users.sql"] + STEPS["002_roles.sql"] + LEDGER_DDL)
+    for version, name, file in ((1, "users", "001_users.sql"), (2, "roles", "002_roles.sql")):
+        production.execute(
+            "INSERT INTO pgparity.schema_migrations (version, name, checksum, execution_ms, tool_version)"
+            " VALUES (%s, %s, %s, 1, '0.1.0')", (version, name, checksum(proj, file)))
+    prepare(proj, {})
+
+    code, report = run_json(proj, "db.verify")
+    assert (code, report["status"], report["differences"]) == (0, "parity", [])
+    assert report["summary"]["pending_in_production"] == ["3 audit"]
+    human = proj.run("db.verify")
+    assert human.returncode == 0, human.stderr
+    assert human.stdout.strip().splitlines()[-1] == (
+        "parity: no differences; 1 migrations pending in production: 3 audit")
+
+    # Production recorded another file under number 2 than the one in migrations/.
+    production.execute("UPDATE pgparity.schema_migrations SET checksum = repeat('0', 64) WHERE version = 2")
+    ok(proj, "db.snapshot", "--from", "prod")
+    code, report = run_json(proj, "db.verify")
+    assert code == 1 and report["status"] == "drift"
+    assert rows(report) == [("production", "migration", "pgparity.schema_migrations", "2 roles", "checksum",
+                             checksum(proj, "002_roles.sql"), "0" * 64, "different", False)]
+    assert report["summary"]["pending_in_production"] == ["3 audit"]
+
+
+# --- db.verify: local drift ------------------------------------------------------------------
+
+
+def test_local_drift_from_a_hand_edit_and_from_a_forgotten_sync(proj, production):
+    production.execute(OLD_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA})
+    dev_execute(proj, "ALTER TABLE users ADD COLUMN nickname text")
+
+    code, report = run_json(proj, "db.verify")
+    assert code == 1 and report["status"] == "drift"
+    assert rows(report) == [
+        ("local", "column", "public.users", "nickname", None, "text", None, "missing_in_production", False)]
+    assert report["summary"]["by_scope"] == {"local": 1}
+
+    human = proj.run("db.verify")
+    assert human.returncode == 1
+    assert "Local drift" in human.stdout and "Production drift" not in human.stdout
+    assert "Dev" in human.stdout and "Migrations" in human.stdout
+    nickname = next(line for line in human.stdout.splitlines() if " nickname " in line)
+    assert "Missing in migrations" in nickname
+    assert human.stdout.strip().splitlines()[-1] == "drift: 1 differences (local 1)"
+
+    # A new migration pulled in but never synced: dev lacks its column and its ledger row.
+    write(proj, {"002_bio.sql": "ALTER TABLE users ADD COLUMN bio text;\n"})
+    code, report = run_json(proj, "db.verify")
+    assert code == 1
+    found = rows(report)
+    assert ("local", "column", "public.users", "bio", None, None, "text", "missing_in_local", False) in found
+    assert ("local", "migration", "pgparity.schema_migrations", "2 bio", None, None, checksum(proj, "002_bio.sql"),
+            "missing_in_local", False) in found
+    assert ("local", "column", "public.users", "nickname", None, "text", None, "missing_in_production",
+            False) in found
+    # Production keeps no ledger, so it is taken to have applied 002 too, and lacks its column.
+    assert ("production", "column", "public.users", "bio", None, None, "text", "missing_in_local",
+            False) not in found
+    assert [r for r in found if r[0] == "production"] == [
+        ("production", "column", "public.users", "bio", None, "text", None, "missing_in_production", False)]
+    assert report["summary"]["by_scope"] == {"local": 3, "production": 1}
+
+
+# --- the ignore list -------------------------------------------------------------------------
+
+
+def test_ignored_differences_are_reported_but_not_counted(proj, production):
+    production.execute(MIGRATED_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA})
+    (proj.root / "pgparity.toml").write_text('[verify]\nignore = ["column:public.users.first_name"]\n')
+
+    code, report = run_json(proj, "db.verify")
+    assert code == 1 and report["status"] == "drift"
+    assert len(report["differences"]) == 9
+    ignored = [d for d in report["differences"] if d["ignored"]]
+    assert [(d["object"], d["name"]) for d in ignored] == [("public.users", "first_name")]
+    assert report["summary"]["differences"] == 8 and report["summary"]["ignored"] == 1
+    assert report["summary"]["by_scope"] == {"production": 8}
+
+    # Production now differs from the migrations only by that accepted column.
+    production.execute("""
+        ALTER TABLE users ALTER email TYPE varchar, ALTER password_hash TYPE varchar, DROP last_name, DROP is_admin;
+        ALTER TABLE auth_tokens ALTER token TYPE varchar, ALTER token_type TYPE varchar;
+        ALTER TABLE roles ALTER name TYPE varchar, ALTER description TYPE varchar;
+    """)
+    ok(proj, "db.snapshot", "--from", "prod")
+    code, report = run_json(proj, "db.verify")
+    assert (code, report["status"]) == (0, "parity")
+    assert rows(report) == [("production", "column", "public.users", "first_name", None, None, f"{VC}(100)",
+                             "missing_in_local", True)]
+    assert report["summary"]["differences"] == 0 and report["summary"]["ignored"] == 1
+    human = proj.run("db.verify")
+    assert human.returncode == 0, human.stderr
+    assert "Missing in local (ignored)" in human.stdout
+    assert human.stdout.strip().splitlines()[-1] == "parity: no differences; 1 ignored"
+
+
+# --- db.diff ---------------------------------------------------------------------------------
+
+
+def test_diff_between_any_two_endpoints(proj, production):
+    production.execute(MIGRATED_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA})
+
+    code, report = run_json(proj, "db.diff", "--source", "dev", "--target", "profile")
+    assert code == 1 and report["status"] == "drift"
+    assert {r[0] for r in rows(report)} == {"diff"}
+    assert {r[1] for r in rows(report)} <= {"column", "migration"}  # dev's ledger row, if anything else
+    columns = [r[2:8] for r in rows(report) if r[1] == "column"]
+    assert columns == list(SEED_DIFFERENCES)
+
+    code, report = run_json(proj, "db.diff", "--source", "migrations", "--target", "dev")
+    assert (code, report["status"], report["differences"]) == (0, "parity", [])
+
+    ok(proj, "db.snapshot", "--from", "dev", "--output", "snap.json")
+    assert json.loads((proj.root / "snap.json").read_text())["migrations"][0]["name"] == "init"
+    code, report = run_json(proj, "db.diff", "--source", "snap.json", "--target", "dev")
+    assert (code, report["differences"]) == (0, [])
+
+    dev_execute(proj, "ALTER TABLE roles ADD COLUMN archived boolean")
+    code, report = run_json(proj, "db.diff", "--source", "snap.json", "--target", "dev")
+    assert code == 1
+    assert rows(report) == [("diff", "column", "public.roles", "archived", None, None, "boolean",
+                             "missing_in_local", False)]
+    human = proj.run("db.diff", "--source", "snap.json", "--target", "dev")
+    assert human.returncode == 1
+    assert "Source" in human.stdout and "Target" in human.stdout and "Missing in source" in human.stdout
+    assert human.stdout.strip().splitlines()[-1] == "drift: 1 differences (diff 1)"
+
+    line = one_error_line(proj.run("db.diff", "--source", "missing.json", "--target", "dev"))
+    assert "missing.json" in line
+    (proj.root / "corrupt.json").write_text('{"format": 1, "server": ')
+    line = one_error_line(proj.run("db.diff", "--source", "dev", "--target", "corrupt.json"))
+    assert "corrupt.json" in line and "invalid JSON" in line
+
+
+# --- lint first ------------------------------------------------------------------------------
+
+
+def test_lint_errors_stop_verify_before_any_database_is_touched(project, docker_client):
+    """A project whose container does not exist yet: verify must refuse without creating it."""
+    write(project, {"001_init.sql": OLD_SCHEMA, "002_bad.sql": "\\i other.sql\nSELECT 1;\n"})
+    label = {"label": f"pgparity.project={project.name}"}
+
+    result = project.run("db.verify", "--json")
+    line = one_error_line(result)
+    assert "lint error" in line and "002_bad.sql:1" in line and "meta-command" in line
+
+    human = project.run("db.verify")
+    assert human.returncode == 2 and human.stdout == ""
+    assert human.stderr.strip().splitlines()[-1] == line
+    assert not [text for text in human.stderr.splitlines() if text.startswith(("drift", "parity"))]
+    assert docker_client.containers.list(all=True, filters=label) == []
+    assert docker_client.volumes.list(filters=label) == []
