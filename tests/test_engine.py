@@ -178,3 +178,25 @@ def test_readiness_waits_out_the_socket_only_init_server(project, docker_client,
     assert any(socket_ready_while_waiting), "the init phase never showed the race"
     with psycopg.connect(project.url()) as conn:
         assert conn.execute("select count(*) from made_by_init").fetchone() == (0,)
+
+
+def make_context(config_dir, name: str, host: str) -> None:
+    import subprocess
+
+    subprocess.run(["docker", "context", "create", name, "--docker", f"host={host}"], check=True,
+                   capture_output=True, env={"DOCKER_CONFIG": str(config_dir), "PATH": "/usr/bin:/bin"})
+
+
+def test_docker_contexts_are_honoured(project, tmp_path):
+    config_dir = tmp_path / "docker-config"
+    make_context(config_dir, "pgp-local", "unix:///var/run/docker.sock")
+    make_context(config_dir, "pgp-dead", "unix:///nonexistent/docker.sock")
+    (config_dir / "config.json").write_text("{}")  # as `docker context use` leaves it
+    base = {"DOCKER_CONFIG": str(config_dir)}
+    project.env.pop("DOCKER_HOST", None)
+    working = project.run("db.up", extra={**base, "DOCKER_CONTEXT": "pgp-local"})
+    assert working.returncode == 0, working.stderr
+    dead = project.run("db.status", extra={**base, "DOCKER_CONTEXT": "pgp-dead"})
+    assert_one_line_error(dead, "unix:///nonexistent/docker.sock (docker context pgp-dead)")
+    unknown = project.run("db.status", extra={**base, "DOCKER_CONTEXT": "pgp-nowhere"})
+    assert_one_line_error(unknown, "DOCKER_CONTEXT names 'pgp-nowhere'")

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
 import docker
+import docker.context
 import docker.errors
 import psycopg
 from docker.models.containers import Container
@@ -85,19 +86,30 @@ class Status:
 
 
 def connect_client() -> docker.DockerClient:
-    """A Docker client for DOCKER_HOST or the default socket; one clear error when unreachable."""
+    """A client for DOCKER_HOST, else the current Docker context (DOCKER_CONTEXT or the CLI's), else the socket."""
+    name = os.environ.get("DOCKER_CONTEXT")
+    if name and not os.environ.get("DOCKER_HOST") and docker.context.ContextAPI.get_context(name) is None:
+        raise DockerError(f"DOCKER_CONTEXT names {name!r}, which is not a Docker context (see `docker context ls`)")
     try:
         return docker.from_env()
     except docker.errors.DockerException as error:
-        where = os.environ.get("DOCKER_HOST", "the default socket")
-        raise DockerError(f"cannot reach the Docker engine at {where}: {error}") from None
+        raise DockerError(f"cannot reach the Docker engine at {engine_description()}: {error}") from None
 
 
-def docker_host_address() -> str:
-    """Where published ports are reached: the remote engine's host, or loopback for a local one."""
-    host = os.environ.get("DOCKER_HOST", "")
-    if host.startswith(("tcp://", "ssh://")):
-        return urlsplit(host).hostname or "127.0.0.1"
+def engine_description() -> str:
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    context = docker.context.ContextAPI.get_context(os.environ.get("DOCKER_CONTEXT"))
+    if context is not None and context.name != "default":
+        return f"{context.Host} (docker context {context.name})"
+    return "the default socket"
+
+
+def published_host(client: docker.DockerClient) -> str:
+    """Where published ports are reached: a remote engine's host name, or loopback for a local engine."""
+    for url in (os.environ.get("DOCKER_HOST", ""), client.api.base_url):
+        if url.startswith(("tcp://", "ssh://", "http://", "https://")):
+            return urlsplit(url).hostname or "127.0.0.1"
     return "127.0.0.1"
 
 
@@ -124,7 +136,7 @@ class Engine:
         self.mirror = mirror or Mirror.from_profile(None, settings)
         self.client = client or connect_client()
         self.spec = compose.load_service(settings.compose_file, self.variables())
-        self.host = docker_host_address()
+        self.host = published_host(self.client)
 
     def variables(self) -> dict[str, str]:
         s = self.settings
