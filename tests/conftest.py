@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,16 +93,41 @@ def pg_server(docker_client, test_image) -> Server:
         container.remove(force=True, v=True)
 
 
-@pytest.fixture
-def fresh_db(pg_server: Server) -> str:
-    """A new empty database on the session server; its URL. Dropped afterwards."""
+@contextmanager
+def scratch_database(server: Server) -> Iterator[str]:
+    """A new empty database on the server; its URL. Dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+    with psycopg.connect(server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield pg_server.url(name)
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+    yield server.url(name)
+    with psycopg.connect(server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
+
+@pytest.fixture
+def fresh_db(pg_server: Server) -> str:
+    with scratch_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture
+def production_db(pg_server: Server) -> str:
+    """A second fresh database, playing production next to `fresh_db`."""
+    with scratch_database(pg_server) as url:
+        yield url
+
+
+READER = "pgparity_test_reader"
+
+
+@pytest.fixture(scope="session")
+def reader(pg_server: Server) -> str:
+    """A role for grants and policies; roles are cluster-wide, so one serves every test."""
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(READER)))
+    yield READER
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(READER)))
 
 def free_port() -> int:
     with socket.socket() as probe:

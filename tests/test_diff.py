@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from pgparity.catalog import Snapshot, inspect
 from pgparity.catalog.model import Column, Migration, Schema, ServerVersion, Table
 from pgparity.diff import KINDS, Difference, compare
-
-READER = "pgparity_test_reader"
+from conftest import READER
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
-
-
-@pytest.fixture(scope="session")
-def reader(pg_server) -> str:
-    """A role for grants and policies; roles are cluster-wide, so one serves every test."""
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(READER)))
-    yield READER
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(READER)))
-
-
-@pytest.fixture
-def production_db(pg_server) -> str:
-    """A second fresh database, playing production next to `fresh_db`."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield pg_server.url(name)
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def snapshot_of(url: str, ddl: str) -> Snapshot:

@@ -53,3 +53,7 @@ class SanitizeError(PgParityError):
 
 class DumpError(PgParityError):
     """A dump could not be taken or a dump file is corrupt."""
+
+
+class FixError(PgParityError):
+    """The fix cannot be written as asked: it would fail on the target's rows, or runs nothing."""

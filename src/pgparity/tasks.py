@@ -13,6 +13,8 @@ from rich.status import Status as Spinner
 from . import doctor as doctor_checks, hook as hooks, ledger, report
 from .catalog import Snapshot, dump_snapshot, load_snapshot
 from .database import connect
+from .fix import check_narrowing, plan_fix, write_fix
+from .migrations import shown
 from .engine import Engine, environments
 from .errors import PgParityError
 from .shell import guarded
@@ -224,6 +226,36 @@ def verify(c, json=False):
     _render_verdict(ws, verdict(local, production, pending, ws.project_file.ignore), json)
 
 
+@task(help={"target": "prod (the production profile, default) or dev (codify hand edits in the dev database)",
+            "allow_destructive": "write destructive statements live instead of commented out",
+            "force": "write the fix even though counted rows would make it fail",
+            "name": "the migration's description (default: fix_production_drift or fix_local_drift)",
+            "apply": "apply the fix to the dev database afterwards (default for --target prod)"})
+@guarded
+def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply=True):
+    """Write the next numbered migration (and its .down.sql) that brings the migrations to the target."""
+    if target not in ("prod", "dev"):
+        raise PgParityError(f"--target must be prod or dev, not {target!r}")
+    ws = Workspace.load()
+    expected, goal, differences = ws.drift_to(target)
+    plan = plan_fix(differences, expected, goal)
+    with connect(ws.engine.url) as conn:
+        checks = check_narrowing(conn, plan)
+    default = "fix_production_drift" if target == "prod" else "fix_local_drift"
+    forward, down = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
+                              force=force, name=name or default)
+    report.say(f"wrote {shown(forward)} ({len(plan.changes)} changes) and {shown(down)}")
+    for rename in plan.renames:
+        report.warn(f"possible rename, not applied: {rename.statement}")
+    if target == "prod" and apply:
+        with ws.server() as server:
+            result = migrate_in_place(server, ws.settings.database, ws.plan(show=False),
+                                      ws.project_file.migrations.baseline)
+        report.say(f"applied {len(result.applied)} migration to {result.database}")
+    elif target == "dev":
+        report.say("the dev database already has these changes; `invoke db.sync` rebuilds it with the new file")
+
+
 @task(help={"install": "write .git/hooks/pre-push running db.verify", "uninstall": "remove that hook",
             "force": "replace a pre-push hook pgparity did not write"})
 @guarded
@@ -260,4 +292,4 @@ def _render_verdict(ws: Workspace, result, as_json: bool) -> None:
         raise Exit(code=1)
 
 
-db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, hook, doctor)
+db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook, doctor)

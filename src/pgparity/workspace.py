@@ -17,7 +17,7 @@ from .errors import SnapshotError
 from .migrations import Migration, Plan, discover
 from .catalog.model import Role
 from .sync import Progress, Syncer, cache_key
-from .verify import applied_in_production, production_drift
+from .verify import PRODUCTION, applied_in_production, production_drift, scoped, without_ledger
 
 
 def create_role(role: Role) -> sql.Composed:
@@ -148,3 +148,17 @@ class Workspace:
                 if role.name not in existing:
                     conn.execute(create_role(role))
         return problems
+
+    def drift_to(self, target: str) -> tuple[Snapshot, Snapshot, tuple[Difference, ...]]:
+        """The schema the migrations build, the target schema (`prod`: the profile, `dev`: the dev
+        database) and their differences, ledgers aside and the ignore list applied."""
+        plan = self.plan()
+        with self.server() as server:
+            syncer = self.syncer(server)
+            with syncer.locked():
+                expected = without_ledger(self._replayed(server, syncer, plan.migrations))
+            goal = self.require_profile() if target == "prod" else self.inspect_url(self.engine.url)
+        goal = without_ledger(goal)
+        accepted = {f.difference for f in scoped(PRODUCTION, compare(expected, goal), self.project_file.ignore)
+                    if f.ignored}
+        return expected, goal, tuple(d for d in compare(expected, goal) if d not in accepted)

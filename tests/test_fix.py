@@ -1,0 +1,387 @@
+"""Fix: pairs of real databases; the fix applied to local must reach parity, its rollback undo it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from pgparity.catalog import Snapshot
+from pgparity.catalog.model import Role
+from pgparity.diff import Difference, compare
+from pgparity.errors import FixError
+from pgparity.fix import (
+    FixPlan, NarrowingCheck, Rename, check_narrowing, next_number, plan_fix, render, render_rollback,
+    write_fix,
+)
+from pgparity.migrations import discover, statements
+from conftest import READER
+from test_diff import CASES, SEED_LOCAL, SEED_PRODUCTION, column, snapshot, snapshot_of, table
+
+UNFIXABLE = {"partition key", "setting", "migration checksum", "migration missing"}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two databases on the session server: local (where fixes run) and production."""
+
+    local: str
+    production: str
+
+    def build(self, base: str, local: str, production: str) -> tuple[Snapshot, Snapshot]:
+        return snapshot_of(self.local, base + local), snapshot_of(self.production, base + production)
+
+    def plan(self, base: str, local: str, production: str) -> tuple[tuple[Difference, ...], FixPlan]:
+        mine, theirs = self.build(base, local, production)
+        differences = compare(mine, theirs)
+        return differences, plan_fix(differences, mine, theirs)
+
+    def checks(self, plan: FixPlan) -> tuple[NarrowingCheck, ...]:
+        with psycopg.connect(self.local, autocommit=True) as conn:
+            return check_narrowing(conn, plan)
+
+    def run(self, text: str) -> None:
+        """As the ledger applies a migration: the whole file in one transaction."""
+        with psycopg.connect(self.local) as conn, conn.transaction():
+            conn.execute(text)
+
+    def differences(self) -> tuple[Difference, ...]:
+        return compare(snapshot_of(self.local, ""), snapshot_of(self.production, ""))
+
+
+@pytest.fixture
+def pair(reader, fresh_db, production_db) -> Pair:
+    return Pair(fresh_db, production_db)
+
+
+def round_trip(pair: Pair, directory: Path, base: str, local: str, production: str) -> tuple[FixPlan, str]:
+    """Fix, check parity, roll back, check the differences are back; returns the plan and the fix."""
+    differences, plan = pair.plan(base, local, production)
+    assert differences
+    assert [change.difference for change in plan.changes if change.difference] == list(differences)
+    checks = pair.checks(plan)
+    assert all(check.rows == 0 or check.narrowing.query is None for check in checks), checks
+    forward, down = write_fix(directory, plan, checks, allow_destructive=True)
+    assert not discover(directory).has_errors, discover(directory).errors
+    pair.run(forward.read_text())
+    assert pair.differences() == ()
+    pair.run(down.read_text())
+    assert pair.differences() == differences
+    return plan, forward.read_text()
+
+
+@pytest.mark.parametrize(("base", "local", "production", "expected"),
+                         [case for case in CASES if case.id not in UNFIXABLE])
+def test_each_kind_of_difference_is_fixed_and_rolled_back(pair, tmp_path, base, local, production, expected):
+    round_trip(pair, tmp_path, base, local, production)
+
+
+@pytest.mark.parametrize(("base", "local", "production", "expected"),
+                         [case for case in CASES if case.id in UNFIXABLE])
+def test_what_no_migration_fixes_is_explained_and_nothing_is_written(pair, tmp_path, base, local, production,
+                                                                     expected):
+    _, plan = pair.plan(base, local, production)
+    (change,) = plan.changes
+    assert change.forward.note and not change.forward.steps
+    assert change.forward.note.splitlines()[0][:30] in render(plan)
+    with pytest.raises(FixError, match="nothing to apply"):
+        write_fix(tmp_path, plan)
+    assert list(tmp_path.iterdir()) == []
+
+
+RICH_TABLE = f"""
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TABLE notes (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL COLLATE "C",
+    loud text GENERATED ALWAYS AS (upper(body)) STORED, area box,
+    CONSTRAINT short CHECK (length(body) < 500), EXCLUDE USING gist (area WITH &&)
+);
+CREATE UNIQUE INDEX notes_body ON notes (lower(body)) WHERE id > 10;
+CREATE TRIGGER notes_touch BEFORE UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE notes DISABLE TRIGGER notes_touch, ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY mine ON notes AS RESTRICTIVE FOR UPDATE TO {READER} USING (id > 0) WITH CHECK (id > 1);
+GRANT SELECT, UPDATE (body) ON notes TO {READER};
+COMMENT ON TABLE notes IS 'notes'; COMMENT ON COLUMN notes.body IS 'text';
+COMMENT ON CONSTRAINT short ON notes IS 'short'; COMMENT ON INDEX notes_body IS 'index';
+COMMENT ON TRIGGER notes_touch ON notes IS 'trigger'; COMMENT ON POLICY mine ON notes IS 'policy';
+"""
+MATERIALIZED = "CREATE MATERIALIZED VIEW codes AS SELECT code FROM t;"
+
+EXTRA = [
+    pytest.param("CREATE TABLE t (n int DEFAULT 0);", "CREATE TABLE t (n bigint DEFAULT 0);",
+                 id="type change keeps its default"),
+    pytest.param("CREATE TABLE t (n int DEFAULT 0);", "CREATE TABLE t (n text DEFAULT 'zero');",
+                 id="type and default change together"),
+    pytest.param("CREATE DOMAIN d AS int; CREATE TABLE t (v d DEFAULT 1);",
+                 "CREATE DOMAIN d AS int NOT NULL DEFAULT 0; CREATE TABLE t (v d DEFAULT 1);",
+                 id="domain default and not null"),
+    pytest.param("CREATE DOMAIN d AS varchar(5); CREATE TABLE t (v d DEFAULT 'x'); INSERT INTO t VALUES ('abc');",
+                 "CREATE DOMAIN d AS varchar(9); CREATE TABLE t (v d DEFAULT 'x');",
+                 id="domain type used by a column"),
+    pytest.param("CREATE TYPE pair AS (a int, gone text);", "CREATE TYPE pair AS (a int, b date);",
+                 id="composite attributes"),
+    pytest.param("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+                 "CREATE FUNCTION f() RETURNS bigint LANGUAGE sql AS 'SELECT 1';", id="function result"),
+    pytest.param(RICH_TABLE.replace("ALTER TABLE notes DISABLE TRIGGER notes_touch,", "ALTER TABLE notes"),
+                 RICH_TABLE, id="trigger disabled"),
+    pytest.param("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;",
+                 RICH_TABLE, id="table with everything"),
+    pytest.param("CREATE TABLE e (at date) PARTITION BY RANGE (at);"
+                 "CREATE TABLE e1 PARTITION OF e FOR VALUES FROM ('2024-01-01') TO ('2024-06-01');",
+                 "CREATE TABLE e (at date) PARTITION BY RANGE (at);"
+                 "CREATE TABLE e1 PARTITION OF e FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');",
+                 id="partition bound"),
+    pytest.param("CREATE TABLE t (code varchar);" + MATERIALIZED,
+                 "CREATE TABLE t (code varchar(8));" + MATERIALIZED + "CREATE INDEX codes_code ON codes (code);",
+                 id="materialized view index done by its rebuild"),
+    pytest.param("CREATE SEQUENCE s AS integer;", "CREATE SEQUENCE s AS bigint MAXVALUE 9000000000;",
+                 id="sequence type and maximum"),
+]
+
+
+@pytest.mark.parametrize(("local", "production"), EXTRA)
+def test_more_changes_are_fixed_and_rolled_back(pair, tmp_path, local, production):
+    round_trip(pair, tmp_path, "", local, production)
+
+
+def test_identity_added_to_a_filled_column_continues_after_its_values(pair):
+    _, plan = pair.plan("", "CREATE TABLE t (id int NOT NULL); INSERT INTO t VALUES (1), (7);",
+                        "CREATE TABLE t (id int GENERATED BY DEFAULT AS IDENTITY);")
+    pair.run(render(plan))
+    assert pair.differences() == ()
+    with psycopg.connect(pair.local) as conn:
+        assert conn.execute("INSERT INTO t DEFAULT VALUES RETURNING id").fetchone() == (8,)
+
+
+def test_role_attributes_are_explained_not_altered():
+    local = snapshot(roles=(Role(READER, False, False, False, False, True, False, False),))
+    production = snapshot(roles=(Role(READER, False, True, False, False, True, False, False),))
+    (change,) = plan_fix(compare(local, production), local, production).changes
+    assert not change.forward.steps and "ALTER ROLE by hand" in change.forward.note
+
+
+def test_seed_story_reaches_parity(pair, tmp_path):
+    (tmp_path / "007_add_roles.sql").write_text("SELECT 1;\n")
+    differences, plan = pair.plan("", SEED_LOCAL, SEED_PRODUCTION)
+    pair.run("INSERT INTO users VALUES ('ada@example.com', 'hash'); INSERT INTO roles VALUES ('admin', 'all');")
+    checks = pair.checks(plan)
+    assert {(check.narrowing.target, check.rows) for check in checks} == {
+        ("public.users.email", 0), ("public.users.password_hash", 0), ("public.auth_tokens.token", 0),
+        ("public.auth_tokens.token_type", 0), ("public.roles.name", 0),
+    }
+    forward, down = write_fix(tmp_path, plan, checks)
+    assert (forward.name, down.name) == ("008_fix_local_drift.sql", "008_fix_local_drift.down.sql")
+    assert discover(tmp_path).migrations[-1].rollback == down
+    text = forward.read_text()
+    assert '\nALTER TABLE "public"."users" ALTER COLUMN "email" TYPE character varying(255);' in text
+    assert '\nALTER TABLE "public"."users" ADD COLUMN "is_admin" boolean DEFAULT false;' in text
+    assert "USING" not in text  # varchar to varchar(n) converts by assignment: fails, never truncates
+    pair.run(text)
+    assert pair.differences() == ()
+    pair.run(render_rollback(plan, allow_destructive=True))
+    assert pair.differences() == differences
+
+
+def test_too_long_values_are_counted_and_the_fix_refused(pair, tmp_path):
+    _, plan = pair.plan("", "CREATE TABLE users (email varchar);"
+                            "INSERT INTO users VALUES (repeat('x', 300)), ('a');",
+                        "CREATE TABLE users (email varchar(255));")
+    checks = pair.checks(plan)
+    assert [(check.narrowing.target, check.rows) for check in checks] == [("public.users.email", 1)]
+    with pytest.raises(FixError, match=r"^public\.users\.email: 1 row longer than 255 characters, so the fix"):
+        write_fix(tmp_path, plan, checks)
+    assert list(tmp_path.iterdir()) == []
+    forward, _ = write_fix(tmp_path, plan, checks, force=True)
+    assert "--   public.users.email: 1 row longer than 255 characters" in forward.read_text()
+    with pytest.raises(psycopg.errors.StringDataRightTruncation):
+        pair.run(forward.read_text())
+
+
+def test_unchecked_narrowing_is_refused_unless_forced(pair, tmp_path):
+    _, plan = pair.plan("", "CREATE TABLE t (a int);", "CREATE TABLE t (a int NOT NULL);")
+    with pytest.raises(FixError, match=r"^public\.t\.a: rows holding NULL.* were not counted"):
+        write_fix(tmp_path, plan)
+    write_fix(tmp_path, plan, force=True)
+
+
+NARROWING = [
+    pytest.param("CREATE TABLE t (a int); INSERT INTO t VALUES (NULL), (1), (NULL);",
+                 "CREATE TABLE t (a int NOT NULL);", "public.t.a", 2, id="set not null"),
+    pytest.param("CREATE TABLE t (email text); INSERT INTO t VALUES ('a'), ('a'), ('b'), (NULL), (NULL);",
+                 "CREATE TABLE t (email text UNIQUE);", "public.t constraint t_email_key", 2, id="unique"),
+    pytest.param("CREATE TABLE t (email text); INSERT INTO t VALUES ('A'), ('a'), ('b');",
+                 "CREATE TABLE t (email text); CREATE UNIQUE INDEX t_lower ON t (lower(email));",
+                 "public.t index t_lower", 2, id="unique index on an expression"),
+    pytest.param("CREATE TABLE t (id int); INSERT INTO t VALUES (1), (1), (2);",
+                 "CREATE TABLE t (id int PRIMARY KEY);", "public.t constraint t_pkey", 2, id="primary key"),
+    pytest.param("CREATE TABLE t (n int); INSERT INTO t VALUES (-1), (5);",
+                 "CREATE TABLE t (n int CONSTRAINT positive CHECK (n > 0));", "public.t constraint positive", 1,
+                 id="check"),
+    pytest.param("CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2);",
+                 "CREATE TABLE t (id int, age int DEFAULT 0 CONSTRAINT adult CHECK (age >= 18));",
+                 "public.t constraint adult", 2, id="check on a column the fix adds"),
+    pytest.param("CREATE TABLE t (id int); INSERT INTO t VALUES (1);",
+                 "CREATE TABLE t (id int, code text NOT NULL);", "public.t.code", 1, id="new not null column"),
+    pytest.param("CREATE TABLE users (id int, role_id int); INSERT INTO users VALUES (1, 5), (2, NULL);",
+                 "CREATE TABLE roles (id int PRIMARY KEY);"
+                 "CREATE TABLE users (id int, role_id int CONSTRAINT users_role_fk REFERENCES roles);",
+                 "public.users constraint users_role_fk", 1, id="foreign key to a new table"),
+    pytest.param("CREATE TABLE roles (id int PRIMARY KEY); INSERT INTO roles VALUES (1);"
+                 "CREATE TABLE users (role_id int); INSERT INTO users VALUES (1), (2), (NULL);",
+                 "CREATE TABLE roles (id int PRIMARY KEY);"
+                 "CREATE TABLE users (role_id int CONSTRAINT users_role_fk REFERENCES roles);",
+                 "public.users constraint users_role_fk", 1, id="foreign key orphans"),
+    pytest.param("CREATE TABLE t (n bigint); INSERT INTO t VALUES (1), (3000000000);",
+                 "CREATE TABLE t (n integer);", "public.t.n", 1, id="integer range"),
+    pytest.param("CREATE TABLE t (n numeric(8,2)); INSERT INTO t VALUES (123456.78), (1.5);",
+                 "CREATE TABLE t (n numeric(5,2));", "public.t.n", 1, id="numeric precision"),
+]
+
+
+@pytest.mark.parametrize(("local", "production", "target", "rows"), NARROWING)
+def test_narrowing_counts_the_rows_that_would_fail(pair, tmp_path, local, production, target, rows):
+    _, plan = pair.plan("", local, production)
+    checks = pair.checks(plan)
+    assert [(check.narrowing.target, check.rows) for check in checks if check.rows] == [(target, rows)]
+    with pytest.raises(FixError, match=f"^{target}: {rows} row"):
+        write_fix(tmp_path, plan, checks)
+    forward, _ = write_fix(tmp_path, plan, checks, force=True)
+    with pytest.raises(psycopg.Error):  # the count was right: the fix does fail on those rows
+        pair.run(forward.read_text())
+
+
+def test_destructive_changes_are_commented_out_unless_allowed(pair, tmp_path):
+    _, plan = pair.plan("", "CREATE TABLE users (id int, nickname text);", "CREATE TABLE users (id int);")
+    drop = 'ALTER TABLE "public"."users" DROP COLUMN "nickname";'
+    text = render(plan)
+    assert f"-- WARNING: destructive: drops column public.users.nickname and its data\n-- {drop}" in text
+    assert f"\n{drop}" not in text
+    with pytest.raises(FixError, match="nothing to apply: 1 change"):
+        write_fix(tmp_path, plan)
+    assert f"\n{drop}" in render(plan, allow_destructive=True)
+
+
+def test_renames_are_suggested_never_applied(pair):
+    _, plan = pair.plan("", "CREATE TABLE t (id int, mail text);", "CREATE TABLE t (id int, email text);")
+    assert plan.renames == (Rename("public", "t", "mail", "email"),)
+    text = render(plan)
+    assert '--   ALTER TABLE "public"."t" RENAME COLUMN "mail" TO "email";' in text
+    assert '\nALTER TABLE "public"."t" ADD COLUMN "email" text;' in text
+    assert '\n-- ALTER TABLE "public"."t" DROP COLUMN "mail";' in text
+
+
+ORDER_LOCAL = "CREATE TABLE users (id int PRIMARY KEY, role_id int);"
+ORDER_PRODUCTION = """
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE DOMAIN short_text AS varchar(20) CHECK (VALUE <> '');
+CREATE TYPE entry AS (mood mood, note short_text);
+CREATE TABLE roles (id int PRIMARY KEY, name short_text UNIQUE);
+CREATE TABLE users (id int PRIMARY KEY, role_id int REFERENCES roles ON DELETE SET NULL);
+CREATE SEQUENCE diary_seq;
+CREATE TABLE diary (id int PRIMARY KEY DEFAULT nextval('diary_seq'), mood mood NOT NULL DEFAULT 'sad',
+                    entries entry[], author int REFERENCES users);
+ALTER SEQUENCE diary_seq OWNED BY diary.id;
+CREATE FUNCTION sad_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM diary WHERE mood = ''sad''';
+CREATE SCHEMA reports;
+CREATE VIEW reports.sad AS SELECT id FROM diary WHERE mood = 'sad';
+CREATE VIEW reports.sad_ids AS SELECT id FROM reports.sad;
+CREATE MATERIALIZED VIEW reports.totals AS SELECT count(*) AS n FROM reports.sad_ids;
+CREATE UNIQUE INDEX totals_n ON reports.totals (n);
+CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')
+    PARTITION BY RANGE (id);
+CREATE TABLE events_2024_low PARTITION OF events_2024 FOR VALUES FROM (0) TO (100);
+"""
+
+
+def test_dependencies_are_created_first_and_dropped_last(pair, tmp_path):
+    """Types before the tables using them, a referenced table before the foreign key, a view after
+    the view it reads, partitions after their parents, all dropped in the reverse order."""
+    round_trip(pair, tmp_path, "", ORDER_LOCAL, ORDER_PRODUCTION)
+
+
+def test_views_are_rebuilt_around_a_column_type_change(pair, tmp_path):
+    view = (f"CREATE VIEW emails AS SELECT email FROM users; GRANT SELECT ON emails TO {READER};"
+            "CREATE VIEW counted AS SELECT count(*) AS n FROM emails;")
+    plan, forward = round_trip(pair, tmp_path, "", "CREATE TABLE users (email varchar);" + view,
+                               "CREATE TABLE users (email varchar(255));" + view)
+    assert [change.difference is None for change in plan.changes] == [False, True, True]
+    order = [s.text.split(" AS ")[0] for s in statements(forward)]
+    assert order.index('DROP VIEW "public"."counted"') < order.index('DROP VIEW "public"."emails"') < \
+        order.index('ALTER TABLE "public"."users" ALTER COLUMN "email" TYPE character varying(255)') < \
+        order.index('CREATE VIEW "public"."emails"') < order.index('CREATE VIEW "public"."counted"')
+
+
+def test_removing_an_enum_label_recreates_the_type_and_recasts_its_columns(pair, tmp_path):
+    round_trip(pair, tmp_path, "",
+               "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"
+               "CREATE TABLE t (m mood DEFAULT 'sad'); INSERT INTO t VALUES ('sad'), ('happy');",
+               "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood DEFAULT 'sad');")
+
+
+def test_a_whole_schema_is_dropped_object_by_object(pair, tmp_path):
+    """A view in it reads a column dropped elsewhere: the view must go first, the schema last."""
+    round_trip(pair, tmp_path, "CREATE TABLE base (id int, note text);",
+               "CREATE SCHEMA old; CREATE VIEW old.notes AS SELECT note FROM public.base;"
+               "CREATE TABLE old.log (id int); CREATE VIEW old.ids AS SELECT id FROM public.base;",
+               "ALTER TABLE base DROP COLUMN note;")
+
+
+ODD = '"Odd ""Schema"""'
+
+
+def test_names_and_values_are_quoted(pair, tmp_path):
+    round_trip(
+        pair, tmp_path, 'CREATE TABLE "Weird Table" ("x y" varchar);',
+        "",
+        f'CREATE SCHEMA {ODD}; CREATE TABLE {ODD}."Order" ("select" text, "Name; DROP" int);'
+        f"COMMENT ON TABLE {ODD}.\"Order\" IS E'it''s\\nline two -- \\\\ not a comment';"
+        'ALTER TABLE "Weird Table" ALTER "x y" TYPE varchar(10), ADD "new;col" text DEFAULT \'a;b\';'
+        f'GRANT SELECT ("x y") ON "Weird Table" TO {READER};',
+    )
+
+
+def test_plan_is_pure_logic_and_every_difference_gets_one_change():
+    local = snapshot(tables=(table("t", column("a")),))
+    production = snapshot(tables=(table("t", column("a", "integer"), column("b")),))
+    differences = compare(local, production)
+    plan = plan_fix(differences, local, production)
+    assert [change.difference for change in plan.changes] == list(differences)
+    assert [s.sql for s in plan.changes[0].forward.steps] == [
+        'ALTER TABLE "public"."t" ALTER COLUMN "a" TYPE integer USING "a"::integer']
+    assert plan.changes[0].forward.destructive == "public.t.a: converting text to integer may change values"
+    assert [s.sql for s in plan.changes[1].rollback.steps] == ['ALTER TABLE "public"."t" DROP COLUMN "b"']
+
+
+def test_next_number_follows_the_highest_with_its_padding(tmp_path):
+    assert next_number(tmp_path) == "001"
+    for name in ("001_init.sql", "007_users.sql", "007_users.down.sql", "README.md"):
+        (tmp_path / name).write_text("SELECT 1;\n")
+    assert next_number(tmp_path) == "008"
+    (tmp_path / "0099_wide.sql").write_text("")
+    assert next_number(tmp_path) == "0100"
+    unpadded = tmp_path / "unpadded"
+    unpadded.mkdir()
+    for name in ("9_a.sql", "10_b.sql"):
+        (unpadded / name).write_text("")
+    assert next_number(unpadded) == "11"
+
+
+def test_written_files_pair_as_migration_and_rollback(tmp_path):
+    local, production = snapshot(), snapshot(tables=(table("t", column("a")),))
+    plan = plan_fix(compare(local, production), local, production)
+    forward, down = write_fix(tmp_path / "migrations", plan)
+    (migration,) = discover(tmp_path / "migrations").migrations
+    assert (migration.path, migration.rollback) == (forward, down)
+    assert [s.text for s in statements(forward.read_text())] == ['CREATE TABLE "public"."t" (\n    "a" text\n)']
+    assert [s.text for s in statements(down.read_text())] == []  # destructive: commented out
+    assert '-- DROP TABLE "public"."t";' in down.read_text()
+    assert '-- DROP TABLE "public"."t";' in forward.read_text()  # the rollback, repeated for readers
+
+
+def test_empty_plan_has_nothing_to_write(tmp_path):
+    with pytest.raises(FixError, match="nothing to apply"):
+        write_fix(tmp_path, plan_fix((), snapshot(), snapshot()))
