@@ -20,6 +20,7 @@ from dotenv import dotenv_values
 
 from .errors import ConfigError
 from .migrations import Baseline, MigrationPolicy
+from .sanitize import Rules, parse_rules
 
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")
@@ -95,6 +96,7 @@ KEYS: dict[str, Key] = {
         Key("COMPOSE_FILE", _text, None, "compose file describing the db service (default: compose/compose.yaml, else pgparity's own)"),
         Key("CONFIG", _optional_text, "pgparity.toml", "project configuration file (lint, ignore lists, sanitize rules)"),
         Key("PROFILE", _text, "parity/production.json", "committed production profile written by db.snapshot"),
+        Key("SANITIZE_SECRET", _text, None, "HMAC key for sanitized dumps (16+ characters); keep it in .env.local, never commit it"),
         Key("REPORT", _text, "pgparity-report.json", "in CI mode, verify and diff also write their JSON report here"),
     )
 }
@@ -121,6 +123,7 @@ class Settings:
     config_file: Path
     profile: Path
     report_file: Path
+    sanitize_secret: str | None
 
     @property
     def container_name(self) -> str:
@@ -237,6 +240,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         config_file=root / values["CONFIG"],
         profile=root / values["PROFILE"],
         report_file=root / values["REPORT"],
+        sanitize_secret=values.get("SANITIZE_SECRET"),
     )
 
 
@@ -246,6 +250,7 @@ class ProjectFile:
 
     migrations: MigrationPolicy = MigrationPolicy()
     ignore: tuple[str, ...] = ()  # accepted differences, `kind:object.name.attribute` globs
+    sanitize: Rules = Rules()
 
 
 def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
@@ -280,7 +285,7 @@ def load_project_file(path: Path) -> ProjectFile:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    _check_keys(path, "top level", document, {"migrations", "verify"})
+    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize"})
     verify = _check_keys(path, "verify", document.get("verify", {}), {"ignore"})
     section = _check_keys(path, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
     return ProjectFile(
@@ -290,4 +295,5 @@ def load_project_file(path: Path) -> ProjectFile:
             baseline=_baseline(path, section.get("baseline")),
         ),
         ignore=_strings(path, "verify.ignore", verify.get("ignore", [])),
+        sanitize=parse_rules(document.get("sanitize", {}), path),
     )

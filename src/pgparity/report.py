@@ -89,15 +89,41 @@ class MigrationBar:
         self.bar.stop()
 
 
+class DumpBar:
+    """Per-table bars with rows/s for dump and restore, drawn on stderr."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), TextColumn("{task.fields[rows]:>12,} rows"),
+                            TextColumn("{task.fields[rate]:>10,.0f} rows/s"), TimeElapsedColumn(),
+                            console=err, transient=True)
+        self.tasks: dict[str, object] = {}
+
+    def start(self, tables: int) -> None:
+        self.bar.start()
+
+    def advance(self, table: str, rows: int, seconds: float) -> None:
+        if table not in self.tasks:
+            self.tasks[table] = self.bar.add_task(table, total=None, rows=0, rate=0.0)
+        self.bar.update(self.tasks[table], rows=rows, rate=rows / seconds if seconds else 0.0)
+
+    def done(self, report) -> None:
+        self.advance(report.entry.table, report.entry.rows, report.seconds)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
 @contextmanager
-def migration_bar(enabled: bool = True) -> Iterator["MigrationBar | None"]:
-    """A bar for the duration of a replay; None (no output) for JSON runs."""
-    bar = MigrationBar() if enabled and not ci_mode() else None
+def bar(kind: type, enabled: bool = True) -> Iterator[object | None]:
+    """A progress display for the duration of a step; None (no output) for JSON runs and CI."""
+    shown = kind() if enabled and not ci_mode() else None
     try:
-        yield bar
+        yield shown
     finally:
-        if bar:
-            bar.close()
+        if shown:
+            shown.close()
 
 
 def findings(items) -> None:
@@ -171,3 +197,10 @@ def checklist(checks) -> None:
         hint = f" — {check.hint}" if check.hint else ""
         style = {"warn": "yellow", "fail": "red"}.get(check.state)
         out.print(f"{MARKS[check.state]} {check.name}: {check.detail}{hint}", markup=False, style=style)
+
+
+def table_reports(reports) -> None:
+    """Rows per table and the rules applied to each, after a dump or restore."""
+    table(None, ("Table", "Rows", "Rows/s", "Subset", "Rules"),
+          [(r.entry.table, f"{r.entry.rows:,}", f"{r.rows_per_second:,.0f}", r.entry.subset or "all",
+            ", ".join(f"{column}={rule}" for column, rule in r.entry.masked) or "-") for r in reports])

@@ -12,9 +12,10 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from . import __version__, ledger
+from . import __version__, dump, ledger
 from .database import Server, connect
 from .errors import MigrationError
 from .ledger import Timing
@@ -108,15 +109,15 @@ class Syncer:
     """Builds, caches and swaps databases on one server for one dev database name."""
 
     def __init__(self, server: Server, dev: str, progress: Progress | None = None,
-                 on_wait: Callable[[str], None] | None = None):
+                 notify: Callable[[str], None] | None = None):
         self.server = server
         self.names = Names(dev)
         self.progress = progress or Quiet()
-        self.on_wait = on_wait or (lambda message: None)
+        self.notify = notify or (lambda message: None)
 
     def locked(self):
         """Hold the server's sync lock; a second holder waits with a message."""
-        return self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.on_wait(
+        return self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.notify(
             "another sync is running on this server; waiting for it to finish"))
 
     def sync(self, plan: Plan, key: str, use_cache: bool = True) -> SyncResult:
@@ -133,6 +134,35 @@ class Syncer:
                 self.server.drop(scratch)
                 raise
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
+                          self.names.backup, slowest(applied))
+
+    def sync_from_dump(self, path: Path, plan: Plan, baseline: Baseline | None,
+                       dump_progress: "dump.Progress | None" = None) -> SyncResult:
+        """Rebuild the dev database from a sanitized dump plus the migrations its ledger lacks.
+
+        Same guarantees as `sync`: everything happens in a scratch database swapped in only when complete.
+        A dump of a production without pgparity's ledger gets no migrations on top (nothing says which apply).
+        """
+        started = time.monotonic()
+        with self.locked():
+            self._clean_leftovers()
+            scratch = self.names.scratch()
+            try:
+                self.server.create(scratch, template="template0")
+                url = self.server.url_for(scratch)
+                restored = dump.restore(path, url, progress=dump_progress)
+                if restored.ledger:
+                    with connect(url) as conn:
+                        todo = pending(ledger.read(conn), plan, baseline)
+                else:
+                    self.notify(f"{path.name}: production keeps no pgparity ledger; no migrations applied on top")
+                    todo = []
+                applied = replay(url, todo, self.progress)
+                terminated = self._swap_in(scratch)
+            except BaseException:
+                self.server.drop(scratch)
+                raise
+        return SyncResult(self.names.dev, "dump", None, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
 
     def ensure_template(self, migrations: Sequence[Migration], key: str,

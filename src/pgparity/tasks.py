@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from dataclasses import replace
 
 from invoke import Collection, task
@@ -12,7 +13,9 @@ from rich.status import Status as Spinner
 
 from . import doctor as doctor_checks, hook as hooks, ledger, report
 from .catalog import Snapshot, dump_snapshot, load_snapshot
+from . import dump as dumps
 from .database import connect
+from .sanitize import secret_key
 from .fix import check_narrowing, plan_fix, write_fix
 from .migrations import shown
 from .engine import Engine, environments
@@ -129,9 +132,10 @@ def _render_applied(result, as_json: bool, verb: str) -> None:
 
 @task(help={"no_cache": "replay every migration even when a cached template matches",
             "json": "print the summary as JSON",
-            "restore_backup": "swap the previous dev database (kept by the last sync) back in"})
+            "restore_backup": "swap the previous dev database (kept by the last sync) back in",
+            "from_dump": "rebuild from this sanitized dump plus the migrations its ledger lacks"})
 @guarded
-def sync(c, no_cache=False, json=False, restore_backup=False):
+def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
     """Rebuild the dev database from the migrations in a scratch database, then swap it in."""
     ws = Workspace.load()
     database = ws.settings.database
@@ -142,11 +146,46 @@ def sync(c, no_cache=False, json=False, restore_backup=False):
                        + (f" ({terminated} sessions ended)" if terminated else ""))
             return
         plan = ws.plan(show=not json)
-        with report.migration_bar(enabled=not json) as bar:
-            result = ws.syncer(server, bar).sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache)
+        with report.bar(report.MigrationBar, enabled=not json) as bar:
+            syncer = ws.syncer(server, bar)
+            if from_dump:
+                result = _rebuild_from_dump(ws, syncer, plan, from_dump, json)
+            else:
+                result = syncer.sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache)
     if result.terminated and not json:
         report.warn(f"ended {result.terminated} sessions connected to {database} before the swap")
-    _render_applied(result, json, f"synced (cache {result.cache})")
+    _render_applied(result, json, f"synced (from {from_dump})" if from_dump else f"synced (cache {result.cache})")
+
+
+def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
+    with report.bar(report.DumpBar, enabled=not json) as bar:
+        return syncer.sync_from_dump(ws.settings.root / path, plan, ws.project_file.migrations.baseline, bar)
+
+
+@task(help={"json": "print the report as JSON"})
+@guarded
+def dump(c, json=False):
+    """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
+    ws = Workspace.load()
+    if not ws.settings.prod_url:
+        raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
+    with report.bar(report.DumpBar, enabled=not json) as bar:
+        result = dumps.dump(ws.settings.prod_url, image=ws.settings.image, rules=ws.project_file.sanitize,
+                            secret=secret_key(ws.settings.sanitize_secret), directory=ws.settings.root / "dumps",
+                            environment=ws.settings.project, progress=bar, client=ws.engine.client)
+    if json:
+        report.print_json(result)
+        return
+    report.table_reports(result.tables)
+    report.say(f"wrote {shown(Path(result.path))} ({result.bytes / 1024**2:.1f} MiB, {len(result.tables)} tables, "
+               f"{result.ledger} ledger rows) in {result.seconds:.1f}s")
+
+
+@task(help={"json": "print the summary as JSON"})
+@guarded
+def restore(c, file, json=False):
+    """Restore a sanitized dump into the dev database (atomically), then apply the migrations it lacks."""
+    sync(c, json=json, from_dump=file)
 
 
 @task(help={"json": "print the summary as JSON"})
@@ -155,7 +194,7 @@ def migrate(c, json=False):
     """Apply only the pending migrations to the existing dev database, in place (keeps local data)."""
     ws = Workspace.load()
     plan = ws.plan(show=not json)
-    with ws.server() as server, report.migration_bar(enabled=not json) as bar:
+    with ws.server() as server, report.bar(report.MigrationBar, enabled=not json) as bar:
         result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar)
     _render_applied(result, json, "migrated")
 
@@ -292,4 +331,4 @@ def _render_verdict(ws: Workspace, result, as_json: bool) -> None:
         raise Exit(code=1)
 
 
-db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook, doctor)
+db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook, doctor, dump, restore)

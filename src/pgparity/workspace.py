@@ -66,7 +66,7 @@ class Workspace:
         return Server(self.engine.url)
 
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
-        return Syncer(server, self.settings.database, progress, on_wait=report.warn)
+        return Syncer(server, self.settings.database, progress, notify=report.warn)
 
     def cache_key(self, server: Server, migrations: Sequence[Migration]) -> str:
         """Template key: the migrations plus everything about the server that changes what they build."""

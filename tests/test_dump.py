@@ -1,0 +1,558 @@
+"""db.dump and restore against real servers: production is a database seeded with PII, read-only."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import zipfile
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from pgparity import dump as dumping
+from pgparity import ledger, sanitize
+from pgparity.dump import (
+    CLIENT_LABEL,
+    ForeignKey,
+    SourceTable,
+    Subset,
+    client_network,
+    pg_dump_command,
+    plain_sql,
+    restore,
+    verify_archive,
+)
+from pgparity.errors import DumpError, SanitizeError
+from pgparity.migrations import MigrationPolicy, discover
+from pgparity.sanitize import Column, ColumnName, TableName, dev_password_hash, parse_rules
+from pgparity.sync import Quiet, pending, replay
+
+SECRET = b"dump-test-secret-0123456789"
+OTHER_SECRET = b"dump-test-other-secret-987654"
+TOML = Path("pgparity.toml")
+
+
+# ------------------------------------------------------------------------------ without a server
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://u:p@127.0.0.1:5432/db", {"network_mode": "host"}),
+    ("postgresql://u@localhost/db", {"network_mode": "host"}),
+    ("postgresql://u@[::1]:5433/db", {"network_mode": "host"}),
+    ("postgresql://u@db.internal.example.com:5432/db", {}),
+    ("postgresql://u@10.1.2.3/db?sslmode=require", {}),
+])
+def test_a_loopback_production_is_reached_through_the_host_network(url, expected):
+    assert client_network(url, "127.0.0.1") == expected
+
+
+def test_unreachable_production_addresses_are_refused():
+    with pytest.raises(DumpError, match="Unix socket"):
+        client_network("postgresql://u:secret@/db?host=/var/run/postgresql", "127.0.0.1")
+    with pytest.raises(DumpError, match="Docker runs on docker.example.com") as caught:
+        client_network("postgresql://u:secret@127.0.0.1/db", "docker.example.com")
+    assert "secret" not in str(caught.value)
+    assert client_network("postgresql://u@db.example.com/db", "docker.example.com") == {}
+
+
+def test_pg_dump_runs_read_only_in_the_snapshot_without_the_password_in_argv():
+    argv, environment = pg_dump_command(
+        "postgresql://owner:s3cret@127.0.0.1:6543/prod?options=-c%20work_mem%3D64MB", "pre-data", "0000-1")
+    assert environment == {"PGPASSWORD": "s3cret"} and not any("s3cret" in arg for arg in argv)
+    assert argv[:3] == ["pg_dump", "--section=pre-data", "--snapshot=0000-1"]
+    conninfo = conninfo_to_dict(argv[-1].removeprefix("--dbname="))
+    assert conninfo["options"] == "-c work_mem=64MB -c default_transaction_read_only=on"
+    assert (conninfo["host"], conninfo["port"], conninfo["dbname"]) == ("127.0.0.1", "6543", "prod")
+    assert {"--no-owner", "--no-privileges"} <= set(argv)
+
+
+def test_psql_restrict_guards_are_removed_and_nothing_else():
+    script = (b"--\n\\restrict Abc123\n\nSET x = 1;\nSELECT '\\restrict other';\n"
+              b"\\restrict other\n\\unrestrict Abc123\n")
+    assert plain_sql(script) == b"--\n\nSET x = 1;\nSELECT '\\restrict other';\n\\restrict other\n"
+    assert plain_sql(b"SET x = 1;\n") == b"SET x = 1;\n"
+
+
+def table(name: str, *foreign_keys: ForeignKey, key: tuple[str, ...] = ("id",)) -> SourceTable:
+    table_name = TableName("public", name)
+    columns = tuple(Column(ColumnName(table_name, column), "bigint", False, True, False)
+                    for column in ("id", *(c for fk in foreign_keys for c in fk.columns)))
+    return SourceTable(table_name, columns, key, foreign_keys)
+
+
+def fk(column: str, parent: str) -> ForeignKey:
+    return ForeignKey((column,), TableName("public", parent), ("id",))
+
+
+def statements(tables: list[SourceTable], table_rules: dict) -> dict[str, tuple[str | None, str]]:
+    subset = Subset(tables, parse_rules({"tables": table_rules}, TOML))
+    chosen = (subset.selection(t) for t in tables)
+    return {s.table.name.name: (s.statement.as_string(None) if s.statement else None, s.subset) for s in chosen}
+
+
+def test_capping_a_parent_drops_children_of_rows_it_left_out():
+    tables = [table("users"), table("orders", fk("user_id", "users")), table("items", fk("order_id", "orders"))]
+    chosen = statements(tables, {"public.orders": {"limit": 10}})
+    assert chosen["users"] == ('COPY "public"."users" ("id") TO STDOUT', "all rows")
+    orders, items = chosen["orders"][0], chosen["items"][0]
+    assert 'SELECT * FROM "public"."orders" ORDER BY "id" LIMIT 10' in orders and '"users"' not in orders
+    assert '("order_id" IS NULL OR ("order_id") IN (SELECT "id" FROM "kept_1"))' in items
+    assert items.index('"kept_1" AS') < items.index('"kept_2" AS')
+    assert chosen["items"][1] == "only rows referencing kept rows of public.orders"
+
+
+def test_excluding_a_parent_keeps_only_children_referencing_nothing():
+    tables = [table("audit_log"), table("notes", fk("audit_id", "audit_log"))]
+    chosen = statements(tables, {"public.audit_log": {"exclude": True}})
+    assert chosen["audit_log"] == (None, "excluded")
+    assert 'SELECT * FROM "public"."audit_log" WHERE false' in chosen["notes"][0]
+
+
+def test_a_where_without_a_primary_key_limits_in_physical_order():
+    chosen = statements([table("events", key=())], {"public.events": {"where": "id > 5", "limit": 3}})
+    assert 'WHERE (id > 5) ORDER BY ctid LIMIT 3' in chosen["events"][0]
+    assert chosen["events"][1] == "where id > 5 limit 3"
+
+
+def test_subsets_through_foreign_key_cycles_are_refused():
+    with pytest.raises(SanitizeError, match="cycle public.employees → public.employees"):
+        statements([table("employees", fk("manager_id", "employees"))], {"public.employees": {"limit": 5}})
+    cycle = [table("teams"), table("a", fk("team_id", "teams"), fk("b_id", "b")), table("b", fk("a_id", "a"))]
+    with pytest.raises(SanitizeError, match=r"cycle public\.(a|b) → public\.(a|b) → public\.(a|b)"):
+        statements(cycle, {"public.teams": {"where": "true"}})
+    assert statements([table("employees", fk("manager_id", "employees"))], {})["employees"][1] == "all rows"
+
+
+# ------------------------------------------------------------------------------- against servers
+
+MIGRATIONS = {
+    "001_schema.sql": """
+CREATE TABLE roles (id serial PRIMARY KEY, name text NOT NULL UNIQUE);
+CREATE TABLE users (
+    id bigserial PRIMARY KEY,
+    email varchar(255) NOT NULL UNIQUE,
+    first_name text,
+    last_name text,
+    phone text,
+    password_hash text NOT NULL,
+    notes text,
+    api_key text UNIQUE,
+    country text,
+    plan text NOT NULL DEFAULT 'pro',
+    role_id integer REFERENCES roles (id),
+    last_login_ip inet,
+    manager_id bigint REFERENCES users (id),
+    email_domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED,
+    created_at timestamptz NOT NULL
+);
+CREATE TABLE auth_tokens (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id),
+                          token text NOT NULL UNIQUE, created_at timestamptz NOT NULL);
+CREATE TABLE newsletter (email varchar(255) NOT NULL, subscribed_at timestamptz NOT NULL);
+""",
+    "002_orders.sql": """
+CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id),
+                     total numeric(10, 2) NOT NULL, shipping_address text);
+CREATE TABLE order_items (id bigserial PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id),
+                          sku text NOT NULL, quantity integer NOT NULL);
+CREATE TABLE events (id bigserial PRIMARY KEY, user_id bigint REFERENCES users (id), kind text NOT NULL,
+                     created_at timestamptz NOT NULL);
+CREATE TABLE audit_log (id bigserial PRIMARY KEY, user_id bigint REFERENCES users (id), detail text);
+-- a function that writes: a rule calling it proves the dump's session cannot
+CREATE FUNCTION public.write_trap() RETURNS boolean LANGUAGE sql
+    AS $$ INSERT INTO public.audit_log (detail) VALUES ('written by a dump'); SELECT true $$;
+""",
+}
+SEED_FIRST = ("Alice", "Benjamin", "Charlotte", "Daniel", "Emily", "Frederick", "Georgina", "Harriet", "Isaac",
+              "Juliet", "Kevin", "Laura", "Michael", "Natalie", "Oliver", "Penelope", "Robert", "Sophie",
+              "Thomas", "Victoria")
+SEED_LAST = ("Smith", "Jones", "Williams", "Brown", "Taylor", "Davies", "Evans", "Wilson", "Johnson", "Roberts",
+             "Walker", "Wright", "Thompson", "Whitehouse", "Hughes", "Edwards", "Greenwood", "Hall", "Woodley",
+             "Harris", "Martin", "Jackson", "Clarke", "Lewis", "Robinson")
+USERS = 10_000
+SEED = """
+INSERT INTO roles (name) VALUES ('admin'), ('member'), ('viewer');
+INSERT INTO users (email, first_name, last_name, phone, password_hash, notes, api_key, country, role_id,
+                   last_login_ip, created_at)
+SELECT lower(f) || '.' || lower(l) || i || '@' || (ARRAY['gmail.com', 'yahoo.co.uk', 'proton.me'])[1 + i % 3],
+       f, l, '+44 20 7946 ' || lpad(i::text, 5, '0'), '$2b$12$' || md5('pw' || i),
+       'Called ' || f || ' ' || l || E'\\tabout invoice #' || i
+           || E'\\nreach: ' || lower(f) || i || '@work.example.org',
+       'sk_live_' || md5('key' || i), (ARRAY['GB', 'DE', 'FR'])[1 + i % 3], 1 + i % 3,
+       ('10.' || (i / 65536) || '.' || (i / 256 % 256) || '.' || (i % 256))::inet,
+       timestamptz '2024-01-01' + i * interval '1 hour'
+FROM generate_series(1, {users}) AS i,
+     LATERAL (SELECT ({first}::text[])[1 + i % 20] AS f, ({last}::text[])[1 + (i / 20) % 25] AS l) AS n;
+INSERT INTO users (email, first_name, last_name, phone, password_hash, notes, created_at) VALUES
+    ('o''brien\\dept@example.ie', NULL, 'O''Brien', NULL, 'x', E'backslash \\\\ and \\\\N and tab\\t', now()),
+    ('zoë.ångström@example.se', 'Zoë', 'Ångström', '+46 8 123 456', 'x', '', now());
+UPDATE users SET manager_id = id - 1 WHERE id % 10 <> 1;
+INSERT INTO auth_tokens (user_id, token, created_at)
+SELECT 1 + i % {users}, 'tok_' || md5('token' || i), now() FROM generate_series(1, 20000) AS i;
+INSERT INTO newsletter (email, subscribed_at) SELECT email, now() FROM users WHERE id % 5 = 0;
+INSERT INTO orders (user_id, total, shipping_address)
+SELECT 1 + i * 7 % {users}, i % 500 + 0.99, i || ' Baker Street, London NW1 6XE' FROM generate_series(1, 5000) AS i;
+INSERT INTO order_items (order_id, sku, quantity)
+SELECT 1 + i % 5000, 'SKU-' || i % 97, 1 + i % 4 FROM generate_series(1, 12000) AS i;
+INSERT INTO events (user_id, kind, created_at)
+SELECT 1 + i % {users}, 'login', timestamptz '2024-01-01' + i * interval '50 minutes'
+FROM generate_series(1, 10000) AS i;
+INSERT INTO audit_log (user_id, detail) SELECT 1 + i % {users}, 'changed plan' FROM generate_series(1, 1000) AS i;
+"""
+RULES = {
+    "columns": {
+        "public.roles.name": "keep",
+        "public.users.email": "email",
+        "public.users.first_name": "first_name",
+        "public.users.last_name": "last_name",
+        "public.users.phone": "phone",
+        "public.users.password_hash": "password",
+        "public.users.notes": "text",
+        "public.users.api_key": "hash",
+        "public.users.country": "keep",
+        "public.users.plan": "constant:free",
+        "public.users.last_login_ip": "null",
+        "public.auth_tokens.token": "hash",
+        "public.newsletter.email": "email",
+        "public.orders.shipping_address": "text",
+    },
+    "tables": {
+        "public.audit_log": {"exclude": True},
+        "public.events": {"where": "created_at > '2024-06-01'"},
+        "public.orders": {"limit": 1000},
+    },
+}
+
+
+class Production:
+    """A seeded production database owned by a role that could write; dumps read it through that role."""
+
+    def __init__(self, server, root: Path):
+        suffix = uuid.uuid4().hex[:8]
+        self.admin = server.url()
+        self.database, self.role = f"prod_{suffix}", f"owner_{suffix}"
+        self.root = root
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'owner-pw'").format(sql.Identifier(self.role)))
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(self.database), sql.Identifier(self.role)))
+        self.url = f"postgresql://{self.role}:owner-pw@{server.host}:{server.port}/{self.database}"
+        (root / "migrations").mkdir()
+        for name, text in MIGRATIONS.items():
+            (root / "migrations" / name).write_text(text)
+        replay(self.url, self.plan().migrations, Quiet())
+        with psycopg.connect(self.url) as conn:
+            conn.execute(sql.SQL(SEED).format(users=USERS, first=list(SEED_FIRST), last=list(SEED_LAST)))
+
+    def plan(self):
+        return discover(self.root / "migrations", MigrationPolicy())
+
+    def drop(self) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(self.database)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(self.role)))
+
+    def fingerprint(self) -> dict[str, str]:
+        """Every table's content, to prove nothing was written."""
+        with psycopg.connect(self.url) as conn:
+            names = [name for (name,) in conn.execute(
+                "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")]
+            return {name: conn.execute(sql.SQL("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), ''))"
+                                               " FROM {} AS t").format(sql.SQL(name))).fetchone()[0]
+                    for name in names}
+
+
+@pytest.fixture(scope="module")
+def production(pg_server, tmp_path_factory):
+    prod = Production(pg_server, tmp_path_factory.mktemp("prod"))
+    yield prod
+    prod.drop()
+
+
+@pytest.fixture(scope="module")
+def first_dump(production, test_image, docker_client, tmp_path_factory) -> dumping.DumpReport:
+    before = production.fingerprint()
+    report = run_dump(production, test_image, docker_client, tmp_path_factory.mktemp("dumps"), SECRET)
+    assert production.fingerprint() == before
+    return report
+
+
+def run_dump(production, image, client, directory: Path, secret: bytes, rules: dict = RULES,
+             progress=None) -> dumping.DumpReport:
+    return dumping.dump(production.url, image=image, rules=parse_rules(rules, TOML), secret=secret,
+                        directory=directory, environment="prod", progress=progress, client=client)
+
+
+def members(path: str) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def deterministic(contents: dict[str, bytes]) -> dict[str, bytes]:
+    manifest = json.loads(contents["manifest.json"])
+    del manifest["created_at"]
+    return {**contents, "manifest.json": json.dumps(manifest, sort_keys=True).encode()}
+
+
+@pytest.fixture(scope="module")
+def restored(first_dump, pg_server) -> tuple[str, dumping.RestoreReport]:
+    name = f"restored_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    report = restore(Path(first_dump.path), pg_server.url(name), jobs=3)
+    yield pg_server.url(name), report
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def count(url: str, query: str | sql.Composable, params: tuple = ()) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params or None).fetchone()[0]
+
+
+def text_values(url: str) -> set[str]:
+    """Every distinct non-NULL value of every column of every table, as text."""
+    with psycopg.connect(url) as conn:
+        columns = conn.execute("""
+            SELECT format('%I.%I', table_schema, table_name), quote_ident(column_name)
+            FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+            WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND t.table_type = 'BASE TABLE'
+        """).fetchall()
+        values: set[str] = set()
+        for relation, column in columns:
+            query = sql.SQL("SELECT DISTINCT {}::text FROM {} WHERE {} IS NOT NULL").format(
+                sql.SQL(column), sql.SQL(relation), sql.SQL(column))
+            values.update(value for (value,) in conn.execute(query))
+        return values
+
+
+@pytest.mark.docker
+def test_no_original_pii_value_appears_anywhere_in_the_restored_database(production, restored):
+    url, _ = restored
+    with psycopg.connect(production.url) as conn:
+        originals = {value for (value,) in conn.execute("""
+            SELECT unnest(ARRAY[email, first_name, last_name, phone, password_hash, notes, api_key,
+                                last_login_ip::text]) FROM users
+            UNION SELECT token FROM auth_tokens UNION SELECT shipping_address FROM orders""") if value}
+        emails = {value for (value,) in conn.execute("SELECT email FROM users")}
+    values = text_values(url)
+    assert len(values) > 10_000 and not values & originals
+    assert not set(SEED_FIRST + SEED_LAST) & set(sanitize.FIRST_NAMES + sanitize.LAST_NAMES)
+    names = re.compile(r"\b(" + "|".join(SEED_FIRST + SEED_LAST + ("O'Brien", "Ångström", "Zoë")) + r")\b")
+    embedded_email = re.compile(r"[\w.+'\\-]+@[\w-]+(?:\.[\w-]+)+")
+    for value in values:
+        assert not names.search(value), value
+        assert not any(found in emails or found.endswith("work.example.org")
+                       for found in embedded_email.findall(value)), value
+        assert "sk_live_" not in value and "tok_" not in value and "+44 20 7946" not in value, value
+        assert "Baker Street" not in value, value
+
+
+@pytest.mark.docker
+def test_foreign_keys_unique_constraints_and_sequences_hold_after_restore(production, restored):
+    url, _ = restored
+    constraints = ("SELECT count(*) FROM pg_constraint"
+                   " WHERE contype = %s AND convalidated AND connamespace = 'public'::regnamespace")
+    for kind in ("f", "u", "p"):
+        assert count(url, constraints, (kind,)) == count(production.url, constraints, (kind,)) > 0
+    orphans = "SELECT count(*) FROM {} AS c LEFT JOIN {} AS p ON p.id = c.{} WHERE p.id IS NULL"
+    for child, parent, column in (("order_items", "orders", "order_id"), ("auth_tokens", "users", "user_id")):
+        assert count(url, sql.SQL(orphans).format(*map(sql.Identifier, (child, parent, column)))) == 0
+    for relation, column in (("users", "email"), ("users", "api_key"), ("auth_tokens", "token")):
+        assert count(url, sql.SQL("SELECT count(DISTINCT {column}) - count({column}) FROM {relation}").format(
+            column=sql.Identifier(column), relation=sql.Identifier(relation))) == 0
+    assert count(url, "SELECT nextval('users_id_seq')") > count(url, "SELECT max(id) FROM users")
+    assert count(url, "SELECT count(*) FROM users WHERE email_domain <> 'example.com'") == 0
+    assert count(url, "SELECT count(*) FROM users WHERE password_hash <> %s", (dev_password_hash().decode(),)) == 0
+    assert count(url, "SELECT count(*) FROM users WHERE plan <> 'free' OR last_login_ip IS NOT NULL") == 0
+
+
+@pytest.mark.docker
+def test_row_counts_match_production_or_the_subset_rules(production, restored, first_dump):
+    url, report = restored
+    prod = production.url
+    for relation in ("roles", "users", "auth_tokens", "newsletter"):
+        rows = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(relation))
+        assert count(url, rows) == count(prod, rows)
+    assert count(url, "SELECT count(*) FROM orders") == 1000
+    assert count(url, "SELECT max(id) FROM orders") == 1000
+    assert count(url, "SELECT count(*) FROM order_items") == count(
+        prod, "SELECT count(*) FROM order_items WHERE order_id IN (SELECT id FROM orders ORDER BY id LIMIT 1000)")
+    assert count(url, "SELECT count(*) FROM events") == count(
+        prod, "SELECT count(*) FROM events WHERE created_at > '2024-06-01'")
+    assert count(url, "SELECT count(*) FROM audit_log") == 0
+    dumped = {t.entry.table: t.entry for t in first_dump.tables}
+    assert dumped["public.users"].rows == USERS + 2 and dumped["public.audit_log"].member is None
+    assert dumped["public.order_items"].subset == "only rows referencing kept rows of public.orders"
+    assert ("email", "email") in dumped["public.users"].masked
+    assert {t.entry.table: t.entry.rows for t in report.tables} == {
+        name: entry.rows for name, entry in dumped.items() if entry.member}
+
+
+@pytest.mark.docker
+def test_the_same_email_joins_across_tables_without_a_foreign_key(production, restored):
+    url, _ = restored
+    join = "SELECT count(*) FROM newsletter n JOIN users u ON u.email = n.email"
+    assert count(url, join) == count(production.url, join) == USERS // 5
+
+
+@pytest.mark.docker
+def test_the_ledger_travels_and_only_missing_migrations_apply(production, restored, first_dump, tmp_path):
+    url, report = restored
+    assert [(row.version, row.name) for row in report.ledger] == [(1, "schema"), (2, "orders")]
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    for name in MIGRATIONS:
+        (migrations / name).write_text((production.root / "migrations" / name).read_text())
+    (migrations / "003_flags.sql").write_text("ALTER TABLE users ADD COLUMN beta boolean NOT NULL DEFAULT false;")
+    plan = discover(migrations, MigrationPolicy())
+    with psycopg.connect(url) as conn:
+        todo = pending(ledger.read(conn), plan, None)
+    assert [m.name for m in todo] == ["flags"]
+    replay(url, todo, Quiet())
+    assert count(url, "SELECT count(*) FROM users WHERE NOT beta") == USERS + 2
+
+
+@pytest.mark.docker
+def test_same_secret_gives_byte_identical_members_and_another_secret_differs(
+        production, first_dump, test_image, docker_client, tmp_path):
+    again = run_dump(production, test_image, docker_client, tmp_path / "again", SECRET)
+    other = run_dump(production, test_image, docker_client, tmp_path / "other", OTHER_SECRET)
+    first, second, third = members(first_dump.path), members(again.path), members(other.path)
+    assert deterministic(first) == deterministic(second)
+    users = next(t.entry.member for t in first_dump.tables if t.entry.table == "public.users")
+    assert first[users] != third[users]
+    assert first["schema/pre-data.sql"] == third["schema/pre-data.sql"]
+    schema = first["schema/pre-data.sql"]
+    assert b"\\restrict" not in schema and b"CREATE TABLE public.users" in schema
+    assert not docker_client.containers.list(all=True, filters={"label": CLIENT_LABEL})
+
+
+@pytest.mark.docker
+def test_an_unlisted_pii_column_is_refused_by_name_and_nothing_is_written(
+        production, test_image, docker_client, tmp_path):
+    rules = {"columns": {k: v for k, v in RULES["columns"].items() if k != "public.users.phone"},
+             "tables": RULES["tables"]}
+    with pytest.raises(SanitizeError, match=r"PII-looking columns without a rule: public\.users\.phone \("):
+        run_dump(production, test_image, docker_client, tmp_path / "out", SECRET, rules)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.docker
+def test_production_is_never_written_even_by_a_role_that_could(production, test_image, docker_client, tmp_path):
+    with psycopg.connect(production.url) as conn:  # the owner can write: its own session runs the trap
+        assert conn.execute("SELECT public.write_trap()").fetchone()[0] is True
+        conn.rollback()
+    before = production.fingerprint()
+    rules = {**RULES, "tables": {**RULES["tables"], "public.events": {"where": "public.write_trap()"}}}
+    with pytest.raises(DumpError, match="read-only transaction") as caught:
+        run_dump(production, test_image, docker_client, tmp_path / "out", SECRET, rules)
+    assert "\n" not in str(caught.value) and "owner-pw" not in str(caught.value)
+    assert production.fingerprint() == before
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def start(self, tables: int) -> None:
+        self.calls.append(("start", tables))
+
+    def advance(self, table: str, rows: int, seconds: float) -> None:
+        self.calls.append(("advance", table, rows))
+
+    def done(self, report: dumping.TableReport) -> None:
+        self.calls.append(("done", report.entry.table, report.entry.rows, report.rows_per_second))
+
+
+@pytest.mark.docker
+def test_progress_reports_rows_per_table(production, test_image, docker_client, tmp_path):
+    recorder = Recorder()
+    report = run_dump(production, test_image, docker_client, tmp_path, SECRET, progress=recorder)
+    done = {call[1]: call[2] for call in recorder.calls if call[0] == "done"}
+    assert recorder.calls[0] == ("start", len(report.tables)) and done["public.users"] == USERS + 2
+    assert all(call[3] > 0 for call in recorder.calls if call[0] == "done" and call[2])
+    assert Path(report.path).name.startswith("prod-") and report.path.endswith(".sanitized.zip")
+    assert report.ledger == 2 and report.sequences >= 7
+
+
+def damaged_copies(path: Path, directory: Path) -> dict[str, Path]:
+    data = path.read_bytes()
+    truncated, flipped, foreign = directory / "truncated.zip", directory / "flipped.zip", directory / "notes.zip"
+    truncated.write_bytes(data[: len(data) // 2])
+    with zipfile.ZipFile(path) as archive:
+        users = next(info for info in archive.infolist() if info.filename.startswith("data/")
+                     and info.compress_size > 10_000)
+    middle = users.header_offset + 100 + users.compress_size // 2
+    flipped.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[middle + 64:])
+    foreign.write_bytes(b"just some notes\n")
+    return {"truncated": truncated, "flipped": flipped, "foreign": foreign}
+
+
+@pytest.mark.docker
+def test_a_damaged_dump_fails_in_one_line_and_leaves_the_target_untouched(first_dump, fresh_db, tmp_path):
+    for kind, damaged in damaged_copies(Path(first_dump.path), tmp_path).items():
+        with pytest.raises(DumpError) as caught:
+            restore(damaged, fresh_db)
+        message = str(caught.value)
+        assert "\n" not in message and str(damaged) in message, kind
+        assert count(fresh_db, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace") == 0
+    with pytest.raises(DumpError, match="no such dump"):
+        restore(tmp_path / "missing.zip", fresh_db)
+
+
+@pytest.mark.docker
+def test_restore_refuses_a_database_that_is_not_empty(first_dump, fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE precious (id int)")
+    with pytest.raises(DumpError, match="is not empty; restore into a new database"):
+        restore(Path(first_dump.path), fresh_db)
+    assert verify_archive(Path(first_dump.path)).format == dumping.FORMAT
+
+
+# ----------------------------------------------------------------------------- through the command line
+
+
+def rules_toml(rules: dict) -> str:
+    lines = ["[sanitize.columns]"] + [f'"{name}" = "{rule}"' for name, rule in rules["columns"].items()]
+    lines.append("[sanitize.tables]")
+    for name, options in rules["tables"].items():
+        inner = ", ".join(f"{key} = {json.dumps(value)}" for key, value in options.items())
+        lines.append(f'"{name}" = {{ {inner} }}')
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.docker
+def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project):
+    project.env.update(PGPARITY_PROD_URL=production.url, PGPARITY_SANITIZE_SECRET=SECRET.decode())
+    (project.root / "migrations").mkdir()
+    for name, text in MIGRATIONS.items():
+        (project.root / "migrations" / name).write_text(text)
+    (project.root / "migrations" / "003_flags.sql").write_text(
+        "ALTER TABLE users ADD COLUMN beta boolean NOT NULL DEFAULT false;")
+    unlisted = {**RULES, "columns": {k: v for k, v in RULES["columns"].items() if k != "public.users.phone"}}
+    (project.root / "pgparity.toml").write_text(rules_toml(unlisted))
+    refused = project.run("db.dump")
+    assert refused.returncode == 2 and "public.users.phone" in refused.stderr
+    assert not (project.root / "dumps").exists() or not list((project.root / "dumps").iterdir())
+
+    (project.root / "pgparity.toml").write_text(rules_toml(RULES))
+    dumped = project.run("db.dump")
+    assert dumped.returncode == 0, dumped.stderr
+    [archive] = (project.root / "dumps").iterdir()
+    assert f"wrote dumps/{archive.name}" in dumped.stdout and "email=email" in dumped.stdout
+
+    synced = project.run("db.sync", "--from-dump", f"dumps/{archive.name}")
+    assert synced.returncode == 0, synced.stderr
+    assert "1 migrations applied to app" in synced.stdout
+    dev = project.url()
+    assert count(dev, "SELECT count(*) FROM users WHERE NOT beta") == USERS + 2
+    assert count(dev, "SELECT count(*) FROM users WHERE email NOT LIKE 'user-%@example.com'") == 0
+
+    damaged = damaged_copies(archive, project.root)["truncated"]
+    broken = project.run("db.restore", damaged.name)
+    assert broken.returncode == 2 and len(broken.stderr.strip().splitlines()) == 1, broken.stderr
+    assert count(dev, "SELECT count(*) FROM users") == USERS + 2

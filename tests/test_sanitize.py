@@ -1,0 +1,340 @@
+"""Sanitize rules, transformers and the COPY stream masker: pure logic, no server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import random
+import re
+import tracemalloc
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from pgparity.errors import SanitizeError
+from pgparity.sanitize import (
+    DEV_PASSWORD,
+    FIRST_NAMES,
+    LAST_NAMES,
+    NULL,
+    Column,
+    ColumnName,
+    IdFormat,
+    KeyedHash,
+    Masker,
+    Rules,
+    TableName,
+    Transform,
+    check,
+    copy_lines,
+    decode_field,
+    encode_field,
+    find_misfits,
+    find_stale,
+    find_uncovered,
+    looks_like_pii,
+    parse_rules,
+    secret_key,
+    split_fields,
+)
+
+TOML = Path("/project/pgparity.toml")
+SECRET = b"unit-test-secret-0123456789"
+OTHER_SECRET = b"another-secret-9876543210"
+USERS = TableName("public", "users")
+ORDERS = TableName("public", "orders")
+
+
+def column(name: str, table: TableName = USERS, type_: str = "text", textual: bool = True,
+           nullable: bool = True, unique: bool = False) -> Column:
+    return Column(ColumnName(table, name), type_, textual, nullable, unique)
+
+
+def rules(**columns: str) -> Rules:
+    return parse_rules({"columns": {f"public.users.{name}": spec for name, spec in columns.items()}}, TOML)
+
+
+def masked(masker: Masker, spec: str, value: bytes, unique: bool = False) -> bytes:
+    return masker.function(Transform(*spec.partition(":")[::2]), unique)(value)
+
+
+# ------------------------------------------------------------------------------------------- rules
+
+def test_parse_rules_reads_columns_and_tables():
+    parsed = parse_rules({
+        "columns": {"public.users.email": "email", "public.users.plan": "constant:free",
+                    "public.users.country": "keep"},
+        "tables": {"public.audit_log": {"exclude": True},
+                   "public.events": {"where": "created_at > now() - interval '30 days'"},
+                   "public.orders": {"limit": 1000}},
+    }, TOML)
+    assert parsed.transform(ColumnName(USERS, "email")) == Transform("email")
+    assert str(parsed.transform(ColumnName(USERS, "plan"))) == "constant:free"
+    assert parsed.transform(ColumnName(USERS, "nothing")) is None
+    assert parsed.excluded(TableName("public", "audit_log")) and not parsed.excluded(ORDERS)
+    assert parsed.table(ORDERS).describe() == "limit 1000"
+    assert parsed.table(TableName("public", "events")).describe().startswith("where created_at")
+    assert parsed.source == str(TOML) and Rules().columns == ()
+
+
+@pytest.mark.parametrize("section, key, value, expected", [
+    ("columns", "public.users.email", "emial", "unknown transformer 'emial'"),
+    ("columns", "public.users.email", 3, "must be a transformer name"),
+    ("columns", "public.users.plan", "constant", "unknown transformer 'constant'"),
+    ("columns", "public.users.email", "email:x", "unknown transformer 'email:x'"),
+    ("columns", "users.email", "email", "schema.table.column"),
+    ("columns", "public.users.", "email", "schema.table.column"),
+    ("columns", "public", {"users": {"email": "email"}}, "\"schema.table.column\", in quotes"),
+    ("tables", "public.orders", {"limit": 0}, "limit must be a positive number"),
+    ("tables", "public.orders", {"limit": "10"}, "limit must be a positive number"),
+    ("tables", "public.orders", {"limit": True}, "limit must be a positive number"),
+    ("tables", "public.orders", {"exclude": True, "limit": 5}, "make no sense"),
+    ("tables", "public.orders", {"exclude": "yes"}, "exclude must be true or false"),
+    ("tables", "public.orders", {"where": "  "}, "non-empty SQL condition"),
+    ("tables", "public.orders", {"exclude": False}, "is no rule"),
+    ("tables", "public.orders", {"limits": 5}, "must be { exclude = true }"),
+    ("tables", "public.orders", "exclude", "must be { exclude = true }"),
+    ("tables", "orders", {"exclude": True}, "schema.table"),
+])
+def test_bad_rules_name_the_file_and_the_key(section, key, value, expected):
+    with pytest.raises(SanitizeError) as caught:
+        parse_rules({section: {key: value}}, TOML)
+    message = str(caught.value)
+    assert message.startswith(f"{TOML}: sanitize.{section}.\"{key}\": ") and expected in message
+    assert "\n" not in message
+
+
+def test_bad_sections_name_the_file():
+    with pytest.raises(SanitizeError, match=r"^/project/pgparity.toml: unknown key sanitize.column;"):
+        parse_rules({"column": {}}, TOML)
+    with pytest.raises(SanitizeError, match=r"^/project/pgparity.toml: \[sanitize.tables\] must be a table"):
+        parse_rules({"tables": ["public.x"]}, TOML)
+
+
+def test_the_secret_is_required_and_not_guessable():
+    for value in (None, "", "short"):
+        with pytest.raises(SanitizeError, match="PGPARITY_SANITIZE_SECRET must be set"):
+            secret_key(value)
+    assert secret_key("x" * 16) == b"x" * 16
+
+
+# ------------------------------------------------------------------------------------ PII detection
+
+@pytest.mark.parametrize("name", [
+    "email", "emailAddress", "contact_email", "first_name", "lastName", "surname", "name", "full_name",
+    "phone_number", "mobile", "home_address", "street", "city", "zip", "postal_code", "date_of_birth", "dob",
+    "ssn", "auth_token", "client_secret", "password_hash", "last_login_ip", "api_key", "apiKey", "iban",
+    "card_number", "username", "tax_id",
+])
+def test_pii_looking_names(name):
+    assert looks_like_pii(column(name))
+
+
+@pytest.mark.parametrize("name", ["id", "created_at", "total", "status", "description", "country", "plan",
+                                  "quantity", "shipped", "zipped_size_bytes"])
+def test_ordinary_names(name):
+    assert not looks_like_pii(column(name))
+
+
+def test_network_types_look_like_pii_whatever_the_name():
+    assert looks_like_pii(column("origin", type_="inet", textual=False))
+    assert looks_like_pii(column("seen_from", type_="cidr[]", textual=False))
+
+
+def test_find_uncovered_lists_pii_columns_without_rules_and_keep_silences_one():
+    columns = [column("id", type_="bigint", textual=False), column("email"), column("phone"), column("notes"),
+               column("name", table=TableName("public", "audit_log"))]
+    assert find_uncovered(columns, Rules()) == ["public.audit_log.name", "public.users.email", "public.users.phone"]
+    covered = parse_rules({"columns": {"public.users.email": "email", "public.users.phone": "keep"},
+                           "tables": {"public.audit_log": {"exclude": True}}}, TOML)
+    assert find_uncovered(columns, covered) == []
+
+
+def test_rules_matching_nothing_are_stale():
+    stale = parse_rules({"columns": {"public.users.emial": "email"}, "tables": {"public.gone": {"limit": 1}}}, TOML)
+    assert find_stale([column("email")], stale) == ["public.gone", "public.users.emial"]
+
+
+def test_misfits_wrong_type_broken_uniqueness_and_null_in_not_null():
+    columns = [column("id", type_="bigint", textual=False), column("email", unique=True),
+               column("plan", nullable=False), column("api_key", unique=True)]
+    problems = find_misfits(columns, rules(id="email", email="first_name", plan="null", api_key="hash"))
+    assert problems == [
+        "public.users.id is bigint; email writes text (use keep, null or constant:)",
+        "public.users.email is unique; first_name repeats values (use email, phone, hash or keep)",
+        "public.users.plan is NOT NULL; null cannot fill it",
+    ]
+
+
+def test_check_refuses_in_one_line_listing_every_problem():
+    with pytest.raises(SanitizeError) as caught:
+        check([column("email"), column("phone"), column("id", type_="integer", textual=False)],
+              rules(id="email"))
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"refusing to dump ({TOML} [sanitize])")
+    assert "public.users.email, public.users.phone" in message and "public.users.id is integer" in message
+
+
+# -------------------------------------------------------------------------------------- transformers
+
+def test_keyed_hash_is_hmac_sha256_of_kind_and_value():
+    for secret in (SECRET, b"k" * 100):
+        assert KeyedHash(secret, "email")(b"a@b.c") == hmac.digest(secret, b"email\0a@b.c", "sha256")
+
+
+def test_transformers_write_what_they_promise():
+    masker = Masker(SECRET)
+    assert re.fullmatch(rb"user-[0-9a-f]{16}@example\.com", masked(masker, "email", b"alice@gmail.com"))
+    assert re.fullmatch(rb"\+1555\d{8}", masked(masker, "phone", b"+44 20 7946 0000"))
+    assert masked(masker, "hash", b"sk_live_abc") == hmac.digest(SECRET, b"hash\0sk_live_abc", "sha256").hex().encode()
+    assert masked(masker, "first_name", b"Alice").decode() in FIRST_NAMES
+    assert masked(masker, "last_name", b"Smith").decode() in LAST_NAMES
+    first, last = masked(masker, "full_name", b"Alice Smith").decode().split(" ")
+    assert first in FIRST_NAMES and last in LAST_NAMES
+    assert masked(masker, "text", "Call Zoë at 555-1234.\tOK\n".encode()) == "xxxx xxx xx xxx-xxxx.\\txx\\n".encode()
+    assert masked(masker, "constant:free", b"enterprise") == b"free"
+    assert masked(masker, "constant:a\tb", b"x") == b"a\\tb"
+    assert masked(masker, "null", b"anything") == NULL
+    assert masker.function(Transform("keep"), unique=True) is None
+
+
+def test_password_is_a_django_pbkdf2_hash_of_the_dev_password():
+    algorithm, iterations, salt, encoded = masked(Masker(SECRET), "password", b"$2b$12$real").decode().split("$")
+    expected = hashlib.pbkdf2_hmac("sha256", DEV_PASSWORD.encode(), salt.encode(), int(iterations))
+    assert algorithm == "pbkdf2_sha256" and base64.b64decode(encoded) == expected
+
+
+def test_same_value_and_secret_give_the_same_output_across_columns_and_runs():
+    first, second, other = Masker(SECRET), Masker(SECRET), Masker(OTHER_SECRET)
+    for spec in ("email", "phone", "hash", "first_name", "last_name", "full_name"):
+        value = b"alice.smith@gmail.com"
+        assert masked(first, spec, value, unique=True) == masked(first, spec, value) == masked(second, spec, value)
+        assert masked(first, spec, value) != masked(first, spec, b"bob.jones@gmail.com") or "name" in spec
+    assert masked(first, "email", b"alice@x.org") != masked(other, "email", b"alice@x.org")
+    assert masked(first, "email", b"alice@x.org") != masked(first, "hash", b"alice@x.org")
+
+
+def adversarial_values(count: int) -> list[bytes]:
+    """Values that differ only in ways a careless mapping would merge."""
+    base = ["alice@example.com", "Alice@example.com", "alice@example.com ", " alice@example.com", "", "\\N",
+            "a\tb", "a\nb", "a\\b", *(unicodedata.normalize(form, "zoë@x.org") for form in ("NFC", "NFD"))]
+    values = [text.encode() for text in base] + [f"user{i}@example.com".encode() for i in range(count)]
+    assert len(set(values)) == len(values)
+    return values
+
+
+def test_unique_columns_stay_unique_under_forced_collisions():
+    """One hex digit gives 16 ids for 3,000 values: collisions everywhere, resolved by longer ids."""
+    tiny = {"email": IdFormat("user-{}@example.com", decimal=False, lengths=(1, 2)),
+            "phone": IdFormat("+1555{}", decimal=True, lengths=(1, 3)),
+            "hash": IdFormat("{}", decimal=False, lengths=(1,))}
+    values = adversarial_values(3000)
+    for kind in tiny:
+        masker = Masker(SECRET, formats=tiny)
+        outputs = [masked(masker, kind, value, unique=True) for value in values]
+        assert len(set(outputs)) == len(values), kind
+        assert any(len(output) > len(tiny[kind].template) + 3 for output in outputs), "no collision was forced"
+        rerun = Masker(SECRET, formats=tiny)
+        assert [masked(rerun, kind, value, unique=True) for value in values] == outputs
+        # another table's non-unique column finds the same spelling, even for values moved to longer ids
+        assert [masked(masker, kind, value) for value in values] == outputs
+
+
+def test_only_short_ids_of_unique_columns_are_remembered():
+    masker = Masker(SECRET)
+    for i in range(1000):
+        masked(masker, "email", f"user{i}@example.com".encode())
+        masked(masker, "hash", f"token{i}".encode(), unique=True)
+    assert masker.registries["email"].owners == {} and masker.registries["hash"].owners == {}
+    masked(masker, "email", b"user1@example.com", unique=True)
+    assert len(masker.registries["email"].owners) == 1
+
+
+# -------------------------------------------------------------------------------- COPY text format
+
+def test_escapes_decode_as_postgresql_does():
+    assert decode_field(b"\\N") is None
+    assert decode_field(b"\\\\N") == b"\\N"
+    assert decode_field(b"a\\tb\\nc\\rd\\\\e\\bf\\fg\\vh") == b"a\tb\nc\rd\\e\bf\fg\vh"
+    assert decode_field(b"\\101\\x42\\q\\0") == b"ABq\0"
+    assert decode_field(b"plain") == b"plain"
+
+
+def test_encode_and_decode_round_trip_every_byte():
+    rng = random.Random(7)
+    values = [bytes(rng.randrange(256) for _ in range(rng.randrange(40))) for _ in range(2000)]
+    values += [b"\\N", b"\\", b"\t\n\r\b\f\v\\", b""]
+    for value in values:
+        assert decode_field(encode_field(value)) == value
+    assert encode_field(None) == NULL
+    server_field = b"tab\\there\\nnewline\\\\backslash"
+    assert encode_field(decode_field(server_field)) == server_field
+
+
+def test_fields_split_on_unescaped_tabs_only():
+    assert split_fields(b"a\tb\t\\N") == [b"a", b"b", b"\\N"]
+    assert split_fields(b"a\\\tb\tc") == [b"a\\\tb", b"c"]
+    assert split_fields(b"a\\\\\tb") == [b"a\\\\", b"b"]
+    assert split_fields(b"x\\t\ty") == [b"x\\t", b"y"]
+    with pytest.raises(SanitizeError, match="a backslash ends the line"):
+        split_fields(b"a\\\\\tb\\")
+
+
+TABLE = [column("id", type_="bigint", textual=False), column("email", unique=True), column("notes"),
+         column("country")]
+TABLE_RULES = rules(email="email", notes="text", country="keep")
+STREAM = (b"1\talice@gmail.com\tCalled Alice\\tabout \\\\ invoice\\n\tGB\n"
+          b"2\t\\N\t\\N\tDE\n"
+          b"3\tbob@gmail.com\tsaid \\\\N\t\\N\n")
+
+
+def test_stream_masks_only_ruled_fields_and_keeps_nulls():
+    out = b"".join(Masker(SECRET).table(TABLE, TABLE_RULES).stream([STREAM])).split(b"\n")
+    first, second, third = (line.split(b"\t") for line in out[:3])
+    assert first[0] == b"1" and re.fullmatch(rb"user-[0-9a-f]{16}@example\.com", first[1])
+    assert first[2] == b"xxxxxx xxxxx\\txxxxx \\\\ xxxxxxx\\n" and first[3] == b"GB"
+    assert second == [b"2", b"\\N", b"\\N", b"DE"]
+    assert third[2] == b"xxxx \\\\x" and third[3] == b"\\N" and out[3] == b""
+
+
+def test_stream_output_does_not_depend_on_chunking():
+    whole = b"".join(Masker(SECRET).table(TABLE, TABLE_RULES).stream([STREAM]))
+    rng = random.Random(3)
+    cuts = sorted(rng.sample(range(1, len(STREAM)), 20))
+    chunks = [STREAM[start:end] for start, end in zip([0, *cuts], [*cuts, len(STREAM)])]
+    assert b"".join(Masker(SECRET).table(TABLE, TABLE_RULES).stream(chunks)) == whole
+    bytewise = [STREAM[i:i + 1] for i in range(len(STREAM))]
+    assert b"".join(Masker(SECRET).table(TABLE, TABLE_RULES).stream(bytewise)) == whole
+    assert b"".join(Masker(OTHER_SECRET).table(TABLE, TABLE_RULES).stream([STREAM])) != whole
+
+
+def test_truncated_or_malformed_streams_are_refused():
+    masker = Masker(SECRET).table(TABLE, TABLE_RULES)
+    with pytest.raises(SanitizeError, match="ended in the middle of a row"):
+        list(masker.stream([STREAM[:-3]]))
+    with pytest.raises(SanitizeError, match="has 2 fields, expected 4"):
+        list(masker.stream([b"1\tx\n"]))
+    assert list(copy_lines([b"a\nb", b"c\n"])) == [b"a", b"bc"]
+
+
+def generated_rows(count: int):
+    for i in range(count):
+        yield f"{i}\tperson{i}@gmail.com\tNote {i}\\twith a tab\tGB\n".encode()
+
+
+def peak_memory(rows: int) -> int:
+    masker = Masker(SECRET).table([*TABLE[:1], column("email"), *TABLE[2:]], TABLE_RULES)
+    tracemalloc.start()
+    try:
+        for _ in masker.stream(generated_rows(rows)):
+            pass
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_stays_flat_as_the_table_grows():
+    small, large = peak_memory(5_000), peak_memory(100_000)
+    assert large < small + 256 * 1024 and large < 2 * 1024 * 1024, (small, large)
