@@ -200,3 +200,17 @@ def test_docker_contexts_are_honoured(project, tmp_path):
     assert_one_line_error(dead, "unix:///nonexistent/docker.sock (docker context pgp-dead)")
     unknown = project.run("db.status", extra={**base, "DOCKER_CONTEXT": "pgp-nowhere"})
     assert_one_line_error(unknown, "DOCKER_CONTEXT names 'pgp-nowhere'")
+
+
+def test_docker_compose_sees_the_container(project):
+    import subprocess
+    from pathlib import Path
+
+    assert project.run("db.up").returncode == 0
+    compose_file = Path(__file__).resolve().parent.parent / "compose" / "compose.yaml"
+    command = ["docker-compose", "-p", project.name, "-f", str(compose_file)]
+    listed = subprocess.run(command + ["ps"], env=project.env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert f"{project.name}-db-1" in listed.stdout and f"127.0.0.1:{project.env['PGPARITY_PORT']}->5432" in listed.stdout
+    logs = subprocess.run(command + ["logs", "--no-color"], env=project.env, capture_output=True, text=True)
+    assert "ready to accept connections" in logs.stdout
