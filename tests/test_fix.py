@@ -7,7 +7,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from pgparity.catalog import Snapshot
 from pgparity.catalog.model import Role

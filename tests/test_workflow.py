@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from conftest import remove_project
 from pgparity import config
 
 pytestmark = pytest.mark.docker
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seed-drift"
 
 
 def git(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 
 from invoke import Collection, task
 from invoke.exceptions import Exit
 from rich.status import Status as Spinner
 
-from . import doctor as doctor_checks, hook as hooks, ledger, report
+from . import doctor as doctor_checks, dump as dumps, hook as hooks, ledger, report
 from .catalog import Snapshot, dump_snapshot, load_snapshot
-from . import dump as dumps
 from .database import connect
-from .sanitize import secret_key
-from .fix import check_narrowing, plan_fix, write_fix
-from .migrations import shown
 from .engine import Engine, environments
 from .errors import PgParityError
+from .fix import check_narrowing, plan_fix, write_fix
+from .migrations import shown
+from .sanitize import secret_key
 from .shell import guarded
 from .sync import migrate as migrate_in_place
 from .verify import diff_verdict, verdict
