@@ -225,3 +225,13 @@ def test_two_syncs_at_once_never_interleave(project):
     assert "another sync is running" in err_second
     assert "cache hit" in out_second
     assert [v for v, _ in ledger(project)] == [1, 2, 3, 4, 5]
+
+
+def test_a_squashed_schema_replayed_with_its_history_suggests_a_baseline(project):
+    write(project, {f"00{n}_step.sql": f"create table t{n} (id int);" for n in range(1, 4)})
+    write(project, {"000_complete_schema.sql": "".join(f"create table t{n} (id int);" for n in range(1, 4))})
+    result = project.run("db.sync")
+    assert result.returncode == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith('pgparity: migrations/001_step.sql:1: relation "t1" already exists'), line
+    assert 'baseline = { file = "000_complete_schema.sql", through = <last version it covers> }' in line

@@ -38,6 +38,10 @@ class DatabaseError(PgParityError):
 class MigrationError(PgParityError):
     """A migration file is invalid, changed after it was applied, or failed to apply."""
 
+    def __init__(self, message: str, sqlstate: str | None = None):
+        super().__init__(message)
+        self.sqlstate = sqlstate  # PostgreSQL's error code when the server refused the file
+
 
 class LintError(MigrationError):
     """Lint found errors in the migrations directory."""

@@ -92,7 +92,8 @@ def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timin
         conn.execute("RESET ALL")
     except psycopg.Error as error:
         line = failing_line(conn, migration, error)
-        raise MigrationError(describe_failure(f"{display}:{line}" if line else display, error)) from None
+        where = f"{display}:{line}" if line else display
+        raise MigrationError(describe_failure(where, error), error.sqlstate) from None
     return Timing(migration.version, migration.name, display, ms)
 
 

@@ -8,6 +8,7 @@ migration, so an unchanged tree is rebuilt by cloning instead of replaying.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -22,6 +23,8 @@ from .ledger import Timing
 from .migrations import Baseline, Migration, Plan, shown
 
 LOCK_KEY = "pgparity:sync"
+DUPLICATE_OBJECT = {"42P07", "42710", "42701", "42723", "42P06", "42P04"}  # table, object, column, function, schema
+SQUASHED = re.compile(r"complete|squash|baseline|schema|snapshot|initial|structure", re.IGNORECASE)
 TEMPLATE_PREFIX = "pgparity_template_"
 KEEP_TEMPLATES = 3
 
@@ -99,10 +102,26 @@ def replay(url: str, migrations: Sequence[Migration], progress: Progress) -> tup
         for migration in migrations:
             display = shown(migration.path)
             progress.step(display)
-            timing = ledger.apply(conn, migration, display)
+            try:
+                timing = ledger.apply(conn, migration, display)
+            except MigrationError as error:
+                raise with_baseline_hint(error, migrations[: len(timings)]) from None
             timings.append(timing)
             progress.done(timing)
     return tuple(timings)
+
+
+def with_baseline_hint(error: MigrationError, before: Sequence[Migration]) -> MigrationError:
+    """A collision right after a squashed schema file means two lineages are replayed: suggest a baseline."""
+    squashed = [m for m in before if m.version == 0 or SQUASHED.search(m.name)]
+    if error.sqlstate not in DUPLICATE_OBJECT or not squashed:
+        return error
+    name = squashed[-1].path.name
+    return MigrationError(
+        f"{error} | hint: {name} looks like a squashed schema that already contains the files after it; declare "
+        f"it in pgparity.toml: [migrations] baseline = {{ file = \"{name}\", through = <last version it covers> }}",
+        error.sqlstate,
+    )
 
 
 class Syncer:
