@@ -508,3 +508,13 @@ def test_lexer_meta_commands_end_a_statement_and_are_left_out():
 def test_statement_words_leave_out_literals_and_comments():
     (statement,) = statements("create /* VACUUM */ table \"Vacuum\" (v text default 'vacuum' || $$VACUUM$$)")
     assert statement.words == ("CREATE", "TABLE", "V", "TEXT", "DEFAULT")
+
+
+def test_explicit_transaction_control_is_a_warning_outside_no_transaction_files(tmp_path):
+    (tmp_path / "001_a.sql").write_text("BEGIN;\ncreate table a (id int);\nCOMMIT;\n")
+    (tmp_path / "002_b.sql").write_text(
+        "create function f() returns int language plpgsql as $$ begin return 1; end $$;\n")
+    plan = discover(tmp_path)
+    warnings = [(f.path.name, f.line) for f in plan.findings if f.level == "warning" and "controls" in f.message]
+    assert warnings == [("001_a.sql", 1), ("001_a.sql", 3)]
+    assert not plan.has_errors

@@ -222,7 +222,7 @@ def test_two_syncs_at_once_never_interleave(project):
     out_first, err_first = first.communicate(timeout=120)
     out_second, err_second = second.communicate(timeout=120)
     assert first.returncode == 0 and second.returncode == 0, (err_first, err_second)
-    assert "another sync is running" in err_second
+    assert "another sync is running on this server" in err_second
     assert "cache hit" in out_second
     assert [v for v, _ in ledger(project)] == [1, 2, 3, 4, 5]
 
@@ -235,3 +235,20 @@ def test_a_squashed_schema_replayed_with_its_history_suggests_a_baseline(project
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith('pgparity: migrations/001_step.sql:1: relation "t1" already exists'), line
     assert 'baseline = { file = "000_complete_schema.sql", through = <last version it covers> }' in line
+
+
+def test_a_spare_clone_is_prepared_and_renamed_in_by_the_next_warm_sync(project):
+    write(project, GOOD)
+    first = sync(project)
+    spares = lambda: [name for name in databases(project) if "__pgparity_spare_" in name]  # noqa: E731
+    wait_for(lambda: len(spares()) == 1)
+    [spare] = spares()
+    assert spare == "app__pgparity_spare_" + first["template"].removeprefix("pgparity_template_")[:12]
+    with psycopg.connect(project.url()) as conn:
+        conn.execute("insert into users (id, email) values (1, 'local@example.com')")
+    warm = sync(project)
+    assert warm["cache"] == "hit"
+    with psycopg.connect(project.url()) as conn:
+        assert conn.execute("select count(*) from users").fetchone() == (0,)
+    assert tables(project) == {"users", "roles"}
+    wait_for(lambda: len(spares()) == 1)

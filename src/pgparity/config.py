@@ -58,6 +58,13 @@ def _project(value: str) -> str:
     return value
 
 
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return lowered in ("true", "1", "yes")
+
+
 def _url(value: str) -> str:
     if urlsplit(value).scheme not in ("postgresql", "postgres"):
         raise ValueError("must be a postgresql:// URL")
@@ -92,6 +99,7 @@ KEYS: dict[str, Key] = {
         Key("ENCODING", _text, "UTF8", "server encoding given to initdb"),
         Key("LOCALE", _text, "en_US.utf8", "locale given to initdb (must exist in the image)"),
         Key("TIMEZONE", _text, "UTC", "server TimeZone"),
+        Key("DURABLE", _flag, "false", "fsync the dev server's writes; off by default, trading crash safety for speed"),
         Key("TIMEOUT", _seconds, "60", "seconds to wait for the server to accept connections"),
         Key("COMPOSE_FILE", _text, None, "compose file describing the db service (default: compose/compose.yaml, else pgparity's own)"),
         Key("CONFIG", _optional_text, "pgparity.toml", "project configuration file (lint, ignore lists, sanitize rules)"),
@@ -118,6 +126,7 @@ class Settings:
     encoding: str
     locale: str
     timezone: str
+    durable: bool
     timeout: float
     compose_file: Path
     config_file: Path
@@ -235,6 +244,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         encoding=values["ENCODING"],
         locale=values["LOCALE"],
         timezone=values["TIMEZONE"],
+        durable=values["DURABLE"],
         timeout=values["TIMEOUT"],
         compose_file=compose_file(root, values.get("COMPOSE_FILE")),
         config_file=root / values["CONFIG"],

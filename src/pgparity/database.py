@@ -81,9 +81,13 @@ class Server:
         return self.conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
     def create(self, name: str, template: str | None = None) -> None:
+        """Create a database, as a file-level copy of `template` when given (PostgreSQL 15 copies WAL
+        block by block by default, which is slower for the many small files a schema makes)."""
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            if self.conn.info.server_version >= 150000:
+                statement += sql.SQL(" STRATEGY FILE_COPY")
         self._retry_while_busy(statement)
 
     def drop(self, name: str) -> None:

@@ -32,6 +32,7 @@ LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
 POLL_SECONDS = 0.1
 LOG_LINES = 15
+NOT_DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
 MIRRORED = ("TimeZone", "DateStyle", "default_text_search_config", "standard_conforming_strings")
 
 
@@ -147,8 +148,12 @@ class Engine:
             "PGPARITY_DATABASE": s.database,
             "PGPARITY_PORT": str(s.port),
             "PGPARITY_INITDB_ARGS": self.mirror.initdb_args(),
-            "PGPARITY_SERVER_ARGS": self.mirror.server_args(),
+            "PGPARITY_SERVER_ARGS": " ".join(filter(None, [self.mirror.server_args(), self.speed_args()])),
         }
+
+    def speed_args(self) -> str:
+        """Unless PGPARITY_DURABLE: a dev server that never waits for the disk (a host crash can lose it)."""
+        return "" if self.settings.durable else shlex.join(arg for name in NOT_DURABLE for arg in ("-c", f"{name}=off"))
 
     @property
     def url(self) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from . import __version__
 from .errors import MigrationError
@@ -72,29 +73,33 @@ def read(conn: psycopg.Connection) -> tuple[Applied, ...]:
 def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timing:
     """Send the file whole (never split: function bodies hold semicolons) and record it.
 
-    The file and its ledger row commit together unless the file is marked no-transaction; session
-    settings a file leaves behind (search_path from a dump, say) are reset before the next one.
+    The file, its ledger row and a RESET ALL (so settings a file leaves behind, such as a dump's
+    search_path, do not leak into the next) travel as one message, which the server runs as one
+    implicit transaction: one round trip per file. A no-transaction file is sent alone first.
+    `conn` is in autocommit mode.
     """
     started = time.perf_counter()
+    record = record_statement(migration).as_string(conn)
     try:
         if migration.no_transaction:
-            conn.autocommit = True
             conn.execute(migration.sql)
-            ms = _ms(started)
-            _record(conn, migration, ms)
+            conn.execute(f"{record};\nRESET ALL")
         else:
-            conn.autocommit = False
-            with conn.transaction():
-                conn.execute(migration.sql)
-                ms = _ms(started)
-                _record(conn, migration, ms)
-        conn.autocommit = True
-        conn.execute("RESET ALL")
+            conn.execute(f"{migration.sql}\n;\n{record};\nRESET ALL")
     except psycopg.Error as error:
         line = failing_line(conn, migration, error)
         where = f"{display}:{line}" if line else display
         raise MigrationError(describe_failure(where, error), error.sqlstate) from None
-    return Timing(migration.version, migration.name, display, ms)
+    return Timing(migration.version, migration.name, display, int((time.perf_counter() - started) * 1000))
+
+
+def record_statement(migration: Migration) -> sql.Composed:
+    """The ledger row; execution_ms is measured by the server, from the receipt of the message."""
+    return sql.SQL(
+        "INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ({}, {}, {}, "
+        "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, {})"
+    ).format(QUALIFIED, sql.Literal(migration.version), sql.Literal(migration.name),
+             sql.Literal(migration.checksum), sql.Literal(__version__))
 
 
 def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.Error) -> int | None:
@@ -108,6 +113,8 @@ def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.
         return migration.sql[: int(error.diag.statement_position) - 1].count("\n") + 1
     if migration.no_transaction or conn.broken:
         return None
+    if conn.info.transaction_status == TransactionStatus.INERROR:  # the file opened a transaction itself
+        conn.execute("ROLLBACK")
     conn.autocommit = False
     try:
         for statement in statements(migration.sql):
@@ -119,18 +126,6 @@ def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.
     finally:
         conn.rollback()
         conn.autocommit = True
-
-
-def _ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)
-
-
-def _record(conn: psycopg.Connection, migration: Migration, ms: int) -> None:
-    conn.execute(
-        sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES (%s, %s, %s, %s, %s)")
-        .format(QUALIFIED),
-        (migration.version, migration.name, migration.checksum, ms, __version__),
-    )
 
 
 def describe_failure(where: str, error: psycopg.Error) -> str:

@@ -146,6 +146,7 @@ _DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
 _WORD = re.compile(r"[^\W\d][\w$]*")
 _META = re.compile(r"\\[^\n]*")
 _OTHER = re.compile(r"\d+|.", re.DOTALL)
+_SIMPLE = re.compile(r"(?P<space>\s+)|(?P<word>(?![Ee]')[^\W\d][\w$]*)|(?P<punctuation>[;()])|(?P<other>\d+)")
 
 
 def statements(sql: str) -> list[Statement]:
@@ -154,7 +155,11 @@ def statements(sql: str) -> list[Statement]:
     Semicolons inside literals, comments, parentheses and BEGIN ATOMIC bodies do not split.
     psql meta-commands end a statement and are left out (lint reports them).
     """
-    return [_statement(sql, tokens) for tokens in _split(sql) if tokens]
+    return _statements(sql, list(_tokens(sql)))
+
+
+def _statements(sql: str, tokens: list[_Token]) -> list[Statement]:
+    return [_statement(sql, group) for group in _split(sql, tokens) if group]
 
 
 def _statement(sql: str, tokens: list[_Token]) -> Statement:
@@ -163,12 +168,12 @@ def _statement(sql: str, tokens: list[_Token]) -> Statement:
     return Statement(tokens[0].line, sql[tokens[0].start:code[-1].end], words)
 
 
-def _split(sql: str) -> Iterator[list[_Token]]:
+def _split(sql: str, tokens: list[_Token]) -> Iterator[list[_Token]]:
     """Group tokens into statements; leading comments belong to no statement."""
     group: list[_Token] = []
     parens = atomic = 0
     previous = ""
-    for token in _tokens(sql):
+    for token in tokens:
         if token.kind == "meta" or (token.kind == ";" and parens == atomic == 0):
             yield group
             group, parens, atomic, previous = [], 0, 0, ""
@@ -199,10 +204,18 @@ def _atomic_depth(depth: int, previous: str, word: str) -> int:
 
 
 def _tokens(sql: str) -> Iterator[_Token]:
-    """The script's tokens without whitespace; an unterminated literal or comment runs to the end."""
+    """The script's tokens without whitespace; an unterminated literal or comment runs to the end.
+
+    Whitespace, words, digits and `;()` (most of any script) take one regular expression; the rest
+    goes through `_next_token`. Lint tokenises every file on every sync, so this is a hot path.
+    """
     position, line = 0, 1
     while position < len(sql):
-        kind, end = _next_token(sql, position)
+        if simple := _SIMPLE.match(sql, position):
+            kind, end = simple.lastgroup, simple.end()
+            kind = sql[position] if kind == "punctuation" else kind
+        else:
+            kind, end = _next_token(sql, position)
         if kind != "space":
             yield _Token(kind, position, end, line)
         line += sql.count("\n", position, end)
@@ -252,6 +265,7 @@ def _comment_end(sql: str, position: int) -> int:
 
 # --- per-file lint -------------------------------------------------------------------------
 
+_TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 _NEVER_IN_TRANSACTION = {
     ("ALTER", "SYSTEM"), ("CREATE", "DATABASE"), ("DROP", "DATABASE"),
     ("CREATE", "TABLESPACE"), ("DROP", "TABLESPACE"),
@@ -291,16 +305,30 @@ def _lint_sql(path: Path, sql: str) -> tuple[bool, list[Finding]]:
     """Whether the file asks for no transaction, and what would make it fail on the server."""
     options, findings = _header_options(path, sql)
     no_transaction = NO_TRANSACTION in options
-    parsed = statements(sql)
+    tokens = list(_tokens(sql))  # tokenised once: lint runs over every file on every sync
+    parsed = _statements(sql, tokens)
     if sql.startswith("\ufeff"):
         findings.append(Finding("error", path, 1, "starts with a byte-order mark, which PostgreSQL "
                                 "reads as part of the first word; save the file as UTF-8 without BOM"))
     if not parsed:
         findings.append(Finding("error", path, None, "no SQL statements (empty, or only whitespace "
                                 "and comments)"))
-    findings += _meta_command_findings(path, sql)
+    findings += _meta_command_findings(path, sql, tokens)
     findings += _transaction_findings(path, parsed, no_transaction)
+    findings += _transaction_control_findings(path, parsed, no_transaction)
     return no_transaction, findings
+
+
+def _transaction_control_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:
+    """BEGIN/COMMIT inside a file that pgparity already runs as one transaction would split it."""
+    if no_transaction:
+        return []
+    return [
+        Finding("warning", path, statement.line,
+                f"{statement.words[0]} controls the transaction, but pgparity already runs the file and its "
+                "ledger row as one; a failure after it would leave a partial migration (remove it)")
+        for statement in parsed if statement.words and statement.words[0] in _TRANSACTION_CONTROL
+    ]
 
 
 def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
@@ -322,12 +350,12 @@ def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
     return options, findings
 
 
-def _meta_command_findings(path: Path, sql: str) -> list[Finding]:
+def _meta_command_findings(path: Path, sql: str, tokens: list[_Token]) -> list[Finding]:
     return [
         Finding("error", path, token.line,
                 f"psql meta-command {sql[token.start:token.end].split()[0]} is not SQL; the server "
                 "cannot run it (pgparity sends each file to PostgreSQL, not to psql)")
-        for token in _tokens(sql) if token.kind == "meta"
+        for token in tokens if token.kind == "meta"
     ]
 
 

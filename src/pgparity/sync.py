@@ -8,11 +8,15 @@ migration, so an unchanged tree is rebuilt by cloning instead of replaying.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit, urlunsplit
 from pathlib import Path
 from typing import Protocol
 
@@ -77,9 +81,13 @@ class Names:
     def trash(self) -> str:
         return f"{self.prefix}trash_{uuid.uuid4().hex[:8]}"
 
-    def leftovers(self, server: Server) -> list[str]:
-        """Scratch and trash databases of an interrupted run (never the backup)."""
-        return [name for name in server.names(self.prefix) if name != self.backup]
+    def spare(self, key: str) -> str:
+        """A ready clone of the template with this key, so the next warm sync is a rename."""
+        return f"{self.prefix}spare_{key[:12]}"
+
+    def leftovers(self, server: Server, keep: str) -> list[str]:
+        """Scratch, trash and outdated spare databases (never the backup, nor the spare to `keep`)."""
+        return [name for name in server.names(self.prefix) if name not in (self.backup, keep)]
 
 
 def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
@@ -96,8 +104,9 @@ def replay(url: str, migrations: Sequence[Migration], progress: Progress) -> tup
     """Apply migrations in order to the database at `url`, recording each in its ledger."""
     timings = []
     progress.start(len(migrations))
-    with connect(url, autocommit=True) as conn:
-        conn.execute("SET synchronous_commit = off")  # a scratch database is rebuilt, not recovered
+    # Commits need not wait for the disk: a replay is rebuilt, not recovered. As a connection option
+    # it survives the RESET ALL after each file.
+    with connect(url, autocommit=True, options="-c synchronous_commit=off") as conn:
         ledger.ensure(conn)
         for migration in migrations:
             display = shown(migration.path)
@@ -128,8 +137,10 @@ class Syncer:
     """Builds, caches and swaps databases on one server for one dev database name."""
 
     def __init__(self, server: Server, dev: str, progress: Progress | None = None,
-                 notify: Callable[[str], None] | None = None):
+                 notify: Callable[[str], None] | None = None,
+                 prepare_spare: Callable[[str, str], None] | None = None):
         self.server = server
+        self.prepare_spare = prepare_spare
         self.names = Names(dev)
         self.progress = progress or Quiet()
         self.notify = notify or (lambda message: None)
@@ -137,23 +148,38 @@ class Syncer:
     def locked(self):
         """Hold the server's sync lock; a second holder waits with a message."""
         return self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.notify(
-            "another sync is running on this server; waiting for it to finish"))
+            "another sync is running on this server (or the next clone is being prepared); waiting for it"))
 
     def sync(self, plan: Plan, key: str, use_cache: bool = True) -> SyncResult:
-        """Rebuild the dev database from `plan`; on any failure the dev database is untouched."""
+        """Rebuild the dev database from `plan`; on any failure the dev database is untouched.
+
+        On a cache hit a spare clone made after the previous sync is renamed in, so a warm sync does
+        not depend on the schema's size; a new spare is then prepared in the background.
+        """
         started = time.monotonic()
+        spare = self.names.spare(key)
         with self.locked():
-            self._clean_leftovers()
-            template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
-            scratch = self.names.scratch()
-            try:
-                self.server.create(scratch, template=template)
-                terminated = self._swap_in(scratch)
-            except BaseException:
-                self.server.drop(scratch)
-                raise
+            self._clean_leftovers(keep=spare)
+            template = TEMPLATE_PREFIX + key
+            if use_cache and self.server.exists(spare) and self.server.exists(template):
+                cache, applied = "hit", ()
+                terminated = self._swap_in(spare)
+            else:
+                template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
+                terminated = self._swap_in_clone(template)
+        if self.prepare_spare:
+            self.prepare_spare(template, spare)
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
+
+    def _swap_in_clone(self, template: str) -> int:
+        scratch = self.names.scratch()
+        try:
+            self.server.create(scratch, template=template)
+            return self._swap_in(scratch)
+        except BaseException:
+            self.server.drop(scratch)
+            raise
 
     def sync_from_dump(self, path: Path, plan: Plan, baseline: Baseline | None,
                        dump_progress: "dump.Progress | None" = None) -> SyncResult:
@@ -235,8 +261,8 @@ class Syncer:
             self.server.rename_all([(dev, swap), (backup, dev), (swap, backup)])
             return terminated
 
-    def _clean_leftovers(self) -> None:
-        for name in self.names.leftovers(self.server) + self.server.names(TEMPLATE_PREFIX):
+    def _clean_leftovers(self, keep: str = "") -> None:
+        for name in self.names.leftovers(self.server, keep) + self.server.names(TEMPLATE_PREFIX):
             if name.startswith(self.names.prefix) or name.endswith("_building"):
                 self.server.drop(name)
 
@@ -298,3 +324,24 @@ def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None,
             todo = pending(ledger.read(conn), plan, baseline)
         applied = replay(url, todo, progress or Quiet())
     return MigrateResult(dev, applied, time.monotonic() - started, slowest(applied))
+
+
+def spawn_spare(url: str, template: str, spare: str) -> None:
+    """Prepare the next warm sync's clone in a detached process, so this command returns now.
+
+    The child waits for the sync lock, so it never races a sync; if it dies, the next sync clones instead.
+    The password travels in the child's environment, not on its command line.
+    """
+    parts = urlsplit(url)
+    user = f"{parts.username}@" if parts.username else ""
+    bare = urlunsplit(parts._replace(netloc=user + parts.netloc.rpartition("@")[2]))
+    code = "import sys; from pgparity.sync import make_spare; make_spare(*sys.argv[1:])"
+    subprocess.Popen([sys.executable, "-c", code, bare, template, spare],
+                     env={**os.environ, "PGPASSWORD": unquote(parts.password or "")}, start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def make_spare(url: str, template: str, spare: str) -> None:
+    with Server(url) as server, server.advisory_lock(LOCK_KEY):
+        if server.exists(template) and not server.exists(spare):
+            server.create(spare, template=template)

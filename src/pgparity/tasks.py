@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,6 +137,7 @@ def _render_applied(result, as_json: bool, verb: str) -> None:
 @guarded
 def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
     """Rebuild the dev database from the migrations in a scratch database, then swap it in."""
+    started = time.monotonic()
     ws = Workspace.load()
     database = ws.settings.database
     with ws.server() as server:
@@ -151,6 +153,7 @@ def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
                 result = _rebuild_from_dump(ws, syncer, plan, from_dump, json)
             else:
                 result = syncer.sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache)
+    result = replace(result, seconds=time.monotonic() - started)  # all the work: settings, lint, server
     if result.terminated and not json:
         report.warn(f"ended {result.terminated} sessions connected to {database} before the swap")
     _render_applied(result, json, f"synced (from {from_dump})" if from_dump else f"synced (cache {result.cache})")

@@ -16,7 +16,7 @@ from .engine import Engine, Mirror
 from .errors import SnapshotError
 from .migrations import Migration, Plan, discover
 from .catalog.model import Role
-from .sync import Progress, Syncer, cache_key
+from .sync import Progress, Syncer, cache_key, spawn_spare
 from .verify import PRODUCTION, applied_in_production, production_drift, scoped, without_ledger
 
 
@@ -66,7 +66,8 @@ class Workspace:
         return Server(self.engine.url)
 
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
-        return Syncer(server, self.settings.database, progress, notify=report.warn)
+        return Syncer(server, self.settings.database, progress, notify=report.warn,
+                      prepare_spare=lambda template, spare: spawn_spare(server.url, template, spare))
 
     def cache_key(self, server: Server, migrations: Sequence[Migration]) -> str:
         """Template key: the migrations plus everything about the server that changes what they build."""
