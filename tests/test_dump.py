@@ -526,7 +526,7 @@ def rules_toml(rules: dict) -> str:
 
 
 @pytest.mark.docker
-def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project):
+def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project, docker_client):
     project.env.update(PGPARITY_PROD_URL=production.url, PGPARITY_SANITIZE_SECRET=SECRET.decode())
     (project.root / "migrations").mkdir()
     for name, text in MIGRATIONS.items():
@@ -540,8 +540,10 @@ def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project)
     assert not (project.root / "dumps").exists() or not list((project.root / "dumps").iterdir())
 
     (project.root / "pgparity.toml").write_text(rules_toml(RULES))
+    volumes_before = {volume.id for volume in docker_client.volumes.list()}
     dumped = project.run("db.dump")
     assert dumped.returncode == 0, dumped.stderr
+    assert {volume.id for volume in docker_client.volumes.list()} <= volumes_before, "the pg_dump container leaked a volume"
     [archive] = (project.root / "dumps").iterdir()
     assert f"wrote dumps/{archive.name}" in dumped.stdout and "email=email" in dumped.stdout
 

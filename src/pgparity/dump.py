@@ -315,7 +315,7 @@ class DumpClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.container.remove(force=True)
+        self.container.remove(force=True, v=True)  # and the image's anonymous data volume
 
     def run(self, argv: list[str], environment: dict[str, str]) -> bytes:
         """The command's standard output; DumpError with its last error line when it fails."""

@@ -192,7 +192,7 @@ class Engine:
         recreate = container is not None and container.labels.get(LABEL_SPEC) != self.labels()[LABEL_SPEC]
         if recreate:  # the compose file, settings or production profile changed; the volume keeps the data
             container.stop(timeout=10)
-            container.remove()
+            container.remove(v=True)
             container = None
         if container is not None and container.status == "running":
             action = "running"
@@ -253,7 +253,7 @@ class Engine:
         except docker.errors.APIError as error:
             message = str(error.explanation or error)
             if created:
-                container.remove(force=True)
+                container.remove(force=True, v=True)
             if "address already in use" in message or "port is already allocated" in message:
                 raise PortInUse(
                     f"port {self.settings.port} on {self.spec.port.host_ip} is taken by another process; "
@@ -300,7 +300,7 @@ class Engine:
         container = self.find()
         if container is not None:
             container.stop(timeout=10)
-            container.remove()
+            container.remove(v=True)
             removed.append(f"container {container.name}")
         if volumes:
             try:
