@@ -319,6 +319,13 @@ def test_truncated_or_malformed_streams_are_refused():
     assert list(copy_lines([b"a\nb", b"c\n"])) == [b"a", b"bc"]
 
 
+def test_a_table_without_rules_passes_through_unchanged_but_checked():
+    untouched = Masker(SECRET).table(TABLE, parse_rules({}, Path("pgparity.toml")))
+    assert b"".join(untouched.stream([STREAM[:7], STREAM[7:]])) == STREAM
+    with pytest.raises(SanitizeError, match="ended in the middle of a row"):
+        list(untouched.stream([STREAM[:-3]]))
+
+
 def generated_rows(count: int):
     for i in range(count):
         yield f"{i}\tperson{i}@gmail.com\tNote {i}\\twith a tab\tGB\n".encode()

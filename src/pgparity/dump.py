@@ -469,6 +469,9 @@ class Meter:
 
 # -------------------------------------------------------------------------------------------- dump
 
+COMPRESS_LEVEL = 1  # deflate runs on the dump's one thread; level 1 keeps it from being the bottleneck
+
+
 def _member_info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=MEMBER_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
@@ -483,7 +486,7 @@ def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
         raise DumpError(f"{path} already exists; move it away and dump again")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(partial, "x") as archive:
+        with zipfile.ZipFile(partial, "x", compresslevel=COMPRESS_LEVEL) as archive:
             yield archive
         partial.rename(path)
     except BaseException:

@@ -569,14 +569,32 @@ class RowMasker:
         return b"\t".join(fields) + b"\n"
 
     def stream(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """Masked rows in batches of about BATCH_BYTES; one row at a time is held, never a table."""
-        batch, size = [], 0
-        for line in copy_lines(chunks):
-            masked = self.row(line)
-            batch.append(masked)
-            size += len(masked)
-            if size >= BATCH_BYTES:
-                yield b"".join(batch)
-                batch, size = [], 0
-        if batch:
+        """Masked rows in batches of about BATCH_BYTES; one row at a time is held, never a table.
+
+        A table without rules is passed through as it came, without cutting it into rows.
+        """
+        return batched(self.row(line) for line in copy_lines(chunks)) if self.plan else batched(whole_rows(chunks))
+
+
+def whole_rows(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks unchanged, after checking the stream does not end in the middle of a row."""
+    last = b"\n"
+    for chunk in chunks:
+        if chunk:
+            last = bytes(chunk)
+            yield last
+    if not last.endswith(b"\n"):
+        raise SanitizeError("the COPY stream ended in the middle of a row")
+
+
+def batched(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Pieces joined into batches of about BATCH_BYTES, so the writer sees few large writes."""
+    batch, size = [], 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= BATCH_BYTES:
             yield b"".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield b"".join(batch)
