@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
@@ -127,7 +127,7 @@ class Server:
                 time.sleep(0.05)
 
     @contextmanager
-    def advisory_lock(self, key: str, on_wait: "callable | None" = None) -> Iterator[None]:
+    def advisory_lock(self, key: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """Hold a session lock named by `key`; a second holder waits. The server frees it if we die."""
         acquired = self.conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]
         if not acquired:
