@@ -271,7 +271,7 @@ def report(results: list[SizeResult], repeats: int, loop_repeats: int) -> None:
         ["round: cold sync, warm sync right after it, warm sync again, floor, back to back; `cold / floor` is the "
          "median of the rounds' own ratios, so a busy moment of the machine weighs on both sides.",
          "whole command: `python -m pgparity db.sync --json [--no-cache]`: Python start, settings, discover and lint included.",
-         "`seconds` field: db.sync's own figure: lock, build or clone, swap; Python start, settings, discover+lint excluded.",
+         "`seconds` field: db.sync's own figure: settings, discover and lint, lock, build or clone, swap; Python start and imports excluded.",
          "floor: `docker exec -i CONTAINER psql -1 -q -f -` of every file concatenated, into a new empty database.",
          f"per-file loop: one `docker exec -i CONTAINER psql -q -f -` per file into a new empty database, median of "
          f"{loop_repeats} runs; `first N ×k`: N files were run and the time scaled linearly to the whole tree.",
