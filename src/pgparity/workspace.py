@@ -10,12 +10,12 @@ from psycopg import sql
 
 from . import config, report
 from .catalog import Snapshot, inspect, load_snapshot
-from .diff import Difference, compare
+from .catalog.model import Role
 from .database import Server, connect, connect_read_only
+from .diff import Difference, compare
 from .engine import Engine, Mirror
 from .errors import SnapshotError
 from .migrations import Migration, Plan, discover
-from .catalog.model import Role
 from .sync import Progress, Syncer, cache_key, spawn_spare
 from .verify import PRODUCTION, applied_in_production, production_drift, scoped, without_ledger
 
@@ -160,6 +160,5 @@ class Workspace:
                 expected = without_ledger(self._replayed(server, syncer, plan.migrations))
             goal = self.require_profile() if target == "prod" else self.inspect_url(self.engine.url)
         goal = without_ledger(goal)
-        accepted = {f.difference for f in scoped(PRODUCTION, compare(expected, goal), self.project_file.ignore)
-                    if f.ignored}
-        return expected, goal, tuple(d for d in compare(expected, goal) if d not in accepted)
+        findings = scoped(PRODUCTION, compare(expected, goal), self.project_file.ignore)
+        return expected, goal, tuple(f.difference for f in findings if not f.ignored)
