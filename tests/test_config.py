@@ -41,6 +41,8 @@ def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
         (".env.local", "PGPARITY_PASSWORD=\n", ".env.local: PGPARITY_PASSWORD must not be empty"),
         (".env", "PGPARITY_PROJECT=My App\n", ".env: PGPARITY_PROJECT must be lowercase"),
         (".env", "PGPARITY_TIMEOUT=-1\n", ".env: PGPARITY_TIMEOUT must be positive"),
+        (".env", "PGPARITY_DATABASE=" + "d" * 31 + "\n", ".env: PGPARITY_DATABASE must be at most 30 characters"),
+        (".env.local", "PGPARITY_DURABLE=maybe\n", ".env.local: PGPARITY_DURABLE must be true or false"),
         (".env", "PGPARITY_PROD_URL=mysql://x\n", ".env: PGPARITY_PROD_URL must be a postgresql:// URL"),
     ],
 )

@@ -26,6 +26,7 @@ PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 PORT_BASE, PORT_RANGE = 54320, 1000
+MAX_DATABASE = 30
 
 
 def _text(value: str) -> str:
@@ -65,6 +66,13 @@ def _flag(value: str) -> bool:
     return lowered in ("true", "1", "yes")
 
 
+def _database(value: str) -> str:
+    """A name that leaves room for sync's derived names (`<name>__pgparity_scratch_<id>`) within 63 bytes."""
+    if len(value.encode()) > MAX_DATABASE:
+        raise ValueError(f"must be at most {MAX_DATABASE} characters, got {len(value)}")
+    return _project(value)
+
+
 def _url(value: str) -> str:
     if urlsplit(value).scheme not in ("postgresql", "postgres"):
         raise ValueError("must be a postgresql:// URL")
@@ -88,12 +96,12 @@ class Key:
 KEYS: dict[str, Key] = {
     key.name: key
     for key in (
-        Key("PROJECT", _project, None, "environment name; container, volume and labels derive from it (default: the folder name)"),
+        Key("PROJECT", _project, None, "environment name; container, volume and labels derive from it (default: folder + git branch)"),
         Key("IMAGE", _text, "postgres:15", "PostgreSQL image; its tag pins the server version"),
         Key("PORT", _port, None, "host port, bound to 127.0.0.1 only (default: derived from the environment name)"),
         Key("USER", _text, "postgres", "superuser created in the dev container"),
         Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
-        Key("DATABASE", _project, "app", "the dev database"),
+        Key("DATABASE", _database, "app", "the dev database"),
         Key("MIGRATIONS", _text, "migrations", "directory of numbered NNN_name.sql migrations"),
         Key("PROD_URL", _url, None, "read-only production URL, used by snapshot and dump"),
         Key("ENCODING", _text, "UTF8", "server encoding given to initdb"),
