@@ -40,6 +40,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from . import __version__, ledger
+from .catalog.model import Migration as LedgerRow  # a ledger row read as data, as snapshots hold it
 from .config import mask_url
 from .database import connect, connect_read_only, database_of
 from .engine import connect_client, published_host
@@ -359,15 +360,6 @@ class SequenceEntry:
 
 
 @dataclass(frozen=True)
-class LedgerEntry:
-    """A migration production has applied, from its pgparity.schema_migrations."""
-
-    version: int
-    name: str
-    checksum: str
-
-
-@dataclass(frozen=True)
 class Manifest:
     format: str
     tool_version: str
@@ -376,7 +368,7 @@ class Manifest:
     database: str
     tables: tuple[TableEntry, ...]
     sequences: tuple[SequenceEntry, ...]
-    ledger: tuple[LedgerEntry, ...]
+    ledger: tuple[LedgerRow, ...]
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=2, sort_keys=True).encode() + b"\n"
@@ -392,7 +384,7 @@ class Manifest:
                        for entry in raw["tables"])
         return cls(**{**raw, "tables": tables,
                       "sequences": tuple(SequenceEntry(**entry) for entry in raw["sequences"]),
-                      "ledger": tuple(LedgerEntry(**entry) for entry in raw["ledger"])})
+                      "ledger": tuple(LedgerRow(**entry) for entry in raw["ledger"])})
 
     def members(self) -> set[str]:
         return {PRE_DATA, POST_DATA, *(table.member for table in self.tables if table.member)}
@@ -424,7 +416,7 @@ class DumpReport:
 class RestoreReport:
     database: str
     tables: tuple[TableReport, ...]
-    ledger: tuple[LedgerEntry, ...]
+    ledger: tuple[LedgerRow, ...]
     seconds: float
 
 
@@ -561,7 +553,7 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
                 conn.execute("SHOW server_version").fetchone()[0], database_of(prod_url),
                 tuple(report.entry for report in reports),
                 tuple(SequenceEntry(*row) for row in conn.execute(SEQUENCES_QUERY)),
-                tuple(LedgerEntry(row.version, row.name, row.checksum) for row in ledger.read(conn)),
+                tuple(LedgerRow(row.version, row.name, row.checksum) for row in ledger.read(conn)),
             )
             archive.writestr(_member_info(MANIFEST), manifest.to_json())
     return DumpReport(str(path), reports, len(manifest.sequences), len(manifest.ledger), path.stat().st_size,
