@@ -114,6 +114,11 @@ def published_host(client: docker.DockerClient) -> str:
     return "127.0.0.1"
 
 
+def health_of(container: Container) -> str | None:
+    """The healthcheck's verdict (starting, healthy, unhealthy), or None without a healthcheck."""
+    return container.attrs["State"].get("Health", {}).get("Status")
+
+
 def environments(client: docker.DockerClient) -> list[Status]:
     """Every pgparity environment on this Docker engine, by label (other worktrees and projects too)."""
     found = []
@@ -122,7 +127,7 @@ def environments(client: docker.DockerClient) -> list[Status]:
         mounts = [m.get("Name") for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume"]
         found.append(Status(
             container.labels[LABEL_PROJECT], container.name, container.attrs["Config"]["Image"], container.status,
-            container.attrs["State"].get("Health", {}).get("Status", "-"),
+            health_of(container) or "-",
             int(binding[0]["HostPort"]) if binding[0].get("HostPort") else None,
             mounts[0] if mounts else "-", None, None,
         ))
@@ -276,7 +281,7 @@ class Engine:
             except psycopg.OperationalError:
                 pass
             container.reload()
-            health = container.attrs["State"].get("Health", {}).get("Status")
+            health = health_of(container)
             if container.status in ("exited", "dead") or health == "unhealthy":
                 raise ContainerUnhealthy(
                     f"{container.name} is {health or container.status}; its last log lines: {self.tail(container)}"
@@ -319,7 +324,7 @@ class Engine:
         if container is None:
             return Status(self.settings.project, self.settings.container_name, self.spec.image, "absent", "-", None,
                           self.settings.volume_name, None, None)
-        health = container.attrs["State"].get("Health", {}).get("Status", "-")
+        health = health_of(container) or "-"
         version = size = None
         if container.status == "running":
             version, size = self._server_facts()
