@@ -21,9 +21,9 @@ Masking is deterministic: a value's output depends only on the value, the transf
 (PGPARITY_SANITIZE_SECRET), so the same email becomes the same fake email in every table and every run
 and joins still match. NULL stays NULL under every transformer except `null`.
 
-Unique columns stay unique: `email` and `phone` spell a short part of the value's HMAC-SHA256 and move a
-value to a longer part when a distinct value already holds the short one (see Registry); `hash` writes the
-whole HMAC. Either way two outputs are equal only if two distinct values had equal HMAC-SHA256 digests.
+Unique columns stay unique: `email` and `phone` spell a short part of the value's HMAC-SHA256, and values
+of unique columns that share it move to a longer part (see resolve); `hash` writes the whole HMAC. Either
+way two outputs of unique columns are equal only if two distinct values had equal HMAC-SHA256 digests.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import base64
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -345,25 +346,46 @@ LAST_NAMES = ("Abbott", "Bergstrom", "Castellano", "Delacroix", "Eriksen", "Font
               "Vasquez", "Whitfield", "Yilmaz", "Zielinski")
 
 PERSON_KINDS = {"first_name": "{first}", "last_name": "{last}", "full_name": "{first} {last}"}
+# Each distinct name is masked once per column and run; the cache's size bounds its memory.
+CACHE_SIZE = 1 << 16
 
 # A value (decoded, never NULL) to the COPY field written in its place, already escaped.
 ValueFunction = Callable[[bytes], bytes]
+# A COPY field as the server wrote it (escaped, maybe `\\N`) to the field written in its place.
+FieldFunction = Callable[[bytes], bytes]
+# Per identity transformer, the values whose short id is contested: digest -> the id spelled instead.
+Moves = Mapping[str, Mapping[bytes, str]]
 
 
 @dataclass(frozen=True)
 class IdFormat:
     """How an identity transformer spells a digest: a template around its last `lengths[0]` characters.
 
-    When a distinct value already holds that id, the next length is tried, and finally the whole digest,
-    which no other digest can spell: distinct digests never share an output.
+    When distinct values of unique columns share that id, they take the next length, and finally the
+    whole digest, which no other digest can spell (see resolve): distinct digests never share an output.
     """
 
     template: str
     decimal: bool
     lengths: tuple[int, ...]
 
-    def spell(self, digest: bytes) -> str:
-        return str(int.from_bytes(digest, "big")).zfill(78) if self.decimal else digest.hex()
+    def spell(self, digest: bytes, length: int | None = None) -> str:
+        """The digest's last `length` characters, or all of it."""
+        if self.decimal:
+            number = int.from_bytes(digest, "big")
+            return str(number % 10 ** length).zfill(length) if length else str(number).zfill(78)
+        return digest.hex()[-length:] if length else digest.hex()
+
+    @functools.cached_property
+    def first(self) -> Callable[[bytes], str]:
+        """The id a digest takes unless it is contested: spell at the first length, without its overhead."""
+        if not self.lengths:
+            return self.spell
+        length = self.lengths[0]
+        if self.decimal:
+            modulus = 10 ** length
+            return lambda digest: str(int.from_bytes(digest, "big") % modulus).zfill(length)
+        return lambda digest: digest.hex()[-length:]
 
 
 ID_FORMATS: Mapping[str, IdFormat] = {
@@ -373,6 +395,31 @@ ID_FORMATS: Mapping[str, IdFormat] = {
     # size streams in constant memory.
     "hash": IdFormat("{}", decimal=False, lengths=()),
 }
+
+
+def resolve(formats: Mapping[str, IdFormat], seen: Mapping[str, Collection[bytes]]) -> dict[str, dict[bytes, str]]:
+    """The moves that keep unique columns unique, given the digests of every value they hold.
+
+    A digest whose first id is shared by another seen digest takes its id at the next length, among the
+    digests still contested there, and so on; ids of different lengths never meet. The outcome depends
+    only on the set of values, never on the order they were read in, so parallel dumps agree byte for byte.
+    """
+    moves: dict[str, dict[bytes, str]] = {}
+    for kind, digests in seen.items():
+        spec, moved = formats[kind], {}
+        contested = list(digests)
+        for level, length in enumerate(spec.lengths):
+            ids = [spec.spell(digest, length) for digest in contested]
+            counts = Counter(ids)
+            if level:
+                moved.update((digest, id_) for digest, id_ in zip(contested, ids) if counts[id_] == 1)
+            contested = [digest for digest, id_ in zip(contested, ids) if counts[id_] > 1]
+            if not contested:
+                break
+        moved.update((digest, spec.spell(digest)) for digest in contested)
+        if moved:
+            moves[kind] = moved
+    return moves
 
 
 class KeyedHash:
@@ -397,28 +444,6 @@ class KeyedHash:
         return outer.digest()
 
 
-class Registry:
-    """The short ids one identity transformer handed out in a run, and which digest owns each.
-
-    Values of unique columns are recorded (about 180 bytes each: the price of the guarantee); every other
-    column only looks ids up and streams in constant memory, yet a value keeps one spelling across
-    tables even after a collision moved it to a longer id.
-    """
-
-    def __init__(self, spec: IdFormat):
-        self.spec = spec
-        self.owners: dict[str, bytes] = {}
-
-    def claim(self, digest: bytes, record: bool) -> str:
-        full = self.spec.spell(digest)
-        for length in self.spec.lengths:
-            candidate = full[-length:]
-            owner = self.owners.setdefault(candidate, digest) if record else self.owners.get(candidate, digest)
-            if owner == digest:
-                return candidate
-        return full
-
-
 @functools.cache
 def dev_password_hash() -> bytes:
     """One hash of DEV_PASSWORD, computed once: every masked user logs in with that password."""
@@ -434,36 +459,65 @@ def redact(value: bytes) -> bytes:
     return encode_field(_LETTERS_AND_DIGITS.sub("x", value.decode()).encode())
 
 
-class Masker:
-    """Turns rules into value functions sharing one secret and one registry per identity transformer."""
+def records(column: Column, transform: Transform | None, formats: Mapping[str, IdFormat] = ID_FORMATS) -> bool:
+    """Whether the column's values must be seen to resolve contested ids: unique, with a short id."""
+    return column.unique and transform is not None and bool(getattr(formats.get(transform.kind), "lengths", ()))
 
-    def __init__(self, secret: bytes, formats: Mapping[str, IdFormat] = ID_FORMATS):
+
+class Masker:
+    """Turns rules into field functions sharing one secret, the run's moves, and the digests seen.
+
+    `seen` collects, per identity transformer, the digests of every value of a unique column masked here;
+    resolve turns the seen digests of the whole dump into the moves a rerun is given.
+    """
+
+    def __init__(self, secret: bytes, formats: Mapping[str, IdFormat] = ID_FORMATS, moves: Moves | None = None):
         self.formats = formats
-        self.registries = {kind: Registry(spec) for kind, spec in formats.items()}
+        self.moves = moves or {}
+        self.seen: dict[str, set[bytes]] = {kind: set() for kind in formats}
         self.digests = {kind: KeyedHash(secret, kind) for kind in (*formats, *PERSON_KINDS)}
 
-    def function(self, transform: Transform, unique: bool) -> ValueFunction | None:
-        """The function for one column; None for `keep`, whose bytes pass through untouched."""
+    def function(self, transform: Transform, unique: bool) -> FieldFunction | None:
+        """The function for one column's COPY fields; None for `keep`, whose bytes pass through untouched.
+
+        Names repeat in any real column, so they are cached; emails, phones and tokens rarely do.
+        """
         kind = transform.kind
         if kind == "keep":
             return None
         if kind in self.formats:
-            return functools.partial(self.identity, kind, unique)
+            return self.identity(kind, self.seen[kind] if unique and self.formats[kind].lengths else None)
         if kind in PERSON_KINDS:
-            return functools.partial(self.person, kind)
+            return functools.lru_cache(CACHE_SIZE)(on_value(functools.partial(self.person, kind)))
         if kind == "text":
-            return redact
-        if kind == "password":
-            output = dev_password_hash()
-        elif kind == "constant":
-            output = encode_field(transform.argument.encode())
-        else:  # null
-            output = NULL
-        return lambda value: output
+            return on_value(redact)
+        if kind == "null":
+            return lambda field: NULL
+        output = dev_password_hash() if kind == "password" else encode_field(transform.argument.encode())
+        return lambda field: field if field == NULL else output
 
-    def identity(self, kind: str, record: bool, value: bytes) -> bytes:
-        short_id = self.registries[kind].claim(self.digests[kind](value), record)
-        return self.formats[kind].template.format(short_id).encode()
+    def identity(self, kind: str, seen: set[bytes] | None) -> FieldFunction:
+        """A fake email, phone or hash: the template around the value's id, moved if contested.
+
+        The hottest path of a dump, hence written out in one function.
+        """
+        spec, keyed, moved = self.formats[kind], self.digests[kind], self.moves.get(kind, {})
+        prefix, suffix = (part.encode() for part in spec.template.split("{}"))
+        inner, outer, first = keyed.inner.copy, keyed.outer.copy, spec.first
+
+        def mask(field: bytes) -> bytes:
+            if field == NULL:
+                return field
+            state = inner()
+            state.update(decode_field(field) if b"\\" in field else field)
+            final = outer()
+            final.update(state.digest())
+            digest = final.digest()
+            if seen is not None:
+                seen.add(digest)
+            return prefix + (moved.get(digest) or first(digest)).encode() + suffix
+
+        return mask
 
     def person(self, kind: str, value: bytes) -> bytes:
         digest = self.digests[kind](value)
@@ -480,6 +534,16 @@ class Masker:
             if function is not None:
                 plan.append((index, function))
         return RowMasker(len(columns), tuple(plan))
+
+
+def on_value(function: ValueFunction) -> FieldFunction:
+    """A value function applied to COPY fields: NULL stays NULL, escapes are decoded first."""
+    def apply(field: bytes) -> bytes:
+        if field == NULL:
+            return field
+        return function(decode_field(field) if b"\\" in field else field)
+
+    return apply
 
 
 # ---------------------------------------------------------------------------------- COPY text format
@@ -514,7 +578,7 @@ def encode_field(value: bytes | None) -> bytes:
     """The inverse of decode_field, escaping as COPY TO does."""
     if value is None:
         return NULL
-    return _SPECIAL.sub(lambda match: _ENCODED[match.group()], value)
+    return _SPECIAL.sub(lambda match: _ENCODED[match.group()], value) if _SPECIAL.search(value) else value
 
 
 def split_fields(line: bytes) -> list[bytes]:
@@ -537,64 +601,49 @@ def split_fields(line: bytes) -> list[bytes]:
         position += 1
 
 
-def copy_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Rows of a COPY stream cut anywhere into chunks; COPY TO escapes data newlines, so `\\n` ends a row."""
-    pending = b""
-    for chunk in chunks:
-        data = pending + bytes(chunk) if pending else bytes(chunk)
-        lines = data.split(b"\n")
-        pending = lines.pop()
-        yield from lines
-    if pending:
-        raise SanitizeError("the COPY stream ended in the middle of a row")
-
-
 class RowMasker:
-    """Masks one table's COPY text rows; fields without a rule are passed on as they came."""
+    """Masks one table's COPY text rows; fields without a rule are passed on as they came.
 
-    def __init__(self, width: int, plan: tuple[tuple[int, ValueFunction], ...]):
+    Rows are masked a block at a time and column by column, so the per-row work left in Python is
+    the masking functions themselves.
+    """
+
+    def __init__(self, width: int, plan: tuple[tuple[int, FieldFunction], ...]):
         self.width = width
         self.plan = plan
 
-    def row(self, line: bytes) -> bytes:
-        if not self.plan:
-            return line + b"\n"
-        fields = split_fields(line)
-        if len(fields) != self.width:
-            raise SanitizeError(f"a COPY row has {len(fields)} fields, expected {self.width}")
+    def rows(self, block: bytes) -> bytes:
+        """Complete rows, each ending in a newline, masked."""
+        if not self.plan or not block:
+            return block
+        rows = [line.split(b"\t") if b"\\\t" not in line else split_fields(line)
+                for line in block[:-1].split(b"\n")]
+        widths = set(map(len, rows))
+        if widths != {self.width}:
+            raise SanitizeError(f"a COPY row has {max(widths - {self.width})} fields, expected {self.width}")
+        columns: list[Iterable[bytes]] = list(zip(*rows))
         for index, function in self.plan:
-            field = fields[index]
-            if field != NULL:
-                fields[index] = function(decode_field(field))
-        return b"\t".join(fields) + b"\n"
+            columns[index] = map(function, columns[index])
+        return b"\n".join(map(b"\t".join, zip(*columns))) + b"\n"
 
     def stream(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """Masked rows in batches of about BATCH_BYTES; one row at a time is held, never a table.
+        """Masked rows in blocks of about BATCH_BYTES; a block at a time is held, never a table.
 
-        A table without rules is passed through as it came, without cutting it into rows.
+        COPY TO escapes data newlines, so `\\n` ends a row; chunks may cut rows anywhere.
         """
-        return batched(self.row(line) for line in copy_lines(chunks)) if self.plan else batched(whole_rows(chunks))
-
-
-def whole_rows(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The chunks unchanged, after checking the stream does not end in the middle of a row."""
-    last = b"\n"
-    for chunk in chunks:
-        if chunk:
-            last = bytes(chunk)
-            yield last
-    if not last.endswith(b"\n"):
-        raise SanitizeError("the COPY stream ended in the middle of a row")
-
-
-def batched(pieces: Iterable[bytes]) -> Iterator[bytes]:
-    """Pieces joined into batches of about BATCH_BYTES, so the writer sees few large writes."""
-    batch, size = [], 0
-    for piece in pieces:
-        batch.append(piece)
-        size += len(piece)
-        if size >= BATCH_BYTES:
-            yield b"".join(batch)
-            batch, size = [], 0
-    if batch:
-        yield b"".join(batch)
+        batch: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= BATCH_BYTES:
+                data = b"".join(batch)
+                cut = data.rfind(b"\n") + 1
+                if cut:
+                    yield self.rows(data[:cut])
+                batch, size = [data[cut:]], len(data) - cut
+        data = b"".join(batch)
+        if data and not data.endswith(b"\n"):
+            raise SanitizeError("the COPY stream ended in the middle of a row")
+        if data:
+            yield self.rows(data)
