@@ -5,7 +5,7 @@ unique) and `events` (3M rows referencing users). Each round, in an order that a
 pg_dump then pg_restore inside the server's container (custom format; directory format with 2 jobs), and
 pgparity: dump() with five masked columns, then restore() into an empty database of the same server. Then
 pgparity's dump runs alone in a subprocess, on production and on one a quarter its size, with email unique
-and not, and its peak RSS is read from its VmHWM.
+and not; its peak RSS is read from its VmHWM, and its worker processes' from getrusage.
 Run it from the repository: `.venv/bin/python bench/dump.py [--users N] [--small-users N] [--repeats N]`.
 """
 
@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import secrets
 import sys
 import tempfile
@@ -247,6 +248,7 @@ class Memory:
     seconds: float
     before_kib: int
     peak_kib: int
+    workers_kib: int
 
 
 def high_water_kib() -> int:
@@ -265,7 +267,9 @@ def child(url: str, directory: str) -> None:
     peak = high_water_kib()
     Path(report.path).unlink()
     rows = sum(table.entry.rows for table in report.tables)
-    print(json.dumps({"rows": rows, "seconds": elapsed, "before_kib": before, "peak_kib": peak}))
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest worker, once they have exited
+    print(json.dumps({"rows": rows, "seconds": elapsed, "before_kib": before, "peak_kib": peak,
+                      "workers_kib": workers}))
 
 
 def memory_run(bench: Bench, secret_text: str, database: str, users: int, unique: bool) -> Memory:
@@ -274,7 +278,8 @@ def memory_run(bench: Bench, secret_text: str, database: str, users: int, unique
     env = {**os.environ, SECRET_VARIABLE: secret_text, "PGPARITY_IMAGE": bench.image}
     argv = [str(PYTHON), __file__, "--child-dump", bench.server.url(database), str(bench.directory)]
     result = json.loads(run(argv, env=env).stdout)
-    return Memory(users, unique, result["rows"], result["seconds"], result["before_kib"], result["peak_kib"])
+    return Memory(users, unique, result["rows"], result["seconds"], result["before_kib"], result["peak_kib"],
+                  result["workers_kib"])
 
 
 def memory_runs(bench: Bench, secret_text: str, small: int) -> list[Memory]:
@@ -333,7 +338,8 @@ def report_timing(rounds: Sequence[dict[str, Timing]], users: int) -> None:
          "pg_restore does no ANALYZE.",
          "pgparity: dump() in this process over TCP to the published loopback port (users: email, first_name, "
          "last_name, phone, password masked; every other column keep), including the one-off pg_dump container for "
-         "the schema; restore() (4 jobs, one per table here) into an empty database, then keys, indexes, ANALYZE.",
+         f"the schema; restore() ({dumping.DEFAULT_JOBS} jobs) into an empty database: rows, then keys, indexes, "
+         "foreign keys and ANALYZE, each in parallel.",
          "Each round runs every measure once, floor first in odd rounds and pgparity first in even ones; restored "
          "row counts and masked emails are checked after every restore, untimed."],
     )
@@ -342,34 +348,39 @@ def report_timing(rounds: Sequence[dict[str, Timing]], users: int) -> None:
 def memory_row(measured: Memory) -> list[str]:
     return [f"{measured.users:,} users + {measured.users * EVENTS_PER_USER:,} events",
             "unique" if measured.unique else "not unique", f"{measured.rows:,}", seconds(measured.seconds),
-            mib(measured.before_kib), mib(measured.peak_kib), mib(measured.peak_kib - measured.before_kib)]
+            mib(measured.before_kib), mib(measured.peak_kib), mib(measured.peak_kib - measured.before_kib),
+            mib(measured.workers_kib)]
 
 
-def registry_bytes(runs: Sequence[Memory], users: int) -> float:
+def registry_bytes(runs: Sequence[Memory], users: int, field: str) -> float:
     """Bytes per distinct email that the unique run held beyond the non-unique run of the same size."""
-    peak = {measured.unique: measured.peak_kib for measured in runs if measured.users == users}
+    peak = {measured.unique: getattr(measured, field) for measured in runs if measured.users == users}
     return (peak[True] - peak[False]) * 1024 / users
 
 
 def report_memory(runs: Sequence[Memory], small: int, users: int) -> None:
-    plain = {measured.users: measured.peak_kib for measured in runs if not measured.unique}
+    plain = {measured.users: measured for measured in runs if not measured.unique}
+    per_email = {field: (registry_bytes(runs, small, field), registry_bytes(runs, users, field))
+                 for field in ("peak_kib", "workers_kib")}
     print_table(
-        "Peak RSS of pgparity's dump process (one new Python process per row, VmHWM from /proc/self/status)",
-        ["production", "users.email", "rows dumped", "dump", "RSS before dump", "peak RSS", "dump's growth"],
+        "Peak RSS of pgparity's dump (one new Python process per row: the dump's own process and its largest worker)",
+        ["production", "users.email", "rows dumped", "dump", "RSS before dump", "peak RSS", "dump's growth",
+         "largest worker"],
         [memory_row(measured) for measured in runs],
-        [f"Streaming, flat: rows flow COPY → masker → deflate → zip member in ~64 KiB batches, one row decoded "
-         f"at a time. With email not unique the peak is {mib(plain[small])} at {small:,} users and "
-         f"{mib(plain[users])} at {users:,} ({users / small:g}× the rows): events (3× users, all keep) and "
+        [f"Streaming, flat: each worker reads COPY rows, masks and compresses them in ~64 KiB blocks. With email not "
+         f"unique the dump's peak is {mib(plain[small].peak_kib)} at {small:,} users and "
+         f"{mib(plain[users].peak_kib)} at {users:,} ({users / small:g}× the rows); its largest worker's "
+         f"{mib(plain[small].workers_kib)} and {mib(plain[users].workers_kib)}: events (3× users, all keep) and "
          "non-unique masked columns cost nothing per row.",
-         "Grows with distinct values: a UNIQUE column masked by email or phone records every distinct value's short "
-         "id and digest in the registry, so collisions can be resolved for the whole run. Measured (unique − not "
-         f"unique peak) / distinct emails: {registry_bytes(runs, small):.0f} B at {small:,}, "
-         f"{registry_bytes(runs, users):.0f} B at {users:,}, so {mib(registry_bytes(runs, users) * 1e6 / 1024)} "
-         "per million distinct emails. Only users.email is unique here; phone is masked but not unique, so it "
-         "records nothing.",
+         "Grows with distinct values: a UNIQUE column masked by email or phone reports every value's digest, so "
+         "contested ids can be resolved over the whole dump. (Unique − not unique peak) / distinct emails, dump "
+         f"process: {per_email['peak_kib'][0]:.0f} B at {small:,}, {per_email['peak_kib'][1]:.0f} B at {users:,}; "
+         f"largest worker: {per_email['workers_kib'][0]:.0f} B and {per_email['workers_kib'][1]:.0f} B. Only "
+         "users.email is unique here; phone is masked but not unique, so it records nothing.",
          "RSS before dump: VmHWM once pgparity, psycopg, docker and rich are imported, before dump() begins; peak: "
-         "VmHWM when it returns. Not ru_maxrss: on Linux a child's ru_maxrss includes its parent's peak carried "
-         "through vfork and exec (this benchmark's own process holds a 1M-email registry from the timed rounds)."],
+         "VmHWM when it returns. Not ru_maxrss for the dump's own process: on Linux a child's ru_maxrss includes its "
+         "parent's peak carried through vfork and exec (this benchmark's own process holds 1M digests from the timed "
+         "rounds). Largest worker: ru_maxrss of the dump process's children, which are started small."],
     )
 
 

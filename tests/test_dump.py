@@ -6,10 +6,12 @@ import json
 import re
 import uuid
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
 import pytest
+import zstandard
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
@@ -23,12 +25,14 @@ from pgparity.dump import (
     client_network,
     pg_dump_command,
     plain_sql,
+    read_tables,
     restore,
     verify_archive,
 )
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.migrations import MigrationPolicy, discover
-from pgparity.sanitize import Column, ColumnName, TableName, dev_password_hash, parse_rules
+from pgparity.extract import Extractor, begin_snapshot, part_file, plan_part
+from pgparity.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, dev_password_hash, parse_rules
 from pgparity.sync import Quiet, pending, replay
 
 SECRET = b"dump-test-secret-0123456789"
@@ -80,17 +84,29 @@ def table(name: str, *foreign_keys: ForeignKey, key: tuple[str, ...] = ("id",)) 
     table_name = TableName("public", name)
     columns = tuple(Column(ColumnName(table_name, column), "bigint", False, True, False)
                     for column in ("id", *(c for fk in foreign_keys for c in fk.columns)))
-    return SourceTable(table_name, columns, key, foreign_keys)
+    return SourceTable(table_name, columns, key, foreign_keys, pages=100)
 
 
 def fk(column: str, parent: str) -> ForeignKey:
     return ForeignKey((column,), TableName("public", parent), ("id",))
 
 
-def statements(tables: list[SourceTable], table_rules: dict) -> dict[str, tuple[str | None, str]]:
+def statements(tables: list[SourceTable], table_rules: dict, parts: int = 1) -> dict[str, tuple[str | None, str]]:
     subset = Subset(tables, parse_rules({"tables": table_rules}, TOML))
-    chosen = (subset.selection(t) for t in tables)
-    return {s.table.name.name: (s.statement.as_string(None) if s.statement else None, s.subset) for s in chosen}
+    chosen = (subset.selection(t, parts) for t in tables)
+    return {s.table.name.name: (" | ".join(q.as_string(None) for q in s.statements) or None, s.subset) for s in chosen}
+
+
+def test_a_table_dumped_whole_is_read_in_ranges_of_its_pages_and_a_subset_in_one_piece():
+    tables = [table("users"), table("orders", fk("user_id", "users"))]
+    chosen = statements(tables, {"public.orders": {"limit": 10}}, parts=3)
+    assert chosen["users"][0].split(" | ") == [
+        'COPY (SELECT "id" FROM "public"."users" WHERE ctid < \'(34,0)\'::tid) TO STDOUT',
+        'COPY (SELECT "id" FROM "public"."users" WHERE ctid >= \'(34,0)\'::tid AND ctid < \'(68,0)\'::tid) TO STDOUT',
+        'COPY (SELECT "id" FROM "public"."users" WHERE ctid >= \'(68,0)\'::tid) TO STDOUT']
+    assert " | " not in chosen["orders"][0] and "LIMIT 10" in chosen["orders"][0]
+    assert dumping.part_count(SourceTable(TableName("public", "t"), (), (), (), pages=9000), 150000) == 3
+    assert dumping.part_count(SourceTable(TableName("public", "t"), (), (), (), pages=9000), 130000) == 1
 
 
 def test_capping_a_parent_drops_children_of_rows_it_left_out():
@@ -256,12 +272,17 @@ class Production:
 
     def fingerprint(self) -> dict[str, str]:
         """Every table's content, to prove nothing was written."""
-        with psycopg.connect(self.url) as conn:
-            names = [name for (name,) in conn.execute(
-                "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")]
-            return {name: conn.execute(sql.SQL("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), ''))"
-                                               " FROM {} AS t").format(sql.SQL(name))).fetchone()[0]
-                    for name in names}
+        return fingerprint(self.url)
+
+
+def fingerprint(url: str) -> dict[str, str]:
+    """A hash of every table's rows, in any order."""
+    with psycopg.connect(url) as conn:
+        names = [name for (name,) in conn.execute(
+            "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables ORDER BY 1")]
+        return {name: conn.execute(sql.SQL("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), ''))"
+                                           " FROM {} AS t").format(sql.SQL(name))).fetchone()[0]
+                for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -384,11 +405,11 @@ def test_row_counts_match_production_or_the_subset_rules(production, restored, f
         prod, "SELECT count(*) FROM events WHERE created_at > '2024-06-01'")
     assert count(url, "SELECT count(*) FROM audit_log") == 0
     dumped = {t.entry.table: t.entry for t in first_dump.tables}
-    assert dumped["public.users"].rows == USERS + 2 and dumped["public.audit_log"].member is None
+    assert dumped["public.users"].rows == USERS + 2 and dumped["public.audit_log"].members == ()
     assert dumped["public.order_items"].subset == "only rows referencing kept rows of public.orders"
     assert ("email", "email") in dumped["public.users"].masked
     assert {t.entry.table: t.entry.rows for t in report.tables} == {
-        name: entry.rows for name, entry in dumped.items() if entry.member}
+        name: entry.rows for name, entry in dumped.items() if entry.members}
 
 
 @pytest.mark.docker
@@ -422,12 +443,55 @@ def test_same_secret_gives_byte_identical_members_and_another_secret_differs(
     other = run_dump(production, test_image, docker_client, tmp_path / "other", OTHER_SECRET)
     first, second, third = members(first_dump.path), members(again.path), members(other.path)
     assert deterministic(first) == deterministic(second)
-    users = next(t.entry.member for t in first_dump.tables if t.entry.table == "public.users")
-    assert first[users] != third[users]
+    [users] = next(t.entry.members for t in first_dump.tables if t.entry.table == "public.users")
+    assert first[users.name] != third[users.name]
     assert first["schema/pre-data.sql"] == third["schema/pre-data.sql"]
     schema = first["schema/pre-data.sql"]
     assert b"\\restrict" not in schema and b"CREATE TABLE public.users" in schema
     assert not docker_client.containers.list(all=True, filters={"label": CLIENT_LABEL})
+
+
+def extracted_users(production, parts: int, formats, directory: Path) -> list[list[bytes]]:
+    """production's users read by worker processes in `parts` parts, decompressed and split into fields."""
+    rules = parse_rules(RULES, TOML)
+    directory.mkdir()
+    with closing(begin_snapshot(production.url)) as conn:
+        tables = read_tables(conn)
+        users = next(table for table in tables if table.name.name == "users")
+        statements = Subset(tables, rules).selection(users, parts).statements
+        planned = [plan_part("public.users", f"data/0001.{number}", statement.as_string(conn), users.columns, rules,
+                             formats) for number, statement in enumerate(statements)]
+        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        with Extractor(production.url, snapshot, SECRET, rules, directory, 2, formats) as pool:
+            results = pool.run(planned, lambda member, rows: None)
+    assert len(planned) == parts and sum(result.rows for result in results.values()) == USERS + 2
+    data = b"".join(zstandard.ZstdDecompressor().decompressobj().decompress(part_file(directory, part.member).read_bytes())
+                    for part in planned)
+    return [line.split(b"\t") for line in data.splitlines()]
+
+
+@pytest.mark.docker
+def test_parts_read_in_parallel_keep_unique_columns_unique_as_one_whole_read_does(production, tmp_path):
+    """Ids of two or three hex digits collide everywhere; parts only learn of the others' values afterwards."""
+    tiny = {**ID_FORMATS, "email": IdFormat("user-{}@example.com", decimal=False, lengths=(2, 3))}
+    whole = extracted_users(production, 1, tiny, tmp_path / "whole")
+    split = extracted_users(production, 3, tiny, tmp_path / "split")
+    assert split == whole
+    emails = [row[1] for row in split]
+    assert len(set(emails)) == len(emails) == USERS + 2
+    assert {len(email) for email in emails} >= {len("user-abc@example.com"), len("user-@example.com") + 64}
+
+
+@pytest.mark.docker
+def test_a_dump_in_many_parts_restores_the_same_rows(production, first_dump, test_image, docker_client, tmp_path,
+                                                      fresh_db, production_db, monkeypatch):
+    monkeypatch.setattr(dumping, "PART_PAGES", 8)
+    report = run_dump(production, test_image, docker_client, tmp_path, SECRET)
+    parts = {t.entry.table: len(t.entry.members) for t in report.tables}
+    assert parts["public.users"] > 2 and parts["public.auth_tokens"] > 2 and parts["public.orders"] == 1
+    restore(Path(report.path), fresh_db, jobs=3)
+    restore(Path(first_dump.path), production_db)
+    assert fingerprint(fresh_db) == fingerprint(production_db)
 
 
 @pytest.mark.docker
@@ -537,6 +601,8 @@ def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project,
     (project.root / "pgparity.toml").write_text(rules_toml(unlisted))
     refused = project.run("db.dump")
     assert refused.returncode == 2 and "public.users.phone" in refused.stderr
+    no_jobs = project.run("db.dump", "--jobs", "0")
+    assert no_jobs.returncode == 2 and no_jobs.stderr.strip().endswith("--jobs must be at least 1, got 0")
     assert not (project.root / "dumps").exists() or not list((project.root / "dumps").iterdir())
 
     (project.root / "pgparity.toml").write_text(rules_toml(RULES))

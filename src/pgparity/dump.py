@@ -1,33 +1,38 @@
 """db.dump and restore: production's schema and sanitized rows in one deterministic archive.
 
 Production is only read. One session, REPEATABLE READ and READ ONLY (with default_transaction_read_only
-set by the server too, so a rule's WHERE cannot write whatever the role may do), reads the tables, exports
-its snapshot, and streams each table's rows through the sanitizer into the archive. pg_dump runs in a
-one-off container of production's server version (no host client needed) and dumps the schema from that
-same snapshot. Rows are masked in memory on their way in: nothing unmasked is ever written.
+set by the server too, so a rule's WHERE cannot write whatever the role may do), reads the catalog and
+exports its snapshot. Worker processes (extract.py) import that snapshot and stream the tables' rows, a
+part at a time, through the sanitizer; pg_dump, in a one-off container of production's server version
+(no host client needed), dumps the schema from the same snapshot meanwhile. Rows are masked in memory on
+their way out of production: nothing unmasked is ever written.
 
 The archive, `dumps/<environment>-<UTC time>.sanitized.zip` (written as `.partial` until complete):
 
-    manifest.json          format, versions, row counts, rules applied, sequences, production's ledger
-    schema/pre-data.sql    pg_dump --section=pre-data, without owners or privileges
-    schema/post-data.sql   pg_dump --section=post-data: keys, indexes, foreign keys, triggers
-    data/NNNN.copy         one table's rows in COPY text format, deflated
+    manifest.json            format, versions, row counts, rules applied, sequences, production's ledger
+    schema/pre-data.sql      pg_dump --section=pre-data, without owners or privileges
+    schema/post-data.sql     pg_dump --section=post-data: keys, indexes, foreign keys, triggers
+    data/NNNN.PPP.copy.zst   part PPP of table NNNN's rows in COPY text format, zstd-compressed, stored
 
+A large table is cut into parts by ranges of its pages, so it is read, masked and restored in parallel.
 Members carry a fixed timestamp, so the same production data and secret give byte-identical members.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 import zipfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,19 +41,21 @@ from typing import Protocol
 import docker
 import docker.errors
 import psycopg
+import zstandard
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from . import __version__, ledger
+from . import __version__, ledger, postdata
 from .catalog.model import Migration as LedgerRow  # a ledger row read as data, as snapshots hold it
 from .config import mask_url
-from .database import connect, connect_read_only, database_of
+from .database import connect, database_of
 from .engine import connect_client, published_host
 from .errors import DumpError, SanitizeError
+from .extract import PROGRESS_SECONDS, Extractor, Part, PartResult, begin_snapshot, part_file, plan_part
 from .ledger import describe_failure
-from .sanitize import Column, ColumnName, Masker, Rules, TableName, TableRule, check
+from .sanitize import Column, ColumnName, Rules, TableName, TableRule, check
 
-FORMAT = "pgparity-dump/1"
+FORMAT = "pgparity-dump/2"
 MANIFEST = "manifest.json"
 PRE_DATA = "schema/pre-data.sql"
 POST_DATA = "schema/post-data.sql"
@@ -56,10 +63,10 @@ SECTIONS = ((PRE_DATA, "pre-data"), (POST_DATA, "post-data"))
 MEMBER_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest zip time: members do not change with the clock
 CLIENT_LABEL = "pgparity.dump-client"
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-IDLE_SECONDS = 600  # production ends our session if it idles this long inside its snapshot
-PROGRESS_SECONDS = 0.25
 CHUNK_BYTES = 1 << 16
-DEFAULT_JOBS = 4
+DEFAULT_JOBS = max(2, min(4, os.cpu_count() or 1))
+PART_PAGES = 4096  # 32 MiB of heap per part: large tables are read, masked and loaded by several workers
+TID_RANGE_SCANS = 140000  # server_version_num from which a ctid range reads only its pages
 
 
 # ------------------------------------------------------------------------------ production's tables
@@ -79,13 +86,14 @@ class SourceTable:
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # the primary key, which orders a `limit`
     foreign_keys: tuple[ForeignKey, ...]
+    pages: int = 0  # the table's size in pages when the dump began
 
 
 OUTSIDE_SYSTEM = "n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
 
 COLUMNS_QUERY = sql.SQL("""
-SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'S',
-       NOT a.attnotnull,
+SELECT n.nspname, c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::int)::int,
+       a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'S', NOT a.attnotnull,
        EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique
                AND (a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])
                     OR EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
@@ -123,8 +131,10 @@ ORDER BY schemaname, sequencename
 def read_tables(conn: psycopg.Connection) -> tuple[SourceTable, ...]:
     """Production's tables with data (partitions, not their parents), their keys and foreign keys."""
     columns: dict[TableName, list[Column]] = defaultdict(list)
-    for schema, table, name, type_, textual, nullable, unique in conn.execute(COLUMNS_QUERY):
+    pages: dict[TableName, int] = {}
+    for schema, table, size, name, type_, textual, nullable, unique in conn.execute(COLUMNS_QUERY):
         table_name = TableName(schema, table)
+        pages[table_name] = size
         columns[table_name].append(Column(ColumnName(table_name, name), type_, textual, nullable, unique))
     keys: dict[TableName, tuple[str, ...]] = {}
     foreign_keys: dict[TableName, list[ForeignKey]] = defaultdict(list)
@@ -134,7 +144,7 @@ def read_tables(conn: psycopg.Connection) -> tuple[SourceTable, ...]:
         else:
             foreign_keys[TableName(schema, table)].append(
                 ForeignKey(tuple(names), TableName(parent_schema, parent), tuple(parent_names)))
-    return tuple(SourceTable(name, tuple(cols), keys.get(name, ()), tuple(foreign_keys[name]))
+    return tuple(SourceTable(name, tuple(cols), keys.get(name, ()), tuple(foreign_keys[name]), pages[name])
                  for name, cols in columns.items())
 
 
@@ -142,10 +152,10 @@ def read_tables(conn: psycopg.Connection) -> tuple[SourceTable, ...]:
 
 @dataclass(frozen=True)
 class Selection:
-    """What one table contributes to the dump: the COPY that reads it and how its rows were chosen."""
+    """What one table contributes to the dump: the COPY statements reading its parts, and how its rows were chosen."""
 
     table: SourceTable
-    statement: sql.Composed | None  # None: the table's rows are excluded
+    statements: tuple[sql.Composed, ...]  # none: the table's rows are excluded
     subset: str
 
 
@@ -179,20 +189,24 @@ class Subset:
                 todo.append(child)
         return partial
 
-    def selection(self, table: SourceTable) -> Selection:
+    def selection(self, table: SourceTable, parts: int = 1) -> Selection:
+        """The table's selection; a table dumped whole is read in `parts` ranges of its pages."""
         rule = self.rules.table(table.name) or TableRule(table.name)
         if rule.exclude:
-            return Selection(table, None, rule.describe())
+            return Selection(table, (), rule.describe())
         columns = sql.SQL(", ").join(sql.Identifier(column.name.name) for column in table.columns)
         target = sql.Identifier(table.name.schema, table.name.name)
         if table.name not in self.partial:
-            return Selection(table, sql.SQL("COPY {} ({}) TO STDOUT").format(target, columns), "all rows")
+            if parts == 1:
+                return Selection(table, (sql.SQL("COPY {} ({}) TO STDOUT").format(target, columns),), "all rows")
+            return Selection(table, tuple(sql.SQL("COPY (SELECT {} FROM {} WHERE {}) TO STDOUT").format(
+                columns, target, page_range(part, parts, table.pages)) for part in range(parts)), "all rows")
         chain = self._ancestry(table.name, ())
         ctes = sql.SQL(", ").join(sql.SQL("{} AS ({})").format(sql.Identifier(self.aliases[name]), self._kept(name))
                                   for name in chain)
         statement = sql.SQL("COPY (WITH {} SELECT {} FROM {}) TO STDOUT").format(
             ctes, columns, sql.Identifier(self.aliases[table.name]))
-        return Selection(table, statement, self._describe(table, rule))
+        return Selection(table, (statement,), self._describe(table, rule))
 
     def _parents(self, name: TableName) -> list[TableName]:
         """The parents whose kept rows restrict this table's rows."""
@@ -244,6 +258,22 @@ class Subset:
         parents = sorted({str(parent) for parent in self._parents(table.name)})
         inherited = f"only rows referencing kept rows of {', '.join(parents)}" if parents else ""
         return ", ".join(part for part in (rule.describe(), inherited) if part)
+
+
+def page_range(part: int, parts: int, pages: int) -> sql.Composed:
+    """The rows of one part: its share of the pages, the last part open-ended for rows added since."""
+    size = -(-pages // parts)
+    bounds = []
+    if part:
+        bounds.append(sql.SQL("ctid >= {}::tid").format(sql.Literal(f"({part * size},0)")))
+    if part < parts - 1:
+        bounds.append(sql.SQL("ctid < {}::tid").format(sql.Literal(f"({(part + 1) * size},0)")))
+    return sql.SQL(" AND ").join(bounds)
+
+
+def part_count(table: SourceTable, server_version: int) -> int:
+    """How many parts a table is read in: one per PART_PAGES, when the server scans a ctid range alone."""
+    return table.pages // PART_PAGES + 1 if server_version >= TID_RANGE_SCANS else 1
 
 
 # -------------------------------------------------------------------------------- pg_dump container
@@ -336,12 +366,20 @@ class DumpClient:
 # ---------------------------------------------------------------------------------------- manifest
 
 @dataclass(frozen=True)
+class Member:
+    """One part of a table's rows in the archive."""
+
+    name: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class TableEntry:
-    """One table in the archive; `member` is None when its rows were excluded."""
+    """One table in the archive; no members when its rows were excluded."""
 
     schema: str
     name: str
-    member: str | None
+    members: tuple[Member, ...]
     columns: tuple[str, ...]
     rows: int
     subset: str
@@ -380,6 +418,7 @@ class Manifest:
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
             raise ValueError(f"{MANIFEST} is not a {FORMAT} manifest")
         tables = tuple(TableEntry(**{**entry, "columns": tuple(entry["columns"]),
+                                     "members": tuple(Member(**member) for member in entry["members"]),
                                      "masked": tuple(tuple(pair) for pair in entry["masked"])})
                        for entry in raw["tables"])
         return cls(**{**raw, "tables": tables,
@@ -387,7 +426,7 @@ class Manifest:
                       "ledger": tuple(LedgerRow(**entry) for entry in raw["ledger"])})
 
     def members(self) -> set[str]:
-        return {PRE_DATA, POST_DATA, *(table.member for table in self.tables if table.member)}
+        return {PRE_DATA, POST_DATA, *(member.name for table in self.tables for member in table.members)}
 
 
 # ------------------------------------------------------------------------------------- reporting
@@ -423,7 +462,7 @@ class RestoreReport:
 class Progress(Protocol):
     """What dump and restore report as they go, for the shell to draw rows/s per table.
 
-    `advance` comes at most every PROGRESS_SECONDS per table; restore calls from worker threads, one at a time.
+    `advance` comes at most every PROGRESS_SECONDS per table, with the rows so far; calls come one at a time.
     """
 
     def start(self, tables: int) -> None: ...
@@ -438,35 +477,33 @@ class Quiet:
 
 
 class Meter:
-    """Counts one table's rows and reports them at most every PROGRESS_SECONDS."""
+    """Counts one table's rows over its parts and reports them at most every PROGRESS_SECONDS."""
 
-    def __init__(self, table: str, progress: Progress):
+    def __init__(self, table: str, parts: int, progress: Progress):
         self.table = table
         self.progress = progress
         self.started = self.reported = time.monotonic()
-        self.rows = 0
+        self.rows = {part: 0 for part in range(parts)}
 
-    def add(self, data: bytes) -> None:
-        self.rows += data.count(b"\n")
+    def count(self, part: int, rows: int) -> None:
+        """The rows one part has read or loaded so far."""
+        self.rows[part] = rows
         now = time.monotonic()
         if now - self.reported >= PROGRESS_SECONDS:
             self.reported = now
-            self.progress.advance(self.table, self.rows, now - self.started)
+            self.progress.advance(self.table, sum(self.rows.values()), now - self.started)
 
-    def report(self, entry: TableEntry) -> TableReport:
-        report = TableReport(entry, time.monotonic() - self.started)
+    def report(self, entry: TableEntry, seconds: float | None = None) -> TableReport:
+        report = TableReport(entry, time.monotonic() - self.started if seconds is None else seconds)
         self.progress.done(report)
         return report
 
 
 # -------------------------------------------------------------------------------------------- dump
 
-COMPRESS_LEVEL = 1  # deflate runs on the dump's one thread; level 1 keeps it from being the bottleneck
-
-
-def _member_info(name: str) -> zipfile.ZipInfo:
+def _member_info(name: str, compress: bool = True) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=MEMBER_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     return info
 
 
@@ -474,11 +511,8 @@ def _member_info(name: str) -> zipfile.ZipInfo:
 def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
     """A zip written beside its final name and renamed when complete: a failed dump leaves no file."""
     partial = path.with_name(path.name + ".partial")
-    if path.exists():
-        raise DumpError(f"{path} already exists; move it away and dump again")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(partial, "x", compresslevel=COMPRESS_LEVEL) as archive:
+        with zipfile.ZipFile(partial, "x") as archive:
             yield archive
         partial.rename(path)
     except BaseException:
@@ -486,77 +520,104 @@ def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
         raise
 
 
-def _begin_snapshot(url: str) -> psycopg.Connection:
-    """A read-only REPEATABLE READ session on production: everything read comes from one snapshot.
-
-    A COPY of a large table legitimately runs long, so statements have no timeout; the idle timeout
-    still ends a stuck dump's snapshot on the server. As in pg_dump, row security off makes a policy
-    that would hide rows from this role an error rather than a silently partial table.
-    """
-    conn = connect_read_only(url, timeout_seconds=IDLE_SECONDS)
-    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    conn.execute("SET statement_timeout = 0")
-    conn.execute("SET client_encoding = 'UTF8'")
-    conn.execute("SET row_security = off")
-    return conn
+def _store(archive: zipfile.ZipFile, member: str, source: Path) -> None:
+    """A worker's zstd file as a stored member: its rows were compressed once, in the worker."""
+    with source.open("rb") as data, archive.open(_member_info(member, compress=False), "w", force_zip64=True) as out:
+        shutil.copyfileobj(data, out, CHUNK_BYTES * 16)
 
 
-def _copy_table(conn: psycopg.Connection, selection: Selection, masker: Masker, rules: Rules, member: str,
-                archive: zipfile.ZipFile, progress: Progress) -> TableReport:
+class _Tables:
+    """Every table's meter, reached through the members of its parts; reports tables once all are done."""
+
+    def __init__(self, tables: Sequence[tuple[str, Sequence[str]]], progress: Progress):
+        progress.start(len(tables))
+        self.meters: dict[str, tuple[Meter, int]] = {}
+        for table, members in tables:
+            meter = Meter(table, len(members), progress)
+            self.meters.update((member, (meter, position)) for position, member in enumerate(members))
+        self.progress = progress
+        self.reports: list[TableReport] = []
+
+    def count(self, member: str, rows: int) -> None:
+        meter, position = self.meters[member]
+        meter.count(position, rows)
+
+    def report(self, entry: TableEntry, results: Sequence[PartResult]) -> None:
+        """Rows/s over the time from the table's first part starting to its last one ending."""
+        seconds = max(r.finished for r in results) - min(r.started for r in results) if results else 0.0
+        self.reports.append(TableReport(entry, seconds))
+        self.progress.done(self.reports[-1])
+
+
+def _plan(conn: psycopg.Connection, tables: Sequence[SourceTable], rules: Rules) -> list[tuple[Selection, list[Part]]]:
+    """Each table's selection and the parts that read it, numbered into member names."""
+    subset = Subset(tables, rules)
+    planned = []
+    for index, table in enumerate(tables, 1):
+        selection = subset.selection(table, part_count(table, conn.info.server_version))
+        parts = [plan_part(str(table.name), f"data/{index:04d}.{number:03d}.copy.zst", statement.as_string(conn),
+                           table.columns, rules) for number, statement in enumerate(selection.statements, 1)]
+        planned.append((selection, parts))
+    return planned
+
+
+def _entry(selection: Selection, parts: Sequence[Part], results: dict[str, PartResult], rules: Rules) -> TableEntry:
     table = selection.table
-    meter = Meter(str(table.name), progress)
     transforms = ((column.name.name, rules.transform(column.name)) for column in table.columns)
     masked = tuple((name, str(transform)) for name, transform in transforms if transform)
-    if selection.statement is not None:
-        rows = masker.table(table.columns, rules)
-        try:
-            with archive.open(_member_info(member), "w", force_zip64=True) as out, conn.cursor() as cursor, \
-                    cursor.copy(selection.statement) as copy:
-                for batch in rows.stream(copy):
-                    out.write(batch)
-                    meter.add(batch)
-        except psycopg.Error as error:
-            raise DumpError(describe_failure(f"reading {table.name} from production", error)) from None
-    entry = TableEntry(table.name.schema, table.name.name, member if selection.statement is not None else None,
-                       tuple(column.name.name for column in table.columns), meter.rows, selection.subset, masked)
-    return meter.report(entry)
+    members = tuple(Member(part.member, results[part.member].rows) for part in parts)
+    return TableEntry(table.name.schema, table.name.name, members, tuple(column.name.name for column in table.columns),
+                      sum(member.rows for member in members), selection.subset, masked)
+
+
+def _schema(client: docker.DockerClient, image: str, url: str, environment: str, snapshot: str) -> dict[str, bytes]:
+    with DumpClient(client, image, url, environment) as container:
+        return {member: plain_sql(container.run(*pg_dump_command(url, section, snapshot))) for member, section in SECTIONS}
 
 
 def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: Path, environment: str,
-         progress: Progress | None = None, client: docker.DockerClient | None = None) -> DumpReport:
+         progress: Progress | None = None, client: docker.DockerClient | None = None,
+         jobs: int = DEFAULT_JOBS) -> DumpReport:
     """Dump production's schema and sanitized rows into a new archive in `directory`.
 
-    Refuses before anything runs or is written when a PII-looking column has no rule.
+    Refuses before anything runs or is written when a PII-looking column has no rule. `jobs` worker
+    processes read the tables' parts, while pg_dump dumps the schema.
     """
     started = time.monotonic()
-    progress = progress or Quiet()
     created = datetime.now(timezone.utc)
     path = directory / f"{environment}-{created:%Y%m%dT%H%M%SZ}.sanitized.zip"
-    with _begin_snapshot(prod_url) as conn:
+    if path.exists():
+        raise DumpError(f"{path} already exists; move it away and dump again")
+    with closing(begin_snapshot(prod_url)) as conn:  # closed, not committed: its work ends with the export
         tables = read_tables(conn)
         check([column for table in tables if table.name.schema != ledger.SCHEMA for column in table.columns], rules)
-        subset = Subset(tables, rules)
-        selections = [subset.selection(table) for table in tables]
+        planned = _plan(conn, tables, rules)
+        server_version = conn.execute("SHOW server_version").fetchone()[0]
+        sequences = tuple(SequenceEntry(*row) for row in conn.execute(SEQUENCES_QUERY))
+        applied = tuple(LedgerRow(row.version, row.name, row.checksum) for row in ledger.read(conn))
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-        with DumpClient(client or connect_client(), image, prod_url, environment) as container:
-            schema = {member: plain_sql(container.run(*pg_dump_command(prod_url, section, snapshot)))
-                      for member, section in SECTIONS}
-        masker = Masker(secret)
-        progress.start(len(selections))
-        with _archive(path) as archive:
-            for member, script in schema.items():
-                archive.writestr(_member_info(member), script)
-            reports = tuple(_copy_table(conn, selection, masker, rules, f"data/{index:04d}.copy", archive, progress)
-                            for index, selection in enumerate(selections, 1))
-            manifest = Manifest(
-                FORMAT, __version__, created.isoformat(timespec="seconds"),
-                conn.execute("SHOW server_version").fetchone()[0], database_of(prod_url),
-                tuple(report.entry for report in reports),
-                tuple(SequenceEntry(*row) for row in conn.execute(SEQUENCES_QUERY)),
-                tuple(LedgerRow(row.version, row.name, row.checksum) for row in ledger.read(conn)),
-            )
-            archive.writestr(_member_info(MANIFEST), manifest.to_json())
-    return DumpReport(str(path), reports, len(manifest.sequences), len(manifest.ledger), path.stat().st_size,
+        client = client or connect_client()
+        directory.mkdir(parents=True, exist_ok=True)
+        meters = _Tables([(str(selection.table.name), [part.member for part in parts]) for selection, parts in planned],
+                         progress or Quiet())
+        with tempfile.TemporaryDirectory(prefix=".pgparity-dump-", dir=directory) as work, \
+                Extractor(prod_url, snapshot, secret, rules, Path(work), jobs) as pool, ThreadPoolExecutor(1) as thread:
+            schema = thread.submit(_schema, client, image, prod_url, environment, snapshot)
+            results = pool.run([part for _, parts in planned for part in parts], meters.count)
+            entries = []
+            for selection, parts in planned:
+                entries.append(_entry(selection, parts, results, rules))
+                meters.report(entries[-1], [results[part.member] for part in parts])
+            manifest = Manifest(FORMAT, __version__, created.isoformat(timespec="seconds"), server_version,
+                                database_of(prod_url), tuple(entries), sequences, applied)
+            with _archive(path) as archive:
+                for member, script in schema.result().items():
+                    archive.writestr(_member_info(member), script)
+                for _, parts in planned:
+                    for part in parts:
+                        _store(archive, part.member, part_file(Path(work), part.member))
+                archive.writestr(_member_info(MANIFEST), manifest.to_json())
+    return DumpReport(str(path), tuple(meters.reports), len(sequences), len(applied), path.stat().st_size,
                       time.monotonic() - started)
 
 
@@ -587,66 +648,74 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {outside_system}
 """).format(outside_system=sql.SQL(OUTSIDE_SYSTEM))
 
 
-def _run_script(conn: psycopg.Connection, path: Path, member: str) -> None:
+def _script(path: Path, member: str) -> str:
     with zipfile.ZipFile(path) as archive:
-        script = archive.read(member).decode()
+        return archive.read(member).decode()
+
+
+def _run_script(conn: psycopg.Connection, path: Path, member: str) -> None:
     try:
-        conn.execute(script)
+        conn.execute(_script(path, member))
     except psycopg.Error as error:
         raise DumpError(describe_failure(f"{path.name}: {member}", error)) from None
 
 
-def _load_table(path: Path, url: str, entry: TableEntry, progress: Progress) -> TableReport:
-    """COPY one member into its table, on its own connection so tables load in parallel."""
-    meter = Meter(entry.table, progress)
+def _finish(path: Path, url: str, manifest: Manifest, jobs: int) -> None:
+    """Keys, indexes, foreign keys and the rest of the post-data section, then statistics, in parallel."""
+    def fail(step: postdata.Step, error: psycopg.Error) -> DumpError:
+        return DumpError(describe_failure(f"{path.name}: {POST_DATA}: {step.type.lower()} {step.name}", error))
+
+    analyze = [postdata.Step(entry.table, "ANALYZE", sql.SQL("ANALYZE {}").format(
+        sql.Identifier(entry.schema, entry.name)), frozenset({entry.table})) for entry in manifest.tables]
+    postdata.run(url, _script(path, POST_DATA), jobs, fail, analyze)
+
+
+def _load_member(path: Path, url: str, entry: TableEntry, member: Member,
+                 on_rows: Callable[[str, int], None]) -> PartResult:
+    """COPY one part into its table, on its own connection so parts load in parallel."""
+    started = time.monotonic()
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(entry.schema, entry.name), sql.SQL(", ").join(map(sql.Identifier, entry.columns)))
+    loaded = 0
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(entry.member) as source, \
+        with zipfile.ZipFile(path) as archive, archive.open(member.name) as stored, \
+                zstandard.ZstdDecompressor().stream_reader(stored) as source, \
                 connect(url, autocommit=True, options="-c client_encoding=UTF8") as conn, conn.cursor() as cursor:
             with cursor.copy(statement) as copy:
                 while chunk := source.read(CHUNK_BYTES):
                     copy.write(chunk)
-                    meter.add(chunk)
+                    loaded += chunk.count(b"\n")
+                    on_rows(member.name, loaded)
             rows = cursor.rowcount
     except psycopg.Error as error:
         raise DumpError(describe_failure(f"{path.name}: loading {entry.table}", error)) from None
-    except (zipfile.BadZipFile, zlib.error) as error:
-        raise DumpError(f"{path}: {entry.member} is corrupt ({error})") from None
-    if rows != entry.rows:
-        raise DumpError(f"{path}: {entry.table} loaded {rows} rows, the manifest says {entry.rows}")
-    return meter.report(entry)
+    except (zipfile.BadZipFile, zstandard.ZstdError) as error:
+        raise DumpError(f"{path}: {member.name} is corrupt ({error})") from None
+    if rows != member.rows:
+        raise DumpError(f"{path}: {member.name} of {entry.table} loaded {rows} rows, the manifest says {member.rows}")
+    return PartResult(member.name, rows, started, time.monotonic())
 
 
-class _Serialized:
-    """Progress calls from worker threads, one at a time."""
+def _load(path: Path, url: str, entries: Sequence[TableEntry], jobs: int, progress: Progress) -> tuple[TableReport, ...]:
+    """Every part of every table loaded by `jobs` threads; progress calls arrive one at a time."""
+    lock = threading.Lock()
+    meters = _Tables([(entry.table, [member.name for member in entry.members]) for entry in entries], progress)
 
-    def __init__(self, progress: Progress):
-        self.progress = progress
-        self.lock = threading.Lock()
+    def count(member: str, rows: int) -> None:
+        with lock:
+            meters.count(member, rows)
 
-    def start(self, tables: int) -> None:
-        with self.lock:
-            self.progress.start(tables)
-
-    def advance(self, table: str, rows: int, seconds: float) -> None:
-        with self.lock:
-            self.progress.advance(table, rows, seconds)
-
-    def done(self, report: TableReport) -> None:
-        with self.lock:
-            self.progress.done(report)
-
-
-def _load_tables(path: Path, url: str, entries: Sequence[TableEntry], jobs: int,
-                 progress: Progress) -> tuple[TableReport, ...]:
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_load_table, path, url, entry, progress) for entry in entries]
+        futures = {member.name: pool.submit(_load_member, path, url, entry, member, count)
+                   for entry in entries for member in entry.members}
         try:
-            return tuple(future.result() for future in futures)
+            results = {name: future.result() for name, future in futures.items()}
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
+    for entry in entries:
+        meters.report(entry, [results[member.name] for member in entry.members])
+    return tuple(meters.reports)
 
 
 def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> RestoreReport:
@@ -658,17 +727,14 @@ def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Pro
     """
     started = time.monotonic()
     manifest = verify_archive(path)
-    progress = _Serialized(progress or Quiet())
-    entries = [entry for entry in manifest.tables if entry.member]
+    entries = [entry for entry in manifest.tables if entry.members]
     with connect(target_url, autocommit=True) as conn:
         if conn.execute(USER_RELATIONS).fetchone()[0]:
             raise DumpError(f"{mask_url(target_url)} is not empty; restore into a new database")
         _run_script(conn, path, PRE_DATA)
-        progress.start(len(entries))
-        reports = _load_tables(path, target_url, entries, jobs, progress)
+        reports = _load(path, target_url, entries, jobs, progress or Quiet())
         for sequence in manifest.sequences:
             name = sql.Identifier(sequence.schema, sequence.name).as_string(conn)
             conn.execute("SELECT pg_catalog.setval(%s::regclass, %s, true)", (name, sequence.last_value))
-        _run_script(conn, path, POST_DATA)
-        conn.execute("ANALYZE")
+    _finish(path, target_url, manifest, jobs)
     return RestoreReport(database_of(target_url), reports, manifest.ledger, time.monotonic() - started)

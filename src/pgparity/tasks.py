@@ -164,17 +164,20 @@ def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
         return syncer.sync_from_dump(ws.settings.root / path, plan, ws.project_file.migrations.baseline, bar)
 
 
-@task(help={"json": "print the report as JSON"})
+@task(help={"json": "print the report as JSON",
+            "jobs": f"worker processes (and production sessions) reading rows; default {dumps.DEFAULT_JOBS}"})
 @guarded
-def dump(c, json=False):
+def dump(c, json=False, jobs=dumps.DEFAULT_JOBS):
     """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
+    if jobs < 1:
+        raise PgParityError(f"--jobs must be at least 1, got {jobs}")
     ws = Workspace.load()
     if not ws.settings.prod_url:
         raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
     with report.bar(report.DumpBar, enabled=not json) as bar:
         result = dumps.dump(ws.settings.prod_url, image=ws.settings.image, rules=ws.project_file.sanitize,
                             secret=secret_key(ws.settings.sanitize_secret), directory=ws.settings.root / "dumps",
-                            environment=ws.settings.project, progress=bar, client=ws.engine.client)
+                            environment=ws.settings.project, progress=bar, client=ws.engine.client, jobs=jobs)
     if json:
         report.print_json(result)
         return
