@@ -128,25 +128,29 @@ class Statement:
     words: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "word", "literal", "comment", "meta", ";", "(", ")" or "other"
-    start: int
-    end: int
-    line: int
+# kind ("word", "literal", "comment", "meta", ";", "(", ")" or "other"), start, end. A plain tuple:
+# lint makes one per token of every file on every sync.
+_Token = tuple[str, int, int]
 
 
-_SPACE = re.compile(r"\s+")
-_LINE_COMMENT = re.compile(r"--[^\n]*")
 _COMMENT_MARK = re.compile(r"/\*|\*/")
-_STRING = re.compile(r"'[^']*(?:''[^']*)*'")
-_ESCAPE_STRING = re.compile(r"[Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'", re.DOTALL)
-_QUOTED_IDENTIFIER = re.compile(r'"[^"]*(?:""[^"]*)*"')
-_DOLLAR_TAG = re.compile(r"\$(?:[^\W\d]\w*)?\$")
-_WORD = re.compile(r"[^\W\d][\w$]*")
-_META = re.compile(r"\\[^\n]*")
-_OTHER = re.compile(r"\d+|.", re.DOTALL)
-_SIMPLE = re.compile(r"(?P<space>\s+)|(?P<word>(?![Ee]')[^\W\d][\w$]*)|(?P<punctuation>[;()])|(?P<other>\d+)")
+# One alternation for every token but whitespace, which a search skips; an unterminated literal
+# runs to the end of the script. Block comments nest, which no regular expression follows: only their
+# opening is matched here.
+_TOKEN = re.compile(r"""
+    (?P<word>(?![Ee]')[^\W\d][\w$]*)
+  | (?P<punctuation>[;()])
+  | (?P<comment>--[^\n]*)
+  | (?P<block>/\*)
+  | (?P<literal>
+        [Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|.*)
+      | '[^']*(?:''[^']*)*(?:'|.*)
+      | "[^"]*(?:""[^"]*)*(?:"|.*)
+      | \$(?P<tag>(?:[^\W\d]\w*)?)\$(?:.*?\$(?P=tag)\$|.*)
+    )
+  | (?P<meta>\\[^\n]*)
+  | (?P<other>\d+|\S)
+""", re.VERBOSE | re.DOTALL)
 
 
 def statements(sql: str) -> list[Statement]:
@@ -159,37 +163,39 @@ def statements(sql: str) -> list[Statement]:
 
 
 def _statements(sql: str, tokens: list[_Token]) -> list[Statement]:
-    return [_statement(sql, group) for group in _split(sql, tokens) if group]
-
-
-def _statement(sql: str, tokens: list[_Token]) -> Statement:
-    code = [token for token in tokens if token.kind != "comment"]
-    words = tuple(sql[token.start:token.end].upper() for token in code if token.kind == "word")
-    return Statement(tokens[0].line, sql[tokens[0].start:code[-1].end], words)
-
-
-def _split(sql: str, tokens: list[_Token]) -> Iterator[list[_Token]]:
-    """Group tokens into statements; leading comments belong to no statement."""
-    group: list[_Token] = []
-    parens = atomic = 0
-    previous = ""
-    for token in tokens:
-        if token.kind == "meta" or (token.kind == ";" and parens == atomic == 0):
-            yield group
-            group, parens, atomic, previous = [], 0, 0, ""
+    """Group tokens into statements; comments before a statement belong to none, after it to no text."""
+    found: list[Statement] = []
+    words: list[str] = []
+    start = end = counted = parens = atomic = 0
+    line = 1
+    for kind, token_start, token_end in tokens:
+        if kind == "meta" or (kind == ";" and parens == atomic == 0):
+            if end > start:
+                line += sql.count("\n", counted, start)
+                counted = start
+                found.append(Statement(line, sql[start:end], tuple(words)))
+            words, start, end, parens, atomic = [], token_end, token_end, 0, 0
             continue
-        if token.kind == "comment" and not group:
+        if kind == "comment":
             continue
-        group.append(token)
-        if token.kind == "(":
+        if end == start:
+            start = token_start
+        end = token_end
+        if kind == "word":
+            word = sql[token_start:token_end].upper()
+            atomic = _atomic_depth(atomic, words[-1] if words else "", word)
+            words.append(word)
+        elif kind == "(":
             parens += 1
-        elif token.kind == ")":
+        elif kind == ")":
             parens = max(parens - 1, 0)
-        elif token.kind == "word":
-            word = sql[token.start:token.end].upper()
-            atomic = _atomic_depth(atomic, previous, word)
-            previous = word
-    yield group
+    if end > start:
+        found.append(Statement(line + sql.count("\n", counted, start), sql[start:end], tuple(words)))
+    return found
+
+
+def _line(sql: str, position: int) -> int:
+    return sql.count("\n", 0, position) + 1
 
 
 def _atomic_depth(depth: int, previous: str, word: str) -> int:
@@ -204,53 +210,18 @@ def _atomic_depth(depth: int, previous: str, word: str) -> int:
 
 
 def _tokens(sql: str) -> Iterator[_Token]:
-    """The script's tokens without whitespace; an unterminated literal or comment runs to the end.
-
-    Whitespace, words, digits and `;()` (most of any script) take one regular expression; the rest
-    goes through `_next_token`. Lint tokenises every file on every sync, so this is a hot path.
-    """
-    position, line = 0, 1
-    while position < len(sql):
-        if simple := _SIMPLE.match(sql, position):
-            kind, end = simple.lastgroup, simple.end()
-            kind = sql[position] if kind == "punctuation" else kind
+    """The script's tokens without whitespace. Lint tokenises every file on every sync: a hot path."""
+    position = 0
+    while True:
+        for found in _TOKEN.finditer(sql, position):
+            kind, start = found.lastgroup, found.start()
+            if kind == "block":
+                position = _comment_end(sql, start)
+                yield "comment", start, position
+                break
+            yield sql[start] if kind == "punctuation" else kind, start, found.end()
         else:
-            kind, end = _next_token(sql, position)
-        if kind != "space":
-            yield _Token(kind, position, end, line)
-        line += sql.count("\n", position, end)
-        position = end
-
-
-def _next_token(sql: str, position: int) -> tuple[str, int]:
-    char, pair = sql[position], sql[position:position + 2]
-    if char.isspace():
-        return "space", _SPACE.match(sql, position).end()
-    if pair == "--":
-        return "comment", _LINE_COMMENT.match(sql, position).end()
-    if pair == "/*":
-        return "comment", _comment_end(sql, position)
-    if pair in ("E'", "e'"):
-        return "literal", _end(_ESCAPE_STRING, sql, position)
-    if char == "'":
-        return "literal", _end(_STRING, sql, position)
-    if char == '"':
-        return "literal", _end(_QUOTED_IDENTIFIER, sql, position)
-    if char == "$" and (tag := _DOLLAR_TAG.match(sql, position)):
-        close = sql.find(tag.group(), tag.end())
-        return "literal", len(sql) if close < 0 else close + len(tag.group())
-    if word := _WORD.match(sql, position):
-        return "word", word.end()
-    if char == "\\":
-        return "meta", _META.match(sql, position).end()
-    if char in ";()":
-        return char, position + 1
-    return "other", _OTHER.match(sql, position).end()
-
-
-def _end(pattern: re.Pattern[str], sql: str, position: int) -> int:
-    match = pattern.match(sql, position)
-    return match.end() if match else len(sql)
+            return
 
 
 def _comment_end(sql: str, position: int) -> int:
@@ -352,10 +323,10 @@ def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
 
 def _meta_command_findings(path: Path, sql: str, tokens: list[_Token]) -> list[Finding]:
     return [
-        Finding("error", path, token.line,
-                f"psql meta-command {sql[token.start:token.end].split()[0]} is not SQL; the server "
+        Finding("error", path, _line(sql, start),
+                f"psql meta-command {sql[start:end].split()[0]} is not SQL; the server "
                 "cannot run it (pgparity sends each file to PostgreSQL, not to psql)")
-        for token in tokens if token.kind == "meta"
+        for kind, start, end in tokens if kind == "meta"
     ]
 
 
@@ -401,7 +372,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> Pl
         raise MigrationError(f"{directory}: migrations directory not found")
     baseline = policy.baseline
     baseline_path = directory / baseline.file if baseline else None
-    files = [_classify(path) for path in sorted(directory.iterdir())
+    files = [_classify(path) for path in sorted(directory.iterdir(), key=str)
              if path != baseline_path and not _ignored(path)]
     skipped = [file for file in files if file.path.name in policy.skip]
     kept = [file for file in files if file.path.name not in policy.skip]
