@@ -11,6 +11,11 @@ import time
 import psycopg
 import pytest
 
+from pgparity import ledger as ledger_rows
+from pgparity.errors import MigrationError
+from pgparity.migrations import Migration, discover
+from pgparity.sync import Quiet, replay
+
 pytestmark = pytest.mark.docker
 
 GOOD = {
@@ -252,3 +257,49 @@ def test_a_spare_clone_is_prepared_and_renamed_in_by_the_next_warm_sync(project)
         assert conn.execute("select count(*) from users").fetchone() == (0,)
     assert tables(project) == {"users", "roles"}
     wait_for(lambda: len(spares()) == 1)
+
+
+def migrations_in(tmp_path, files: dict[str, str]) -> tuple[Migration, ...]:
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    return discover(directory).migrations
+
+
+def recorded(url: str) -> list[tuple[int, int]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select version, execution_ms from pgparity.schema_migrations order by version").fetchall()
+
+
+def test_a_syntax_error_in_a_batch_names_its_own_file_and_line(fresh_db, tmp_path):
+    files = {f"{n:03d}_t{n}.sql": f"create table t{n} (id int);" for n in range(1, 9)}
+    files["005_t5.sql"] = "create table t5 (id int);\ncreate tabel oops (id int);\n"
+    migrations = migrations_in(tmp_path, files)
+    assert [len(batch) for batch in ledger_rows.batches(migrations)] == [8]
+    with pytest.raises(MigrationError, match=r'005_t5\.sql:2: syntax error at or near "tabel"'):
+        replay(fresh_db, migrations, Quiet())
+    assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]
+
+
+def test_each_file_of_a_batch_is_timed_and_configured_on_its_own(fresh_db, tmp_path):
+    migrations = migrations_in(tmp_path, {
+        "001_lost.sql": "set search_path = nowhere;\ncreate table public.a (id int);",
+        "002_slow.sql": "create table b (id int);\nselect pg_sleep(0.3);",
+        "003_fast.sql": "create table c (id int);",
+    })
+    timings = replay(fresh_db, migrations, Quiet())
+    assert [t.ms >= 300 for t in timings] == [False, True, False]
+    assert [ms >= 300 for _, ms in recorded(fresh_db)] == [False, True, False]
+
+
+def test_a_file_that_manages_its_transaction_travels_alone(fresh_db, tmp_path):
+    migrations = migrations_in(tmp_path, {
+        "001_a.sql": "create table a (id int);",
+        "002_own.sql": "begin;\ncreate table b (id int);\ncommit;\n",
+        "003_c.sql": "create table c (id int);",
+        "004_d.sql": "create table d (id int);",
+    })
+    assert [len(batch) for batch in ledger_rows.batches(migrations)] == [1, 1, 2]
+    replay(fresh_db, migrations, Quiet())
+    assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]

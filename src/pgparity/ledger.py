@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,11 +13,26 @@ from psycopg.pq import TransactionStatus
 
 from . import __version__
 from .errors import MigrationError
-from .migrations import Migration, statements
+from .migrations import Migration, shown, statements
 
 SCHEMA = "pgparity"
 TABLE = "schema_migrations"
 QUALIFIED = sql.Identifier(SCHEMA, TABLE)
+# A message carries several files, each in its own transaction: fewer round trips, same guarantees.
+BATCH_FILES = 50
+BATCH_CHARACTERS = 256 * 1024
+RECORD = sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(QUALIFIED)
+# statement_timestamp() is the receipt of the whole message, so a file in a batch marks its own start.
+# A file that resets every setting loses its mark; it is then timed from the message's receipt.
+STARTED = "pgparity.started"
+MARK_START = sql.SQL("SELECT set_config({}, extract(epoch FROM clock_timestamp())::text, true)").format(
+    sql.Literal(STARTED))
+SINCE_MESSAGE = sql.SQL("((extract(epoch FROM clock_timestamp() - statement_timestamp())) * 1000)::integer")
+SINCE_MARK = sql.SQL(
+    "((extract(epoch FROM clock_timestamp()) - coalesce(nullif(current_setting({}, true), '')::numeric, "
+    "extract(epoch FROM statement_timestamp()))) * 1000)::integer").format(sql.Literal(STARTED))
+BATCH_HEAD = sql.SQL("BEGIN;\n{};\n").format(MARK_START)
+BATCH_TAIL = sql.SQL(";\nRESET ALL;\nCOMMIT;\n")
 
 CREATE = sql.SQL("""
 CREATE SCHEMA IF NOT EXISTS {schema};
@@ -93,13 +108,66 @@ def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timin
     return Timing(migration.version, migration.name, display, int((time.perf_counter() - started) * 1000))
 
 
-def record_statement(migration: Migration) -> sql.Composed:
-    """The ledger row; execution_ms is measured by the server, from the receipt of the message."""
-    return sql.SQL(
-        "INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ({}, {}, {}, "
-        "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::integer, {})"
-    ).format(QUALIFIED, sql.Literal(migration.version), sql.Literal(migration.name),
-             sql.Literal(migration.checksum), sql.Literal(__version__))
+def record_statement(migration: Migration, execution_ms: sql.Composable = SINCE_MESSAGE) -> sql.Composed:
+    """The ledger row; execution_ms is measured by the server (composed without `format`: one per file)."""
+    values = [sql.Literal(migration.version), sql.Literal(migration.name), sql.Literal(migration.checksum),
+              execution_ms, sql.Literal(__version__)]
+    return sql.Composed([RECORD, sql.SQL("("), sql.SQL(", ").join(values), sql.SQL(")")])
+
+
+def batches(migrations: Sequence[Migration]) -> Iterator[Sequence[Migration]]:
+    """Runs of files that can share a message; a file that manages transactions itself travels alone."""
+    start = 0
+    while start < len(migrations):
+        end, size = start + 1, len(migrations[start].sql)
+        if shareable(migrations[start]):
+            while (end < len(migrations) and end - start < BATCH_FILES and shareable(migrations[end])
+                   and size + len(migrations[end].sql) <= BATCH_CHARACTERS):
+                size += len(migrations[end].sql)
+                end += 1
+        yield migrations[start:end]
+        start = end
+
+
+def shareable(migration: Migration) -> bool:
+    return not (migration.no_transaction or migration.controls_transaction)
+
+
+def apply_batch(conn: psycopg.Connection, migrations: Sequence[Migration]) -> list[Timing]:
+    """Send several files in one message, each with its ledger row in a transaction of its own.
+
+    Returns the timings of the files committed: all of them, or those before the one that failed.
+    The caller applies the rest one by one, so a failure is reported with the file's own line.
+    """
+    script = sql.Composed([
+        part for migration in migrations
+        for part in (BATCH_HEAD, sql.SQL(migration.sql), sql.SQL("\n;\n"), record_statement(migration, SINCE_MARK),
+                     BATCH_TAIL)])
+    try:
+        conn.execute(script.as_string(conn))
+    except psycopg.Error as error:
+        if conn.broken:
+            where = f"{shown(migrations[0].path)} ... {shown(migrations[-1].path)}"
+            raise MigrationError(describe_failure(where, error), error.sqlstate) from None
+        if conn.info.transaction_status == TransactionStatus.INERROR:
+            conn.execute("ROLLBACK")
+    return recorded(conn, migrations)
+
+
+def recorded(conn: psycopg.Connection, migrations: Sequence[Migration]) -> list[Timing]:
+    """The timings of the leading `migrations` the ledger holds, from their execution_ms."""
+    rows = conn.execute(sql.SQL(
+        "SELECT version, name, execution_ms FROM {} WHERE (version, name) IN "
+        "(SELECT * FROM unnest(%s::bigint[], %s::text[]))").format(QUALIFIED),
+        ([m.version for m in migrations], [m.name for m in migrations])).fetchall()
+    ms = {(version, name): elapsed for version, name, elapsed in rows}
+    timings = []
+    for migration in migrations:
+        if (migration.version, migration.name) not in ms:
+            break
+        timings.append(Timing(migration.version, migration.name, shown(migration.path),
+                              ms[migration.version, migration.name]))
+    return timings
 
 
 def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.Error) -> int | None:

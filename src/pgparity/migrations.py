@@ -40,6 +40,7 @@ class Migration:
     checksum: str
     no_transaction: bool
     rollback: Path | None
+    controls_transaction: bool = False  # has BEGIN, COMMIT...: sent in a message of its own, as written
 
 
 @dataclass(frozen=True)
@@ -272,8 +273,9 @@ def _reindex(words: tuple[str, ...]) -> str | None:
     return f"REINDEX {target}" if target in ("SCHEMA", "DATABASE", "SYSTEM") else None
 
 
-def _lint_sql(path: Path, sql: str) -> tuple[bool, list[Finding]]:
-    """Whether the file asks for no transaction, and what would make it fail on the server."""
+def _lint_sql(path: Path, sql: str) -> tuple[bool, bool, list[Finding]]:
+    """Whether the file asks for no transaction, whether it controls transactions itself, and what
+    would make it fail on the server."""
     options, findings = _header_options(path, sql)
     no_transaction = NO_TRANSACTION in options
     tokens = list(_tokens(sql))  # tokenised once: lint runs over every file on every sync
@@ -286,8 +288,8 @@ def _lint_sql(path: Path, sql: str) -> tuple[bool, list[Finding]]:
                                 "and comments)"))
     findings += _meta_command_findings(path, sql, tokens)
     findings += _transaction_findings(path, parsed, no_transaction)
-    findings += _transaction_control_findings(path, parsed, no_transaction)
-    return no_transaction, findings
+    control = _transaction_control_findings(path, parsed, no_transaction)
+    return no_transaction, bool(control), findings + control
 
 
 def _transaction_control_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:
@@ -537,7 +539,8 @@ def _read(file: _File, rollback: Path | None) -> tuple[Migration | None, list[Fi
         line = data.count(b"\n", 0, exc.start) + 1
         return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
                               "save the file as UTF-8")]
-    no_transaction, findings = _lint_sql(file.path, sql)
+    no_transaction, controls, findings = _lint_sql(file.path, sql)
     checksum = hashlib.sha256(data).hexdigest()
-    migration = Migration(file.version, file.description, file.path, sql, checksum, no_transaction, rollback)
+    migration = Migration(file.version, file.description, file.path, sql, checksum, no_transaction, rollback,
+                          controls)
     return migration, findings

@@ -101,22 +101,28 @@ def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> st
 
 
 def replay(url: str, migrations: Sequence[Migration], progress: Progress) -> tuple[Timing, ...]:
-    """Apply migrations in order to the database at `url`, recording each in its ledger."""
-    timings = []
+    """Apply migrations in order to the database at `url`, recording each in its ledger.
+
+    Files travel in batches; a lone file, and each file after a failure in a batch, is sent by itself,
+    so an error names its file and line exactly as when every file is sent alone.
+    """
+    timings: list[Timing] = []
     progress.start(len(migrations))
     # Commits need not wait for the disk: a replay is rebuilt, not recovered. As a connection option
     # it survives the RESET ALL after each file.
     with connect(url, autocommit=True, options="-c synchronous_commit=off") as conn:
         ledger.ensure(conn)
-        for migration in migrations:
-            display = shown(migration.path)
-            progress.step(display)
-            try:
-                timing = ledger.apply(conn, migration, display)
-            except MigrationError as error:
-                raise with_baseline_hint(error, migrations[: len(timings)]) from None
-            timings.append(timing)
-            progress.done(timing)
+        for batch in ledger.batches(migrations):
+            progress.step(shown(batch[0].path))
+            applied = ledger.apply_batch(conn, batch) if len(batch) > 1 else []
+            for migration in batch[len(applied):]:
+                try:
+                    applied.append(ledger.apply(conn, migration, shown(migration.path)))
+                except MigrationError as error:
+                    raise with_baseline_hint(error, migrations[: len(timings) + len(applied)]) from None
+            for timing in applied:
+                progress.done(timing)
+            timings += applied
     return tuple(timings)
 
 
