@@ -144,12 +144,13 @@ class Syncer:
 
     def __init__(self, server: Server, dev: str, progress: Progress | None = None,
                  notify: Callable[[str], None] | None = None,
-                 prepare_spare: Callable[[str, str], None] | None = None):
+                 prepare_spare: Callable[[str, str, list[str]], None] | None = None):
         self.server = server
         self.prepare_spare = prepare_spare
         self.names = Names(dev)
         self.progress = progress or Quiet()
         self.notify = notify or (lambda message: None)
+        self.trash: list[str] = []  # renamed out of the way; dropping them can wait until the command returns
 
     def locked(self):
         """Hold the server's sync lock; a second holder waits with a message."""
@@ -173,10 +174,19 @@ class Syncer:
             else:
                 template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
                 terminated = self._swap_in_clone(template)
-        if self.prepare_spare:
-            self.prepare_spare(template, spare)
+        self._after_swap(template, spare)
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
+
+    def _after_swap(self, template: str = "", spare: str = "") -> None:
+        """Prepare the next spare (unless `template` is empty) and drop the trash in a detached process,
+        or drop the trash now."""
+        trash, self.trash = self.trash, []
+        if self.prepare_spare:
+            self.prepare_spare(template, spare, trash)
+        else:
+            for name in trash:
+                self.server.drop(name)
 
     def _swap_in_clone(self, template: str) -> int:
         scratch = self.names.scratch()
@@ -213,6 +223,7 @@ class Syncer:
             except BaseException:
                 self.server.drop(scratch)
                 raise
+        self._after_swap()
         return SyncResult(self.names.dev, "dump", None, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
 
@@ -230,8 +241,11 @@ class Syncer:
         self.server.create(building, template="template0")
         try:
             applied = replay(self.server.url_for(building), migrations, self.progress)
-            self.server.drop(template)
-            self.server.rename_all([(building, template)])
+            renames = [(building, template)]
+            if self.server.exists(template):
+                self.trash.append(self.names.trash())
+                renames.insert(0, (template, self.trash[-1]))
+            self.server.rename_all(renames)
         except BaseException:
             self.server.drop(building)
             raise
@@ -239,21 +253,18 @@ class Syncer:
         return template, ("off" if rebuild else "miss"), applied
 
     def _swap_in(self, scratch: str) -> int:
-        """Make scratch the dev database and dev the backup, in one transaction; drop the old backup."""
+        """Make scratch the dev database and dev the backup, in one transaction; the old backup goes to the trash."""
         dev, backup = self.names.dev, self.names.backup
         renames = []
-        trash = None
         if self.server.exists(backup):
-            trash = self.names.trash()
-            renames.append((backup, trash))
+            self.trash.append(self.names.trash())
+            renames.append((backup, self.trash[-1]))
         terminated = 0
         if self.server.exists(dev):
             terminated = self.server.terminate(dev)
             renames.append((dev, backup))
         renames.append((scratch, dev))
         self.server.rename_all(renames)
-        if trash:
-            self.server.drop(trash)
         return terminated
 
     def restore_backup(self) -> int:
@@ -332,22 +343,28 @@ def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None,
     return MigrateResult(dev, applied, time.monotonic() - started, slowest(applied))
 
 
-def spawn_spare(url: str, template: str, spare: str) -> None:
-    """Prepare the next warm sync's clone in a detached process, so this command returns now.
+def spawn_spare(url: str, template: str, spare: str, trash: Sequence[str]) -> None:
+    """Prepare the next warm sync's clone and drop the trash in a detached process, so this command returns now.
 
-    The child waits for the sync lock, so it never races a sync; if it dies, the next sync clones instead.
-    The password travels in the child's environment, not on its command line.
+    The child waits for the sync lock, so it never races a sync; if it dies, the next sync clones instead
+    and drops the trash. The password travels in the child's environment, not on its command line.
     """
     parts = urlsplit(url)
     user = f"{parts.username}@" if parts.username else ""
     bare = urlunsplit(parts._replace(netloc=user + parts.netloc.rpartition("@")[2]))
     code = "import sys; from pgparity.sync import make_spare; make_spare(*sys.argv[1:])"
-    subprocess.Popen([sys.executable, "-c", code, bare, template, spare],
+    subprocess.Popen([sys.executable, "-c", code, bare, template, spare, *trash],
                      env={**os.environ, "PGPASSWORD": unquote(parts.password or "")}, start_new_session=True,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def make_spare(url: str, template: str, spare: str) -> None:
-    with Server(url) as server, server.advisory_lock(LOCK_KEY):
-        if server.exists(template) and not server.exists(spare):
-            server.create(spare, template=template)
+def make_spare(url: str, template: str, spare: str, *trash: str) -> None:
+    """The spare first (none for an empty `template`), under the lock, for the next warm sync; then the
+    trash, which no sync waits for."""
+    with Server(url) as server:
+        if template:
+            with server.advisory_lock(LOCK_KEY):
+                if server.exists(template) and not server.exists(spare):
+                    server.create(spare, template=template)
+        for name in trash:
+            server.drop(name)
