@@ -20,6 +20,7 @@ Members carry a fixed timestamp, so the same production data and secret give byt
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -660,61 +661,78 @@ def _run_script(conn: psycopg.Connection, path: Path, member: str) -> None:
         raise DumpError(describe_failure(f"{path.name}: {member}", error)) from None
 
 
-def _finish(path: Path, url: str, manifest: Manifest, jobs: int) -> None:
-    """Keys, indexes, foreign keys and the rest of the post-data section, then statistics, in parallel."""
-    def fail(step: postdata.Step, error: psycopg.Error) -> DumpError:
-        return DumpError(describe_failure(f"{path.name}: {POST_DATA}: {step.type.lower()} {step.name}", error))
+def _load_table(path: Path, url: str, entry: TableEntry,
+                on_rows: Callable[[str, int], None]) -> list[PartResult]:
+    """COPY a table's parts in order, in one transaction on its own connection, so tables load in parallel.
 
-    analyze = [postdata.Step(entry.table, "ANALYZE", sql.SQL("ANALYZE {}").format(
-        sql.Identifier(entry.schema, entry.name)), frozenset({entry.table})) for entry in manifest.tables]
-    postdata.run(url, _script(path, POST_DATA), jobs, fail, analyze)
-
-
-def _load_member(path: Path, url: str, entry: TableEntry, member: Member,
-                 on_rows: Callable[[str, int], None]) -> PartResult:
-    """COPY one part into its table, on its own connection so parts load in parallel."""
-    started = time.monotonic()
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(entry.schema, entry.name), sql.SQL(", ").join(map(sql.Identifier, entry.columns)))
-    loaded = 0
+    In order, the rows keep production's physical order (a primary key's sort finds them sorted); in the
+    transaction that empties the table, COPY FREEZE writes them frozen, so building indexes, checking
+    foreign keys and ANALYZE never rewrite a page to set hint bits.
+    """
+    table = sql.Identifier(entry.schema, entry.name)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FREEZE)").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, entry.columns)))
+    results = []
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(member.name) as stored, \
-                zstandard.ZstdDecompressor().stream_reader(stored) as source, \
-                connect(url, autocommit=True, options="-c client_encoding=UTF8") as conn, conn.cursor() as cursor:
-            with cursor.copy(statement) as copy:
-                while chunk := source.read(CHUNK_BYTES):
-                    copy.write(chunk)
-                    loaded += chunk.count(b"\n")
-                    on_rows(member.name, loaded)
-            rows = cursor.rowcount
+        with zipfile.ZipFile(path) as archive, \
+                connect(url, options="-c client_encoding=UTF8") as conn, conn.cursor() as cursor:
+            cursor.execute(sql.SQL("TRUNCATE ONLY {}").format(table))
+            for member in entry.members:
+                started, loaded = time.monotonic(), 0
+                with archive.open(member.name) as stored, zstandard.ZstdDecompressor().stream_reader(stored) as source, \
+                        cursor.copy(statement) as copy:
+                    while chunk := source.read(CHUNK_BYTES):
+                        copy.write(chunk)
+                        loaded += chunk.count(b"\n")
+                        on_rows(member.name, loaded)
+                if cursor.rowcount != member.rows:
+                    raise DumpError(f"{path}: {member.name} of {entry.table} loaded {cursor.rowcount} rows, "
+                                    f"the manifest says {member.rows}")
+                results.append(PartResult(member.name, member.rows, started, time.monotonic()))
     except psycopg.Error as error:
         raise DumpError(describe_failure(f"{path.name}: loading {entry.table}", error)) from None
     except (zipfile.BadZipFile, zstandard.ZstdError) as error:
-        raise DumpError(f"{path}: {member.name} is corrupt ({error})") from None
-    if rows != member.rows:
-        raise DumpError(f"{path}: {member.name} of {entry.table} loaded {rows} rows, the manifest says {member.rows}")
-    return PartResult(member.name, rows, started, time.monotonic())
+        raise DumpError(f"{path}: a part of {entry.table} is corrupt ({error})") from None
+    return results
 
 
-def _load(path: Path, url: str, entries: Sequence[TableEntry], jobs: int, progress: Progress) -> tuple[TableReport, ...]:
-    """Every part of every table loaded by `jobs` threads; progress calls arrive one at a time."""
-    lock = threading.Lock()
+def _rebuild(path: Path, url: str, manifest: Manifest, jobs: int, progress: Progress) -> tuple[TableReport, ...]:
+    """Rows, keys, indexes, foreign keys, the rest of post-data and statistics, in parallel (postdata.py)."""
+    entries = [entry for entry in manifest.tables if entry.members]
     meters = _Tables([(entry.table, [member.name for member in entry.members]) for entry in entries], progress)
+    lock = threading.Lock()
+    loaded: dict[str, list[PartResult]] = {}
 
     def count(member: str, rows: int) -> None:
         with lock:
             meters.count(member, rows)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {member.name: pool.submit(_load_member, path, url, entry, member, count)
-                   for entry in entries for member in entry.members}
+    def load(entry: TableEntry) -> None:
+        loaded[entry.table] = _load_table(path, url, entry, count)
+
+    def run_step(step: postdata.Step) -> None:
         try:
-            results = {name: future.result() for name, future in futures.items()}
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
+            sessions.execute(step.statement)
+        except psycopg.Error as error:
+            where = f"{path.name}: {POST_DATA}: {step.type.lower()} {step.name}"
+            raise DumpError(describe_failure(where, error)) from None
+
+    def table(entry: TableEntry) -> frozenset[postdata.Table]:
+        return frozenset({(entry.schema, entry.name)})
+
+    preamble, found = postdata.steps(_script(path, POST_DATA))
+    sessions = postdata.Sessions(url, preamble)
+    loads = [postdata.Job(f"load {entry.table}", table(entry), functools.partial(load, entry))
+             for entry in sorted(entries, key=lambda entry: entry.rows, reverse=True)]
+    analyze = [postdata.Job(f"analyze {entry.table}", table(entry), functools.partial(run_step, postdata.Step(
+        entry.table, "ANALYZE", sql.SQL("ANALYZE {}").format(sql.Identifier(entry.schema, entry.name)), table(entry))))
+        for entry in manifest.tables]
+    try:
+        postdata.run(postdata.plan(loads, found, run_step, analyze), jobs)
+    finally:
+        sessions.close()
     for entry in entries:
-        meters.report(entry, [results[member.name] for member in entry.members])
+        meters.report(entry, loaded[entry.table])
     return tuple(meters.reports)
 
 
@@ -727,14 +745,12 @@ def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Pro
     """
     started = time.monotonic()
     manifest = verify_archive(path)
-    entries = [entry for entry in manifest.tables if entry.members]
     with connect(target_url, autocommit=True) as conn:
         if conn.execute(USER_RELATIONS).fetchone()[0]:
             raise DumpError(f"{mask_url(target_url)} is not empty; restore into a new database")
         _run_script(conn, path, PRE_DATA)
-        reports = _load(path, target_url, entries, jobs, progress or Quiet())
         for sequence in manifest.sequences:
             name = sql.Identifier(sequence.schema, sequence.name).as_string(conn)
             conn.execute("SELECT pg_catalog.setval(%s::regclass, %s, true)", (name, sequence.last_value))
-    _finish(path, target_url, manifest, jobs)
+    reports = _rebuild(path, target_url, manifest, jobs, progress or Quiet())
     return RestoreReport(database_of(target_url), reports, manifest.ledger, time.monotonic() - started)

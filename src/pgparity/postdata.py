@@ -1,10 +1,12 @@
-"""pg_dump's post-data section run in parallel: keys and indexes, then foreign keys, then the rest.
+"""A restore's work in parallel: tables' rows, then pg_dump's post-data section, then statistics.
 
-Building a restored database's indexes and checking its foreign keys takes longer than loading its rows,
-and each step is one server process's work, so steps run on several connections at once, as pg_restore
---jobs does. pg_dump heads every object with a `-- Name: …; Type: …;` comment; the steps are cut there.
-Two steps touching the same table never run at once (they would only wait for each other's locks, or
-deadlock), and a step whose tables cannot be read runs alone.
+Building a restored database's indexes and checking its foreign keys takes as long as loading its rows,
+and each is one server process's work, so they run on several connections at once, as pg_restore --jobs
+does: a table's keys and indexes are built as soon as its rows are in, while larger tables still load;
+a foreign key is checked once both its tables have their keys; everything else in the section follows,
+one step at a time, in pg_dump's order. pg_dump heads every object with a `-- Name: …; Type: …;`
+comment; the steps are cut there. Two jobs touching the same table never run at once (they would only
+wait for each other's locks, or deadlock), and a step whose tables cannot be read runs alone.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from psycopg import sql
 
 from .database import connect
 
+Table = tuple[str, str]  # schema, name
+
 _HEADER = re.compile(r"^--\n-- Name: (?P<name>[^\n]*?); Type: (?P<type>[A-Z ]+); Schema: [^\n]*\n--\n", re.MULTILINE)
-_NAME = r'(?:"(?:[^"]|"")+"|[^\s."(),;]+)'
-_QUALIFIED = rf"{_NAME}\.{_NAME}"
-_TABLES = re.compile(rf"(?:ALTER TABLE (?:ONLY )?|\bON (?:ONLY )?|REFERENCES )({_QUALIFIED})")
-# pg_dump writes keys and indexes first and foreign keys after them; everything else depends on either.
-WAVES = (frozenset({"CONSTRAINT", "INDEX"}), frozenset({"FK CONSTRAINT"}))
+_NAME = r'"(?:[^"]|"")+"|[^\s."(),;]+'
+_TABLES = re.compile(rf"(?:ALTER TABLE (?:ONLY )?|\bON (?:ONLY )?|REFERENCES )({_NAME})\.({_NAME})")
+KEYS = frozenset({"CONSTRAINT", "INDEX"})  # pg_dump writes keys and indexes first,
+FOREIGN_KEYS = frozenset({"FK CONSTRAINT"})  # foreign keys after them; the rest depends on either
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,11 @@ class Step:
     name: str
     type: str
     statement: str | sql.Composable
-    tables: frozenset[str] | None
+    tables: frozenset[Table] | None
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name
 
 
 def steps(script: str) -> tuple[str, list[Step]]:
@@ -45,73 +52,95 @@ def steps(script: str) -> tuple[str, list[Step]]:
     found = []
     for header, following in zip(headers, [*headers[1:], None]):
         statement = script[header.end(): following.start() if following else len(script)]
-        tables = frozenset(_TABLES.findall(statement)) or None
-        found.append(Step(header["name"], header["type"], statement, tables))
+        tables = frozenset((_unquote(schema), _unquote(name)) for schema, name in _TABLES.findall(statement))
+        found.append(Step(header["name"], header["type"], statement, tables or None))
     return preamble, found
 
 
-def waves(found: Sequence[Step]) -> list[list[Step]]:
-    """Keys and indexes, then foreign keys, both in parallel; then every other step, one at a time, in order."""
-    parallel = [[step for step in found if step.type in types] for types in WAVES]
-    rest = [step for step in found if not any(step.type in types for types in WAVES)]
-    return [*parallel, *([step] for step in rest)]
+# ------------------------------------------------------------------------------------------- jobs
+
+@dataclass(frozen=True)
+class Job:
+    """Work for one connection: what it locks, and the jobs (by position) that must be done before it."""
+
+    name: str
+    tables: frozenset[Table] | None
+    action: Callable[[], object]
+    needs: frozenset[int] = frozenset()
 
 
-class Runner:
-    """Runs steps on up to `jobs` connections, never two on one table at once."""
-
-    def __init__(self, url: str, preamble: str, jobs: int, fail: Callable[[Step, psycopg.Error], Exception]):
-        self.url, self.preamble, self.fail = url, preamble, fail
-        self.local = threading.local()
-        self.connections: list[psycopg.Connection] = []
-        self.pool = ThreadPoolExecutor(max_workers=jobs)
-
-    def __enter__(self) -> "Runner":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.pool.shutdown(cancel_futures=True)
-        for conn in self.connections:
-            conn.close()
-
-    def _connection(self) -> psycopg.Connection:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = connect(self.url, autocommit=True)
-            self.connections.append(conn)
-            conn.execute(self.preamble)
-        return conn
-
-    def _run(self, step: Step) -> None:
-        try:
-            self._connection().execute(step.statement)
-        except psycopg.Error as error:
-            raise self.fail(step, error) from None
-
-    def run(self, wave: Sequence[Step]) -> None:
-        """Every step of the wave, each as soon as no running step shares a table with it."""
-        waiting, running = list(wave), {}
-        while waiting or running:
-            busy = [step.tables for step in running.values()]
-            for step in list(waiting):
-                if not conflicts(step.tables, busy):
-                    waiting.remove(step)
-                    running[self.pool.submit(self._run, step)] = step
-                    busy.append(step.tables)
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                del running[future]
-                future.result()
-
-
-def conflicts(tables: frozenset[str] | None, busy: list[frozenset[str] | None]) -> bool:
+def conflicts(tables: frozenset[Table] | None, busy: Sequence[frozenset[Table] | None]) -> bool:
     return bool(busy) and (tables is None or any(other is None or tables & other for other in busy))
 
 
-def run(url: str, script: str, jobs: int, fail: Callable[[Step, psycopg.Error], Exception],
-        extra: Sequence[Step] = ()) -> None:
-    """The section's steps, wave by wave, then `extra` steps (ANALYZE of each table) in parallel."""
-    preamble, found = steps(script)
-    with Runner(url, preamble, jobs, fail) as runner:
-        for wave in [*waves(found), list(extra)]:
-            runner.run(wave)
+def _touching(jobs: Sequence[Job], tables: frozenset[Table] | None, positions: Sequence[int]) -> frozenset[int]:
+    """Those of `positions` whose job shares a table with `tables` (all of them when either is unknown)."""
+    return frozenset(i for i in positions if tables is None or jobs[i].tables is None or tables & jobs[i].tables)
+
+
+def plan(loads: Sequence[Job], found: Sequence[Step], run_step: Callable[[Step], None],
+         analyze: Sequence[Job]) -> list[Job]:
+    """Every job in priority order, each needing what must come before it (see the module's docstring).
+
+    `loads` and `analyze` each touch one table; `run_step` runs a post-data step.
+    """
+    jobs = list(loads)
+
+    def add(step: Step, needs: frozenset[int]) -> int:
+        jobs.append(Job(f"{step.type.lower()} {step.name}", step.tables, lambda: run_step(step), needs))
+        return len(jobs) - 1
+
+    loaded = range(len(jobs))
+    keys = [add(step, _touching(jobs, step.tables, loaded)) for step in found if step.type in KEYS]
+    for step in (step for step in found if step.type in FOREIGN_KEYS):
+        add(step, _touching(jobs, step.tables, loaded) | _touching(jobs, step.tables, keys))
+    structure = range(len(jobs))
+    for step in (step for step in found if step.type not in KEYS | FOREIGN_KEYS):
+        add(step, frozenset(range(len(jobs))))  # after everything before it: one at a time, in order
+    jobs += [Job(job.name, job.tables, job.action, _touching(jobs, job.tables, structure)) for job in analyze]
+    return jobs
+
+
+class Sessions:
+    """One autocommit connection per worker thread, each having run the section's preamble."""
+
+    def __init__(self, url: str, preamble: str):
+        self.url, self.preamble = url, preamble
+        self.local = threading.local()
+        self.opened: list[psycopg.Connection] = []
+
+    def execute(self, statement: str | sql.Composable) -> None:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = connect(self.url, autocommit=True)
+            self.opened.append(conn)
+            conn.execute(self.preamble)
+        conn.execute(statement)
+
+    def close(self) -> None:
+        for conn in self.opened:
+            conn.close()
+
+
+def run(jobs: Sequence[Job], workers: int) -> None:
+    """Every job on up to `workers` threads, each as soon as what it needs is done and no running job
+    shares a table with it, earlier jobs first. The first failure stops new jobs and is raised."""
+    waiting, running, done = list(range(len(jobs))), {}, set()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            while waiting or running:
+                busy = [jobs[i].tables for i in running.values()]
+                for i in list(waiting):
+                    if jobs[i].needs <= done and not conflicts(jobs[i].tables, busy):
+                        waiting.remove(i)
+                        running[pool.submit(jobs[i].action)] = i
+                        busy.append(jobs[i].tables)
+                if not running:
+                    raise RuntimeError(f"restore jobs wait on each other: {[jobs[i].name for i in waiting]}")
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()
+                    done.add(running.pop(future))
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
