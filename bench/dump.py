@@ -338,8 +338,8 @@ def report_timing(rounds: Sequence[dict[str, Timing]], users: int) -> None:
          "pg_restore does no ANALYZE.",
          "pgparity: dump() in this process over TCP to the published loopback port (users: email, first_name, "
          "last_name, phone, password masked; every other column keep), including the one-off pg_dump container for "
-         f"the schema; restore() ({dumping.DEFAULT_JOBS} jobs) into an empty database: rows, then keys, indexes, "
-         "foreign keys and ANALYZE, each in parallel.",
+         f"the schema; restore() ({dumping.DEFAULT_JOBS} jobs) into an empty database: tables load in parallel "
+         "(COPY FREEZE), each table's keys and indexes as soon as its rows are in, then foreign keys, then ANALYZE.",
          "Each round runs every measure once, floor first in odd rounds and pgparity first in even ones; restored "
          "row counts and masked emails are checked after every restore, untimed."],
     )

@@ -6,9 +6,10 @@ part sees the same production as the schema and every other part.
 
 Unique columns stay unique across parts without the workers talking to each other: every part spells
 ids optimistically and reports the digests its unique columns held; resolve() then says which values are
-contested, and only the parts that wrote one are masked again with the moves (resolve makes a collision
-of 64-bit ids a one-in-billions event, so that second pass is almost never run for emails). Parts whose
-non-unique columns share an identity transformer with a unique column wait for the moves instead.
+contested, and only the parts that wrote one are masked again with the moves. An email's first id has
+64 bits, so a million emails collide about once in 37 million dumps and that second pass almost never
+runs; 8-digit phone ids do collide in large unique columns. Parts whose non-unique columns share an
+identity transformer with a unique column wait for the moves instead.
 """
 
 from __future__ import annotations
