@@ -17,7 +17,7 @@ def write(root: Path, name: str, text: str) -> None:
 def test_defaults_and_derived_names(tmp_path):
     settings = config.load(tmp_path, environ={})
     assert settings.port == config.default_port(settings.project)
-    assert 54320 <= settings.port < 55320
+    assert 25432 <= settings.port < 26432
     assert settings.image == "postgres:15"
     assert settings.project == config.default_project(tmp_path)
     assert settings.container_name == f"{settings.project}-db-1"

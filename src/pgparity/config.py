@@ -25,7 +25,7 @@ from .sanitize import Rules, parse_rules
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-PORT_BASE, PORT_RANGE = 54320, 1000
+PORT_BASE, PORT_RANGE = 25432, 1000  # below every OS's ephemeral ports, which a client may hold
 MAX_DATABASE = 30
 
 
@@ -198,7 +198,7 @@ def default_project(root: Path) -> str:
 
 
 def default_port(project: str) -> int:
-    """A port derived from the environment name (54320-55319): stable, and distinct per worktree."""
+    """A port derived from the environment name (25432-26431): stable, and distinct per worktree."""
     return PORT_BASE + zlib.crc32(project.encode()) % PORT_RANGE
 
 
