@@ -17,9 +17,9 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import time
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 
 import psycopg
@@ -57,9 +57,9 @@ class PartResult:
     finished: float
     seen: Mapping[str, bytes] = field(default_factory=dict)  # kind -> concatenated digests of unique values
 
-    def digests(self, kind: str) -> set[bytes]:
+    def digests(self, kind: str) -> Iterator[bytes]:
         data = self.seen.get(kind, b"")
-        return {data[start:start + DIGEST_BYTES] for start in range(0, len(data), DIGEST_BYTES)}
+        return (data[start:start + DIGEST_BYTES] for start in range(0, len(data), DIGEST_BYTES))
 
 
 def plan_part(table: str, member: str, statement: str, columns: Sequence[Column], rules: Rules,
@@ -205,12 +205,8 @@ class Extractor:
         later = [part for part in parts if part not in first]
         self.submit(first, {})
         results = self.wait(on_rows)
-        seen: dict[str, set[bytes]] = defaultdict(set)
-        for part in first:
-            for kind in part.recorded:
-                seen[kind] |= results[part.member].digests(kind)
-        moves = resolve(self.formats, seen)
-        seen.clear()
+        moves = resolve(self.formats, {kind: chain.from_iterable(results[part.member].digests(kind) for part in first
+                                                                 if kind in part.recorded) for kind in recording})
         self.submit([part for part in first if needs_rerun(part, results[part.member], moves)] + later, moves)
         results = {member: replace(result, seen={}) for member, result in results.items()}  # digests are done
         return {**results, **self.wait(on_rows)}

@@ -376,9 +376,12 @@ class IdFormat:
             return str(number % 10 ** length).zfill(length) if length else str(number).zfill(78)
         return digest.hex()[-length:] if length else digest.hex()
 
-    @functools.cached_property
-    def first(self) -> Callable[[bytes], str]:
-        """The id a digest takes unless it is contested: spell at the first length, without its overhead."""
+    def first(self, digest: bytes) -> str:
+        """The id a digest takes unless it is contested."""
+        return self.spell(digest, self.lengths[0] if self.lengths else None)
+
+    def first_function(self) -> Callable[[bytes], str]:
+        """`first` without its overhead, for the masking loop (a closure: not kept on this picklable object)."""
         if not self.lengths:
             return self.spell
         length = self.lengths[0]
@@ -397,8 +400,8 @@ ID_FORMATS: Mapping[str, IdFormat] = {
 }
 
 
-def resolve(formats: Mapping[str, IdFormat], seen: Mapping[str, Collection[bytes]]) -> dict[str, dict[bytes, str]]:
-    """The moves that keep unique columns unique, given the digests of every value they hold.
+def resolve(formats: Mapping[str, IdFormat], seen: Mapping[str, Iterable[bytes]]) -> dict[str, dict[bytes, str]]:
+    """The moves that keep unique columns unique, given the digests of every value they hold (repeats allowed).
 
     A digest whose first id is shared by another seen digest takes its id at the next length, among the
     digests still contested there, and so on; ids of different lengths never meet. The outcome depends
@@ -406,20 +409,35 @@ def resolve(formats: Mapping[str, IdFormat], seen: Mapping[str, Collection[bytes
     """
     moves: dict[str, dict[bytes, str]] = {}
     for kind, digests in seen.items():
-        spec, moved = formats[kind], {}
-        contested = list(digests)
-        for level, length in enumerate(spec.lengths):
-            ids = [spec.spell(digest, length) for digest in contested]
-            counts = Counter(ids)
-            if level:
-                moved.update((digest, id_) for digest, id_ in zip(contested, ids) if counts[id_] == 1)
-            contested = [digest for digest, id_ in zip(contested, ids) if counts[id_] > 1]
-            if not contested:
-                break
-        moved.update((digest, spec.spell(digest)) for digest in contested)
+        spec = formats[kind]
+        moved = _moves(spec, _contested(spec, digests))
         if moved:
             moves[kind] = moved
     return moves
+
+
+def _contested(spec: IdFormat, digests: Iterable[bytes]) -> set[bytes]:
+    """The distinct digests whose first id another digest shares: one pass, one id per value held."""
+    owners: dict[str, bytes] = {}
+    contested: set[bytes] = set()
+    for digest in digests:
+        owner = owners.setdefault(spec.first(digest), digest)
+        if owner != digest:
+            contested.update((owner, digest))
+    return contested
+
+
+def _moves(spec: IdFormat, contested: Collection[bytes]) -> dict[bytes, str]:
+    """Contested digests to the id at the first longer length no other contested digest shares there."""
+    moved: dict[bytes, str] = {}
+    remaining = sorted(contested)
+    for length in spec.lengths[1:]:
+        ids = [spec.spell(digest, length) for digest in remaining]
+        counts = Counter(ids)
+        moved.update((digest, id_) for digest, id_ in zip(remaining, ids) if counts[id_] == 1)
+        remaining = [digest for digest, id_ in zip(remaining, ids) if counts[id_] > 1]
+    moved.update((digest, spec.spell(digest)) for digest in remaining)
+    return moved
 
 
 class KeyedHash:
@@ -503,7 +521,7 @@ class Masker:
         """
         spec, keyed, moved = self.formats[kind], self.digests[kind], self.moves.get(kind, {})
         prefix, suffix = (part.encode() for part in spec.template.split("{}"))
-        inner, outer, first = keyed.inner.copy, keyed.outer.copy, spec.first
+        inner, outer, first = keyed.inner.copy, keyed.outer.copy, spec.first_function()
 
         def mask(field: bytes) -> bytes:
             if field == NULL:
