@@ -568,6 +568,15 @@ def test_a_damaged_dump_fails_in_one_line_and_leaves_the_target_untouched(first_
         restore(tmp_path / "missing.zip", fresh_db)
 
 
+def test_a_dump_of_another_format_is_refused_by_name(tmp_path):
+    older = tmp_path / "old.sanitized.zip"
+    with zipfile.ZipFile(older, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"format": "pgparity-dump/1", "tables": []}))
+    with pytest.raises(DumpError, match=r"old\.sanitized\.zip: .*format 'pgparity-dump/1'; this pgparity reads "
+                                        r"pgparity-dump/2\); take a new one"):
+        verify_archive(older)
+
+
 @pytest.mark.docker
 def test_restore_refuses_a_database_that_is_not_empty(first_dump, fresh_db):
     with psycopg.connect(fresh_db, autocommit=True) as conn:

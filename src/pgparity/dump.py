@@ -417,7 +417,8 @@ class Manifest:
         """Raises ValueError, KeyError or TypeError on anything but a manifest of this format."""
         raw = json.loads(data)
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise ValueError(f"{MANIFEST} is not a {FORMAT} manifest")
+            found = raw.get("format") if isinstance(raw, dict) else None
+            raise ValueError(f"{MANIFEST} has format {found!r}; this pgparity reads {FORMAT}")
         tables = tuple(TableEntry(**{**entry, "columns": tuple(entry["columns"]),
                                      "members": tuple(Member(**member) for member in entry["members"]),
                                      "masked": tuple(tuple(pair) for pair in entry["masked"])})
