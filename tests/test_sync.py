@@ -54,8 +54,8 @@ def tables(project, database: str = "app") -> set[str]:
         return {name for (name,) in rows}
 
 
-def ledger(project) -> list[tuple[int, str]]:
-    with psycopg.connect(project.url()) as conn:
+def ledger(project, database: str = "app") -> list[tuple[int, str]]:
+    with psycopg.connect(project.url(database)) as conn:
         return conn.execute("select version, name from pgparity.schema_migrations order by version").fetchall()
 
 
@@ -102,6 +102,10 @@ def test_warm_cache_clones_instead_of_replaying(project):
     cold = sync(project)
     warm = sync(project)
     assert cold["cache"] == "miss" and len(cold["applied"]) == 4
+    # the cold sync replayed into the template and the dev database side by side: both hold every file
+    assert tables(project, cold["template"]) == {"users", "roles"}
+    assert ledger(project, cold["template"]) == ledger(project) == [(1, "users"), (2, "roles"), (3, "function"),
+                                                                     (4, "index")]
     assert warm["cache"] == "hit" and warm["applied"] == [] and warm["template"] == cold["template"]
     assert tables(project) == {"users", "roles"}
     assert [v for v, _ in ledger(project)] == [1, 2, 3, 4]

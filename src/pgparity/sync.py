@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -144,13 +145,16 @@ class Syncer:
 
     def __init__(self, server: Server, dev: str, progress: Progress | None = None,
                  notify: Callable[[str], None] | None = None,
-                 prepare_spare: Callable[[str, str, list[str]], None] | None = None):
+                 prepare_spare: Callable[[str, str, list[str]], None] | None = None,
+                 twin_replay: bool = (os.cpu_count() or 1) > 1):
         self.server = server
         self.prepare_spare = prepare_spare
         self.names = Names(dev)
         self.progress = progress or Quiet()
         self.notify = notify or (lambda message: None)
         self.trash: list[str] = []  # renamed out of the way; dropping them can wait until the command returns
+        # A cold sync replays into the template and the dev copy at once when the server has a core to spare.
+        self.twin_replay = twin_replay
 
     def locked(self):
         """Hold the server's sync lock; a second holder waits with a message."""
@@ -171,9 +175,12 @@ class Syncer:
             if use_cache and self.server.exists(spare) and self.server.exists(template):
                 cache, applied = "hit", ()
                 terminated = self._swap_in(spare)
+            elif self.twin_replay and not (use_cache and self.server.exists(template)):
+                cache, applied, scratch = self._replay_twice(plan.migrations, template, rebuild=not use_cache)
+                terminated = self._swap_in_or_drop(scratch)
             else:
                 template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
-                terminated = self._swap_in_clone(template)
+                terminated = self._swap_in_or_drop(self._clone(template))
         self._after_swap(template, spare)
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
@@ -188,14 +195,49 @@ class Syncer:
             for name in trash:
                 self.server.drop(name)
 
-    def _swap_in_clone(self, template: str) -> int:
+    def _clone(self, template: str) -> str:
         scratch = self.names.scratch()
         try:
             self.server.create(scratch, template=template)
+        except BaseException:
+            self.server.drop(scratch)
+            raise
+        return scratch
+
+    def _swap_in_or_drop(self, scratch: str) -> int:
+        try:
             return self._swap_in(scratch)
         except BaseException:
             self.server.drop(scratch)
             raise
+
+    def _replay_twice(self, migrations: Sequence[Migration], template: str,
+                      rebuild: bool) -> tuple[str, tuple[Timing, ...], str]:
+        """Replay into the next template and into a scratch database at once, on two server processes.
+
+        The dev database then needs no clone of the template after the replay: on a server with a core
+        to spare, the second replay costs no time, while a clone of a large schema copies thousands of
+        files. Returns the cache outcome, the timings, and the scratch database to swap in.
+        """
+        building, scratch = f"{template}_building", self.names.scratch()
+        self.server.drop(building)
+        try:
+            self.server.create(building, template="template0")
+            self.server.create(scratch, template="template0")
+            with ThreadPoolExecutor(max_workers=1) as twin:
+                copy = twin.submit(replay, self.server.url_for(scratch), migrations, Quiet())
+                try:
+                    applied = replay(self.server.url_for(building), migrations, self.progress)
+                except BaseException:
+                    self.server.drop(scratch)  # ends the twin's session: it stops at once
+                    raise
+                copy.result()
+            self._install_template(building, template)
+        except BaseException:
+            self.server.drop(building)
+            self.server.drop(scratch)
+            raise
+        return ("off" if rebuild else "miss"), applied, scratch
 
     def sync_from_dump(self, path: Path, plan: Plan, baseline: Baseline | None,
                        dump_progress: "dump.Progress | None" = None) -> SyncResult:
@@ -241,16 +283,20 @@ class Syncer:
         self.server.create(building, template="template0")
         try:
             applied = replay(self.server.url_for(building), migrations, self.progress)
-            renames = [(building, template)]
-            if self.server.exists(template):
-                self.trash.append(self.names.trash())
-                renames.insert(0, (template, self.trash[-1]))
-            self.server.rename_all(renames)
+            self._install_template(building, template)
         except BaseException:
             self.server.drop(building)
             raise
-        self._prune_templates(keep=template)
         return template, ("off" if rebuild else "miss"), applied
+
+    def _install_template(self, building: str, template: str) -> None:
+        """The finished replay becomes the template (an older one of that key goes to the trash)."""
+        renames = [(building, template)]
+        if self.server.exists(template):
+            self.trash.append(self.names.trash())
+            renames.insert(0, (template, self.trash[-1]))
+        self.server.rename_all(renames)
+        self._prune_templates(keep=template)
 
     def _swap_in(self, scratch: str) -> int:
         """Make scratch the dev database and dev the backup, in one transaction; the old backup goes to the trash."""
