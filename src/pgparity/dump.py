@@ -485,7 +485,7 @@ class Meter:
         self.table = table
         self.progress = progress
         self.started = self.reported = time.monotonic()
-        self.rows = {part: 0 for part in range(parts)}
+        self.rows = [0] * parts
 
     def count(self, part: int, rows: int) -> None:
         """The rows one part has read or loaded so far."""
@@ -493,12 +493,7 @@ class Meter:
         now = time.monotonic()
         if now - self.reported >= PROGRESS_SECONDS:
             self.reported = now
-            self.progress.advance(self.table, sum(self.rows.values()), now - self.started)
-
-    def report(self, entry: TableEntry, seconds: float | None = None) -> TableReport:
-        report = TableReport(entry, time.monotonic() - self.started if seconds is None else seconds)
-        self.progress.done(report)
-        return report
+            self.progress.advance(self.table, sum(self.rows), now - self.started)
 
 
 # -------------------------------------------------------------------------------------------- dump

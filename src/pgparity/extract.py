@@ -68,8 +68,8 @@ def plan_part(table: str, member: str, statement: str, columns: Sequence[Column]
     transforms = [(column, rules.transform(column.name)) for column in columns]
     identities = [(column, transform) for column, transform in transforms
                   if transform is not None and transform.kind in formats]
-    recorded = frozenset(t.kind for column, t in identities if records(column, t, formats))
-    spelled = frozenset(t.kind for column, t in identities if not records(column, t, formats))
+    recorded = frozenset(t.kind for column, t in identities if records(t, column.unique, formats))
+    spelled = frozenset(t.kind for column, t in identities if not records(t, column.unique, formats))
     return Part(table, member, statement, tuple(columns), recorded, spelled)
 
 

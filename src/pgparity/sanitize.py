@@ -376,12 +376,11 @@ class IdFormat:
             return str(number % 10 ** length).zfill(length) if length else str(number).zfill(78)
         return digest.hex()[-length:] if length else digest.hex()
 
-    def first(self, digest: bytes) -> str:
-        """The id a digest takes unless it is contested."""
-        return self.spell(digest, self.lengths[0] if self.lengths else None)
-
     def first_function(self) -> Callable[[bytes], str]:
-        """`first` without its overhead, for the masking loop (a closure: not kept on this picklable object)."""
+        """The id a digest takes unless it is contested: `spell` at the first length, without its overhead.
+
+        Built per use, for the hot loops (a closure kept on this object would make it unpicklable).
+        """
         if not self.lengths:
             return self.spell
         length = self.lengths[0]
@@ -420,8 +419,9 @@ def _contested(spec: IdFormat, digests: Iterable[bytes]) -> set[bytes]:
     """The distinct digests whose first id another digest shares: one pass, one id per value held."""
     owners: dict[str, bytes] = {}
     contested: set[bytes] = set()
+    first = spec.first_function()
     for digest in digests:
-        owner = owners.setdefault(spec.first(digest), digest)
+        owner = owners.setdefault(first(digest), digest)
         if owner != digest:
             contested.update((owner, digest))
     return contested
@@ -477,9 +477,9 @@ def redact(value: bytes) -> bytes:
     return encode_field(_LETTERS_AND_DIGITS.sub("x", value.decode()).encode())
 
 
-def records(column: Column, transform: Transform | None, formats: Mapping[str, IdFormat] = ID_FORMATS) -> bool:
-    """Whether the column's values must be seen to resolve contested ids: unique, with a short id."""
-    return column.unique and transform is not None and bool(getattr(formats.get(transform.kind), "lengths", ()))
+def records(transform: Transform | None, unique: bool, formats: Mapping[str, IdFormat] = ID_FORMATS) -> bool:
+    """Whether a column's values must be seen to resolve contested ids: unique, masked to a short id."""
+    return unique and transform is not None and transform.kind in formats and bool(formats[transform.kind].lengths)
 
 
 class Masker:
@@ -504,7 +504,7 @@ class Masker:
         if kind == "keep":
             return None
         if kind in self.formats:
-            return self.identity(kind, self.seen[kind] if unique and self.formats[kind].lengths else None)
+            return self.identity(kind, self.seen[kind] if records(transform, unique, self.formats) else None)
         if kind in PERSON_KINDS:
             return functools.lru_cache(CACHE_SIZE)(on_value(functools.partial(self.person, kind)))
         if kind == "text":
@@ -524,10 +524,11 @@ class Masker:
         inner, outer, first = keyed.inner.copy, keyed.outer.copy, spec.first_function()
 
         def mask(field: bytes) -> bytes:
-            if field == NULL:
+            value = decode_field(field)
+            if value is None:
                 return field
             state = inner()
-            state.update(decode_field(field) if b"\\" in field else field)
+            state.update(value)
             final = outer()
             final.update(state.digest())
             digest = final.digest()
@@ -557,9 +558,8 @@ class Masker:
 def on_value(function: ValueFunction) -> FieldFunction:
     """A value function applied to COPY fields: NULL stays NULL, escapes are decoded first."""
     def apply(field: bytes) -> bytes:
-        if field == NULL:
-            return field
-        return function(decode_field(field) if b"\\" in field else field)
+        value = decode_field(field)
+        return field if value is None else function(value)
 
     return apply
 
