@@ -14,8 +14,8 @@ import subprocess
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 from pathlib import Path
@@ -153,7 +153,7 @@ class Syncer:
         self.progress = progress or Quiet()
         self.notify = notify or (lambda message: None)
         self.trash: list[str] = []  # renamed out of the way; dropping them can wait until the command returns
-        # A cold sync replays into the template and the dev copy at once when the server has a core to spare.
+        # A cold sync replays into the template and the dev copy at once when there is a core to spare.
         self.twin_replay = twin_replay
 
     def locked(self):
@@ -175,12 +175,10 @@ class Syncer:
             if use_cache and self.server.exists(spare) and self.server.exists(template):
                 cache, applied = "hit", ()
                 terminated = self._swap_in(spare)
-            elif self.twin_replay and not (use_cache and self.server.exists(template)):
-                cache, applied, scratch = self._replay_twice(plan.migrations, template, rebuild=not use_cache)
-                terminated = self._swap_in_or_drop(scratch)
             else:
-                template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
-                terminated = self._swap_in_or_drop(self._clone(template))
+                twin = self.names.scratch() if self.twin_replay else None
+                template, cache, applied = self.ensure_template(plan.migrations, key, not use_cache, twin)
+                terminated = self._swap_in_or_drop(twin if twin and cache != "hit" else self._clone(template))
         self._after_swap(template, spare)
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
@@ -210,34 +208,6 @@ class Syncer:
         except BaseException:
             self.server.drop(scratch)
             raise
-
-    def _replay_twice(self, migrations: Sequence[Migration], template: str,
-                      rebuild: bool) -> tuple[str, tuple[Timing, ...], str]:
-        """Replay into the next template and into a scratch database at once, on two server processes.
-
-        The dev database then needs no clone of the template after the replay: on a server with a core
-        to spare, the second replay costs no time, while a clone of a large schema copies thousands of
-        files. Returns the cache outcome, the timings, and the scratch database to swap in.
-        """
-        building, scratch = f"{template}_building", self.names.scratch()
-        self.server.drop(building)
-        try:
-            self.server.create(building, template="template0")
-            self.server.create(scratch, template="template0")
-            with ThreadPoolExecutor(max_workers=1) as twin:
-                copy = twin.submit(replay, self.server.url_for(scratch), migrations, Quiet())
-                try:
-                    applied = replay(self.server.url_for(building), migrations, self.progress)
-                except BaseException:
-                    self.server.drop(scratch)  # ends the twin's session: it stops at once
-                    raise
-                copy.result()
-            self._install_template(building, template)
-        except BaseException:
-            self.server.drop(building)
-            self.server.drop(scratch)
-            raise
-        return ("off" if rebuild else "miss"), applied, scratch
 
     def sync_from_dump(self, path: Path, plan: Plan, baseline: Baseline | None,
                        dump_progress: "dump.Progress | None" = None) -> SyncResult:
@@ -269,25 +239,48 @@ class Syncer:
         return SyncResult(self.names.dev, "dump", None, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
 
-    def ensure_template(self, migrations: Sequence[Migration], key: str,
-                        rebuild: bool = False) -> tuple[str, str, tuple[Timing, ...]]:
+    def ensure_template(self, migrations: Sequence[Migration], key: str, rebuild: bool = False,
+                        twin: str | None = None) -> tuple[str, str, tuple[Timing, ...]]:
         """The template database holding exactly `migrations`, replayed now unless cached (call under the lock).
 
-        Returns its name, "hit", "miss" or "off" (rebuilt on request), and the timings of a replay.
+        A replay also fills the new database `twin`, when given, at the same time (see _replay). Returns
+        the template's name, "hit", "miss" or "off" (rebuilt on request), and the timings of a replay.
         """
         template = TEMPLATE_PREFIX + key
         if not rebuild and self.server.exists(template):
             return template, "hit", ()
         building = f"{template}_building"
         self.server.drop(building)
-        self.server.create(building, template="template0")
         try:
-            applied = replay(self.server.url_for(building), migrations, self.progress)
+            self.server.create(building, template="template0")
+            applied = self._replay(building, migrations, twin)
             self._install_template(building, template)
         except BaseException:
             self.server.drop(building)
+            if twin:
+                self.server.drop(twin)
             raise
         return template, ("off" if rebuild else "miss"), applied
+
+    def _replay(self, building: str, migrations: Sequence[Migration], twin: str | None) -> tuple[Timing, ...]:
+        """Replay into `building`, and into a new database `twin` on a second server process at once.
+
+        With the twin, a cold sync's dev database needs no clone of the template afterwards: on a server
+        with a core to spare the second replay costs no time, while a clone of a large schema copies
+        thousands of files.
+        """
+        if twin is None:
+            return replay(self.server.url_for(building), migrations, self.progress)
+        self.server.create(twin, template="template0")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            copy = pool.submit(replay, self.server.url_for(twin), migrations, Quiet())
+            try:
+                applied = replay(self.server.url_for(building), migrations, self.progress)
+            except BaseException:
+                self.server.drop(twin)  # ends the twin's session: it stops at once
+                raise
+            copy.result()
+        return applied
 
     def _install_template(self, building: str, template: str) -> None:
         """The finished replay becomes the template (an older one of that key goes to the trash)."""
