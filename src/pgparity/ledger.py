@@ -109,10 +109,15 @@ def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timin
 
 
 def record_statement(migration: Migration, execution_ms: sql.Composable = SINCE_MESSAGE) -> sql.Composed:
-    """The ledger row; execution_ms is measured by the server (composed without `format`: one per file)."""
+    """The ledger row; execution_ms is measured by the server."""
+    return sql.Composed([RECORD, sql.SQL("("), row_values(migration, execution_ms), sql.SQL(")")])
+
+
+def row_values(migration: Migration, execution_ms: sql.Composable) -> sql.Composed:
+    """A ledger row's values (composed without `format`: one per file)."""
     values = [sql.Literal(migration.version), sql.Literal(migration.name), sql.Literal(migration.checksum),
               execution_ms, sql.Literal(__version__)]
-    return sql.Composed([RECORD, sql.SQL("("), sql.SQL(", ").join(values), sql.SQL(")")])
+    return sql.SQL(", ").join(values)
 
 
 def batches(migrations: Sequence[Migration]) -> Iterator[Sequence[Migration]]:
@@ -139,35 +144,48 @@ def apply_batch(conn: psycopg.Connection, migrations: Sequence[Migration]) -> li
     Returns the timings of the files committed: all of them, or those before the one that failed.
     The caller applies the rest one by one, so a failure is reported with the file's own line.
     """
-    script = sql.Composed([
-        part for migration in migrations
-        for part in (BATCH_HEAD, sql.SQL(migration.sql), sql.SQL("\n;\n"), record_statement(migration, SINCE_MARK),
-                     BATCH_TAIL)])
     try:
-        conn.execute(script.as_string(conn))
+        cursor = conn.execute(batch_script(conn, migrations))
     except psycopg.Error as error:
         if conn.broken:
             where = f"{shown(migrations[0].path)} ... {shown(migrations[-1].path)}"
             raise MigrationError(describe_failure(where, error), error.sqlstate) from None
         if conn.info.transaction_status == TransactionStatus.INERROR:
             conn.execute("ROLLBACK")
-    return recorded(conn, migrations)
+        return timings(conn.execute(readback(migrations)).fetchall(), migrations)
+    while cursor.nextset():  # the files' own output comes first; the read-back is the last result
+        pass
+    return timings(cursor.fetchall(), migrations)
 
 
-def recorded(conn: psycopg.Connection, migrations: Sequence[Migration]) -> list[Timing]:
-    """The timings of the leading `migrations` the ledger holds, from their execution_ms."""
-    rows = conn.execute(sql.SQL(
-        "SELECT version, name, execution_ms FROM {} WHERE (version, name) IN "
-        "(SELECT * FROM unnest(%s::bigint[], %s::text[]))").format(QUALIFIED),
-        ([m.version for m in migrations], [m.name for m in migrations])).fetchall()
+def batch_script(conn: psycopg.Connection, migrations: Sequence[Migration]) -> str:
+    """The files, each in `BEGIN ... COMMIT` with its ledger row, then the read-back of their rows.
+
+    The parts every file shares are rendered once: rendering them per file cost more than the
+    files' own values.
+    """
+    head, record, tail = (part.as_string(conn) for part in (BATCH_HEAD, RECORD, BATCH_TAIL))
+    since = sql.SQL(SINCE_MARK.as_string(conn))
+    rows = [f"{head}{m.sql}\n;\n{record}({row_values(m, since).as_string(conn)}){tail}" for m in migrations]
+    return "".join(rows) + readback(migrations).as_string(conn)
+
+
+def readback(migrations: Sequence[Migration]) -> sql.Composed:
+    """The ledger rows that a batch of `migrations` (in version order) may have written."""
+    return sql.SQL("SELECT version, name, execution_ms FROM {} WHERE version BETWEEN {} AND {}").format(
+        QUALIFIED, sql.Literal(migrations[0].version), sql.Literal(migrations[-1].version))
+
+
+def timings(rows: Iterable[tuple[int, str, int]], migrations: Sequence[Migration]) -> list[Timing]:
+    """The timings of the leading `migrations` found in the ledger `rows`, from their execution_ms."""
     ms = {(version, name): elapsed for version, name, elapsed in rows}
-    timings = []
+    found = []
     for migration in migrations:
         if (migration.version, migration.name) not in ms:
             break
-        timings.append(Timing(migration.version, migration.name, shown(migration.path),
-                              ms[migration.version, migration.name]))
-    return timings
+        found.append(Timing(migration.version, migration.name, shown(migration.path),
+                            ms[migration.version, migration.name]))
+    return found
 
 
 def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.Error) -> int | None:
