@@ -150,6 +150,11 @@ class Settings:
     def volume_name(self) -> str:
         return f"{self.project}_data"
 
+    @property
+    def cache_folder(self) -> Path:
+        """Where pgparity keeps what it can recompute (lint results); the folder ignores itself in git."""
+        return self.root / ".pgparity-cache"
+
     def url(self, database: str | None = None, host: str = "127.0.0.1") -> str:
         """The dev server's URL as seen from the host (contains the password: mask before printing)."""
         return f"postgresql://{self.user}:{self.password}@{host}:{self.port}/{database or self.database}"

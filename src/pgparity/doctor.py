@@ -14,6 +14,7 @@ import docker.errors
 from . import config
 from .engine import Engine, connect_client
 from .errors import PgParityError
+from .lintcache import LintCache
 from .migrations import discover
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -86,7 +87,7 @@ def _profile(settings: config.Settings) -> Check:
 
 def _migrations(settings: config.Settings, project_file: config.ProjectFile) -> Check:
     try:
-        plan = discover(settings.migrations, project_file.migrations)
+        plan = discover(settings.migrations, project_file.migrations, LintCache(settings.cache_folder))
     except PgParityError as error:
         return Check("migrations", FAIL, str(error), "set PGPARITY_MIGRATIONS to your migrations directory")
     warnings = [f for f in plan.findings if f.level == "warning"]

@@ -8,13 +8,17 @@ transaction block, duplicate numbers, files that silently would not be replayed.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .errors import LintError, MigrationError
+
+if TYPE_CHECKING:
+    from .lintcache import LintCache
 
 Level = Literal["error", "warning", "info"]
 
@@ -85,6 +89,18 @@ class Finding:
         path = shown(self.path)
         where = path if self.line is None else f"{path}:{self.line}"
         return f"{where}: {self.level}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Linted:
+    """What lint found in one file's content: its findings without a path, so a result can be kept by content."""
+
+    no_transaction: bool
+    controls_transaction: bool
+    findings: tuple[tuple[Level, int | None, str], ...]
+
+    def at(self, path: Path) -> list[Finding]:
+        return [Finding(level, path, line, message) for level, line, message in self.findings]
 
 
 @dataclass(frozen=True)
@@ -273,7 +289,7 @@ def _reindex(words: tuple[str, ...]) -> str | None:
     return f"REINDEX {target}" if target in ("SCHEMA", "DATABASE", "SYSTEM") else None
 
 
-def _lint_sql(path: Path, sql: str) -> tuple[bool, bool, list[Finding]]:
+def _lint_sql(path: Path, sql: str) -> Linted:
     """Whether the file asks for no transaction, whether it controls transactions itself, and what
     would make it fail on the server."""
     options, findings = _header_options(path, sql)
@@ -289,7 +305,7 @@ def _lint_sql(path: Path, sql: str) -> tuple[bool, bool, list[Finding]]:
     findings += _meta_command_findings(path, sql, tokens)
     findings += _transaction_findings(path, parsed, no_transaction)
     control = _transaction_control_findings(path, parsed, no_transaction)
-    return no_transaction, bool(control), findings + control
+    return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in findings + control))
 
 
 def _transaction_control_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:
@@ -359,34 +375,39 @@ def _transaction_findings(path: Path, parsed: list[Statement], no_transaction: b
 @dataclass(frozen=True)
 class _File:
     path: Path
+    name: str  # path.name, read once: discovery looks at names many times per file
     kind: Literal["forward", "rollback", "foreign", "other"]
     version: int | None = None
     description: str = ""
+    folder: bool = False
 
 
-def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> Plan:
+def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache: LintCache | None = None) -> Plan:
     """Read and lint a migrations directory into the ordered plan a replay would follow.
 
     Nothing is left out silently: every file is replayed, paired as a rollback, skipped,
-    covered by the baseline, or listed in a warning.
+    covered by the baseline, or listed in a warning. With a `cache`, files whose content was
+    linted before are not linted again.
     """
     if not directory.is_dir():
         raise MigrationError(f"{directory}: migrations directory not found")
     baseline = policy.baseline
     baseline_path = directory / baseline.file if baseline else None
-    files = [_classify(path) for path in sorted(directory.iterdir(), key=str)
-             if path != baseline_path and not _ignored(path)]
-    skipped = [file for file in files if file.path.name in policy.skip]
-    kept = [file for file in files if file.path.name not in policy.skip]
+    with os.scandir(directory) as scan:  # entries know whether they are folders without a stat each
+        entries = sorted(scan, key=lambda entry: entry.name)
+    files = [_classify(path, entry.is_dir()) for entry in entries if not _ignored(entry.name)
+             if (path := directory / entry.name) != baseline_path]
+    skipped = [file for file in files if file.name in policy.skip]
+    kept = [file for file in files if file.name not in policy.skip]
     forward = [file for file in kept if file.kind == "forward"]
     covered = [file for file in forward if baseline and file.version <= baseline.through]
     replayed = [file for file in forward if file not in covered]
     rank = {name: index for index, name in enumerate(policy.order)}
-    replayed.sort(key=lambda file: (file.version, rank.get(file.path.name, -1), file.path.name))
+    replayed.sort(key=lambda file: (file.version, rank.get(file.name, -1), file.name))
     rollbacks, rollback_findings = _pair_rollbacks(files, kept)
 
     findings = [
-        *_policy_findings(directory, policy, baseline_path, {file.path.name for file in files}),
+        *_policy_findings(directory, policy, baseline_path, {file.name for file in files}),
         *(Finding("info", file.path, None, "skipped (listed in `skip`); not replayed") for file in skipped),
         *_foreign_findings(kept), *_unmatched_findings(directory, kept), *rollback_findings,
         *_duplicate_findings(replayed, policy.order),
@@ -398,34 +419,41 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> Pl
         sources.insert(0, (_baseline_file(baseline_path, baseline.through), None))
     migrations = []
     for file, rollback in sources:
-        migration, file_findings = _read(file, rollback)
+        migration, file_findings = _read(file, rollback, cache)
         migrations += [migration] if migration else []
         findings += file_findings
+    if cache is not None:
+        try:
+            cache.save()
+        except OSError as error:
+            findings.append(Finding("warning", cache.folder, None,
+                                    f"lint cache not saved ({error.strerror}); the next run lints every file again"))
     return Plan(directory, tuple(migrations), tuple(findings),
                 tuple(file.path for file in skipped), tuple(file.path for file in covered))
 
 
-def _ignored(path: Path) -> bool:
-    return path.name.startswith(".") or path.name.upper().startswith("README")
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name.upper().startswith("README")
 
 
-def _classify(path: Path) -> _File:
-    if path.is_dir():
-        return _File(path, "other")
+def _classify(path: Path, folder: bool = False) -> _File:
+    name = path.name
+    if folder:
+        return _File(path, name, "other", folder=True)
     for pattern in _ROLLBACKS:
-        if match := pattern.fullmatch(path.name):
-            return _File(path, "rollback", int(match[1]), match[2])
-    if match := _FORWARD.fullmatch(path.name):
-        return _File(path, "forward", int(match[1]), match[2])
-    if match := _FOREIGN.fullmatch(path.name):
-        return _File(path, "foreign", int(match[1]))
-    return _File(path, "other")
+        if match := pattern.fullmatch(name):
+            return _File(path, name, "rollback", int(match[1]), match[2])
+    if match := _FORWARD.fullmatch(name):
+        return _File(path, name, "forward", int(match[1]), match[2])
+    if match := _FOREIGN.fullmatch(name):
+        return _File(path, name, "foreign", int(match[1]))
+    return _File(path, name, "other")
 
 
 def _baseline_file(path: Path, through: int) -> _File:
     """The baseline replays as version `through`, whatever number its own name carries."""
     match = _FORWARD.fullmatch(path.name)
-    return _File(path, "forward", through, match[2] if match else path.name.removesuffix(".sql"))
+    return _File(path, path.name, "forward", through, match[2] if match else path.name.removesuffix(".sql"))
 
 
 def _policy_findings(directory: Path, policy: MigrationPolicy, baseline_path: Path | None,
@@ -450,7 +478,7 @@ def _foreign_findings(files: list[_File]) -> list[Finding]:
 
 
 def _unmatched_findings(directory: Path, files: list[_File]) -> list[Finding]:
-    names = [file.path.name + ("/" if file.path.is_dir() else "") for file in files if file.kind == "other"]
+    names = [file.name + ("/" if file.folder else "") for file in files if file.kind == "other"]
     if not names:
         return []
     return [Finding("warning", directory, None, f"not migrations, never replayed: {', '.join(names)} "
@@ -471,7 +499,7 @@ def _pair_rollbacks(
     for file in (file for file in kept if file.kind == "rollback"):
         key = (file.version, file.description)
         if key not in known:
-            number = re.match(r"\d+", file.path.name).group()
+            number = re.match(r"\d+", file.name).group()
             findings.append(Finding("warning", file.path, None, "rollback without a migration: no "
                                     f"{number}_{file.description}.sql in the directory"))
         elif key in paired:
@@ -489,7 +517,7 @@ def _duplicate_findings(files: list[_File], order: tuple[str, ...]) -> list[Find
         by_version.setdefault(file.version, []).append(file)
     findings = []
     for version, group in sorted(by_version.items()):
-        names = [file.path.name for file in group]
+        names = [file.name for file in group]
         if len(names) > 1 and not set(names) <= set(order):
             findings.append(Finding("error", group[-1].path, None, f"version {version} is used by "
                                     f"{', '.join(names)}; list them in `order` in pgparity.toml to "
@@ -505,7 +533,7 @@ def _gap_findings(files: list[_File], through: int | None) -> list[Finding]:
     numbered = [file for file in files if file.kind in ("forward", "foreign")
                 and (through is None or file.version > through)]
     first: dict[int, Path] = {}
-    for file in sorted(numbered, key=lambda f: (f.version, f.path.name)):
+    for file in sorted(numbered, key=lambda f: (f.version, f.name)):
         first.setdefault(file.version, file.path)
     versions = ([] if through is None else [through]) + sorted(first)
     if not versions or versions[-1] >= _DATE_LIKE:
@@ -521,13 +549,13 @@ def _gap_findings(files: list[_File], through: int | None) -> list[Finding]:
 def _covered_findings(baseline_path: Path, covered: list[_File], through: int) -> list[Finding]:
     if not covered:
         return []
-    names = sorted(covered, key=lambda f: (f.version, f.path.name))
-    span = names[0].path.name if len(names) == 1 else f"{names[0].path.name} ... {names[-1].path.name}"
+    names = sorted(covered, key=lambda f: (f.version, f.name))
+    span = names[0].name if len(names) == 1 else f"{names[0].name} ... {names[-1].name}"
     return [Finding("info", baseline_path, None, f"stands for {len(covered)} migration(s) through "
                     f"version {through} ({span}); they are covered by the baseline, not replayed")]
 
 
-def _read(file: _File, rollback: Path | None) -> tuple[Migration | None, list[Finding]]:
+def _read(file: _File, rollback: Path | None, cache: LintCache | None) -> tuple[Migration | None, list[Finding]]:
     """The file as a migration, with its lint findings; no migration if it is not UTF-8."""
     try:
         data = file.path.read_bytes()
@@ -539,8 +567,12 @@ def _read(file: _File, rollback: Path | None) -> tuple[Migration | None, list[Fi
         line = data.count(b"\n", 0, exc.start) + 1
         return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
                               "save the file as UTF-8")]
-    no_transaction, controls, findings = _lint_sql(file.path, sql)
     checksum = hashlib.sha256(data).hexdigest()
-    migration = Migration(file.version, file.description, file.path, sql, checksum, no_transaction, rollback,
-                          controls)
-    return migration, findings
+    linted = cache.get(checksum) if cache else None
+    if linted is None:
+        linted = _lint_sql(file.path, sql)
+        if cache:
+            cache.put(checksum, linted)
+    migration = Migration(file.version, file.description, file.path, sql, checksum, linted.no_transaction,
+                          rollback, linted.controls_transaction)
+    return migration, linted.at(file.path)

@@ -15,6 +15,7 @@ from .database import Server, connect, connect_read_only
 from .diff import Difference, compare
 from .engine import Engine, Mirror
 from .errors import SnapshotError
+from .lintcache import LintCache
 from .migrations import Migration, Plan, discover
 from .sync import Progress, Syncer, cache_key, spawn_spare
 from .verify import PRODUCTION, applied_in_production, production_drift, scoped, without_ledger
@@ -54,7 +55,7 @@ class Workspace:
 
     def plan(self, show: bool = True) -> Plan:
         """Discover and lint the migrations; print the findings; refuse on errors."""
-        plan = discover(self.settings.migrations, self.project_file.migrations)
+        plan = discover(self.settings.migrations, self.project_file.migrations, LintCache(self.settings.cache_folder))
         if show:
             report.findings(plan.findings)
         plan.raise_for_errors()
