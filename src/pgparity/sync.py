@@ -85,9 +85,14 @@ class Names:
         """A ready clone of the template with this key, so the next warm sync is a rename."""
         return f"{self.prefix}spare_{key[:12]}"
 
+    @property
+    def empty(self) -> str:
+        """A ready copy of template0, so the next replay starts with a rename instead of a CREATE DATABASE."""
+        return self.prefix + "empty"
+
     def leftovers(self, server: Server, keep: str) -> list[str]:
-        """Scratch, trash and outdated spare databases (never the backup, nor the spare to `keep`)."""
-        return [name for name in server.names(self.prefix) if name not in (self.backup, keep)]
+        """Scratch, trash and outdated spare databases (never the backup, the empty one, nor the spare to `keep`)."""
+        return [name for name in server.names(self.prefix) if name not in (self.backup, self.empty, keep)]
 
 
 def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
@@ -144,7 +149,7 @@ class Syncer:
 
     def __init__(self, server: Server, dev: str, progress: Progress | None = None,
                  notify: Callable[[str], None] | None = None,
-                 prepare_spare: Callable[[str, str, list[str]], None] | None = None):
+                 prepare_spare: Callable[[str, list[str]], None] | None = None):
         self.server = server
         self.prepare_spare = prepare_spare
         self.names = Names(dev)
@@ -174,16 +179,16 @@ class Syncer:
             else:
                 template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
                 terminated = self._swap_in_clone(template)
-        self._after_swap(template, spare)
+        self._after_swap(template)
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
 
-    def _after_swap(self, template: str = "", spare: str = "") -> None:
-        """Prepare the next spare (unless `template` is empty) and drop the trash in a detached process,
-        or drop the trash now."""
+    def _after_swap(self, template: str = "") -> None:
+        """Prepare the next spare (unless `template` is empty) and empty database, and drop the trash,
+        in a detached process; without one, drop the trash now."""
         trash, self.trash = self.trash, []
         if self.prepare_spare:
-            self.prepare_spare(template, spare, trash)
+            self.prepare_spare(template, trash)
         else:
             for name in trash:
                 self.server.drop(name)
@@ -209,7 +214,7 @@ class Syncer:
             self._clean_leftovers()
             scratch = self.names.scratch()
             try:
-                self.server.create(scratch, template="template0")
+                self._create_empty(scratch)
                 url = self.server.url_for(scratch)
                 restored = dump.restore(path, url, progress=dump_progress)
                 if restored.ledger:
@@ -239,13 +244,20 @@ class Syncer:
         building = f"{template}_building"
         self.server.drop(building)
         try:
-            self.server.create(building, template="template0")
+            self._create_empty(building)
             applied = replay(self.server.url_for(building), migrations, self.progress)
             self._install_template(building, template)
         except BaseException:
             self.server.drop(building)
             raise
         return template, ("off" if rebuild else "miss"), applied
+
+    def _create_empty(self, name: str) -> None:
+        """A new empty database: the one the detached process prepared, renamed, else a copy of template0."""
+        if self.server.exists(self.names.empty):
+            self.server.rename_all([(self.names.empty, name)])
+        else:
+            self.server.create(name, template="template0")
 
     def _install_template(self, building: str, template: str) -> None:
         """The finished replay becomes the template (an older one of that key goes to the trash)."""
@@ -347,28 +359,31 @@ def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None,
     return MigrateResult(dev, applied, time.monotonic() - started, slowest(applied))
 
 
-def spawn_spare(url: str, template: str, spare: str, trash: Sequence[str]) -> None:
-    """Prepare the next warm sync's clone and drop the trash in a detached process, so this command returns now.
+def spawn_spare(url: str, dev: str, template: str, trash: Sequence[str]) -> None:
+    """Prepare the next syncs' databases and drop the trash in a detached process, so this command returns now.
 
-    The child waits for the sync lock, so it never races a sync; if it dies, the next sync clones instead
-    and drops the trash. The password travels in the child's environment, not on its command line.
+    The child waits for the sync lock, so it never races a sync; if it dies, the next sync creates what it
+    needs itself and drops the trash. The password travels in the child's environment, not on its command line.
     """
     parts = urlsplit(url)
     user = f"{parts.username}@" if parts.username else ""
     bare = urlunsplit(parts._replace(netloc=user + parts.netloc.rpartition("@")[2]))
     code = "import sys; from pgparity.sync import make_spare; make_spare(*sys.argv[1:])"
-    subprocess.Popen([sys.executable, "-c", code, bare, template, spare, *trash],
+    subprocess.Popen([sys.executable, "-c", code, bare, dev, template, *trash],
                      env={**os.environ, "PGPASSWORD": unquote(parts.password or "")}, start_new_session=True,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def make_spare(url: str, template: str, spare: str, *trash: str) -> None:
-    """The spare first (none for an empty `template`), under the lock, for the next warm sync; then the
-    trash, which no sync waits for."""
+def make_spare(url: str, dev: str, template: str, *trash: str) -> None:
+    """Under the lock: the spare clone of `template` (none when it is empty) for the next warm sync, then
+    the empty database for the next replay. Then the trash, which no sync waits for."""
+    names = Names(dev)
     with Server(url) as server:
-        if template:
-            with server.advisory_lock(LOCK_KEY):
-                if server.exists(template) and not server.exists(spare):
-                    server.create(spare, template=template)
+        with server.advisory_lock(LOCK_KEY):
+            spare = names.spare(template.removeprefix(TEMPLATE_PREFIX))
+            if template and server.exists(template) and not server.exists(spare):
+                server.create(spare, template=template)
+            if not server.exists(names.empty):
+                server.create(names.empty, template="template0")
         for name in trash:
             server.drop(name)

@@ -68,7 +68,7 @@ class Workspace:
 
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
         return Syncer(server, self.settings.database, progress, notify=report.warn,
-                      prepare_spare=lambda template, spare, trash: spawn_spare(server.url, template, spare, trash))
+                      prepare_spare=lambda template, trash: spawn_spare(server.url, self.settings.database, template, trash))
 
     def cache_key(self, server: Server, migrations: Sequence[Migration]) -> str:
         """Template key: the migrations plus everything about the server that changes what they build."""
