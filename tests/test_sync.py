@@ -264,6 +264,25 @@ def test_a_spare_clone_is_prepared_and_renamed_in_by_the_next_warm_sync(project)
     wait_for(lambda: len(spares()) == 1)
 
 
+def oid(project, database: str) -> int | None:
+    with psycopg.connect(project.url("postgres")) as conn:
+        row = conn.execute("select oid from pg_database where datname = %s", (database,)).fetchone()
+        return row[0] if row else None
+
+
+def test_a_replay_starts_in_the_empty_database_prepared_after_the_previous_sync(project):
+    write(project, GOOD)
+    sync(project)
+    wait_for(lambda: oid(project, "app__pgparity_empty") is not None)
+    prepared = oid(project, "app__pgparity_empty")
+    rebuilt = sync(project, "--no-cache")
+    assert rebuilt["cache"] == "off" and len(rebuilt["applied"]) == 4
+    assert oid(project, rebuilt["template"]) == prepared  # renamed, not created: a rename keeps the oid
+    wait_for(lambda: oid(project, "app__pgparity_empty") not in (None, prepared))
+    with psycopg.connect(project.url("app__pgparity_empty")) as conn:
+        assert conn.execute("select count(*) from pg_class where relnamespace = 'public'::regnamespace").fetchone() == (0,)
+
+
 def migrations_in(tmp_path, files: dict[str, str]) -> tuple[Migration, ...]:
     directory = tmp_path / "migrations"
     directory.mkdir()
@@ -296,6 +315,20 @@ def test_each_file_of_a_batch_is_timed_and_configured_on_its_own(fresh_db, tmp_p
     timings = replay(fresh_db, migrations, Quiet())
     assert [t.ms >= 300 for t in timings] == [False, True, False]
     assert [ms >= 300 for _, ms in recorded(fresh_db)] == [False, True, False]
+
+
+def test_a_file_that_drops_prepared_statements_does_not_break_its_batch(fresh_db, tmp_path):
+    migrations = migrations_in(tmp_path, {
+        "001_a.sql": "create table a (id int);",
+        "002_forget.sql": "deallocate all;\ncreate table b (id int);",
+        "003_c.sql": "create table c (id int);",
+        "004_d.sql": "create table d (id int);",
+    })
+    assert [len(batch) for batch in ledger_rows.batches(migrations)] == [4]
+    assert [t.version for t in replay(fresh_db, migrations, Quiet())] == [1, 2, 3, 4]
+    assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("select count(*) from pg_tables where tablename in ('a', 'b', 'c', 'd')").fetchone() == (4,)
 
 
 def test_a_file_that_manages_its_transaction_travels_alone(fresh_db, tmp_path):
