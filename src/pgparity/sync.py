@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 from pathlib import Path
@@ -149,13 +150,16 @@ class Syncer:
 
     def __init__(self, server: Server, dev: str, progress: Progress | None = None,
                  notify: Callable[[str], None] | None = None,
-                 prepare_spare: Callable[[str, list[str]], None] | None = None):
+                 prepare_spare: Callable[[str, list[str]], None] | None = None,
+                 twin_replay: bool = (os.cpu_count() or 1) > 1):
         self.server = server
         self.prepare_spare = prepare_spare
         self.names = Names(dev)
         self.progress = progress or Quiet()
         self.notify = notify or (lambda message: None)
         self.trash: list[str] = []  # renamed out of the way; dropping them can wait until the command returns
+        # A cold sync replays into the template and the dev copy at once when there is a core to spare.
+        self.twin_replay = twin_replay
 
     def locked(self):
         """Hold the server's sync lock; a second holder waits with a message."""
@@ -177,8 +181,9 @@ class Syncer:
                 cache, applied = "hit", ()
                 terminated = self._swap_in(spare)
             else:
-                template, cache, applied = self.ensure_template(plan.migrations, key, rebuild=not use_cache)
-                terminated = self._swap_in_clone(template)
+                twin = self.names.scratch() if self.twin_replay else None
+                template, cache, applied = self.ensure_template(plan.migrations, key, not use_cache, twin)
+                terminated = self._swap_in_or_drop(twin if twin and cache != "hit" else self._clone(template))
         self._after_swap(template)
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
@@ -193,10 +198,17 @@ class Syncer:
             for name in trash:
                 self.server.drop(name)
 
-    def _swap_in_clone(self, template: str) -> int:
+    def _clone(self, template: str) -> str:
         scratch = self.names.scratch()
         try:
             self.server.create(scratch, template=template)
+        except BaseException:
+            self.server.drop(scratch)
+            raise
+        return scratch
+
+    def _swap_in_or_drop(self, scratch: str) -> int:
+        try:
             return self._swap_in(scratch)
         except BaseException:
             self.server.drop(scratch)
@@ -232,11 +244,12 @@ class Syncer:
         return SyncResult(self.names.dev, "dump", None, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
 
-    def ensure_template(self, migrations: Sequence[Migration], key: str,
-                        rebuild: bool = False) -> tuple[str, str, tuple[Timing, ...]]:
+    def ensure_template(self, migrations: Sequence[Migration], key: str, rebuild: bool = False,
+                        twin: str | None = None) -> tuple[str, str, tuple[Timing, ...]]:
         """The template database holding exactly `migrations`, replayed now unless cached (call under the lock).
 
-        Returns the template's name, "hit", "miss" or "off" (rebuilt on request), and the timings of a replay.
+        A replay also fills the new database `twin`, when given, at the same time (see _replay). Returns
+        the template's name, "hit", "miss" or "off" (rebuilt on request), and the timings of a replay.
         """
         template = TEMPLATE_PREFIX + key
         if not rebuild and self.server.exists(template):
@@ -245,12 +258,34 @@ class Syncer:
         self.server.drop(building)
         try:
             self._create_empty(building)
-            applied = replay(self.server.url_for(building), migrations, self.progress)
+            applied = self._replay(building, migrations, twin)
             self._install_template(building, template)
         except BaseException:
             self.server.drop(building)
+            if twin:
+                self.server.drop(twin)
             raise
         return template, ("off" if rebuild else "miss"), applied
+
+    def _replay(self, building: str, migrations: Sequence[Migration], twin: str | None) -> tuple[Timing, ...]:
+        """Replay into `building`, and into a new database `twin` on a second server process at once.
+
+        With the twin, a cold sync's dev database needs no clone of the template afterwards. A clone
+        (FILE_COPY) forces two checkpoints and copies every file of the schema on the critical path,
+        while on a server with a core to spare the second replay costs little.
+        """
+        if twin is None:
+            return replay(self.server.url_for(building), migrations, self.progress)
+        self._create_empty(twin)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            copy = pool.submit(replay, self.server.url_for(twin), migrations, Quiet())
+            try:
+                applied = replay(self.server.url_for(building), migrations, self.progress)
+            except BaseException:
+                self.server.drop(twin)  # ends the twin's session: it stops at once
+                raise
+            copy.result()
+        return applied
 
     def _create_empty(self, name: str) -> None:
         """A new empty database: the one the detached process prepared, renamed, else a copy of template0."""
