@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from pgparity.catalog import Snapshot, dump_snapshot, inspect, load_snapshot
-from pgparity.catalog.model import Column, Index, Migration, Privilege, Schema, ServerVersion, Table
+from pgparity.catalog.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Table
 from pgparity.errors import SnapshotError
 
 SCHEMA = """
@@ -146,7 +146,8 @@ def test_extension_members_are_left_out(snapshot: Snapshot):
 
 
 def test_ledger_is_read_and_its_schema_left_out(snapshot: Snapshot):
-    assert snapshot.migrations == (Migration(1, "init", "aaa"), Migration(2, "posts", "bbb"))
+    assert snapshot.ledger == Ledger("pgparity", "pgparity.schema_migrations", (
+        LedgerEntry("1", "init", "aaa", False, False), LedgerEntry("2", "posts", "bbb", False, False)))
     assert [s.name for s in snapshot.schemas] == ["public"]
 
 
@@ -178,14 +179,14 @@ def test_json_round_trip_is_exact_and_deterministic(snapshot: Snapshot, tmp_path
     path.write_text(text)
     assert load_snapshot(path) == snapshot
     assert dump_snapshot(load_snapshot(path)) == text
-    assert text.endswith("}\n") and text.startswith('{\n  "format": 1,\n')
+    assert text.endswith("}\n") and text.startswith('{\n  "format": 2,\n')
 
 
 def minimal(**changes) -> Snapshot:
     empty = Snapshot(
         server=ServerVersion("PostgreSQL 15", 150000), settings=(), roles=(), extensions=(),
         schemas=(Schema("public", "postgres", None),), tables=(), views=(), materialized_views=(),
-        sequences=(), functions=(), enums=(), domains=(), types=(), migrations=(),
+        sequences=(), functions=(), enums=(), domains=(), types=(), ledger=None,
     )
     return dataclasses.replace(empty, **changes)
 

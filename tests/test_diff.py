@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from pgparity.catalog import Snapshot, inspect
-from pgparity.catalog.model import Column, Migration, Schema, ServerVersion, Table
+from pgparity.catalog.model import Column, Ledger, LedgerEntry, Schema, ServerVersion, Table
 from pgparity.diff import KINDS, Difference, compare
 from conftest import READER
 
@@ -276,7 +276,7 @@ def snapshot(**changes) -> Snapshot:
     empty = Snapshot(
         server=ServerVersion("PostgreSQL 15", 150000), settings=(), roles=(), extensions=(),
         schemas=(Schema("public", "postgres", None),), tables=(), views=(), materialized_views=(),
-        sequences=(), functions=(), enums=(), domains=(), types=(), migrations=(),
+        sequences=(), functions=(), enums=(), domains=(), types=(), ledger=None,
     )
     return dataclasses.replace(empty, **changes)
 
@@ -324,9 +324,10 @@ def test_objects_of_a_missing_schema_are_covered_by_the_schema():
 def test_order_is_by_object_kind_name_attribute():
     local = snapshot(
         tables=(table("b", column("x", "int")), table("a", column("y"))),
-        migrations=(Migration(1, "init", "aaa"),),
+        ledger=Ledger("pgparity", "pgparity.schema_migrations", (LedgerEntry("1", "init", "aaa", False, False),)),
     )
-    production = snapshot(tables=(table("a", column("y", "int")), table("b", column("x"))))
+    production = snapshot(tables=(table("a", column("y", "int")), table("b", column("x"))),
+                          ledger=Ledger("pgparity", "pgparity.schema_migrations", ()))
     assert [(d.object, d.kind, d.name) for d in compare(local, production)] == [
         ("pgparity.schema_migrations", "migration", "1 init"),
         ("public.a", "column", "y"),

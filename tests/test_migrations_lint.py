@@ -415,6 +415,19 @@ def test_missing_baseline_file_is_an_error(tmp_path):
     assert names(plan) == ["007_new.sql"]
 
 
+def test_a_baseline_lacking_what_a_covered_file_creates_is_an_error(tmp_path):
+    baseline = write(tmp_path, "000_schema.sql", "CREATE TABLE users (id int, mail text);\n")
+    write(tmp_path, "001_users.sql", "CREATE TABLE users (id int, email text);\n")
+    write(tmp_path, "002_rename.sql", "ALTER TABLE users RENAME COLUMN email TO mail;\n")
+    write(tmp_path, "003_audit.sql", "CREATE TABLE audit (id int); CREATE INDEX audit_id ON audit (id);\n")
+    write(tmp_path, "004_new.sql", "ALTER TABLE users ADD COLUMN nickname text;\n")
+    plan = discover(tmp_path, MigrationPolicy(baseline=Baseline("000_schema.sql", through=3)))
+    fix = "which 003_audit.sql creates; add it to the baseline, or lower `through` (3) below that file's version"
+    assert [(f.path, f.message) for f in plan.errors] == [
+        (baseline, f"lacks audit.id, {fix}"), (baseline, f"lacks audit, {fix}"), (baseline, f"lacks audit_id, {fix}")]
+    assert not discover(tmp_path, MigrationPolicy(baseline=Baseline("000_schema.sql", through=2))).has_errors
+
+
 def test_baseline_is_linted_like_a_migration(tmp_path):
     write(tmp_path, "000_schema.sql", "\\restrict abc123\nCREATE TABLE t (id int);\n")
     plan = discover(tmp_path, MigrationPolicy(baseline=Baseline("000_schema.sql", through=0)))

@@ -226,7 +226,7 @@ def test_snapshot_from_prod_is_deterministic_sorted_complete_and_never_writes(pr
     assert profile.read_bytes() == text
 
     document = json.loads(text)
-    assert document["format"] == 1
+    assert document["format"] == 2
     assert [(t["schema"], t["name"]) for t in document["tables"]] == [
         ("public", "auth_tokens"), ("public", "roles"), ("public", "users")]
     users = next(t for t in document["tables"] if t["name"] == "users")
@@ -234,8 +234,9 @@ def test_snapshot_from_prod_is_deterministic_sorted_complete_and_never_writes(pr
         ("id", "integer"), ("email", f"{VC}(255)"), ("password_hash", f"{VC}(255)"),
         ("first_name", f"{VC}(100)"), ("last_name", f"{VC}(100)"), ("is_admin", "boolean")]
     assert [s["name"] for s in document["sequences"]] == ["auth_tokens_id_seq", "roles_id_seq", "users_id_seq"]
-    assert document["migrations"] == [{"version": 1, "name": "users", "checksum": "aaaa"},
-                                      {"version": 2, "name": "roles", "checksum": "bbbb"}]
+    assert document["ledger"] == {"kind": "pgparity", "table": "pgparity.schema_migrations", "entries": [
+        {"version": "1", "name": "users", "checksum": "aaaa", "through": False, "failed": False},
+        {"version": "2", "name": "roles", "checksum": "bbbb", "through": False, "failed": False}]}
     assert "pgparity" not in [s["name"] for s in document["schemas"]]  # the ledger is data, not schema
     assert "a@example.com" not in text.decode()  # schema only, never rows
 
@@ -386,12 +387,12 @@ def test_local_drift_from_a_hand_edit_and_from_a_forgotten_sync(proj, production
             "missing_in_local", False) in found
     assert ("local", "column", "public.users", "nickname", None, "text", None, "missing_in_production",
             False) in found
-    # Production keeps no ledger, so it is taken to have applied 002 too, and lacks its column.
-    assert ("production", "column", "public.users", "bio", None, None, "text", "missing_in_local",
-            False) not in found
-    assert [r for r in found if r[0] == "production"] == [
-        ("production", "column", "public.users", "bio", None, "text", None, "missing_in_production", False)]
-    assert report["summary"]["by_scope"] == {"local": 3, "production": 1}
+    # Production keeps no ledger and lacks bio: its position is inferred as 001, and 002 is pending there.
+    assert [r for r in found if r[0] == "production"] == []
+    assert report["summary"]["by_scope"] == {"local": 3}
+    assert report["summary"]["pending_in_production"] == ["2 bio"]
+    assert report["production_position"]["evidence"] == (
+        "production matches 001_init.sql; 002_bio.sql is not applied (users.bio absent)")
 
 
 # --- the ignore list -------------------------------------------------------------------------
@@ -446,7 +447,7 @@ def test_diff_between_any_two_endpoints(proj, production):
     assert (code, report["status"], report["differences"]) == (0, "parity", [])
 
     ok(proj, "db.snapshot", "--from", "dev", "--output", "snap.json")
-    assert json.loads((proj.root / "snap.json").read_text())["migrations"][0]["name"] == "init"
+    assert json.loads((proj.root / "snap.json").read_text())["ledger"]["entries"][0]["name"] == "init"
     code, report = run_json(proj, "db.diff", "--source", "snap.json", "--target", "dev")
     assert (code, report["differences"]) == (0, [])
 

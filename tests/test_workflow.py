@@ -118,3 +118,33 @@ def test_doctor_reports_each_check_with_a_hint(project):
 
     bad = project.run("db.doctor", extra={"PGPARITY_PORT": "x"})
     assert bad.returncode == 1 and "✗ configuration: environment: PGPARITY_PORT" in bad.stdout
+
+
+def test_hook_checks_the_pushed_commit_not_the_working_tree(project):
+    remote = project.root.parent / f"{project.name}-remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    migrations = project.root / "migrations"
+    migrations.mkdir()
+    (migrations / "001_users.sql").write_text("create table users (id int primary key);")
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "remote", "add", "origin", str(remote))
+    assert project.run("db.sync").returncode == 0
+    assert project.run("db.hook", "--install").returncode == 0
+    hook = (project.root / ".git" / "hooks" / "pre-push").read_text()
+    assert "--revision" in hook and '"$root/.venv/bin/python"' in hook
+    git(project.root, "add", "migrations")
+    git(project.root, "commit", "-q", "-m", "users")
+
+    # Work in progress the dev database lacks: not in the pushed commit, so not in the check.
+    (migrations / "002_wip.sql").write_text("alter table users add column wip text;")
+    pushed = git(project.root, "push", "-q", "origin", "main", env=project.env)
+    assert pushed.returncode == 0, pushed.stderr
+    assert project.run("db.verify").returncode == 1  # the working tree itself does drift
+
+    git(project.root, "add", "migrations")
+    git(project.root, "commit", "-q", "-m", "wip")
+    blocked = git(project.root, "push", "-q", "origin", "main", env=project.env)
+    assert blocked.returncode != 0
+    assert "pgparity: push blocked by drift: run `invoke db.fix` (production) or `invoke db.sync` (local)" \
+        in blocked.stderr.splitlines()[-2]
+    assert "git push --no-verify" in blocked.stderr

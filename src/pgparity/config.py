@@ -268,12 +268,55 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
 
 
 @dataclass(frozen=True)
+class LedgerTable:
+    """`[production] ledger` from pgparity.toml: a ledger no known tool keeps; `source` names the file for errors."""
+
+    schema: str
+    table: str
+    version: str  # the column holding a version number, a file name or a file stem
+    source: str
+
+
+@dataclass(frozen=True)
+class ProductionPolicy:
+    """What pgparity.toml says about production's position: its ledger table, or how far it has come."""
+
+    applied_through: int | None = None  # every migration up to this version is applied in production
+    ledger: LedgerTable | None = None
+
+
+@dataclass(frozen=True)
 class ProjectFile:
     """The committed project configuration (pgparity.toml): decisions that are lists, not single values."""
 
     migrations: MigrationPolicy = MigrationPolicy()
     ignore: tuple[str, ...] = ()  # accepted differences, `kind:object.name.attribute` globs
     sanitize: Rules = Rules()
+    production: ProductionPolicy = ProductionPolicy()
+
+
+def _applied_through(path: Path, value: Any) -> int | None:
+    return None if value is None else parse_version(f"{path}: production.applied_through", value)
+
+
+def parse_version(where: str, value: Any) -> int:
+    """A migration version given as "006", 6 or "006_name.sql", as a number."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    digits = re.match(r"\d+", text) if isinstance(text, str) else None
+    if digits is None:
+        raise ConfigError(f'{where} must be a migration version such as "006", not {value!r}')
+    return int(digits.group())
+
+
+def _ledger(path: Path, value: Any) -> LedgerTable | None:
+    if value is None:
+        return None
+    shape = '{ table = "schema.table", version = "column" }'
+    if not isinstance(value, dict) or set(value) != {"table", "version"} \
+            or not all(isinstance(item, str) and item for item in value.values()):
+        raise ConfigError(f"{path}: production.ledger must be {shape}")
+    schema, _, table = value["table"].rpartition(".")
+    return LedgerTable(schema or "public", table, value["version"], str(path))
 
 
 def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
@@ -300,6 +343,21 @@ def _check_keys(path: Path, section: str, table: Any, known: set[str]) -> dict[s
     return table
 
 
+def stamp_production(path: Path, version: str) -> None:
+    """Set `[production] applied_through` in pgparity.toml, keeping the rest of the file as it was written."""
+    import tomlkit  # only this task edits the file; reading it needs only tomllib
+
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else tomlkit.document()
+    except (tomlkit.exceptions.ParseError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    section = document.setdefault("production", tomlkit.table())
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [production] must be a table")
+    section["applied_through"] = version
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
 def load_project_file(path: Path) -> ProjectFile:
     """Read pgparity.toml if present (absent means defaults); one ConfigError line names file and key."""
     if not path.is_file():
@@ -308,7 +366,8 @@ def load_project_file(path: Path) -> ProjectFile:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize"})
+    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize", "production"})
+    production = _check_keys(path, "production", document.get("production", {}), {"applied_through", "ledger"})
     verify = _check_keys(path, "verify", document.get("verify", {}), {"ignore"})
     section = _check_keys(path, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
     return ProjectFile(
@@ -319,4 +378,6 @@ def load_project_file(path: Path) -> ProjectFile:
         ),
         ignore=_strings(path, "verify.ignore", verify.get("ignore", [])),
         sanitize=parse_rules(document.get("sanitize", {}), path),
+        production=ProductionPolicy(_applied_through(path, production.get("applied_through")),
+                                    _ledger(path, production.get("ledger"))),
     )

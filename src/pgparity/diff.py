@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 
-from pgparity.catalog.model import Model, Snapshot, collections, key_fields, key_of
-from pgparity.catalog.queries import LEDGER_SCHEMA, LEDGER_TABLE
+from pgparity.catalog.model import Ledger, Model, Snapshot, collections, key_fields, key_of
+
+PGPARITY = "pgparity"
 
 KINDS = (
     "schema", "table", "column", "constraint", "index", "sequence", "view", "materialized_view",
@@ -106,10 +107,7 @@ RULES = {
     "enums": Rule("enum", qualified, lambda e: ", ".join(e.labels), in_schema=True),
     "domains": Rule("domain", qualified, lambda d: d.type, in_schema=True),
     "types": Rule("type", qualified, columns_summary, in_schema=True),
-    "migrations": Rule(
-        "migration", lambda m: f"{m.version} {m.name}", lambda m: m.checksum,
-        container=f"{LEDGER_SCHEMA}.{LEDGER_TABLE}",
-    ),
+    "entries": Rule("migration", lambda m: f"{m.version} {m.name}", lambda m: m.checksum),
     "columns": Rule("column", by_name, lambda c: c.type),
     "constraints": Rule("constraint", by_name, lambda c: c.definition, fallback="definition"),
     "indexes": Rule("index", by_name, lambda i: ("UNIQUE " if i.unique else "") + i.definition),
@@ -128,11 +126,20 @@ def compare(local: Snapshot, production: Snapshot) -> tuple[Difference, ...]:
     shared = {s.name for s in local.schemas} & {s.name for s in production.schemas}
     found = list(pair(RULES["server"], local.server, production.server, "server", ""))
     for f in fields(Snapshot):
-        if f.name != "server":
+        if f.name not in ("server", "ledger"):
             mine = in_schemas(f.name, getattr(local, f.name), shared)
             theirs = in_schemas(f.name, getattr(production, f.name), shared)
             found.extend(collection(f.name, mine, theirs, owner=None))
+    found.extend(ledgers(local.ledger, production.ledger))
     return tuple(sorted(found, key=lambda d: (d.object, d.kind, d.name, d.attribute or "", d.status)))
+
+
+def ledgers(local: Ledger | None, production: Ledger | None) -> Iterator[Difference]:
+    """pgparity's own ledger rows, compared by checksum when both sides keep that ledger; other tools'
+    ledgers say where a database stands, which `position` reads, not what its schema is."""
+    if local is None or production is None or not local.kind == production.kind == PGPARITY:
+        return iter(())
+    return collection("entries", local.entries, production.entries, owner=production.table)
 
 
 def in_schemas(collection_name: str, objects: Iterable[Model], schemas: set[str]) -> list[Model]:

@@ -46,8 +46,11 @@ import zstandard
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from . import __version__, ledger, postdata
-from .catalog.model import Migration as LedgerRow  # a ledger row read as data, as snapshots hold it
+from . import __version__, postdata
+from .catalog.model import Ledger
+from .catalog.serialize import from_plain
+from .ledgers import hidden, read_ledger
+from .config import LedgerTable
 from .config import mask_url
 from .database import connect, database_of
 from .engine import connect_client, published_host
@@ -56,7 +59,7 @@ from .extract import PROGRESS_SECONDS, Extractor, Part, PartResult, begin_snapsh
 from .ledger import describe_failure
 from .sanitize import Column, ColumnName, Rules, TableName, TableRule, check
 
-FORMAT = "pgparity-dump/2"
+FORMAT = "pgparity-dump/3"  # 3: production's ledger of any tool, left out of the schema and rows
 MANIFEST = "manifest.json"
 PRE_DATA = "schema/pre-data.sql"
 POST_DATA = "schema/post-data.sql"
@@ -122,10 +125,17 @@ WHERE k.contype IN ('p', 'f') AND c.relkind = 'r' AND {outside_system}
 ORDER BY n.nspname, c.relname, k.conname
 """).format(outside_system=sql.SQL(OUTSIDE_SYSTEM))
 
+# With the table owning each sequence (serial, identity), so that a ledger's own sequence stays behind with it.
 SEQUENCES_QUERY = """
-SELECT schemaname, sequencename, last_value FROM pg_catalog.pg_sequences
-WHERE last_value IS NOT NULL AND schemaname <> 'information_schema' AND schemaname !~ '^pg_'
-ORDER BY schemaname, sequencename
+SELECT s.schemaname, s.sequencename, s.last_value, tn.nspname || '.' || t.relname
+FROM pg_catalog.pg_sequences s
+     JOIN pg_namespace sn ON sn.nspname = s.schemaname
+     JOIN pg_class c ON c.relnamespace = sn.oid AND c.relname = s.sequencename
+     LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+          AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+     LEFT JOIN pg_class t ON t.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE s.last_value IS NOT NULL AND s.schemaname <> 'information_schema' AND s.schemaname !~ '^pg_'
+ORDER BY s.schemaname, s.sequencename
 """
 
 
@@ -299,16 +309,38 @@ def client_network(url: str, engine_host: str) -> dict[str, str]:
     return {"network_mode": "host"}
 
 
-def pg_dump_command(url: str, section: str, snapshot: str) -> tuple[list[str], dict[str, str]]:
-    """pg_dump's arguments and environment: read-only session, the given snapshot, password not in argv."""
+def pg_dump_command(url: str, section: str, snapshot: str, left_out: Bookkeeping = None
+                    ) -> tuple[list[str], dict[str, str]]:
+    """pg_dump's arguments and environment: read-only session, the given snapshot, password not in argv;
+    production's ledger tables (`left_out`) are not dumped: the manifest records where production stands."""
     params = conninfo_to_dict(url)
     password = params.pop("password", None)
     params["options"] = f"{params.get('options', '')} -c default_transaction_read_only=on".strip()
     params["application_name"] = "pgparity-dump"
     argv = ["pg_dump", f"--section={section}", f"--snapshot={snapshot}", "--encoding=UTF8", "--no-owner",
             "--no-privileges", "--no-tablespaces", "--no-security-labels", "--no-publications",
-            "--no-subscriptions", f"--dbname={make_conninfo(**params)}"]
+            "--no-subscriptions", *exclusions(left_out), f"--dbname={make_conninfo(**params)}"]
     return argv, ({"PGPASSWORD": password} if password else {})
+
+
+Bookkeeping = tuple[frozenset[str], frozenset[str]] | None  # the qualified tables and the schemas of a ledger
+
+
+def exclusions(left_out: Bookkeeping) -> list[str]:
+    """pg_dump options leaving out a ledger's tables and schemas, as exact (quoted) patterns."""
+    if not left_out:
+        return []
+    tables, schemas = left_out
+    quoted = [".".join(f'"{part}"' for part in table.split(".", 1)) for table in sorted(tables)]
+    return [f"--exclude-table={table}" for table in quoted] + [f'--exclude-schema="{schema}"' for schema in sorted(schemas)]
+
+
+def bookkeeping(name: str, left_out: Bookkeeping) -> bool:
+    """Whether the qualified table or sequence `name` belongs to the ledger."""
+    if not left_out:
+        return False
+    tables, schemas = left_out
+    return name in tables or name.split(".", 1)[0] in schemas
 
 
 _RESTRICT = re.compile(rb"^\\restrict (\S+)\n", re.MULTILINE)
@@ -407,7 +439,7 @@ class Manifest:
     database: str
     tables: tuple[TableEntry, ...]
     sequences: tuple[SequenceEntry, ...]
-    ledger: tuple[LedgerRow, ...]
+    ledger: Ledger | None  # production's, apart from the dump: its position, not its data
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=2, sort_keys=True).encode() + b"\n"
@@ -425,7 +457,7 @@ class Manifest:
                        for entry in raw["tables"])
         return cls(**{**raw, "tables": tables,
                       "sequences": tuple(SequenceEntry(**entry) for entry in raw["sequences"]),
-                      "ledger": tuple(LedgerRow(**entry) for entry in raw["ledger"])})
+                      "ledger": from_plain(Ledger | None, raw["ledger"], "manifest.ledger")})
 
     def members(self) -> set[str]:
         return {PRE_DATA, POST_DATA, *(member.name for table in self.tables for member in table.members)}
@@ -457,7 +489,7 @@ class DumpReport:
 class RestoreReport:
     database: str
     tables: tuple[TableReport, ...]
-    ledger: tuple[LedgerRow, ...]
+    ledger: Ledger | None
     seconds: float
 
 
@@ -567,18 +599,21 @@ def _entry(selection: Selection, parts: Sequence[Part], results: dict[str, PartR
                       sum(member.rows for member in members), selection.subset, masked)
 
 
-def _schema(client: docker.DockerClient, image: str, url: str, environment: str, snapshot: str) -> dict[str, bytes]:
+def _schema(client: docker.DockerClient, image: str, url: str, environment: str, snapshot: str,
+            left_out: Bookkeeping) -> dict[str, bytes]:
     with DumpClient(client, image, url, environment) as container:
-        return {member: plain_sql(container.run(*pg_dump_command(url, section, snapshot))) for member, section in SECTIONS}
+        return {member: plain_sql(container.run(*pg_dump_command(url, section, snapshot, left_out)))
+                for member, section in SECTIONS}
 
 
 def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: Path, environment: str,
          progress: Progress | None = None, client: docker.DockerClient | None = None,
-         jobs: int = DEFAULT_JOBS) -> DumpReport:
+         jobs: int = DEFAULT_JOBS, production_ledger: LedgerTable | None = None) -> DumpReport:
     """Dump production's schema and sanitized rows into a new archive in `directory`.
 
     Refuses before anything runs or is written when a PII-looking column has no rule. `jobs` worker
-    processes read the tables' parts, while pg_dump dumps the schema.
+    processes read the tables' parts, while pg_dump dumps the schema. Production's ledger (the one
+    `production_ledger` names, or the first found) goes into the manifest, not into the dump.
     """
     started = time.monotonic()
     created = datetime.now(timezone.utc)
@@ -586,12 +621,14 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
     if path.exists():
         raise DumpError(f"{path} already exists; move it away and dump again")
     with closing(begin_snapshot(prod_url)) as conn:  # closed, not committed: its work ends with the export
-        tables = read_tables(conn)
-        check([column for table in tables if table.name.schema != ledger.SCHEMA for column in table.columns], rules)
+        found = read_ledger(conn, production_ledger)
+        left_out = hidden(found) if found else None
+        tables = tuple(table for table in read_tables(conn) if not bookkeeping(str(table.name), left_out))
+        check([column for table in tables for column in table.columns], rules)
         planned = _plan(conn, tables, rules)
         server_version = conn.execute("SHOW server_version").fetchone()[0]
-        sequences = tuple(SequenceEntry(*row) for row in conn.execute(SEQUENCES_QUERY))
-        applied = tuple(LedgerRow(row.version, row.name, row.checksum) for row in ledger.read(conn))
+        sequences = tuple(SequenceEntry(schema, name, value) for schema, name, value, owner in conn.execute(SEQUENCES_QUERY)
+                          if not bookkeeping(f"{schema}.{name}", left_out) and not bookkeeping(owner or "", left_out))
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         client = client or connect_client()
         directory.mkdir(parents=True, exist_ok=True)
@@ -599,14 +636,14 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
                          progress or Quiet())
         with tempfile.TemporaryDirectory(prefix=".pgparity-dump-", dir=directory) as work, \
                 Extractor(prod_url, snapshot, secret, rules, Path(work), jobs) as pool, ThreadPoolExecutor(1) as thread:
-            schema = thread.submit(_schema, client, image, prod_url, environment, snapshot)
+            schema = thread.submit(_schema, client, image, prod_url, environment, snapshot, left_out)
             results = pool.run([part for _, parts in planned for part in parts], meters.count)
             entries = []
             for selection, parts in planned:
                 entries.append(_entry(selection, parts, results, rules))
                 meters.report(entries[-1], [results[part.member] for part in parts])
             manifest = Manifest(FORMAT, __version__, created.isoformat(timespec="seconds"), server_version,
-                                database_of(prod_url), tuple(entries), sequences, applied)
+                                database_of(prod_url), tuple(entries), sequences, found)
             with _archive(path) as archive:
                 for member, script in schema.result().items():
                     archive.writestr(_member_info(member), script)
@@ -614,7 +651,8 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
                     for part in parts:
                         _store(archive, part.member, part_file(Path(work), part.member))
                 archive.writestr(_member_info(MANIFEST), manifest.to_json())
-    return DumpReport(str(path), tuple(meters.reports), len(sequences), len(applied), path.stat().st_size,
+    return DumpReport(str(path), tuple(meters.reports), len(sequences), len(found.entries) if found else 0,
+                      path.stat().st_size,
                       time.monotonic() - started)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import shlex
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from .errors import PgParityError
@@ -21,14 +23,62 @@ def hooks_dir(root: Path) -> Path:
 
 
 def script(python: str = sys.executable) -> str:
+    """The hook: verifies the migrations of each pushed commit, with the first pgparity it finds at push time.
+
+    The project's own .venv is looked for when the push runs, so a moved or recreated venv keeps working;
+    then `pgparity` on PATH; then the interpreter that installed the hook.
+    """
     return "\n".join([
         "#!/bin/sh",
         MARKER,
-        "# Blocks a push when the dev database, the migrations and production drift apart.",
+        "# Blocks a push when the pushed commit's migrations, the dev database and production drift apart.",
         "# Installed by `invoke db.hook --install`; removed by `invoke db.hook --uninstall`.",
-        f"exec {shlex.quote(python)} -m pgparity db.verify",
+        'root=$(git rev-parse --show-toplevel) || exit 1',
+        'if [ -x "$root/.venv/bin/python" ] && "$root/.venv/bin/python" -c "import pgparity" 2>/dev/null; then',
+        '    set -- "$root/.venv/bin/python" -m pgparity',
+        "elif command -v pgparity >/dev/null 2>&1; then",
+        "    set -- pgparity",
+        "else",
+        f"    set -- {shlex.quote(python)} -m pgparity",
+        "fi",
+        "status=0",
+        "while read -r local_ref local_sha remote_ref remote_sha; do",
+        '    case "$local_sha" in *[!0]*) ;; *) continue ;; esac  # a deleted branch: nothing to check',
+        '    "$@" db.verify --revision "$local_sha" </dev/null || status=$?',
+        "done",
+        'if [ "$status" -eq 1 ]; then',
+        f"    echo {shlex.quote(BLOCKED_BY_DRIFT)} >&2",
+        'elif [ "$status" -ne 0 ]; then',
+        f"    echo {shlex.quote(BLOCKED_BY_ERROR)} >&2",
+        "fi",
+        'exit "$status"',
         "",
     ])
+
+
+BLOCKED_BY_DRIFT = ("pgparity: push blocked by drift: run `invoke db.fix` (production) or `invoke db.sync` "
+                    "(local), or skip the check with `git push --no-verify`")
+BLOCKED_BY_ERROR = "pgparity: push blocked: db.verify failed (see above); skip the check with `git push --no-verify`"
+
+
+def export(root: Path, revision: str, folder: Path, into: Path) -> Path:
+    """`folder` (inside the repository at `root`) as it is in commit `revision`, written below `into`."""
+    relative = folder.resolve().relative_to(Path(git(root, "rev-parse", "--show-toplevel")).resolve())
+    archive = subprocess.run(["git", "archive", "--format=tar", revision, "--", str(relative)], cwd=root,
+                             capture_output=True)
+    if archive.returncode != 0:
+        message = archive.stderr.decode(errors="replace").strip().splitlines()
+        raise PgParityError(f"{relative}/ at {revision[:12]}: {message[-1] if message else 'git archive failed'}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / relative
+
+
+def git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise PgParityError(f"{root} is not inside a git repository ({result.stderr.strip()})")
+    return result.stdout.strip()
 
 
 def ours(path: Path) -> bool:

@@ -50,8 +50,13 @@ CREATE TABLE IF NOT EXISTS {table} (
     applied_at timestamptz NOT NULL DEFAULT now(),
     execution_ms integer NOT NULL,
     tool_version text NOT NULL,
+    origin text NOT NULL DEFAULT 'replay',
     PRIMARY KEY (version, name)
-)""").format(schema=sql.Identifier(SCHEMA), table=QUALIFIED)
+);
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS origin text NOT NULL DEFAULT 'replay'
+""").format(schema=sql.Identifier(SCHEMA), table=QUALIFIED)
+# A restored dump's rows: production applied these files before the dump was taken; nothing ran here.
+FROM_DUMP = "dump"
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,16 @@ class Timing:
 def ensure(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute(CREATE)
+
+
+def record(conn: psycopg.Connection, migrations: Iterable[Migration], origin: str) -> None:
+    """Ledger rows for files whose effects the database already has (a restored dump), marked by `origin`."""
+    ensure(conn)
+    with conn.transaction():
+        for migration in migrations:
+            conn.execute(sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version, origin) "
+                                 "VALUES (%s, %s, %s, 0, %s, %s)").format(QUALIFIED),
+                         (migration.version, migration.name, migration.checksum, __version__, origin))
 
 
 def read(conn: psycopg.Connection) -> tuple[Applied, ...]:

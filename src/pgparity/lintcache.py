@@ -42,8 +42,9 @@ class LintCache:
             if data["rules"] != rules_digest():
                 return {}
             return {checksum: Linted(bool(no_tx), bool(controls), tuple((level, line, message)
-                                                                         for level, line, message in findings))
-                    for checksum, (no_tx, controls, findings) in data["files"].items()}
+                                                                         for level, line, message in findings),
+                                     bool(in_production))
+                    for checksum, (no_tx, controls, findings, in_production) in data["files"].items()}
         except (OSError, ValueError, KeyError, TypeError):
             return {}
 
@@ -67,7 +68,8 @@ class LintCache:
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# pgparity's cache: never committed\n*\n", encoding="utf-8")
-        files = {checksum: [linted.no_transaction, linted.controls_transaction, [list(f) for f in linted.findings]]
+        files = {checksum: [linted.no_transaction, linted.controls_transaction, [list(f) for f in linted.findings],
+                            linted.in_production]
                  for checksum, linted in sorted(self.used.items())}
         handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".lint-", suffix=".json")
         try:

@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 Level = Literal["error", "warning", "info"]
 
 NO_TRANSACTION = "no-transaction"
-OPTIONS = frozenset({NO_TRANSACTION})
+# Production already has this file's effects (a hot fix codified by db.fix): it counts as applied there,
+# and its statements are no-ops where their objects exist.
+IN_PRODUCTION = "in-production"
+OPTIONS = frozenset({NO_TRANSACTION, IN_PRODUCTION})
 
 _FORWARD = re.compile(r"(\d+)_(.+)\.sql")
 _ROLLBACKS = (re.compile(r"(\d+)_(.+)\.down\.sql"), re.compile(r"(\d+)_(.+)_rollback\.sql"))
@@ -45,6 +48,7 @@ class Migration:
     no_transaction: bool
     rollback: Path | None
     controls_transaction: bool = False  # has BEGIN, COMMIT...: sent in a message of its own, as written
+    in_production: bool = False  # says production already has its effects (`-- pgparity: in-production`)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class Linted:
     no_transaction: bool
     controls_transaction: bool
     findings: tuple[tuple[Level, int | None, str], ...]
+    in_production: bool = False
 
     def at(self, path: Path) -> list[Finding]:
         return [Finding(level, path, line, message) for level, line, message in self.findings]
@@ -120,6 +125,16 @@ class Plan:
     @property
     def has_errors(self) -> bool:
         return bool(self.errors)
+
+    def moved(self, directory: Path) -> "Plan":
+        """The same plan with every path under `directory` instead: a tree read from a commit, named as in the
+        working tree."""
+        def move(path: Path) -> Path:
+            return directory / path.relative_to(self.directory) if path.is_relative_to(self.directory) else path
+        return Plan(directory,
+                    tuple(replace(m, path=move(m.path), rollback=m.rollback and move(m.rollback)) for m in self.migrations),
+                    tuple(replace(f, path=move(f.path)) for f in self.findings),
+                    tuple(map(move, self.skipped)), tuple(map(move, self.covered)))
 
     def raise_for_errors(self) -> None:
         """Refuse to replay a directory that lint rejects; one line, as the shell prints it."""
@@ -305,7 +320,8 @@ def _lint_sql(path: Path, sql: str) -> Linted:
     findings += _meta_command_findings(path, sql, tokens)
     findings += _transaction_findings(path, parsed, no_transaction)
     control = _transaction_control_findings(path, parsed, no_transaction)
-    return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in findings + control))
+    return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in findings + control),
+                  IN_PRODUCTION in options)
 
 
 def _transaction_control_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:
@@ -416,6 +432,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
     sources = [(file, rollbacks.get((file.version, file.description))) for file in replayed]
     if baseline and baseline_path.is_file():
         findings += _covered_findings(baseline_path, covered, baseline.through)
+        findings += _baseline_gaps(baseline_path, covered, baseline.through)
         sources.insert(0, (_baseline_file(baseline_path, baseline.through), None))
     migrations = []
     for file, rollback in sources:
@@ -555,6 +572,26 @@ def _covered_findings(baseline_path: Path, covered: list[_File], through: int) -
                     f"version {through} ({span}); they are covered by the baseline, not replayed")]
 
 
+def _baseline_gaps(baseline_path: Path, covered: list[_File], through: int) -> list[Finding]:
+    """Objects the covered files leave behind that the baseline does not create: a baseline is checked, not trusted."""
+    from . import effects  # the parser is loaded only for a project that declares a baseline
+
+    def state_of(paths: list[Path]) -> dict[effects.Key, Path]:
+        """The objects left after the files, each with the file that last made it."""
+        state: set[effects.Key] = set()
+        origin: dict[effects.Key, Path] = {}
+        for path in paths:
+            added, _ = effects.applied(state, effects.of_sql(path.read_text(encoding="utf-8", errors="replace")))
+            origin.update(dict.fromkeys(added, path))
+        return {key: origin[key] for key in state}
+
+    expected = state_of([file.path for file in sorted(covered, key=lambda f: (f.version, f.name))])
+    present = state_of([baseline_path])
+    return [Finding("error", baseline_path, None, f"lacks {effects.shown(key)}, which {path.name} creates; add it "
+                    f"to the baseline, or lower `through` ({through}) below that file's version")
+            for key, path in sorted(expected.items()) if key not in present]
+
+
 def _read(file: _File, rollback: Path | None, cache: LintCache | None) -> tuple[Migration | None, list[Finding]]:
     """The file as a migration, with its lint findings; no migration if it is not UTF-8."""
     try:
@@ -574,5 +611,5 @@ def _read(file: _File, rollback: Path | None, cache: LintCache | None) -> tuple[
         if cache:
             cache.put(checksum, linted)
     migration = Migration(file.version, file.description, file.path, sql, checksum, linted.no_transaction,
-                          rollback, linted.controls_transaction)
+                          rollback, linted.controls_transaction, linted.in_production)
     return migration, linted.at(file.path)

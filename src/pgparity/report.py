@@ -11,6 +11,8 @@ from dataclasses import asdict, is_dataclass
 from typing import Any
 
 from rich.console import Console
+
+from .migrations import shown
 from rich.table import Table
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
@@ -172,13 +174,26 @@ def verdict(result) -> None:
                 for f in findings if f.difference.object == name
             ]
             table(name, ("Column", *sides, "Status"), rows)
+    if result.position is not None and (result.position.pending or result.position.remarks):
+        position(result.position)
     say(summary_line(result))
+
+
+def position(found) -> None:
+    """Where production stands and how pgparity knows; the migrations pending there, which are not drift."""
+    say(f"production: {found.evidence} [{found.source}]")
+    for remark in found.remarks:
+        warn(remark)
+    if found.pending:
+        out.print("Pending in production (not drift: deployed after this push)", style="bold", markup=False)
+        for migration in found.pending:
+            say(f"  {shown(migration.path)}")
 
 
 def summary_line(result) -> str:
     drift = result.drift
     ignored = len(result.findings) - len(drift)
-    pending = result.pending_in_production
+    pending = [f"{m.version} {m.name}" for m in result.pending_in_production]
     tail = (f"; {ignored} ignored" if ignored else "") + (
         f"; {len(pending)} migrations pending in production: {', '.join(pending)}" if pending else "")
     if not drift:

@@ -16,19 +16,23 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit, urlunsplit
 from pathlib import Path
 from typing import Protocol
 
 from . import __version__, dump, ledger
+from .catalog import Snapshot, inspect
 from .database import Server, connect
 from .errors import MigrationError
 from .ledger import Timing
 from .migrations import Baseline, Migration, Plan, shown
+from .position import Position
 
 LOCK_KEY = "pgparity:sync"
-DUPLICATE_OBJECT = {"42P07", "42710", "42701", "42723", "42P06", "42P04"}  # table, object, column, function, schema
+# Errors of a file replayed over a squashed schema that already holds its work: a duplicate table, object,
+# column, function, schema or database, or a column the squash already renamed or dropped (undefined_column).
+COLLISIONS = {"42P07", "42710", "42701", "42723", "42P06", "42P04", "42703"}
 SQUASHED = re.compile(r"complete|squash|baseline|schema|snapshot|initial|structure", re.IGNORECASE)
 TEMPLATE_PREFIX = "pgparity_template_"
 KEEP_TEMPLATES = 3
@@ -135,7 +139,7 @@ def replay(url: str, migrations: Sequence[Migration], progress: Progress) -> tup
 def with_baseline_hint(error: MigrationError, before: Sequence[Migration]) -> MigrationError:
     """A collision right after a squashed schema file means two lineages are replayed: suggest a baseline."""
     squashed = [m for m in before if m.version == 0 or SQUASHED.search(m.name)]
-    if error.sqlstate not in DUPLICATE_OBJECT or not squashed:
+    if error.sqlstate not in COLLISIONS or not squashed:
         return error
     name = squashed[-1].path.name
     return MigrationError(
@@ -214,12 +218,13 @@ class Syncer:
             self.server.drop(scratch)
             raise
 
-    def sync_from_dump(self, path: Path, plan: Plan, baseline: Baseline | None,
+    def sync_from_dump(self, path: Path, position_of: Callable[[Snapshot], Position],
                        dump_progress: "dump.Progress | None" = None) -> SyncResult:
-        """Rebuild the dev database from a sanitized dump plus the migrations its ledger lacks.
+        """Rebuild the dev database from a sanitized dump plus the migrations production had not applied.
 
         Same guarantees as `sync`: everything happens in a scratch database swapped in only when complete.
-        A dump of a production without pgparity's ledger gets no migrations on top (nothing says which apply).
+        `position_of` says where the dumped production stood, from the restored schema and the ledger the
+        dump recorded; the files it had applied are recorded in the ledger as coming from the dump.
         """
         started = time.monotonic()
         with self.locked():
@@ -229,13 +234,13 @@ class Syncer:
                 self._create_empty(scratch)
                 url = self.server.url_for(scratch)
                 restored = dump.restore(path, url, progress=dump_progress)
-                if restored.ledger:
-                    with connect(url) as conn:
-                        todo = pending(ledger.read(conn), plan, baseline)
-                else:
-                    self.notify(f"{path.name}: production keeps no pgparity ledger; no migrations applied on top")
-                    todo = []
-                applied = replay(url, todo, self.progress)
+                with connect(url) as conn:
+                    position = position_of(replace(inspect(conn), ledger=restored.ledger))
+                    ledger.record(conn, position.applied, ledger.FROM_DUMP)
+                self.notify(f"{path.name}: {position.evidence}")
+                for note in position.remarks:
+                    self.notify(f"{path.name}: {note}")
+                applied = replay(url, position.pending, self.progress)
                 terminated = self._swap_in(scratch)
             except BaseException:
                 self.server.drop(scratch)

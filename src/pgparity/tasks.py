@@ -12,7 +12,7 @@ from invoke import Collection, task
 from invoke.exceptions import Exit
 from rich.status import Status as Spinner
 
-from . import doctor as doctor_checks, dump as dumps, hook as hooks, ledger, report
+from . import config, doctor as doctor_checks, dump as dumps, hook as hooks, ledger, report
 from .catalog import Snapshot, dump_snapshot, load_snapshot
 from .database import connect
 from .engine import Engine, environments
@@ -59,11 +59,11 @@ def down(c, volumes=False, yes=False, all=False):
         report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
 
 
-def _confirm(question: str) -> None:
+def _confirm(question: str, untouched: str = "nothing deleted") -> None:
     if not sys.stdin.isatty():
         raise PgParityError(f"refusing to {question.rstrip('?')} without confirmation; pass --yes")
     if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
-        raise Exit("pgparity: cancelled; nothing deleted", code=1)
+        raise Exit(f"pgparity: cancelled; {untouched}", code=1)
 
 
 @task(help={"json": "print JSON instead of a table", "all": "list every pgparity environment on this engine"})
@@ -161,7 +161,7 @@ def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
 
 def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
     with report.bar(report.DumpBar, enabled=not json) as bar:
-        return syncer.sync_from_dump(ws.settings.root / path, plan, ws.project_file.migrations.baseline, bar)
+        return syncer.sync_from_dump(ws.settings.root / path, lambda restored: ws.position(plan, restored), bar)
 
 
 @task(help={"json": "print the report as JSON",
@@ -177,7 +177,8 @@ def dump(c, json=False, jobs=dumps.DEFAULT_JOBS):
     with report.bar(report.DumpBar, enabled=not json) as bar:
         result = dumps.dump(ws.settings.prod_url, image=ws.settings.image, rules=ws.project_file.sanitize,
                             secret=secret_key(ws.settings.sanitize_secret), directory=ws.settings.root / "dumps",
-                            environment=ws.settings.project, progress=bar, client=ws.engine.client, jobs=jobs)
+                            environment=ws.settings.project, progress=bar, client=ws.engine.client, jobs=jobs,
+                            production_ledger=ws.project_file.production.ledger)
     if json:
         report.print_json(result)
         return
@@ -231,6 +232,8 @@ def snapshot_(c, from_="prod", output=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_snapshot(snapshot), encoding="utf-8")
     report.say(f"wrote {path} ({len(snapshot.tables)} tables, {snapshot.server.version.split(' (')[0]})")
+    if from_ == "prod" and ws.settings.migrations.is_dir():
+        report.position(ws.position(ws.plan(show=False), snapshot))
 
 
 def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
@@ -238,7 +241,7 @@ def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
     if endpoint == "prod":
         if not ws.settings.prod_url:
             raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
-        return ws.inspect_url(ws.settings.prod_url, read_only=True)
+        return ws.inspect_production(ws.settings.prod_url)
     if endpoint == "profile":
         return ws.require_profile()
     if endpoint == "dev":
@@ -261,13 +264,16 @@ def diff(c, source="dev", target="profile", json=False):
     _render_verdict(ws, result, json)
 
 
-@task(help={"json": "print the report as JSON (for CI)"})
+@task(help={"json": "print the report as JSON (for CI)",
+            "fail_on_pending": "exit 1 also when migrations are pending in production (they are not drift)",
+            "revision": "check the migrations of this commit (the pre-push hook passes the pushed one)"})
 @guarded
-def verify(c, json=False):
-    """The pre-push check: lint, dev vs migrations, production profile vs its migrations; exit 1 on drift."""
+def verify(c, json=False, fail_on_pending=False, revision=None):
+    """The pre-push check: lint, dev vs migrations, production profile vs what it applied; exit 1 on drift."""
     ws = Workspace.load()
-    local, production, pending = ws.verify(show=not json)
-    _render_verdict(ws, verdict(local, production, pending, ws.project_file.ignore), json)
+    local, production, position = ws.verify(show=not json, revision=revision)
+    result = verdict(local, production, position, ws.project_file.ignore)
+    _render_verdict(ws, result, json, fail_on_pending and bool(result.pending_in_production))
 
 
 @task(help={"target": "prod (the production profile, default) or dev (codify hand edits in the dev database)",
@@ -287,7 +293,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
         checks = check_narrowing(conn, plan)
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"
     forward, down = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
-                              force=force, name=name or default)
+                              force=force, name=name or default, in_production=target == "prod")
     report.say(f"wrote {shown(forward)} ({len(plan.changes)} changes) and {shown(down)}")
     for rename in plan.renames:
         report.warn(f"possible rename, not applied: {rename.statement}")
@@ -298,6 +304,25 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
         report.say(f"applied {len(result.applied)} migration to {result.database}")
     elif target == "dev":
         report.say("the dev database already has these changes; `invoke db.sync` rebuilds it with the new file")
+
+
+@task(help={"version": "the last migration production has applied (its number, e.g. 006)",
+            "yes": "do not ask before writing pgparity.toml"})
+@guarded
+def stamp(c, version, yes=False):
+    """Record in pgparity.toml how far production has come, for a production that keeps no ledger."""
+    ws = Workspace.load()
+    plan = ws.plan(show=False)
+    wanted = config.parse_version(str(ws.settings.config_file), version)
+    matching = [m for m in plan.migrations if m.version == wanted]
+    if not matching:
+        raise PgParityError(f"no migration in {shown(plan.directory)}/ has version {version}")
+    question = (f"record in {shown(ws.settings.config_file)} that production has applied every migration through "
+                f"{matching[-1].path.name}?")
+    if not yes:
+        _confirm(question, "nothing written")
+    config.stamp_production(ws.settings.config_file, version)
+    report.say(f"wrote [production] applied_through = \"{version}\" to {shown(ws.settings.config_file)}")
 
 
 @task(help={"install": "write .git/hooks/pre-push running db.verify", "uninstall": "remove that hook",
@@ -325,15 +350,16 @@ def doctor(c):
         raise Exit(code=1)
 
 
-def _render_verdict(ws: Workspace, result, as_json: bool) -> None:
+def _render_verdict(ws: Workspace, result, as_json: bool, fail: bool = False) -> None:
     if report.ci_mode():
         ws.settings.report_file.write_text(report.as_json(result.to_json()) + "\n", encoding="utf-8")
     if as_json:
         report.print_json(result.to_json())
     else:
         report.verdict(result)
-    if result.drift:
+    if result.drift or fail:
         raise Exit(code=1)
 
 
-db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook, doctor, dump, restore)
+db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook,
+                doctor, dump, restore, stamp)

@@ -1,5 +1,7 @@
 """The pre-push check: dev vs the migrations (local drift), production vs the migrations it applied.
 
+Which migrations production applied is its position (see `position`); the ones after it are pending.
+
 Both "expected" schemas come from replays through the template cache, so an unchanged tree costs a
 lookup, not a replay.
 """
@@ -12,7 +14,8 @@ from dataclasses import dataclass, replace
 
 from .catalog import Snapshot
 from .diff import Difference, compare
-from .migrations import Migration, Plan
+from .migrations import Migration
+from .position import Position, label
 
 LOCAL, PRODUCTION, DIFF = "local", "production", "diff"
 
@@ -31,14 +34,21 @@ class Finding:
 
 @dataclass(frozen=True)
 class Verdict:
-    """Everything verify (or diff) found; drift when any finding is not ignored."""
+    """Everything verify (or diff) found; drift when any finding is not ignored.
+
+    `position` is production's (verify with a profile): the migrations pending there are listed, not drift.
+    """
 
     findings: tuple[Finding, ...]
-    pending_in_production: tuple[str, ...]
+    position: Position | None = None
 
     @property
     def drift(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if not f.ignored)
+
+    @property
+    def pending_in_production(self) -> tuple[Migration, ...]:
+        return self.position.pending if self.position else ()
 
     @property
     def status(self) -> str:
@@ -48,16 +58,19 @@ class Verdict:
         counts: dict[str, int] = {}
         for finding in self.drift:
             counts[finding.scope] = counts.get(finding.scope, 0) + 1
-        return {
+        document: dict[str, object] = {
             "status": self.status,
             "differences": [finding.to_json() for finding in self.findings],
             "summary": {
                 "differences": len(self.drift),
                 "ignored": len(self.findings) - len(self.drift),
                 "by_scope": counts,
-                "pending_in_production": list(self.pending_in_production),
+                "pending_in_production": [label(m) for m in self.pending_in_production],
             },
         }
+        if self.position is not None:
+            document["production_position"] = self.position.to_json()
+        return document
 
 
 def pattern_of(difference: Difference) -> str:
@@ -73,38 +86,20 @@ def scoped(scope: str, differences: Sequence[Difference], ignore: Sequence[str])
     ]
 
 
-def applied_in_production(plan: Plan, profile: Snapshot) -> tuple[list[Migration], list[str]]:
-    """The migrations production's ledger lists, and the ones still pending for it.
-
-    A production without pgparity's ledger is taken to have applied every migration: there is
-    nothing better to compare it with, and its differences are then all drift.
-    """
-    if not profile.migrations:
-        return list(plan.migrations), []
-    done = {(m.version, m.name) for m in profile.migrations}
-    applied = [m for m in plan.migrations if (m.version, m.name) in done]
-    pending = [f"{m.version} {m.name}" for m in plan.migrations if (m.version, m.name) not in done]
-    return applied, pending
-
-
 def without_ledger(snapshot: Snapshot) -> Snapshot:
-    return replace(snapshot, migrations=())
+    return replace(snapshot, ledger=None)
 
 
-def production_drift(built: Snapshot, profile: Snapshot) -> tuple[Difference, ...]:
-    """Production vs a replay of what it applied; the ledger compared only when production keeps one."""
-    if not profile.migrations:
-        built = without_ledger(built)
-    return compare(built, profile)
+def production_drift(built: Snapshot, profile: Snapshot, position: Position) -> tuple[Difference, ...]:
+    """Production vs a replay of exactly what it applied, plus its ledger's disagreements with the files."""
+    return compare(without_ledger(built), without_ledger(profile)) + position.differences
 
 
-def verdict(local: Sequence[Difference], production: Sequence[Difference], pending: Sequence[str],
+def verdict(local: Sequence[Difference], production: Sequence[Difference], position: Position | None,
             ignore: Sequence[str]) -> Verdict:
-    return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), tuple(pending))
+    return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), position)
 
 
 def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str]) -> Verdict:
-    """Any two schemas; ledgers are compared only when both sides keep one."""
-    if not source.migrations or not target.migrations:
-        source, target = without_ledger(source), without_ledger(target)
-    return Verdict(tuple(scoped(DIFF, compare(source, target), ignore)), ())
+    """Any two schemas; pgparity ledgers are compared only when both sides keep one."""
+    return Verdict(tuple(scoped(DIFF, compare(source, target), ignore)))

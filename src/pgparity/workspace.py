@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from psycopg import sql
 
-from . import config, report
+from . import config, hook, report
 from .catalog import Snapshot, inspect, load_snapshot
 from .catalog.model import Role
 from .database import Server, connect, connect_read_only
@@ -17,8 +19,9 @@ from .engine import Engine, Mirror
 from .errors import SnapshotError
 from .lintcache import LintCache
 from .migrations import Migration, Plan, discover
+from .position import Position, locate
 from .sync import Progress, Syncer, cache_key, spawn_spare
-from .verify import PRODUCTION, applied_in_production, production_drift, scoped, without_ledger
+from .verify import PRODUCTION, production_drift, scoped, without_ledger
 
 
 def create_role(role: Role) -> sql.Composed:
@@ -53,9 +56,16 @@ class Workspace:
     def engine(self) -> Engine:
         return Engine(self.settings, Mirror.from_profile(self.profile, self.settings))
 
-    def plan(self, show: bool = True) -> Plan:
-        """Discover and lint the migrations; print the findings; refuse on errors."""
-        plan = discover(self.settings.migrations, self.project_file.migrations, LintCache(self.settings.cache_folder))
+    def plan(self, show: bool = True, revision: str | None = None) -> Plan:
+        """Discover and lint the migrations (as they are in commit `revision`, when given); print the
+        findings; refuse on errors."""
+        if revision:
+            with tempfile.TemporaryDirectory(prefix="pgparity-revision-") as folder:
+                exported = hook.export(self.settings.root, revision, self.settings.migrations, Path(folder))
+                plan = discover(exported, self.project_file.migrations, LintCache(self.settings.cache_folder))
+                plan = plan.moved(self.settings.migrations)
+        else:
+            plan = discover(self.settings.migrations, self.project_file.migrations, LintCache(self.settings.cache_folder))
         if show:
             report.findings(plan.findings)
         plan.raise_for_errors()
@@ -81,6 +91,14 @@ class Workspace:
         with opener(url) as conn:
             return inspect(conn)
 
+    def inspect_production(self, url: str) -> Snapshot:
+        """Production's schema, read-only, with the ledger pgparity.toml names (or the first one found)."""
+        with connect_read_only(url) as conn:
+            return inspect(conn, self.project_file.production.ledger)
+
+    def position(self, plan: Plan, profile: Snapshot) -> Position:
+        return locate(plan.migrations, profile, self.project_file.production)
+
     def require_profile(self) -> Snapshot:
         if self.profile is None:
             raise SnapshotError(
@@ -96,10 +114,12 @@ class Workspace:
             with syncer.locked():
                 return self._replayed(server, syncer, plan.migrations)
 
-    def verify(self, show: bool = True) -> tuple[tuple[Difference, ...], tuple[Difference, ...], list[str]]:
+    def verify(self, show: bool = True, revision: str | None = None
+               ) -> tuple[tuple[Difference, ...], tuple[Difference, ...], Position | None]:
         """Local drift (dev vs a replay of every migration) and production drift (the profile vs a replay
-        of what production applied), plus the migrations pending for production."""
-        plan = self.plan(show)
+        of what production applied), plus production's position (None without a profile). With `revision`,
+        the migrations are those of that commit (what a push sends), not the working tree's."""
+        plan = self.plan(show, revision)
         profile = self.profile
         if profile is None and show:
             report.warn(f"{self.settings.profile} not found: checking local drift only "
@@ -110,10 +130,17 @@ class Workspace:
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
                 if profile is None:
-                    return compare(dev, expected), (), []
-                applied, pending = applied_in_production(plan, profile)
-                built = expected if len(applied) == len(plan.migrations) else self._replayed(server, syncer, applied)
-        return compare(dev, expected), production_drift(built, profile), pending
+                    return compare(dev, expected), (), None
+                position = self.position(plan, profile)
+                built = self._replayed_or(expected, server, syncer, plan, position.applied)
+        return compare(dev, expected), production_drift(built, profile, position), position
+
+    def _replayed_or(self, every: Snapshot, server: Server, syncer: Syncer, plan: Plan,
+                     migrations: Sequence[Migration]) -> Snapshot:
+        """`every` (the replay of the whole plan) when `migrations` is the whole plan, else their own replay."""
+        if len(migrations) == len(plan.migrations):
+            return every
+        return self._replayed(server, syncer, migrations)
 
     def _replayed(self, server: Server, syncer: Syncer, migrations: Sequence[Migration]) -> Snapshot:
         template, _, _ = syncer.ensure_template(migrations, self.cache_key(server, migrations))
@@ -152,14 +179,17 @@ class Workspace:
         return problems
 
     def drift_to(self, target: str) -> tuple[Snapshot, Snapshot, tuple[Difference, ...]]:
-        """The schema the migrations build, the target schema (`prod`: the profile, `dev`: the dev
-        database) and their differences, ledgers aside and the ignore list applied."""
+        """The schema the migrations build (for `prod`: those production applied), the target schema (`prod`:
+        the profile, `dev`: the dev database) and their differences, ledgers aside and the ignore list applied."""
         plan = self.plan()
+        goal = self.require_profile() if target == "prod" else None
+        # Production's drift is measured against what it applied: a fix never undoes a pending migration.
+        migrations = self.position(plan, goal).applied if goal is not None else plan.migrations
         with self.server() as server:
             syncer = self.syncer(server)
             with syncer.locked():
-                expected = without_ledger(self._replayed(server, syncer, plan.migrations))
-            goal = self.require_profile() if target == "prod" else self.inspect_url(self.engine.url)
+                expected = without_ledger(self._replayed(server, syncer, migrations))
+            goal = goal or self.inspect_url(self.engine.url)
         goal = without_ledger(goal)
         findings = scoped(PRODUCTION, compare(expected, goal), self.project_file.ignore)
         return expected, goal, tuple(f.difference for f in findings if not f.ignored)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TypeVar
 
 import psycopg
@@ -12,8 +13,10 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from pgparity.catalog import queries
+from pgparity.config import LedgerTable
+from pgparity import ledgers  # used at call time: the ledger formats build catalog model objects
 from pgparity.catalog.model import (
-    Column, CompositeType, Constraint, Domain, EnumType, Extension, Function, Index, Migration,
+    Column, CompositeType, Constraint, Domain, EnumType, Extension, Function, Index, Ledger,
     Policy, Privilege, Role, Schema, Sequence, ServerVersion, Setting, Snapshot, Table, Trigger,
     View,
 )
@@ -41,19 +44,17 @@ BULK = {
     "enums": queries.ENUMS,
     "domains": queries.DOMAINS,
     "composites": queries.COMPOSITES,
-    "ledger": queries.LEDGER_EXISTS,
 }
 
 PARAMETERS = {
     "hidden": list(queries.HIDDEN_SCHEMAS),
     "settings": list(queries.SETTINGS),
-    "ledger_schema": queries.LEDGER_SCHEMA,
-    "ledger_table": queries.LEDGER_TABLE,
 }
 
 
-def inspect(conn: psycopg.Connection) -> Snapshot:
-    """The schema of the database `conn` is connected to.
+def inspect(conn: psycopg.Connection, configured: LedgerTable | None = None) -> Snapshot:
+    """The schema of the database `conn` is connected to, and its migration ledger (`configured`, or the
+    first one found) apart from the schema.
 
     Only reads, so it can run inside a READ ONLY transaction. It works in its own transaction (a
     savepoint if the caller has one open) that is always rolled back, so the empty search_path it
@@ -62,8 +63,8 @@ def inspect(conn: psycopg.Connection) -> Snapshot:
     with conn.transaction(force_rollback=True):
         conn.execute("SELECT set_config('search_path', '', true)")
         rows = fetch(conn, BULK)
-        ledger = fetch(conn, {"ledger": queries.LEDGER})["ledger"] if rows["ledger"][0]["present"] else []
-    return assemble(rows, ledger)
+        ledger = ledgers.read_ledger(conn, configured)
+    return without_bookkeeping(assemble(rows, ledger))
 
 
 def fetch(conn: psycopg.Connection, bulk: dict[str, sql.Composed]) -> dict[str, list[Row]]:
@@ -76,7 +77,7 @@ def fetch(conn: psycopg.Connection, bulk: dict[str, sql.Composed]) -> dict[str, 
     return {name: cursor.fetchall() for name, cursor in cursors.items()}
 
 
-def assemble(rows: dict[str, list[Row]], ledger: list[Row]) -> Snapshot:
+def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
     """Attaches child rows to their owners and builds the snapshot."""
     columns = children(Column, rows["columns"])
     constraints = children(Constraint, rows["constraints"])
@@ -107,7 +108,32 @@ def assemble(rows: dict[str, list[Row]], ledger: list[Row]) -> Snapshot:
         enums=owners(EnumType, rows["enums"]),
         domains=owners(Domain, rows["domains"], constraints=constraints),
         types=owners(CompositeType, rows["composites"], columns=columns),
-        migrations=plain(Migration, ledger),
+        ledger=ledger,
+    )
+
+
+def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
+    """The snapshot less the ledger's tables and schemas (and what they own): a tool's records, not schema."""
+    if snapshot.ledger is None:
+        return snapshot
+    tables, schemas = ledgers.hidden(snapshot.ledger)
+
+    def kept(obj: object) -> bool:
+        return obj.schema not in schemas and f"{obj.schema}.{obj.name}" not in tables
+
+    def owned(sequence: object) -> bool:
+        return sequence.owned_by is not None and sequence.owned_by.rpartition(".")[0] in tables
+    return replace(
+        snapshot,
+        schemas=tuple(s for s in snapshot.schemas if s.name not in schemas),
+        tables=tuple(filter(kept, snapshot.tables)),
+        views=tuple(filter(kept, snapshot.views)),
+        materialized_views=tuple(filter(kept, snapshot.materialized_views)),
+        sequences=tuple(s for s in snapshot.sequences if kept(s) and not owned(s)),
+        functions=tuple(filter(kept, snapshot.functions)),
+        enums=tuple(filter(kept, snapshot.enums)),
+        domains=tuple(filter(kept, snapshot.domains)),
+        types=tuple(filter(kept, snapshot.types)),
     )
 
 

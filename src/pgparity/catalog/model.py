@@ -264,12 +264,27 @@ class CompositeType(Model):
 
 
 @dataclass(frozen=True)
-class Migration(Model):
-    """One row of pgparity's ledger, read as data."""
+class LedgerEntry(Model):
+    """One migration a database's ledger records, as that tool wrote it (read as data, never trusted blindly).
 
-    version: int = field(metadata=KEY)
+    `version` and `name` are the ledger's own text ("7", "1.2", "20240131120000", "007_add_nickname"); either
+    is "" when the ledger keeps none (Sqitch keeps only names, golang-migrate only a version).
+    """
+
+    version: str = field(metadata=KEY)
     name: str = field(metadata=KEY)
-    checksum: str
+    checksum: str | None  # the tool's own checksum of the file (pgparity: sha256), when it keeps one
+    through: bool  # stands for every version up to this one: a baseline, golang-migrate's single row
+    failed: bool  # recorded but not completed: golang-migrate's dirty flag, Flyway's success = false
+
+
+@dataclass(frozen=True)
+class Ledger(Model):
+    """Where a database stands: the first migration ledger found in it, and which tool's layout it has."""
+
+    kind: str  # a key of pgparity.ledgers.FORMATS
+    table: str  # the ledger table, schema-qualified; never part of the schema compared
+    entries: tuple[LedgerEntry, ...] = field(metadata=ORDERED)  # in the order the tool applied them
 
 
 @dataclass(frozen=True)
@@ -287,4 +302,4 @@ class Snapshot(Model):
     enums: tuple[EnumType, ...]
     domains: tuple[Domain, ...]
     types: tuple[CompositeType, ...]
-    migrations: tuple[Migration, ...]
+    ledger: Ledger | None

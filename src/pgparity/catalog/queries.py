@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from pgparity.ledger import SCHEMA as LEDGER_SCHEMA, TABLE as LEDGER_TABLE
+from pgparity.ledger import SCHEMA as LEDGER_SCHEMA
 
 # Schemas whose objects are never part of a snapshot, besides pg_catalog, pg_toast and pg_temp_*.
 HIDDEN_SCHEMAS = ("information_schema", LEDGER_SCHEMA)
@@ -275,13 +275,4 @@ DOMAINS = type_query(
 
 COMPOSITES = type_query(
     "t.typtype = 'c' AND c.relkind = 'c'", joins="JOIN pg_class c ON c.oid = t.typrelid",
-)
-
-LEDGER_EXISTS = query("""
-SELECT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE n.nspname = %(ledger_schema)s AND c.relname = %(ledger_table)s) AS present
-""")
-
-LEDGER = sql.SQL("SELECT version, name, checksum FROM {} ORDER BY version").format(
-    sql.Identifier(LEDGER_SCHEMA, LEDGER_TABLE),
 )

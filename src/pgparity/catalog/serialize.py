@@ -12,7 +12,9 @@ from pathlib import Path
 from pgparity.catalog.model import Snapshot
 from pgparity.errors import SnapshotError
 
-FORMAT = 1
+FORMAT = 2
+# Format 1 kept only pgparity's own ledger rows, as `migrations`; format 2 keeps any tool's, as `ledger`.
+READABLE = (1, FORMAT)
 
 
 def dump_snapshot(snapshot: Snapshot) -> str:
@@ -35,14 +37,25 @@ def load_snapshot(path: str | Path) -> Snapshot:
     if not isinstance(document, dict) or "format" not in document:
         raise SnapshotError(f"{path} is not a pgparity snapshot: it has no format field")
     version = document.pop("format")
-    if version != FORMAT:
+    if version not in READABLE:
         raise SnapshotError(
-            f"{path} has snapshot format {version!r}; this pgparity reads format {FORMAT}"
+            f"{path} has snapshot format {version!r}; this pgparity reads formats {', '.join(map(str, READABLE))}"
         )
     try:
-        return from_plain(Snapshot, document, "snapshot")
+        return from_plain(Snapshot, upgraded(document) if version == 1 else document, "snapshot")
     except ValueError as error:
         raise SnapshotError(f"{path} is not a valid pgparity snapshot: {error}") from error
+
+
+def upgraded(document: dict) -> dict:
+    """A format 1 document in format 2: its pgparity ledger rows become a pgparity ledger."""
+    rows = document.pop("migrations", None)
+    if not isinstance(rows, list):
+        raise ValueError("snapshot.migrations should be a list")
+    entries = [{"version": str(row.get("version")), "name": row.get("name"), "checksum": row.get("checksum"),
+                "through": False, "failed": False} for row in rows if isinstance(row, dict)]
+    ledger = {"kind": "pgparity", "table": "pgparity.schema_migrations", "entries": entries} if rows else None
+    return {**document, "ledger": ledger}
 
 
 def to_plain(value: object) -> object:
