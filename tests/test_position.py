@@ -37,7 +37,8 @@ LEDGERS = {
         INSERT INTO flyway_schema_history VALUES
             (1, '1', 'users', 'SQL', 'V1__users.sql', 12345, 'deploy', now(), 5, true),
             (2, '2', 'roles', 'SQL', 'V2__roles.sql', -678, 'deploy', now(), 5, true),
-            (3, '3', 'nickname', 'SQL', 'V3__nickname.sql', 99, 'deploy', now(), 5, false);
+            (3, '3', 'nickname', 'SQL', 'V3__nickname.sql', 99, 'deploy', now(), 5, false),
+            (4, NULL, 'views', 'SQL', 'R__views.sql', 7, 'deploy', now(), 5, true);
     """,
     "golang-migrate": """
         CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);

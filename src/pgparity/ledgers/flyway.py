@@ -2,7 +2,7 @@
 
 Failed runs are kept as failed entries (not applied); a successful undo, or a row that `flyway repair`
 marked deleted, takes its version back out; a BASELINE row stands for every version up to its own.
-Repeatable migrations have no version.
+Repeatable migrations (no version) are left out: they re-run when they change and mark no position.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ def read(conn: psycopg.Connection, table: Located) -> tuple[LedgerEntry, ...]:
         if kind.upper() in REMOVING:
             if success and version:
                 entries = [entry for entry in entries if entry.version != version]
+            continue
+        if not version:
             continue
         entries.append(LedgerEntry(version, script, None if checksum is None else str(checksum),
                                    kind.upper() == "BASELINE", not success))
