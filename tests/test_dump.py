@@ -522,7 +522,7 @@ def test_production_is_never_written_even_by_a_role_that_could(production, test_
         run_dump(production, test_image, docker_client, tmp_path / "out", SECRET, rules)
     assert "\n" not in str(caught.value) and "owner-pw" not in str(caught.value)
     assert production.fingerprint() == before
-    assert list((tmp_path / "out").iterdir()) == []
+    assert [path.name for path in (tmp_path / "out").iterdir()] == [".gitignore"]  # no archive, no part
 
 
 class Recorder:
@@ -619,14 +619,14 @@ def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project,
     assert refused.returncode == 2 and "public.users.phone" in refused.stderr
     no_jobs = project.run("db.dump", "--jobs", "0")
     assert no_jobs.returncode == 2 and no_jobs.stderr.strip().endswith("--jobs must be at least 1, got 0")
-    assert not (project.root / "dumps").exists() or not list((project.root / "dumps").iterdir())
+    assert not list((project.root / "dumps").glob("*.zip"))
 
     (project.root / "pgparity.toml").write_text(rules_toml(RULES))
     volumes_before = {volume.id for volume in docker_client.volumes.list()}
     dumped = project.run("db.dump")
     assert dumped.returncode == 0, dumped.stderr
     assert {volume.id for volume in docker_client.volumes.list()} <= volumes_before, "the pg_dump container leaked a volume"
-    [archive] = (project.root / "dumps").iterdir()
+    [archive] = (project.root / "dumps").glob("*.zip")
     assert f"wrote dumps/{archive.name}" in dumped.stdout and "email=email" in dumped.stdout
 
     synced = project.run("db.sync", "--from-dump", f"dumps/{archive.name}")
@@ -640,3 +640,80 @@ def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project,
     broken = project.run("db.restore", damaged.name)
     assert broken.returncode == 2 and len(broken.stderr.strip().splitlines()) == 1, broken.stderr
     assert count(dev, "SELECT count(*) FROM users") == USERS + 2
+
+
+@pytest.mark.docker
+def test_two_unique_masked_columns_in_one_table_both_stay_unique(fresh_db, tmp_path):
+    """Each identity kind settles its collisions with its own values, never another kind's."""
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE contacts (id int PRIMARY KEY, email text UNIQUE, phone text UNIQUE)")
+        conn.execute("INSERT INTO contacts SELECT n, 'person' || n || '@example.org', '+44 20 ' || (7000000 + n)"
+                     " FROM generate_series(1, 2000) AS n")
+    tiny = {**ID_FORMATS, "email": IdFormat("user-{}@example.com", decimal=False, lengths=(2, 3)),
+            "phone": IdFormat("+1555{}", decimal=True, lengths=(2, 3))}
+    rules = parse_rules({"columns": {"public.contacts.email": "email", "public.contacts.phone": "phone"}}, TOML)
+    with closing(begin_snapshot(fresh_db)) as conn:
+        [contacts] = read_tables(conn)
+        statements = Subset((contacts,), rules).selection(contacts, 2).statements
+        planned = [plan_part("public.contacts", f"data/0001.{number}", statement.as_string(conn), contacts.columns,
+                             rules, tiny) for number, statement in enumerate(statements)]
+        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        with Extractor(fresh_db, snapshot, SECRET, rules, tmp_path, 2, tiny) as pool:
+            pool.run(planned, lambda member, rows: None)
+    data = b"".join(zstandard.ZstdDecompressor().decompressobj().decompress(part_file(tmp_path, part.member).read_bytes())
+                    for part in planned)
+    rows = [line.split(b"\t") for line in data.splitlines()]
+    assert len(rows) == 2000
+    for index in (1, 2):
+        values = [row[index] for row in rows]
+        assert len(set(values)) == len(values), f"column {index} holds duplicates"
+
+
+FREE_TEXT = """
+CREATE TABLE people (id int PRIMARY KEY, email text UNIQUE, comment text, profile jsonb, aliases text[],
+                     code varchar(40));
+INSERT INTO people
+SELECT n, 'owner' || n || '@mail.example.net',
+       'Ping Owner' || n || '.Private@corp.example.net or +44 20 7946 ' || lpad(n::text, 4, '0') || ' re 10.9.8.' || (n % 200),
+       jsonb_build_object('contact', jsonb_build_object('mail', 'home' || n || '@mail.example.net'), 'n', n),
+       ARRAY['alias' || n || '@mail.example.net', 'second' || n || '@mail.example.net'],
+       'ok'
+FROM generate_series(1, 300) AS n;
+"""
+SCRUBBED = {"columns": {"public.people.email": "email", "public.people.comment": "scrub",
+                        "public.people.profile": "scrub", "public.people.aliases": "scrub"}}
+
+
+@pytest.mark.docker
+def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(production_db, fresh_db, test_image,
+                                                                           docker_client, tmp_path):
+    with psycopg.connect(production_db, autocommit=True) as conn:
+        conn.execute(FREE_TEXT)
+    production = type("Production", (), {"url": production_db})
+    with pytest.raises(SanitizeError) as refused:
+        run_dump(production, test_image, docker_client, tmp_path / "refused", SECRET,
+                 {"columns": {"public.people.email": "email"}})
+    message = str(refused.value)
+    assert "PII found in the values of columns without a rule: public.people.aliases (email " in message
+    assert "public.people.comment (email " in message and "ip " in message and "phone " in message
+    assert "public.people.profile (email " in message and "public.people.code" not in message
+    assert "@mail.example.net" not in message and "Private" not in message
+
+    report = run_dump(production, test_image, docker_client, tmp_path / "dumps", SECRET, SCRUBBED)
+    archive = Path(report.path)
+    assert oct(archive.stat().st_mode & 0o777) == "0o600"
+    assert (archive.parent / ".gitignore").read_text().splitlines()[-1] == "*"
+    restore(archive, fresh_db)
+    with psycopg.connect(production_db) as conn:
+        originals = {value.lower() for (value,) in conn.execute(r"""
+            SELECT unnest(regexp_matches(comment || ' ' || profile::text || ' ' || array_to_string(aliases, ' '),
+                                         '[A-Za-z0-9.+]+@[a-z.]+|\+44 20 7946 \d{4}|10\.9\.8\.\d+', 'g'))
+            FROM people""")}
+    assert len(originals) > 1000
+    restored = " ".join(text_values(fresh_db)).lower()
+    data = b"".join(zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+                    for name, blob in members(report.path).items() if name.startswith("data/")).decode().lower()
+    assert [value for value in originals if value in restored or value in data] == []
+    assert count(fresh_db, "SELECT count(*) FROM people WHERE profile -> 'n' IS NOT NULL") == 300  # json kept
+    kept = "SELECT count(*) FROM people WHERE comment LIKE 'Ping user-%@example.com or +1555% re 192.0.2.%'"
+    assert count(fresh_db, kept) == 300  # the text around the fakes is kept

@@ -16,6 +16,7 @@ from pgparity.migrations import (
     discover,
     statements,
 )
+from pgparity.sync import with_baseline_hint
 
 HEADER = "-- pgparity: no-transaction\n"
 
@@ -531,3 +532,14 @@ def test_explicit_transaction_control_is_a_warning_outside_no_transaction_files(
     warnings = [(f.path.name, f.line) for f in plan.findings if f.level == "warning" and "controls" in f.message]
     assert warnings == [("001_a.sql", 1), ("001_a.sql", 3)]
     assert not plan.has_errors
+
+
+def test_a_squash_that_renamed_a_column_its_history_renames_again_suggests_a_baseline(tmp_path):
+    """The file after a squashed schema fails on a column the squash already renamed: the same hint."""
+    write(tmp_path, "000_complete_schema.sql", "CREATE TABLE users (mail text);\n")
+    write(tmp_path, "001_rename.sql", "ALTER TABLE users RENAME COLUMN email TO mail;\n")
+    plan = discover(tmp_path, MigrationPolicy())
+    error = MigrationError('migrations/001_rename.sql:1: column "email" does not exist', "42703")
+    hinted = with_baseline_hint(error, plan.migrations[:1])
+    assert str(hinted).startswith(str(error)) and 'baseline = { file = "000_complete_schema.sql"' in str(hinted)
+    assert with_baseline_hint(MigrationError("other", "42601"), plan.migrations[:1]).args == ("other",)

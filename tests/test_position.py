@@ -258,6 +258,9 @@ def test_a_production_without_a_ledger_is_placed_by_its_schema(proj: Project, pr
     code, report = run_json(proj, "db.verify")
     assert (code, report["differences"]) == (0, [])
     assert report["summary"]["pending_in_production"] == ["7 nickname", "8 drop_index"]
+    code, report = run_json(proj, "db.diff", "--source", "migrations", "--target", "profile")
+    assert (code, report["differences"], report["summary"]["pending_in_production"]) == (
+        0, [], ["7 nickname", "8 drop_index"])
 
     # A hot fix by hand in production: verify names it, fix writes only it, and verify is green after.
     production.execute("ALTER TABLE orders ADD COLUMN note text")
@@ -316,7 +319,7 @@ def test_a_restored_dump_records_where_production_stood(proj: Project, productio
     (proj.root / "pgparity.toml").write_text('[sanitize.columns]\n"public.users.mail" = "email"\n')
     dumped = proj.run("db.dump", extra=env)
     assert dumped.returncode == 0, dumped.stderr
-    [archive] = (proj.root / "dumps").iterdir()
+    [archive] = (proj.root / "dumps").glob("*.zip")
     with zipfile.ZipFile(archive) as opened:
         assert json.loads(opened.read("manifest.json"))["ledger"] is None
 

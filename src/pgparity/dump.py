@@ -30,7 +30,7 @@ import threading
 import time
 import zipfile
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -46,7 +46,7 @@ import zstandard
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from . import __version__, postdata
+from . import __version__, pii, postdata
 from .catalog.model import Ledger
 from .catalog.serialize import from_plain
 from .ledgers import hidden, read_ledger
@@ -55,9 +55,10 @@ from .config import mask_url
 from .database import connect, database_of
 from .engine import connect_client, published_host
 from .errors import DumpError, SanitizeError
+from .folders import own_folder
 from .extract import PROGRESS_SECONDS, Extractor, Part, PartResult, begin_snapshot, part_file, plan_part
 from .ledger import describe_failure
-from .sanitize import Column, ColumnName, Rules, TableName, TableRule, check
+from .sanitize import Column, ColumnName, Rules, TableName, TableRule, check, holds_text
 
 FORMAT = "pgparity-dump/3"  # 3: production's ledger of any tool, left out of the schema and rows
 MANIFEST = "manifest.json"
@@ -137,6 +138,32 @@ FROM pg_catalog.pg_sequences s
 WHERE s.last_value IS NOT NULL AND s.schemaname <> 'information_schema' AND s.schemaname !~ '^pg_'
 ORDER BY s.schemaname, s.sequencename
 """
+
+
+SAMPLE_PAGES = 64  # about 0.5 MiB of each table is read for the content check, whatever its size
+SAMPLE_ROWS = 1000
+
+
+def sample_pii(conn: psycopg.Connection, tables: Sequence[SourceTable], rules: Rules
+               ) -> tuple[dict[ColumnName, Counter[str]], dict[ColumnName, int]]:
+    """The PII that a sample of each unruled text, json or array column holds, counted by kind, and how many
+    values were sampled. Read in the dump's own read-only snapshot; only counts leave this function."""
+    found: dict[ColumnName, Counter[str]] = {}
+    sampled: dict[ColumnName, int] = {}
+    for table in tables:
+        columns = [c for c in table.columns if holds_text(c) and rules.transform(c.name) is None]
+        if not columns or not table.pages or rules.excluded(table.name):
+            continue
+        percent = min(100.0, 100.0 * SAMPLE_PAGES / table.pages)
+        query = sql.SQL("SELECT {} FROM {} TABLESAMPLE SYSTEM ({}) LIMIT {}").format(
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c.name.name)) for c in columns),
+            sql.Identifier(table.name.schema, table.name.name), sql.Literal(percent), sql.Literal(SAMPLE_ROWS))
+        rows = conn.execute(query).fetchall()
+        for index, column in enumerate(columns):
+            values = [row[index] for row in rows if row[index] is not None]
+            sampled[column.name] = len(values)
+            found[column.name] = pii.census(values)
+    return found, sampled
 
 
 def read_tables(conn: psycopg.Connection) -> tuple[SourceTable, ...]:
@@ -541,7 +568,9 @@ def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
     """A zip written beside its final name and renamed when complete: a failed dump leaves no file."""
     partial = path.with_name(path.name + ".partial")
     try:
-        with zipfile.ZipFile(partial, "x") as archive:
+        # Readable by its owner alone, from its first byte: masked rows are still production's rows.
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file, \
+                zipfile.ZipFile(file, "w") as archive:
             yield archive
         partial.rename(path)
     except BaseException:
@@ -624,14 +653,14 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
         found = read_ledger(conn, production_ledger)
         left_out = hidden(found) if found else None
         tables = tuple(table for table in read_tables(conn) if not bookkeeping(str(table.name), left_out))
-        check([column for table in tables for column in table.columns], rules)
+        check([column for table in tables for column in table.columns], rules, *sample_pii(conn, tables, rules))
         planned = _plan(conn, tables, rules)
         server_version = conn.execute("SHOW server_version").fetchone()[0]
         sequences = tuple(SequenceEntry(schema, name, value) for schema, name, value, owner in conn.execute(SEQUENCES_QUERY)
                           if not bookkeeping(f"{schema}.{name}", left_out) and not bookkeeping(owner or "", left_out))
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         client = client or connect_client()
-        directory.mkdir(parents=True, exist_ok=True)
+        own_folder(directory, "sanitized production dumps")
         meters = _Tables([(str(selection.table.name), [part.member for part in parts]) for selection, parts in planned],
                          progress or Quiet())
         with tempfile.TemporaryDirectory(prefix=".pgparity-dump-", dir=directory) as work, \
@@ -770,15 +799,16 @@ def _rebuild(path: Path, url: str, manifest: Manifest, jobs: int, progress: Prog
     return tuple(meters.reports)
 
 
-def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Progress | None = None) -> RestoreReport:
+def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Progress | None = None,
+            manifest: Manifest | None = None) -> RestoreReport:
     """Restore a dump into the empty database at `target_url`: schema, rows (in parallel), keys and indexes.
 
-    The archive is verified whole first. Callers restore into a scratch database and swap it in only
-    when this returns, so a failure never touches the dev database; they then apply the migrations the
-    dump's ledger lacks.
+    The archive is verified whole first, unless the caller did (`manifest`). Callers restore into a scratch
+    database and swap it in only when this returns, so a failure never touches the dev database; they then
+    apply the migrations production had not applied when it was dumped.
     """
     started = time.monotonic()
-    manifest = verify_archive(path)
+    manifest = manifest or verify_archive(path)
     with connect(target_url, autocommit=True) as conn:
         if conn.execute(USER_RELATIONS).fetchone()[0]:
             raise DumpError(f"{mask_url(target_url)} is not empty; restore into a new database")

@@ -160,6 +160,12 @@ def needs_rerun(part: Part, result: PartResult, moves: Moves) -> bool:
         not moves[kind].keys().isdisjoint(result.digests(kind)) for kind in part.recorded if kind in moves)
 
 
+def held(kind: str, parts: Sequence[Part], results: Mapping[str, PartResult]) -> Iterator[bytes]:
+    """The digests of `kind` the parts recorded. A function of its own, so each kind's are its own: a
+    generator written inline in a comprehension over the kinds would read every kind's as the last one's."""
+    return chain.from_iterable(results[part.member].digests(kind) for part in parts if kind in part.recorded)
+
+
 class Extractor:
     """A pool of worker processes in the dump's snapshot, reading parts into files in `directory`."""
 
@@ -205,8 +211,7 @@ class Extractor:
         later = [part for part in parts if part not in first]
         self.submit(first, {})
         results = self.wait(on_rows)
-        moves = resolve(self.formats, {kind: chain.from_iterable(results[part.member].digests(kind) for part in first
-                                                                 if kind in part.recorded) for kind in recording})
+        moves = resolve(self.formats, {kind: held(kind, first, results) for kind in recording})
         self.submit([part for part in first if needs_rerun(part, results[part.member], moves)] + later, moves)
         results = {member: replace(result, seen={}) for member, result in results.items()}  # digests are done
         return {**results, **self.wait(on_rows)}

@@ -61,9 +61,21 @@ BLOCKED_BY_DRIFT = ("pgparity: push blocked by drift: run `invoke db.fix` (produ
 BLOCKED_BY_ERROR = "pgparity: push blocked: db.verify failed (see above); skip the check with `git push --no-verify`"
 
 
+def in_repository(root: Path, path: Path) -> Path:
+    """`path` relative to the top of the repository holding `root`, as git names it."""
+    return path.resolve().relative_to(Path(git(root, "rev-parse", "--show-toplevel")).resolve())
+
+
+def file_at(root: Path, revision: str, path: Path) -> str | None:
+    """The text of `path` in commit `revision`; None when the commit has no such file."""
+    shown = subprocess.run(["git", "show", f"{revision}:{in_repository(root, path).as_posix()}"], cwd=root,
+                           capture_output=True)
+    return shown.stdout.decode("utf-8", errors="replace") if shown.returncode == 0 else None
+
+
 def export(root: Path, revision: str, folder: Path, into: Path) -> Path:
     """`folder` (inside the repository at `root`) as it is in commit `revision`, written below `into`."""
-    relative = folder.resolve().relative_to(Path(git(root, "rev-parse", "--show-toplevel")).resolve())
+    relative = in_repository(root, folder)
     archive = subprocess.run(["git", "archive", "--format=tar", revision, "--", str(relative)], cwd=root,
                              capture_output=True)
     if archive.returncode != 0:

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from . import migrations
+from .folders import own_folder
 from .migrations import Linted
 
 FILE_NAME = "lint.json"
@@ -64,10 +65,7 @@ class LintCache:
         """
         if self.used == self.stored:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        ignore = self.folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# pgparity's cache: never committed\n*\n", encoding="utf-8")
+        own_folder(self.folder, "pgparity's cache")
         files = {checksum: [linted.no_transaction, linted.controls_transaction, [list(f) for f in linted.findings],
                             linted.in_production]
                  for checksum, linted in sorted(self.used.items())}

@@ -38,15 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import passwords, pii
 from .errors import SanitizeError
+from .passwords import DEV_PASSWORD, dev_password_hash
 
 SECRET_VARIABLE = "PGPARITY_SANITIZE_SECRET"
 MIN_SECRET_LENGTH = 16
-DEV_PASSWORD = "pgparity-dev"
-# Django's format (`pbkdf2_sha256$iterations$salt$base64`): hashlib makes it, and werkzeug/passlib
-# users can put their own hash of DEV_PASSWORD into a `constant:` rule instead.
-PASSWORD_ITERATIONS = 600_000
-PASSWORD_SALT = "pgparitydevsalt"
 
 
 # ---------------------------------------------------------------------------------------------- names
@@ -96,7 +93,7 @@ class Kind:
     writes_text: bool
     distinct: bool
     takes_argument: bool = False
-
+    choices: tuple[str, ...] = ()  # the argument it may take after a colon, when it may take one
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("email", writes_text=True, distinct=True),
@@ -106,7 +103,8 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("last_name", writes_text=True, distinct=False),
     Kind("full_name", writes_text=True, distinct=False),
     Kind("text", writes_text=True, distinct=False),
-    Kind("password", writes_text=True, distinct=False),
+    Kind("scrub", writes_text=True, distinct=False),  # free text, json, arrays: embedded PII replaced, rest kept
+    Kind("password", writes_text=True, distinct=False, choices=tuple(passwords.SCHEMES)),
     Kind("constant", writes_text=False, distinct=False, takes_argument=True),
     Kind("null", writes_text=False, distinct=True),
     Kind("keep", writes_text=False, distinct=True),
@@ -121,7 +119,7 @@ class Transform:
     argument: str = ""
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.argument}" if KINDS[self.kind].takes_argument else self.kind
+        return f"{self.kind}:{self.argument}" if self.argument or KINDS[self.kind].takes_argument else self.kind
 
 
 @dataclass(frozen=True)
@@ -179,12 +177,15 @@ def _key(path: Path, section: str, key: str) -> str:
 
 def parse_transform(text: Any) -> Transform:
     """A transformer from its spelling; ValueError says what is wrong."""
-    known = ", ".join(sorted(f"{name}:<value>" if kind.takes_argument else name for name, kind in KINDS.items()))
+    known = ", ".join(sorted(f"{name}:<value>" if kind.takes_argument else
+                             f"{name}[:{'|'.join(kind.choices)}]" if kind.choices else name
+                             for name, kind in KINDS.items()))
     if not isinstance(text, str):
         raise ValueError(f"must be a transformer name (a string); known: {known}")
     name, colon, argument = text.partition(":")
     kind = KINDS.get(name)
-    if kind is None or bool(colon) != kind.takes_argument:
+    if kind is None or bool(colon) and not kind.takes_argument and argument not in kind.choices \
+            or kind.takes_argument and not colon:
         raise ValueError(f"unknown transformer {text!r}; known: {known}")
     return Transform(name, argument)
 
@@ -282,11 +283,33 @@ def words(name: str) -> list[str]:
     return re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower())
 
 
+# Types that hold no personal data whatever the column is called (`email_verified boolean`, `phone_updated_at`),
+# unless the name says it is the kind of number or date that is (a birth date, a location).
+NEVER_PII_TYPES = frozenset({"boolean"})
+TIME_TYPES = ("timestamp", "date", "time", "interval")
+NUMBER_TYPES = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
+PII_DATES = frozenset({"birth", "birthday", "birthdate", "dob"})
+PII_NUMBERS = frozenset({"lat", "latitude", "lon", "lng", "longitude", "phone", "mobile", "ssn", "zip", "zipcode",
+                         "postal", "postcode", "card", "ccn", "cvv", "cvc", "iban"})
+
+
 def looks_like_pii(column: Column) -> bool:
     parts = words(column.name.name)
     joined = "".join(parts)
-    return (column.type.removesuffix("[]") in PII_TYPES or any(part in PII_WORDS for part in parts)
+    base = column.type.removesuffix("[]")
+    if base in NEVER_PII_TYPES:
+        return False
+    if base.startswith(TIME_TYPES):
+        return bool(PII_DATES.intersection(parts)) or "birth" in joined
+    if base.startswith(NUMBER_TYPES):
+        return bool(PII_NUMBERS.intersection(parts))
+    return (base in PII_TYPES or any(part in PII_WORDS for part in parts)
             or any(fragment in joined for fragment in PII_FRAGMENTS))
+
+
+def holds_text(column: Column) -> bool:
+    """Whether a column's values can carry text: strings, json, and arrays (content is sampled in these)."""
+    return column.textual or column.type in ("json", "jsonb") or column.type.endswith("[]")
 
 
 def find_uncovered(columns: Iterable[Column], rules: Rules) -> list[str]:
@@ -304,15 +327,19 @@ def find_stale(columns: Iterable[Column], rules: Rules) -> list[str]:
 
 
 def find_misfits(columns: Iterable[Column], rules: Rules) -> list[str]:
-    """Rules whose output the column would reject at restore: wrong type, broken uniqueness, NULL."""
+    """Rules whose output the column would reject at restore: wrong type, too long, broken uniqueness, NULL."""
     problems = []
     for column in columns:
         transform = rules.transform(column.name)
         if transform is None or rules.excluded(column.name.table):
             continue
         kind = KINDS[transform.kind]
-        if kind.writes_text and not column.textual:
+        limit, longest = type_length(column.type), output_length(transform)
+        if kind.writes_text and not (column.textual or transform.kind == "scrub" and holds_text(column)):
             problems.append(f"{column.name} is {column.type}; {transform} writes text (use keep, null or constant:)")
+        elif limit is not None and longest is not None and longest > limit:
+            problems.append(f"{column.name} is {column.type}; {transform} writes up to {longest} characters "
+                            f"({fitting(limit, column.unique)})")
         elif column.unique and not kind.distinct:
             problems.append(f"{column.name} is unique; {transform} repeats values (use email, phone, hash or keep)")
         elif transform.kind == "null" and not column.nullable:
@@ -320,13 +347,70 @@ def find_misfits(columns: Iterable[Column], rules: Rules) -> list[str]:
     return problems
 
 
-def check(columns: Sequence[Column], rules: Rules) -> None:
-    """Refuse, in one line listing every problem, rules that would leak PII or fail to restore."""
+_LENGTH = re.compile(r"(?:character varying|character|varchar|char|bpchar)\((\d+)\)")
+
+
+def type_length(type_name: str) -> int | None:
+    """The most characters a `varchar(n)` or `char(n)` column holds; None when its type sets no limit."""
+    found = _LENGTH.fullmatch(type_name)
+    return int(found.group(1)) if found else None
+
+
+def output_length(transform: Transform, formats: Mapping[str, IdFormat] | None = None) -> int | None:
+    """The longest value a transformer writes; None when it keeps the input's length (or writes nothing).
+
+    An identity transformer is counted at its longest id: its whole digest is spelled only after two
+    values share every shorter id, a collision of 128 bits.
+    """
+    formats = formats or ID_FORMATS
+    kind = transform.kind
+    if kind in formats:
+        spec = formats[kind]
+        length = max(spec.lengths) if spec.lengths else (78 if spec.decimal else 64)
+        return len(spec.template) - 2 + length
+    if kind in PERSON_KINDS:
+        first, last = max(map(len, FIRST_NAMES)), max(map(len, LAST_NAMES))
+        return {"first_name": first, "last_name": last, "full_name": first + 1 + last}[kind]
+    if kind == "password":
+        return len(dev_password_hash(transform.argument or passwords.DEFAULT))
+    if kind == "constant":
+        return len(transform.argument)
+    return None
+
+
+def fitting(limit: int, unique: bool) -> str:
+    """What fits in `limit` characters instead."""
+    fits = [name for name in ("email", "phone", "first_name", "last_name", "full_name", "hash")
+            if (unique <= KINDS[name].distinct) and output_length(Transform(name)) <= limit]
+    fits += [] if unique else ["text (same length)"]
+    return f"use {', '.join(fits)}, or widen the column" if fits else "nothing that keeps it unique fits; widen it"
+
+
+def find_by_content(columns: Iterable[Column], rules: Rules, found: Mapping[ColumnName, Mapping[str, int]],
+                    sampled: Mapping[ColumnName, int]) -> list[str]:
+    """Columns without a rule whose sampled values hold PII: the counts and kinds, never the values."""
+    return [f"{column.name} ({', '.join(f'{kind} {count}' for kind, count in sorted(found[column.name].items()))} "
+            f"in {sampled.get(column.name, 0)} sampled values)"
+            for column in sorted(columns, key=lambda c: str(c.name))
+            if found.get(column.name) and rules.transform(column.name) is None and not rules.excluded(column.name.table)]
+
+
+def check(columns: Sequence[Column], rules: Rules, found: Mapping[ColumnName, Mapping[str, int]] | None = None,
+          sampled: Mapping[ColumnName, int] | None = None) -> None:
+    """Refuse, in one line listing every problem, rules that would leak PII or fail to restore.
+
+    `found` is what sampling production's values turned up per column (see pii); `sampled`, how many values.
+    """
     problems = []
     uncovered = find_uncovered(columns, rules)
     if uncovered:
         problems.append(f"PII-looking columns without a rule: {', '.join(uncovered)} "
                         "(add a transformer, or \"keep\" to dump one as it is)")
+    by_content = find_by_content([c for c in columns if str(c.name) not in uncovered], rules, found or {},
+                                 sampled or {})
+    if by_content:
+        problems.append(f"PII found in the values of columns without a rule: {', '.join(by_content)} "
+                        "(scrub masks it inside free text and json; \"keep\" dumps a column as it is)")
     stale = find_stale(columns, rules)
     if stale:
         problems.append(f"rules that match nothing in production: {', '.join(stale)}")
@@ -462,13 +546,6 @@ class KeyedHash:
         return outer.digest()
 
 
-@functools.cache
-def dev_password_hash() -> bytes:
-    """One hash of DEV_PASSWORD, computed once: every masked user logs in with that password."""
-    derived = hashlib.pbkdf2_hmac("sha256", DEV_PASSWORD.encode(), PASSWORD_SALT.encode(), PASSWORD_ITERATIONS)
-    return f"pbkdf2_sha256${PASSWORD_ITERATIONS}${PASSWORD_SALT}${base64.b64encode(derived).decode()}".encode()
-
-
 _LETTERS_AND_DIGITS = re.compile(r"[^\W_]")
 
 
@@ -493,6 +570,7 @@ class Masker:
         self.formats = formats
         self.moves = moves or {}
         self.seen: dict[str, set[bytes]] = {kind: set() for kind in formats}
+        self.secret = secret
         self.digests = {kind: KeyedHash(secret, kind) for kind in (*formats, *PERSON_KINDS)}
 
     def function(self, transform: Transform, unique: bool) -> FieldFunction | None:
@@ -509,9 +587,12 @@ class Masker:
             return functools.lru_cache(CACHE_SIZE)(on_value(functools.partial(self.person, kind)))
         if kind == "text":
             return on_value(redact)
+        if kind == "scrub":
+            return on_value(self.scrub)
         if kind == "null":
             return lambda field: NULL
-        output = dev_password_hash() if kind == "password" else encode_field(transform.argument.encode())
+        output = (dev_password_hash(transform.argument or passwords.DEFAULT) if kind == "password"
+                  else encode_field(transform.argument.encode()))
         return lambda field: field if field == NULL else output
 
     def identity(self, kind: str, seen: set[bytes] | None) -> FieldFunction:
@@ -537,6 +618,16 @@ class Masker:
             return prefix + (moved.get(digest) or first(digest)).encode() + suffix
 
         return mask
+
+    def scrub(self, value: bytes) -> bytes:
+        """Free text with its embedded PII replaced by the same fakes the columns get."""
+        text = pii.scrub(value.decode("utf-8", errors="surrogateescape"), self.keyed)
+        return encode_field(text.encode("utf-8", errors="surrogateescape"))
+
+    def keyed(self, kind: str, value: bytes) -> bytes:
+        if kind not in self.digests:
+            self.digests[kind] = KeyedHash(self.secret, kind)
+        return self.digests[kind](value)
 
     def person(self, kind: str, value: bytes) -> bytes:
         digest = self.digests[kind](value)

@@ -227,13 +227,14 @@ class Syncer:
         dump recorded; the files it had applied are recorded in the ledger as coming from the dump.
         """
         started = time.monotonic()
+        manifest = dump.verify_archive(path)  # a damaged dump is refused before anything waits or changes
         with self.locked():
             self._clean_leftovers()
             scratch = self.names.scratch()
             try:
                 self._create_empty(scratch)
                 url = self.server.url_for(scratch)
-                restored = dump.restore(path, url, progress=dump_progress)
+                restored = dump.restore(path, url, progress=dump_progress, manifest=manifest)
                 with connect(url) as conn:
                     position = position_of(replace(inspect(conn), ledger=restored.ledger))
                     ledger.record(conn, position.applied, ledger.FROM_DUMP)

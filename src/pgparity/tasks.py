@@ -258,10 +258,26 @@ def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
             "target": "the same choices; the side a fix would bring the source to", "json": "print JSON"})
 @guarded
 def diff(c, source="dev", target="profile", json=False):
-    """Compare any two schemas object by object; exit 1 when they differ."""
+    """Compare any two schemas object by object; exit 1 when they differ.
+
+    The migrations compared with production (`profile` or `prod`) are those it applied; the rest are listed
+    as pending, as verify lists them.
+    """
     ws = Workspace.load()
-    result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore)
+    ends = (source, target)
+    production = next((end for end in ends if end in PRODUCTION_ENDS), None)
+    if "migrations" in ends and production:
+        snapshot = _resolve(ws, production)
+        position = ws.position(ws.plan(), snapshot)
+        built = ws.expected(position.applied)
+        sides = (built, snapshot) if source == "migrations" else (snapshot, built)
+        result = diff_verdict(*sides, ws.project_file.ignore, position)
+    else:
+        result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore)
     _render_verdict(ws, result, json)
+
+
+PRODUCTION_ENDS = ("profile", "prod")
 
 
 @task(help={"json": "print the report as JSON (for CI)",

@@ -100,6 +100,6 @@ def verdict(local: Sequence[Difference], production: Sequence[Difference], posit
     return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), position)
 
 
-def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str]) -> Verdict:
+def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str], position: Position | None = None) -> Verdict:
     """Any two schemas; pgparity ledgers are compared only when both sides keep one."""
-    return Verdict(tuple(scoped(DIFF, compare(source, target), ignore)))
+    return Verdict(tuple(scoped(DIFF, compare(source, target), ignore)), position)

@@ -46,6 +46,15 @@ class Workspace:
     def project_file(self) -> config.ProjectFile:
         return config.load_project_file(self.settings.config_file)
 
+    def _project_file_at(self, revision: str, folder: Path) -> config.ProjectFile:
+        """pgparity.toml as commit `revision` has it (defaults when it has none), read under its own name."""
+        text = hook.file_at(self.settings.root, revision, self.settings.config_file)
+        if text is None:
+            return config.ProjectFile()
+        copy = folder / self.settings.config_file.name
+        copy.write_text(text, encoding="utf-8")
+        return config.load_project_file(copy)
+
     @cached_property
     def profile(self) -> Snapshot | None:
         """The committed production profile, or None when it has not been captured yet."""
@@ -61,6 +70,7 @@ class Workspace:
         findings; refuse on errors."""
         if revision:
             with tempfile.TemporaryDirectory(prefix="pgparity-revision-") as folder:
+                self.project_file = self._project_file_at(revision, Path(folder))
                 exported = hook.export(self.settings.root, revision, self.settings.migrations, Path(folder))
                 plan = discover(exported, self.project_file.migrations, LintCache(self.settings.cache_folder))
                 plan = plan.moved(self.settings.migrations)
@@ -106,13 +116,13 @@ class Workspace:
             )
         return self.profile
 
-    def expected(self) -> Snapshot:
-        """The schema a fresh replay of every migration builds (through the template cache)."""
-        plan = self.plan()
+    def expected(self, migrations: Sequence[Migration] | None = None) -> Snapshot:
+        """The schema a fresh replay of `migrations` (default: every one) builds, through the template cache."""
+        migrations = self.plan().migrations if migrations is None else migrations
         with self.server() as server:
             syncer = self.syncer(server)
             with syncer.locked():
-                return self._replayed(server, syncer, plan.migrations)
+                return self._replayed(server, syncer, migrations)
 
     def verify(self, show: bool = True, revision: str | None = None
                ) -> tuple[tuple[Difference, ...], tuple[Difference, ...], Position | None]:
