@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import tomllib
 import uuid
 import zipfile
 from contextlib import closing
@@ -679,9 +680,16 @@ SELECT n, 'owner' || n || '@mail.example.net',
        ARRAY['alias' || n || '@mail.example.net', 'second' || n || '@mail.example.net'],
        'ok'
 FROM generate_series(1, 300) AS n;
+CREATE TABLE visits (id int, at date NOT NULL, email text) PARTITION BY RANGE (at);
+CREATE TABLE visits_2024 PARTITION OF visits FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE visits_2025 PARTITION OF visits FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO visits SELECT n, date '2024-06-01' + n, 'visitor' || n || '@mail.example.net'
+FROM generate_series(1, 400) AS n;
 """
+# A rule on the partitioned table covers every partition.
 SCRUBBED = {"columns": {"public.people.email": "email", "public.people.comment": "scrub",
-                        "public.people.profile": "scrub", "public.people.aliases": "scrub"}}
+                        "public.people.profile": "scrub", "public.people.aliases": "scrub",
+                        "public.visits.email": "email"}}
 
 
 @pytest.mark.docker
@@ -692,12 +700,12 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     production = type("Production", (), {"url": production_db})
     with pytest.raises(SanitizeError) as refused:
         run_dump(production, test_image, docker_client, tmp_path / "refused", SECRET,
-                 {"columns": {"public.people.email": "email"}})
+                 {"columns": {"public.people.email": "email", "public.visits.email": "email"}})
     message = str(refused.value)
     assert "PII found in the values of columns without a rule: public.people.aliases (email " in message
     assert "public.people.comment (email " in message and "ip " in message and "phone " in message
     assert "public.people.profile (email " in message and "public.people.code" not in message
-    assert "@mail.example.net" not in message and "Private" not in message
+    assert "@mail.example.net" not in message and "Private" not in message and "visits" not in message
 
     report = run_dump(production, test_image, docker_client, tmp_path / "dumps", SECRET, SCRUBBED)
     archive = Path(report.path)
@@ -709,7 +717,8 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
             SELECT unnest(regexp_matches(comment || ' ' || profile::text || ' ' || array_to_string(aliases, ' '),
                                          '[A-Za-z0-9.+]+@[a-z.]+|\+44 20 7946 \d{4}|10\.9\.8\.\d+', 'g'))
             FROM people""")}
-    assert len(originals) > 1000
+        originals |= {value for (value,) in conn.execute("SELECT email FROM visits")}
+    assert len(originals) > 1400
     restored = " ".join(text_values(fresh_db)).lower()
     data = b"".join(zstandard.ZstdDecompressor().decompressobj().decompress(blob)
                     for name, blob in members(report.path).items() if name.startswith("data/")).decode().lower()
@@ -717,3 +726,26 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     assert count(fresh_db, "SELECT count(*) FROM people WHERE profile -> 'n' IS NOT NULL") == 300  # json kept
     kept = "SELECT count(*) FROM people WHERE comment LIKE 'Ping user-%@example.com or +1555% re 192.0.2.%'"
     assert count(fresh_db, kept) == 300  # the text around the fakes is kept
+    assert count(fresh_db, "SELECT count(*) FROM visits WHERE email LIKE 'user-%@example.com'") == 400
+
+
+@pytest.mark.docker
+def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_through(production_db, project):
+    with psycopg.connect(production_db, autocommit=True) as conn:
+        conn.execute(FREE_TEXT)
+    (project.root / "pgparity.toml").write_text('# ours\n[migrations]\nskip = []\n')
+    env = {"PGPARITY_PROD_URL": production_db, "PGPARITY_SANITIZE_SECRET": SECRET.decode()}
+    wrote = project.run("db.dump", "--init-rules", extra=env)
+    assert wrote.returncode == 0, wrote.stderr
+    text = (project.root / "pgparity.toml").read_text()
+    assert text.startswith("# ours\n[migrations]")
+    written = tomllib.loads(text)["sanitize"]["columns"]
+    assert written == {"public.people.email": "email", "public.people.comment": "scrub",
+                       "public.people.profile": "scrub", "public.people.aliases": "scrub",
+                       "public.visits.email": "email"}
+    assert "# review: content: email 300, ip 300, phone 300 in a sample" in text
+    assert "wrote 5 rules to pgparity.toml" in wrote.stdout
+    again = project.run("db.dump", "--init-rules", extra=env)
+    assert "every flagged column has a rule already" in again.stdout
+    dumped = project.run("db.dump", extra=env)
+    assert dumped.returncode == 0, dumped.stderr

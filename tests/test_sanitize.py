@@ -452,3 +452,29 @@ def test_each_password_scheme_is_a_valid_hash_of_the_dev_password(scheme):
         assert PasswordHasher().verify(written.removeprefix("argon2"), DEV_PASSWORD)
     with pytest.raises(ValueError, match="password\\[:pbkdf2_sha256\\|django\\|bcrypt"):
         parse_transform("password:md5")
+
+
+def test_a_rule_on_a_partitioned_table_covers_its_partitions_and_theirs_win():
+    visits, old, new = (TableName("public", name) for name in ("visits", "visits_2024", "visits_2025"))
+    given = parse_rules({"columns": {"public.visits.email": "email", "public.visits_2025.email": "keep",
+                                     "public.users.email": "email"},
+                         "tables": {"public.visits": {"where": "at > now() - interval '1 year'"}}}, TOML)
+    expanded = given.for_partitions({old: visits, new: visits})
+    assert expanded.transform(ColumnName(old, "email")) == Transform("email")
+    assert expanded.transform(ColumnName(new, "email")) == Transform("keep")
+    assert expanded.transform(ColumnName(visits, "email")) is None and expanded.table(visits) is None
+    assert expanded.table(old).where == expanded.table(new).where == "at > now() - interval '1 year'"
+    assert find_stale([column("email"), column("email", table=old), column("email", table=new)], expanded) == []
+
+
+@pytest.mark.parametrize("condition,problem", [
+    ("exists (select dblink('host=evil', 'select 1'))", "where calls dblink, which production must not run"),
+    ("id > nextval('users_id_seq')", "where calls nextval"),
+    ("pg_read_file('/etc/passwd') <> ''", "where calls pg_read_file"),
+    ("true); DROP TABLE users; SELECT (1", "where must be one condition, not several statements"),
+    ("created_at >", "where is not one SQL condition"),
+])
+def test_where_rules_that_reach_out_or_are_not_a_condition_are_refused(condition, problem):
+    with pytest.raises(SanitizeError, match=re.escape(problem)):
+        parse_rules({"tables": {"public.events": {"where": condition}}}, TOML)
+    assert parse_rules({"tables": {"public.events": {"where": "created_at > now() - interval '30 days'"}}}, TOML)

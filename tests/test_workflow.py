@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from conftest import remove_project
-from pgparity import config
+from pgparity import config, doctor
 
 pytestmark = pytest.mark.docker
 
@@ -148,3 +148,13 @@ def test_hook_checks_the_pushed_commit_not_the_working_tree(project):
     assert "pgparity: push blocked by drift: run `invoke db.fix` (production) or `invoke db.sync` (local)" \
         in blocked.stderr.splitlines()[-2]
     assert "git push --no-verify" in blocked.stderr
+
+
+def test_doctor_fails_when_the_secrets_file_or_the_report_could_be_committed(tmp_path):
+    git(tmp_path, "init", "-q", "-b", "main")
+    settings = config.load(tmp_path, environ={})
+    check = doctor._secrets(settings)
+    assert (check.state, check.detail) == ("fail", ".env.local, pgparity-report.json not ignored by git")
+    assert "add .env.local and pgparity-report.json to .gitignore" in check.hint
+    (tmp_path / ".gitignore").write_text(".env.local\npgparity-report.json\n")
+    assert doctor._secrets(settings).state == "ok"

@@ -358,6 +358,23 @@ def stamp_production(path: Path, version: str) -> None:
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
 
 
+def add_sanitize_rules(path: Path, rules: list[tuple[str, str, str]]) -> None:
+    """Append column rules (column, transformer, why) to `[sanitize.columns]`, each with its reason as a comment
+    for the user to review; the rest of the file stays as it was written."""
+    import tomlkit
+
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else tomlkit.document()
+    except (tomlkit.exceptions.ParseError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    sanitize = document.setdefault("sanitize", tomlkit.table(is_super_table=True))
+    columns = sanitize.setdefault("columns", tomlkit.table())
+    for column, transformer, why in rules:
+        columns[column] = transformer
+        columns[column].comment(f"review: {why}")
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
 def load_project_file(path: Path) -> ProjectFile:
     """Read pgparity.toml if present (absent means defaults); one ConfigError line names file and key."""
     if not path.is_file():

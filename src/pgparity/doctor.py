@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,8 +40,27 @@ def run(root: Path | None = None) -> tuple[Check, ...]:
         return (Check("configuration", FAIL, str(error), "fix the named key; see .env.example"),)
     checks = [Check("configuration", OK, f"environment {settings.project}, port {settings.port}")]
     checks += _docker_checks(settings)
-    checks += [_profile(settings), _migrations(settings, project_file), _disk(settings)]
+    checks += [_profile(settings), _migrations(settings, project_file), _secrets(settings), _disk(settings)]
     return tuple(checks)
+
+
+# Files that hold secrets or production's details: never to be committed.
+PRIVATE = (".env.local",)
+
+
+def _secrets(settings: config.Settings) -> Check:
+    """The local secrets file and the CI report are git-ignored, so a `git add .` cannot publish them."""
+    files = [settings.root / name for name in PRIVATE] + [settings.report_file]
+    inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=settings.root, capture_output=True)
+    if inside.returncode != 0:
+        return Check("git-ignored files", OK, "not a git repository")
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *map(str, files)], cwd=settings.root,
+                             capture_output=True, text=True).stdout.splitlines()
+    exposed = [path.name for path in files if str(path) not in ignored]
+    if exposed:
+        return Check("git-ignored files", FAIL, f"{', '.join(exposed)} not ignored by git",
+                     f"add {' and '.join(exposed)} to .gitignore: they hold secrets or production's details")
+    return Check("git-ignored files", OK, ", ".join(path.name for path in files))
 
 
 def _docker_checks(settings: config.Settings) -> Iterator[Check]:

@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -58,7 +58,7 @@ from .errors import DumpError, SanitizeError
 from .folders import own_folder
 from .extract import PROGRESS_SECONDS, Extractor, Part, PartResult, begin_snapshot, part_file, plan_part
 from .ledger import describe_failure
-from .sanitize import Column, ColumnName, Rules, TableName, TableRule, check, holds_text
+from .sanitize import Column, ColumnName, Rules, TableName, TableRule, check, holds_text, looks_like_pii
 
 FORMAT = "pgparity-dump/3"  # 3: production's ledger of any tool, left out of the schema and rows
 MANIFEST = "manifest.json"
@@ -164,6 +164,40 @@ def sample_pii(conn: psycopg.Connection, tables: Sequence[SourceTable], rules: R
             sampled[column.name] = len(values)
             found[column.name] = pii.census(values)
     return found, sampled
+
+
+PARTITION_ROOTS = sql.SQL("""
+SELECT n.nspname, c.relname, rn.nspname, r.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_class r ON r.oid = pg_partition_root(c.oid) JOIN pg_namespace rn ON rn.oid = r.relnamespace
+WHERE c.relispartition AND c.relkind = 'r' AND {outside_system}
+""").format(outside_system=sql.SQL(OUTSIDE_SYSTEM))
+
+
+def survey(prod_url: str, rules: Rules) -> list[tuple[Column, Counter[str]]]:
+    """Every column of production's tables that looks like PII by name or holds it by content and has no
+    rule, with what its sampled values held: the starting point `db.dump --init-rules` writes."""
+    with closing(begin_snapshot(prod_url)) as conn:
+        tables = read_tables(conn)
+        roots = partition_roots(conn)
+        rules = rules.for_partitions(roots)
+        found, _ = sample_pii(conn, tables, rules)
+    flagged: dict[ColumnName, tuple[Column, Counter[str]]] = {}
+    for table in tables:
+        for column in table.columns:
+            if rules.transform(column.name) is None and not rules.excluded(table.name) \
+                    and (looks_like_pii(column) or found.get(column.name)):
+                # A partition's column is named as its partitioned table's: one rule covers them all.
+                named = ColumnName(roots.get(table.name, table.name), column.name.name)
+                seen = flagged.get(named, (replace(column, name=named), Counter()))
+                flagged[named] = (seen[0], seen[1] + found.get(column.name, Counter()))
+    return list(flagged.values())
+
+
+def partition_roots(conn: psycopg.Connection) -> dict[TableName, TableName]:
+    """Each partition holding rows, and the partitioned table at the top of its tree."""
+    return {TableName(schema, name): TableName(root_schema, root) for schema, name, root_schema, root
+            in conn.execute(PARTITION_ROOTS)}
 
 
 def read_tables(conn: psycopg.Connection) -> tuple[SourceTable, ...]:
@@ -653,6 +687,7 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
         found = read_ledger(conn, production_ledger)
         left_out = hidden(found) if found else None
         tables = tuple(table for table in read_tables(conn) if not bookkeeping(str(table.name), left_out))
+        rules = rules.for_partitions(partition_roots(conn))
         check([column for table in tables for column in table.columns], rules, *sample_pii(conn, tables, rules))
         planned = _plan(conn, tables, rules)
         server_version = conn.execute("SHOW server_version").fetchone()[0]

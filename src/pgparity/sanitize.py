@@ -32,9 +32,9 @@ import base64
 import functools
 import hashlib
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +170,22 @@ class Rules:
         rule = self.table(name)
         return rule is not None and rule.exclude
 
+    def for_partitions(self, roots: Mapping[TableName, TableName]) -> "Rules":
+        """The rules with each one naming a partitioned table given to its partitions (`roots`: partition ->
+        partitioned table at the top), present and future; a partition's own rule wins."""
+        children: dict[TableName, list[TableName]] = defaultdict(list)
+        for partition, root in roots.items():
+            children[root].append(partition)
+        own = {rule.column for rule in self.columns if rule.column.table not in children}
+        columns = [rule for rule in self.columns if rule.column.table not in children]
+        columns += [ColumnRule(named, rule.transform) for rule in self.columns for partition in children[rule.column.table]
+                    if (named := ColumnName(partition, rule.column.name)) not in own]
+        tables = [rule for rule in self.tables if rule.table not in children]
+        mine = {rule.table for rule in tables}
+        tables += [replace(rule, table=partition) for rule in self.tables for partition in children[rule.table]
+                   if partition not in mine]
+        return Rules(tuple(columns), tuple(tables), self.source)
+
 
 def _key(path: Path, section: str, key: str) -> str:
     return f"{path}: sanitize.{section}.\"{key}\""
@@ -213,6 +229,8 @@ def _table_rule(path: Path, key: str, value: Any) -> TableRule:
         raise SanitizeError(f"{where}: exclude must be true or false")
     if condition is not None and (not isinstance(condition, str) or not condition.strip()):
         raise SanitizeError(f"{where}: where must be a non-empty SQL condition")
+    if condition is not None and (problem := unsafe_condition(condition)):
+        raise SanitizeError(f"{where}: {problem}")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise SanitizeError(f"{where}: limit must be a positive number of rows, got {limit!r}")
     if exclude and (condition or limit):
@@ -220,6 +238,37 @@ def _table_rule(path: Path, key: str, value: Any) -> TableRule:
     if not exclude and condition is None and limit is None:
         raise SanitizeError(f"{where}: exclude = false with no where or limit is no rule; remove it")
     return TableRule(table, exclude, condition.strip() if condition else None, limit)
+
+
+# Functions a `where` may not call: they reach other servers or the server's files, or change state that a
+# read-only transaction does not protect (sequences, settings, other sessions, notifications).
+UNSAFE_FUNCTIONS = re.compile(r"dblink.*|pg_(?:read|ls|stat)_.*|lo_.*|pg_(?:terminate|cancel)_backend|"
+                              r"nextval|setval|set_config|pg_notify|pg_advisory.*|pg_sleep.*|pg_reload_conf|"
+                              r"pg_rotate_logfile|pg_switch_wal|pg_create_.*|pg_drop_.*|query_to_xml.*|"
+                              r"pg_file_.*|pg_logical_.*|pg_replication_.*")
+
+
+def unsafe_condition(condition: str) -> str | None:
+    """Why a `where` condition may not run on production: not one SQL condition, or a call that reaches out."""
+    from pglast import ast, parse_sql  # the parser is loaded only for a project with where rules
+    from pglast.parser import ParseError
+    from pglast.visitors import Visitor
+
+    try:
+        parsed = parse_sql(f"SELECT WHERE ({condition})")
+    except ParseError as error:
+        return f"where is not one SQL condition ({error})"
+    if len(parsed) != 1:
+        return "where must be one condition, not several statements"
+    calls: list[str] = []
+
+    class Calls(Visitor):
+        def visit_FuncCall(self, parent: object, node: ast.FuncCall) -> None:
+            calls.append(node.funcname[-1].sval.lower())
+
+    Calls()(parsed)
+    unsafe = sorted({name for name in calls if UNSAFE_FUNCTIONS.fullmatch(name)})
+    return f"where calls {', '.join(unsafe)}, which production must not run for a dump" if unsafe else None
 
 
 def parse_rules(table: dict, path: Path) -> Rules:
@@ -310,6 +359,32 @@ def looks_like_pii(column: Column) -> bool:
 def holds_text(column: Column) -> bool:
     """Whether a column's values can carry text: strings, json, and arrays (content is sampled in these)."""
     return column.textual or column.type in ("json", "jsonb") or column.type.endswith("[]")
+
+
+# The transformer a name suggests, first match wins; unique columns take one that keeps values distinct.
+SUGGESTED = (
+    (("email", "mail"), "email"), (("phone", "mobile", "tel", "telephone", "fax"), "phone"),
+    (("firstname", "givenname"), "first_name"), (("lastname", "surname", "familyname"), "last_name"),
+    (("password", "passwd", "pwd"), "password"),
+    (("token", "secret", "apikey", "accesskey", "privatekey", "salt", "otp", "credential"), "hash"),
+    (("name", "fullname", "nickname", "username", "login"), "full_name"),
+)
+
+
+def suggest(column: Column, found: Mapping[str, int]) -> tuple[Transform, str]:
+    """A transformer for a flagged column, and why it was flagged, for the user to review."""
+    joined = "".join(words(column.name.name))
+    reason = (f"content: {', '.join(f'{kind} {count}' for kind, count in sorted(found.items()))} in a sample"
+              if found else f"name{' and type' if column.type.removesuffix('[]') in PII_TYPES else ''}")
+    if not column.textual:
+        return (Transform("scrub") if holds_text(column) else Transform("null" if column.nullable else "keep")), reason
+    for fragments, name in SUGGESTED:
+        transform = Transform(name)
+        limit, longest = type_length(column.type), output_length(transform)
+        if any(fragment in joined for fragment in fragments) and (KINDS[name].distinct or not column.unique) \
+                and (limit is None or longest is None or longest <= limit):
+            return transform, reason
+    return Transform("hash" if column.unique else "scrub" if found else "text"), reason
 
 
 def find_uncovered(columns: Iterable[Column], rules: Rules) -> list[str]:

@@ -19,7 +19,7 @@ from .engine import Engine, environments
 from .errors import PgParityError
 from .fix import check_narrowing, plan_fix, write_fix
 from .migrations import shown
-from .sanitize import secret_key
+from .sanitize import secret_key, suggest
 from .shell import guarded
 from .sync import migrate as migrate_in_place
 from .verify import diff_verdict, verdict
@@ -165,15 +165,19 @@ def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
 
 
 @task(help={"json": "print the report as JSON",
-            "jobs": f"worker processes (and production sessions) reading rows; default {dumps.DEFAULT_JOBS}"})
+            "jobs": f"worker processes (and production sessions) reading rows; default {dumps.DEFAULT_JOBS}",
+            "init_rules": "write a rule for every flagged column without one into pgparity.toml, to review"})
 @guarded
-def dump(c, json=False, jobs=dumps.DEFAULT_JOBS):
+def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False):
     """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
     if jobs < 1:
         raise PgParityError(f"--jobs must be at least 1, got {jobs}")
     ws = Workspace.load()
     if not ws.settings.prod_url:
         raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
+    if init_rules:
+        _init_rules(ws)
+        return
     with report.bar(report.DumpBar, enabled=not json) as bar:
         result = dumps.dump(ws.settings.prod_url, image=ws.settings.image, rules=ws.project_file.sanitize,
                             secret=secret_key(ws.settings.sanitize_secret), directory=ws.settings.root / "dumps",
@@ -185,6 +189,17 @@ def dump(c, json=False, jobs=dumps.DEFAULT_JOBS):
     report.table_reports(result.tables)
     report.say(f"wrote {shown(Path(result.path))} ({result.bytes / 1024**2:.1f} MiB, {len(result.tables)} tables, "
                f"{result.ledger} ledger rows) in {result.seconds:.1f}s")
+
+
+def _init_rules(ws: Workspace) -> None:
+    flagged = dumps.survey(ws.settings.prod_url, ws.project_file.sanitize)
+    suggested = [(column, *suggest(column, found)) for column, found in flagged]
+    config.add_sanitize_rules(ws.settings.config_file, [(str(column.name), str(transform), why)
+                                                        for column, transform, why in suggested])
+    for column, transform, why in suggested:
+        report.say(f"{column.name} = {transform}  ({why})")
+    report.say(f"wrote {len(suggested)} rules to {shown(ws.settings.config_file)}; review each before `invoke db.dump`"
+               if suggested else "every flagged column has a rule already; nothing written")
 
 
 @task(help={"json": "print the summary as JSON"})
