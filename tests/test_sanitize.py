@@ -478,3 +478,46 @@ def test_where_rules_that_reach_out_or_are_not_a_condition_are_refused(condition
     with pytest.raises(SanitizeError, match=re.escape(problem)):
         parse_rules({"tables": {"public.events": {"where": condition}}}, TOML)
     assert parse_rules({"tables": {"public.events": {"where": "created_at > now() - interval '30 days'"}}}, TOML)
+
+
+def test_json_rules_mask_each_path_and_scrub_or_keep_the_rest():
+    given = {"$.email": "email", "$.phones[*]": "phone", "$.name": "full_name", '$["home address"]': "text"}
+    document = json.dumps({"email": "ann@corp.org", "name": "Ann Lee", "phones": ["+44 20 7946 0958", 5551234567],
+                           "home address": "1 Main St", "bio": "write to ann.lee@corp.org", "age": 41})
+    scrubbing, keeping = (parse_rules({"columns": {"public.users.profile": {"json": given, "rest": rest}}}, TOML)
+                          for rest in ("scrub", "keep"))
+    masker = Masker(SECRET)
+    out = json.loads(masker.function(scrubbing.columns[0].transform, False)(encode_field(document.encode())))
+    assert out["email"] == masked(masker, "email", b"ann@corp.org").decode()
+    assert [re.fullmatch(r"\+1555\d{8}", phone) is not None for phone in out["phones"]] == [True, True]
+    assert out["name"].split(" ")[0] in FIRST_NAMES and out["home address"] == "x xxxx xx"
+    assert "ann.lee@corp.org" not in out["bio"] and out["age"] == 41
+    kept = json.loads(masker.function(keeping.columns[0].transform, False)(encode_field(document.encode())))
+    assert kept["bio"] == "write to ann.lee@corp.org" and kept["email"] == out["email"]
+    assert str(scrubbing.columns[0].transform).startswith("json{$.email=email, $.phones[*]=phone")
+
+
+@pytest.mark.parametrize("rule,error", [
+    ({"json": {"email": "email"}}, "must start with $"),
+    ({"json": {"$.a..b": "email"}}, "cannot read"),
+    ({"json": {"$.a": "json:scrub"}}, "a path takes a value transformer, not json"),
+    ({"json": {"$.a": "email"}, "rest": "drop"}, "a json rule is"),
+    ({"paths": {"$.a": "email"}}, "a json rule is"),
+])
+def test_bad_json_rules_name_the_column(rule, error):
+    with pytest.raises(SanitizeError, match=re.escape('sanitize.columns."public.users.profile"') + ".*" + re.escape(error)):
+        parse_rules({"columns": {"public.users.profile": rule}}, TOML)
+
+
+def test_a_json_rule_needs_a_json_column():
+    problems = find_misfits([column("profile", type_="jsonb", textual=False), column("bio")],
+                            parse_rules({"columns": {"public.users.profile": {"json": {"$.a": "email"}},
+                                                     "public.users.bio": {"json": {"$.a": "email"}}}}, TOML))
+    assert problems == ["public.users.bio is text; a json rule needs a json or jsonb column"]
+
+
+def test_partition_rules_leave_the_rules_of_other_tables_as_they_are():
+    given = parse_rules({"columns": {"public.orders.address": "text"}, "tables": {"public.orders": {"limit": 10}}},
+                        TOML)
+    expanded = given.for_partitions({TableName("public", "visits_2024"): TableName("public", "visits")})
+    assert expanded.columns == given.columns and expanded.tables == given.tables

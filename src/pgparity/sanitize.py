@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import passwords, pii
+from . import jsonmask, passwords, pii
 from .errors import SanitizeError
 from .passwords import DEV_PASSWORD, dev_password_hash
 
@@ -104,6 +104,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("full_name", writes_text=True, distinct=False),
     Kind("text", writes_text=True, distinct=False),
     Kind("scrub", writes_text=True, distinct=False),  # free text, json, arrays: embedded PII replaced, rest kept
+    Kind("json", writes_text=True, distinct=False, choices=("scrub", "keep")),  # by path, see jsonmask
     Kind("password", writes_text=True, distinct=False, choices=tuple(passwords.SCHEMES)),
     Kind("constant", writes_text=False, distinct=False, takes_argument=True),
     Kind("null", writes_text=False, distinct=True),
@@ -117,8 +118,11 @@ class Transform:
 
     kind: str
     argument: str = ""
+    paths: tuple[tuple[str, "Transform"], ...] = ()  # json: each path's own transformer; `argument` is the rest's
 
     def __str__(self) -> str:
+        if self.kind == "json":
+            return "json{" + ", ".join(f"{path}={transform}" for path, transform in self.paths) + f"; rest={self.argument}}}"
         return f"{self.kind}:{self.argument}" if self.argument or KINDS[self.kind].takes_argument else self.kind
 
 
@@ -173,16 +177,18 @@ class Rules:
     def for_partitions(self, roots: Mapping[TableName, TableName]) -> "Rules":
         """The rules with each one naming a partitioned table given to its partitions (`roots`: partition ->
         partitioned table at the top), present and future; a partition's own rule wins."""
-        children: dict[TableName, list[TableName]] = defaultdict(list)
+        grouped: dict[TableName, list[TableName]] = defaultdict(list)
         for partition, root in roots.items():
-            children[root].append(partition)
+            grouped[root].append(partition)
+        children = dict(grouped)  # a plain dict: looking a table up must not add it
         own = {rule.column for rule in self.columns if rule.column.table not in children}
         columns = [rule for rule in self.columns if rule.column.table not in children]
-        columns += [ColumnRule(named, rule.transform) for rule in self.columns for partition in children[rule.column.table]
+        columns += [ColumnRule(named, rule.transform) for rule in self.columns
+                    for partition in children.get(rule.column.table, ())
                     if (named := ColumnName(partition, rule.column.name)) not in own]
         tables = [rule for rule in self.tables if rule.table not in children]
         mine = {rule.table for rule in tables}
-        tables += [replace(rule, table=partition) for rule in self.tables for partition in children[rule.table]
+        tables += [replace(rule, table=partition) for rule in self.tables for partition in children.get(rule.table, ())
                    if partition not in mine]
         return Rules(tuple(columns), tuple(tables), self.source)
 
@@ -211,9 +217,25 @@ def _column_rule(path: Path, key: str, value: Any) -> ColumnRule:
     if column is None:
         raise SanitizeError(f"{_key(path, 'columns', key)}: name a column \"schema.table.column\", in quotes")
     try:
-        return ColumnRule(column, parse_transform(value))
+        return ColumnRule(column, parse_json_rule(value) if isinstance(value, dict) else parse_transform(value))
     except ValueError as error:
         raise SanitizeError(f"{_key(path, 'columns', key)}: {error}") from None
+
+
+def parse_json_rule(value: dict) -> Transform:
+    """`{ json = { "$.email" = "email", ... }, rest = "scrub" }`: a json column masked path by path."""
+    shape = '{ json = { "$.path" = "<transformer>", ... }, rest = "scrub" or "keep" }'
+    paths, rest = value.get("json"), value.get("rest", "scrub")
+    if set(value) - {"json", "rest"} or not isinstance(paths, dict) or not paths or rest not in ("scrub", "keep"):
+        raise ValueError(f"a json rule is {shape}")
+    parsed = []
+    for text, spelled in paths.items():
+        jsonmask.parse_path(text)
+        transform = parse_transform(spelled)
+        if transform.kind == "json":
+            raise ValueError(f"json path {text!r}: a path takes a value transformer, not json")
+        parsed.append((text, transform))
+    return Transform("json", rest, tuple(parsed))
 
 
 def _table_rule(path: Path, key: str, value: Any) -> TableRule:
@@ -410,7 +432,11 @@ def find_misfits(columns: Iterable[Column], rules: Rules) -> list[str]:
             continue
         kind = KINDS[transform.kind]
         limit, longest = type_length(column.type), output_length(transform)
-        if kind.writes_text and not (column.textual or transform.kind == "scrub" and holds_text(column)):
+        fits_text = column.textual or transform.kind == "scrub" and holds_text(column) \
+            or transform.kind == "json" and column.type in ("json", "jsonb")
+        if transform.kind == "json" and column.type not in ("json", "jsonb"):
+            problems.append(f"{column.name} is {column.type}; a json rule needs a json or jsonb column")
+        elif kind.writes_text and not fits_text:
             problems.append(f"{column.name} is {column.type}; {transform} writes text (use keep, null or constant:)")
         elif limit is not None and longest is not None and longest > limit:
             problems.append(f"{column.name} is {column.type}; {transform} writes up to {longest} characters "
@@ -664,6 +690,8 @@ class Masker:
             return on_value(redact)
         if kind == "scrub":
             return on_value(self.scrub)
+        if kind == "json":
+            return on_value(self.json(transform))
         if kind == "null":
             return lambda field: NULL
         output = (dev_password_hash(transform.argument or passwords.DEFAULT) if kind == "password"
@@ -698,6 +726,18 @@ class Masker:
         """Free text with its embedded PII replaced by the same fakes the columns get."""
         text = pii.scrub(value.decode("utf-8", errors="surrogateescape"), self.keyed)
         return encode_field(text.encode("utf-8", errors="surrogateescape"))
+
+    def json(self, transform: Transform) -> ValueFunction:
+        """A json document masked path by path, every other string scrubbed (or kept)."""
+        def leaf(rule: Transform) -> Callable[[str], str | None]:
+            function = self.function(rule, unique=False)
+            if function is None:
+                return lambda text: text
+            return lambda text: decode_text(function(encode_field(text.encode())))
+
+        paths = [(jsonmask.parse_path(path), leaf(rule)) for path, rule in transform.paths]
+        rest = leaf(Transform("scrub")) if transform.argument == "scrub" else None
+        return lambda value: encode_field(jsonmask.mask(value.decode(), paths, rest).encode())
 
     def keyed(self, kind: str, value: bytes) -> bytes:
         if kind not in self.digests:
@@ -756,6 +796,11 @@ def decode_field(field: bytes) -> bytes | None:
     if field == NULL:
         return None
     return _ESCAPED.sub(_decode_escape, field) if b"\\" in field else field
+
+
+def decode_text(field: bytes) -> str | None:
+    value = decode_field(field)
+    return None if value is None else value.decode("utf-8", errors="surrogateescape")
 
 
 def encode_field(value: bytes | None) -> bytes:
