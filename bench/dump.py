@@ -41,14 +41,15 @@ from pgparity.sanitize import SECRET_VARIABLE, parse_rules, secret_key  # noqa: 
 
 PRODUCTION, SMALL = "production", "production_small"
 EVENTS_PER_USER = 3
-GOAL_FLOOR = 0.6
+GOAL_FLOOR = 0.8
 FLOOR_ARCHIVE = "/tmp/pgparity-bench-floor"
 MASKED = {"email": "email", "first_name": "first_name", "last_name": "last_name", "phone": "phone",
           "password_hash": "password"}
 KEPT = {"users": ("id", "country", "plan", "is_active", "login_count", "created_at"),
-        "events": ("id", "user_id", "kind", "payload", "created_at")}
+        "events": ("id", "user_id", "kind", "created_at")}
 RULES = parse_rules({"columns": {
     **{f"public.users.{column}": transform for column, transform in MASKED.items()},
+    "public.events.payload": "scrub",  # free text searched for embedded PII in every one of its values
     **{f"public.{table}.{column}": "keep" for table, columns in KEPT.items() for column in columns},
 }}, Path(__file__))
 
@@ -337,7 +338,8 @@ def report_timing(rounds: Sequence[dict[str, Timing]], users: int) -> None:
          "floor: `docker exec` into the server's own container (same image), Unix socket, archive in the container; "
          "pg_restore does no ANALYZE.",
          "pgparity: dump() in this process over TCP to the published loopback port (users: email, first_name, "
-         "last_name, phone, password masked; every other column keep), including the one-off pg_dump container for "
+         "last_name, phone, password masked; events.payload scrubbed; every other column keep), including the "
+         "content sample of every text column and the one-off pg_dump container for "
          f"the schema; restore() ({dumping.DEFAULT_JOBS} jobs) into an empty database: tables load in parallel "
          "(COPY FREEZE), each table's keys and indexes as soon as its rows are in, then foreign keys, then ANALYZE.",
          "Each round runs every measure once, floor first in odd rounds and pgparity first in even ones; restored "

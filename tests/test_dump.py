@@ -735,6 +735,10 @@ def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_th
         conn.execute(FREE_TEXT)
     (project.root / "pgparity.toml").write_text('# ours\n[migrations]\nskip = []\n')
     env = {"PGPARITY_PROD_URL": production_db, "PGPARITY_SANITIZE_SECRET": SECRET.decode()}
+    explained = project.run("db.dump", "--explain", extra=env)
+    assert explained.returncode == 0, explained.stderr
+    assert "5 flagged columns, 5 without a rule" in explained.stdout and "public.people.comment" in explained.stdout
+    assert "content: email 300, ip 300, phone 300" in explained.stdout and "Private" not in explained.stdout
     wrote = project.run("db.dump", "--init-rules", extra=env)
     assert wrote.returncode == 0, wrote.stderr
     text = (project.root / "pgparity.toml").read_text()
@@ -747,5 +751,26 @@ def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_th
     assert "wrote 5 rules to pgparity.toml" in wrote.stdout
     again = project.run("db.dump", "--init-rules", extra=env)
     assert "every flagged column has a rule already" in again.stdout
+    assert "5 flagged columns, 0 without a rule" in project.run("db.dump", "--explain", extra=env).stdout
     dumped = project.run("db.dump", extra=env)
     assert dumped.returncode == 0, dumped.stderr
+
+
+@pytest.mark.docker
+def test_a_check_that_masked_values_would_break_is_refused_before_the_dump(production_db, test_image,
+                                                                           docker_client, tmp_path):
+    with psycopg.connect(production_db, autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE members (id int PRIMARY KEY, email text CONSTRAINT has_at CHECK (email LIKE '%@%'),
+                                  work_email text CONSTRAINT corporate CHECK (work_email LIKE '%@corp.example.net'));
+            INSERT INTO members SELECT n, 'm' || n || '@home.example.net', 'm' || n || '@corp.example.net'
+            FROM generate_series(1, 50) AS n""")
+    production = type("Production", (), {"url": production_db})
+    rules = {"columns": {"public.members.email": "email", "public.members.work_email": "email"}}
+    with pytest.raises(SanitizeError) as refused:
+        run_dump(production, test_image, docker_client, tmp_path / "refused", SECRET, rules)
+    message = str(refused.value)
+    assert "public.members: 50 of 50 masked sample rows break CHECK corporate" in message and "has_at" not in message
+    assert "corp.example.net'" in message and "m1@" not in message
+    rules["columns"]["public.members.work_email"] = "keep"
+    run_dump(production, test_image, docker_client, tmp_path / "kept", SECRET, rules)

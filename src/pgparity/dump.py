@@ -58,7 +58,8 @@ from .errors import DumpError, SanitizeError
 from .folders import own_folder
 from .extract import PROGRESS_SECONDS, Extractor, Part, PartResult, begin_snapshot, part_file, plan_part
 from .ledger import describe_failure
-from .sanitize import Column, ColumnName, Rules, TableName, TableRule, check, holds_text, looks_like_pii
+from .sanitize import (Column, ColumnName, Masker, Rules, TableName, TableRule, check, decode_text, encode_field,
+                       holds_text, looks_like_pii, split_fields)
 
 FORMAT = "pgparity-dump/3"  # 3: production's ledger of any tool, left out of the schema and rows
 MANIFEST = "manifest.json"
@@ -174,18 +175,19 @@ WHERE c.relispartition AND c.relkind = 'r' AND {outside_system}
 """).format(outside_system=sql.SQL(OUTSIDE_SYSTEM))
 
 
-def survey(prod_url: str, rules: Rules) -> list[tuple[Column, Counter[str]]]:
+def survey(prod_url: str, rules: Rules, ruled: bool = False) -> list[tuple[Column, Counter[str]]]:
     """Every column of production's tables that looks like PII by name or holds it by content and has no
-    rule, with what its sampled values held: the starting point `db.dump --init-rules` writes."""
+    rule (or any rule, with `ruled`), with what its sampled values held: what `db.dump --init-rules` writes
+    and `db.dump --explain` shows. Unruled columns are sampled; with `ruled`, every text-like one is."""
     with closing(begin_snapshot(prod_url)) as conn:
         tables = read_tables(conn)
         roots = partition_roots(conn)
         rules = rules.for_partitions(roots)
-        found, _ = sample_pii(conn, tables, rules)
+        found, _ = sample_pii(conn, tables, Rules() if ruled else rules)
     flagged: dict[ColumnName, tuple[Column, Counter[str]]] = {}
     for table in tables:
         for column in table.columns:
-            if rules.transform(column.name) is None and not rules.excluded(table.name) \
+            if (ruled or rules.transform(column.name) is None) and not rules.excluded(table.name) \
                     and (looks_like_pii(column) or found.get(column.name)):
                 # A partition's column is named as its partitioned table's: one rule covers them all.
                 named = ColumnName(roots.get(table.name, table.name), column.name.name)
@@ -198,6 +200,52 @@ def partition_roots(conn: psycopg.Connection) -> dict[TableName, TableName]:
     """Each partition holding rows, and the partitioned table at the top of its tree."""
     return {TableName(schema, name): TableName(root_schema, root) for schema, name, root_schema, root
             in conn.execute(PARTITION_ROOTS)}
+
+
+CHECKS_QUERY = """
+SELECT c.conname, pg_get_expr(c.conbin, c.conrelid),
+       ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey))
+FROM pg_constraint c WHERE c.contype = 'c' AND c.conrelid = %s::regclass ORDER BY c.conname
+"""
+CHECK_ROWS = 100
+
+
+def broken_checks(conn: psycopg.Connection, tables: Sequence[SourceTable], rules: Rules, secret: bytes) -> list[str]:
+    """CHECK constraints on masked columns that masked sample rows would break at restore, with counts.
+
+    The sample is masked here, in memory, and the constraint evaluated on it as literal rows: nothing is written.
+    """
+    masker = Masker(secret)
+    problems = []
+    for table in tables:
+        masked = {c.name.name for c in table.columns if rules.transform(c.name)}
+        name = sql.Identifier(table.name.schema, table.name.name)
+        if not masked or rules.excluded(table.name):
+            continue
+        checks = [(check, expression) for check, expression, columns in conn.execute(CHECKS_QUERY, (name.as_string(conn),))
+                  if masked & set(columns)]
+        if not checks:
+            continue
+        rows = conn.execute(sql.SQL("SELECT {} FROM {} LIMIT {}").format(
+            sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c.name.name)) for c in table.columns),
+            name, sql.Literal(CHECK_ROWS))).fetchall()
+        if not rows:
+            continue
+        block = b"".join(b"\t".join(encode_field(None if v is None else v.encode()) for v in row) + b"\n" for row in rows)
+        sample = [[decode_text(field) for field in split_fields(line)]
+                  for line in masker.table(table.columns, rules).rows(block)[:-1].split(b"\n")]
+        values = sql.SQL(", ").join(
+            sql.SQL("({})").format(sql.SQL(", ").join(
+                sql.SQL("{}::{}").format(sql.Literal(value), sql.SQL(column.type))
+                for value, column in zip(row, table.columns))) for row in sample)
+        aliases = sql.SQL(", ").join(sql.Identifier(c.name.name) for c in table.columns)
+        for check, expression in checks:
+            failing = conn.execute(sql.SQL("SELECT count(*) FROM (VALUES {}) AS t ({}) WHERE NOT ({})").format(
+                values, aliases, sql.SQL(expression))).fetchone()[0]
+            if failing:
+                problems.append(f"{table.name}: {failing} of {len(sample)} masked sample rows break CHECK {check} "
+                                f"({expression}); choose transformers whose output it accepts, or keep")
+    return problems
 
 
 def read_tables(conn: psycopg.Connection) -> tuple[SourceTable, ...]:
@@ -689,6 +737,8 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
         tables = tuple(table for table in read_tables(conn) if not bookkeeping(str(table.name), left_out))
         rules = rules.for_partitions(partition_roots(conn))
         check([column for table in tables for column in table.columns], rules, *sample_pii(conn, tables, rules))
+        if problems := broken_checks(conn, tables, rules, secret):
+            raise SanitizeError(f"refusing to dump ({rules.source} [sanitize]): " + "; ".join(problems))
         planned = _plan(conn, tables, rules)
         server_version = conn.execute("SHOW server_version").fetchone()[0]
         sequences = tuple(SequenceEntry(schema, name, value) for schema, name, value, owner in conn.execute(SEQUENCES_QUERY)

@@ -166,9 +166,10 @@ def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
 
 @task(help={"json": "print the report as JSON",
             "jobs": f"worker processes (and production sessions) reading rows; default {dumps.DEFAULT_JOBS}",
-            "init_rules": "write a rule for every flagged column without one into pgparity.toml, to review"})
+            "init_rules": "write a rule for every flagged column without one into pgparity.toml, to review",
+            "explain": "list every column flagged as PII, why, and its rule; dump nothing"})
 @guarded
-def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False):
+def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False, explain=False):
     """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
     if jobs < 1:
         raise PgParityError(f"--jobs must be at least 1, got {jobs}")
@@ -177,6 +178,9 @@ def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False):
         raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
     if init_rules:
         _init_rules(ws)
+        return
+    if explain:
+        _explain(ws)
         return
     with report.bar(report.DumpBar, enabled=not json) as bar:
         result = dumps.dump(ws.settings.prod_url, image=ws.settings.image, rules=ws.project_file.sanitize,
@@ -189,6 +193,17 @@ def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False):
     report.table_reports(result.tables)
     report.say(f"wrote {shown(Path(result.path))} ({result.bytes / 1024**2:.1f} MiB, {len(result.tables)} tables, "
                f"{result.ledger} ledger rows) in {result.seconds:.1f}s")
+
+
+def _explain(ws: Workspace) -> None:
+    rules = ws.project_file.sanitize
+    flagged = dumps.survey(ws.settings.prod_url, rules, ruled=True)
+    rows = [(str(column.name), column.type, suggest(column, found)[1], str(rules.transform(column.name) or "none"))
+            for column, found in flagged]
+    report.table("columns flagged as PII", ("Column", "Type", "Flagged by", "Rule"), rows)
+    missing = sum(1 for row in rows if row[3] == "none")
+    report.say(f"{len(rows)} flagged columns, {missing} without a rule"
+               + ("; `invoke db.dump --init-rules` writes suggestions" if missing else ""))
 
 
 def _init_rules(ws: Workspace) -> None:
