@@ -75,7 +75,7 @@ def test_pg_dump_runs_read_only_in_the_snapshot_without_the_password_in_argv():
     conninfo = conninfo_to_dict(argv[-1].removeprefix("--dbname="))
     assert conninfo["options"] == "-c work_mem=64MB -c default_transaction_read_only=on"
     assert (conninfo["host"], conninfo["port"], conninfo["dbname"]) == ("127.0.0.1", "6543", "prod")
-    assert {"--no-owner", "--no-privileges"} <= set(argv)
+    assert "--no-owner" in argv and "--no-privileges" not in argv  # grants are restored, owners are not
 
 
 def test_psql_restrict_guards_are_removed_and_nothing_else():
@@ -774,3 +774,54 @@ def test_a_check_that_masked_values_would_break_is_refused_before_the_dump(produ
     assert "corp.example.net'" in message and "m1@" not in message
     rules["columns"]["public.members.work_email"] = "keep"
     run_dump(production, test_image, docker_client, tmp_path / "kept", SECRET, rules)
+
+
+@pytest.mark.docker
+def test_production_privileges_are_restored_and_a_missing_role_is_said(production_db, fresh_db, pg_server,
+                                                                       test_image, docker_client, tmp_path):
+    role, gone = f"reader_{uuid.uuid4().hex[:8]}", f"gone_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(production_db, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(gone)))
+        conn.execute(sql.SQL("CREATE TABLE reports (id int PRIMARY KEY, title text); CREATE TABLE secrets (id int);"
+                             "GRANT SELECT ON reports TO {role}; GRANT SELECT ON secrets TO {gone};"
+                             "REVOKE ALL ON secrets FROM PUBLIC").format(role=sql.Identifier(role),
+                                                                         gone=sql.Identifier(gone)))
+    report = run_dump(type("Production", (), {"url": production_db}), test_image, docker_client, tmp_path, SECRET,
+                      {"columns": {}})
+    with psycopg.connect(production_db, autocommit=True) as conn:  # the role is gone by the time dev restores
+        conn.execute(sql.SQL("DROP OWNED BY {}; DROP ROLE {}").format(sql.Identifier(gone), sql.Identifier(gone)))
+    try:
+        restored = restore(Path(report.path), fresh_db)
+        assert count(fresh_db, sql.SQL("SELECT count(*) FROM information_schema.role_table_grants "
+                                       "WHERE grantee = {} AND table_name = 'reports'").format(sql.Literal(role))) == 1
+        assert restored.notes == (f'privileges on TABLE secrets not restored: role "{gone}" does not exist',)
+    finally:
+        with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+            for database in (production_db, fresh_db):
+                with psycopg.connect(database, autocommit=True) as owned:
+                    owned.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+@pytest.mark.docker
+def test_lower_case_joins_survive_and_case_twins_in_a_unique_column_stay_apart(production_db, fresh_db, test_image,
+                                                                               docker_client, tmp_path):
+    with psycopg.connect(production_db, autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE accounts (id int PRIMARY KEY, email text UNIQUE);
+            CREATE TABLE subscribers (id int PRIMARY KEY, email text);
+            CREATE TABLE twins (id int PRIMARY KEY, email text UNIQUE);
+            INSERT INTO accounts SELECT n, 'Case' || n || '@Mail.Example.net' FROM generate_series(1, 100) AS n;
+            INSERT INTO subscribers SELECT n, 'case' || n || '@mail.example.net' FROM generate_series(1, 100) AS n;
+            INSERT INTO twins VALUES (1, 'Ann@corp.example.net'), (2, 'ann@corp.example.net')""")
+    join = "SELECT count(*) FROM accounts a JOIN subscribers s ON lower(a.email) = lower(s.email)"
+    assert count(production_db, join) == 100
+    rules = {"columns": {f"public.{table}.email": "email" for table in ("accounts", "subscribers", "twins")}}
+    report = run_dump(type("Production", (), {"url": production_db}), test_image, docker_client, tmp_path, SECRET,
+                      rules)
+    assert report.notes == ("public.twins.email holds addresses that differ only in case; masked exactly "
+                            "(email:exact), so lower() joins on it may not match",)
+    restore(Path(report.path), fresh_db)
+    assert count(fresh_db, join) == 100
+    assert count(fresh_db, "SELECT count(DISTINCT email) FROM twins WHERE email LIKE 'user-%@example.com'") == 2

@@ -58,8 +58,8 @@ from .errors import DumpError, SanitizeError
 from .folders import own_folder
 from .extract import PROGRESS_SECONDS, Extractor, Part, PartResult, begin_snapshot, part_file, plan_part
 from .ledger import describe_failure
-from .sanitize import (Column, ColumnName, Masker, Rules, TableName, TableRule, check, decode_text, encode_field,
-                       holds_text, looks_like_pii, split_fields)
+from .sanitize import (Column, ColumnName, ColumnRule, Masker, Rules, TableName, TableRule, Transform, check,
+                       decode_text, encode_field, holds_text, looks_like_pii, split_fields)
 
 FORMAT = "pgparity-dump/3"  # 3: production's ledger of any tool, left out of the schema and rows
 MANIFEST = "manifest.json"
@@ -208,6 +208,29 @@ SELECT c.conname, pg_get_expr(c.conbin, c.conrelid),
 FROM pg_constraint c WHERE c.contype = 'c' AND c.conrelid = %s::regclass ORDER BY c.conname
 """
 CHECK_ROWS = 100
+
+
+def exact_where_case_differs(conn: psycopg.Connection, tables: Sequence[SourceTable],
+                             rules: Rules) -> tuple[Rules, list[str]]:
+    """The rules with `email` made `email:exact` on a unique column holding two addresses that differ only in
+    case: folded, they would mask to one value and break the key. Said in the notes."""
+    exact, notes = [], []
+    for table in tables:
+        for column in table.columns:
+            transform = rules.transform(column.name)
+            if not (column.unique and transform == Transform("email")):
+                continue
+            query = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE {} IS NOT NULL GROUP BY lower({}) HAVING count(*) > 1)")
+            name = sql.Identifier(column.name.name)
+            if conn.execute(query.format(sql.Identifier(table.name.schema, table.name.name), name, name)).fetchone()[0]:
+                exact.append(column.name)
+                notes.append(f"{column.name} holds addresses that differ only in case; masked exactly (email:exact), "
+                             "so lower() joins on it may not match")
+    if not exact:
+        return rules, notes
+    kept = tuple(rule for rule in rules.columns if rule.column not in exact)
+    return Rules(kept + tuple(ColumnRule(name, Transform("email", "exact")) for name in exact), rules.tables,
+                 rules.source), notes
 
 
 def broken_checks(conn: psycopg.Connection, tables: Sequence[SourceTable], rules: Rules, secret: bytes) -> list[str]:
@@ -427,7 +450,7 @@ def pg_dump_command(url: str, section: str, snapshot: str, left_out: Bookkeeping
     params["options"] = f"{params.get('options', '')} -c default_transaction_read_only=on".strip()
     params["application_name"] = "pgparity-dump"
     argv = ["pg_dump", f"--section={section}", f"--snapshot={snapshot}", "--encoding=UTF8", "--no-owner",
-            "--no-privileges", "--no-tablespaces", "--no-security-labels", "--no-publications",
+            "--no-tablespaces", "--no-security-labels", "--no-publications",
             "--no-subscriptions", *exclusions(left_out), f"--dbname={make_conninfo(**params)}"]
     return argv, ({"PGPASSWORD": password} if password else {})
 
@@ -592,6 +615,7 @@ class DumpReport:
     ledger: int
     bytes: int
     seconds: float
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -600,6 +624,7 @@ class RestoreReport:
     tables: tuple[TableReport, ...]
     ledger: Ledger | None
     seconds: float
+    notes: tuple[str, ...] = ()  # what could not be restored as it was, such as a grant to a missing role
 
 
 class Progress(Protocol):
@@ -737,6 +762,7 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
         tables = tuple(table for table in read_tables(conn) if not bookkeeping(str(table.name), left_out))
         rules = rules.for_partitions(partition_roots(conn))
         check([column for table in tables for column in table.columns], rules, *sample_pii(conn, tables, rules))
+        rules, notes = exact_where_case_differs(conn, tables, rules)
         if problems := broken_checks(conn, tables, rules, secret):
             raise SanitizeError(f"refusing to dump ({rules.source} [sanitize]): " + "; ".join(problems))
         planned = _plan(conn, tables, rules)
@@ -766,8 +792,7 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
                         _store(archive, part.member, part_file(Path(work), part.member))
                 archive.writestr(_member_info(MANIFEST), manifest.to_json())
     return DumpReport(str(path), tuple(meters.reports), len(sequences), len(found.entries) if found else 0,
-                      path.stat().st_size,
-                      time.monotonic() - started)
+                      path.stat().st_size, time.monotonic() - started, tuple(notes))
 
 
 # ----------------------------------------------------------------------------------------- restore
@@ -802,9 +827,9 @@ def _script(path: Path, member: str) -> str:
         return archive.read(member).decode()
 
 
-def _run_script(conn: psycopg.Connection, path: Path, member: str) -> None:
+def _run(conn: psycopg.Connection, path: Path, member: str, script: str) -> None:
     try:
-        conn.execute(_script(path, member))
+        conn.execute(script)
     except psycopg.Error as error:
         raise DumpError(describe_failure(f"{path.name}: {member}", error)) from None
 
@@ -897,9 +922,30 @@ def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Pro
     with connect(target_url, autocommit=True) as conn:
         if conn.execute(USER_RELATIONS).fetchone()[0]:
             raise DumpError(f"{mask_url(target_url)} is not empty; restore into a new database")
-        _run_script(conn, path, PRE_DATA)
+        preamble, entries = postdata.steps(_script(path, PRE_DATA))
+        grants = [entry for entry in entries if entry.type in PRIVILEGES]
+        _run(conn, path, PRE_DATA, preamble + "".join(entry.statement for entry in entries if entry not in grants))
         for sequence in manifest.sequences:
             name = sql.Identifier(sequence.schema, sequence.name).as_string(conn)
             conn.execute("SELECT pg_catalog.setval(%s::regclass, %s, true)", (name, sequence.last_value))
     reports = _rebuild(path, target_url, manifest, jobs, progress or Quiet())
-    return RestoreReport(database_of(target_url), reports, manifest.ledger, time.monotonic() - started)
+    with connect(target_url, autocommit=True) as conn:
+        notes = _grant(conn, path, grants)
+    return RestoreReport(database_of(target_url), reports, manifest.ledger, time.monotonic() - started, notes)
+
+
+PRIVILEGES = frozenset({"ACL", "DEFAULT ACL"})
+
+
+def _grant(conn: psycopg.Connection, path: Path, grants: Sequence[postdata.Step]) -> tuple[str, ...]:
+    """Production's privileges, last; one naming a role this server lacks is left out and said so (db.up
+    creates the roles the production profile lists)."""
+    notes = []
+    for grant in grants:
+        try:
+            conn.execute(grant.statement)
+        except psycopg.errors.UndefinedObject as error:
+            notes.append(f"privileges on {grant.name} not restored: {error.diag.message_primary}")
+        except psycopg.Error as error:
+            raise DumpError(describe_failure(f"{path.name}: {PRE_DATA}: privileges on {grant.name}", error)) from None
+    return tuple(notes)

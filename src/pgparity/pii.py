@@ -53,8 +53,8 @@ class Pattern:
 
 
 def fake_email(digest: Digest, text: str) -> str:
-    """As the `email` transformer spells a column's value, so an address in a note matches its column."""
-    return f"user-{digest('email', text.encode()).hex()[-16:]}@example.com"
+    """As the `email` transformer spells a column's value (case-folded), so an address in a note matches it."""
+    return f"user-{digest('email', text.lower().encode()).hex()[-16:]}@example.com"
 
 
 def fake_phone(digest: Digest, text: str) -> str:

@@ -96,7 +96,7 @@ class Kind:
     choices: tuple[str, ...] = ()  # the argument it may take after a colon, when it may take one
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    Kind("email", writes_text=True, distinct=True),
+    Kind("email", writes_text=True, distinct=True, choices=("exact",)),  # masked case-folded unless exact
     Kind("phone", writes_text=True, distinct=True),
     Kind("hash", writes_text=True, distinct=True),
     Kind("first_name", writes_text=True, distinct=False),
@@ -683,7 +683,8 @@ class Masker:
         if kind == "keep":
             return None
         if kind in self.formats:
-            return self.identity(kind, self.seen[kind] if records(transform, unique, self.formats) else None)
+            return self.identity(kind, self.seen[kind] if records(transform, unique, self.formats) else None,
+                                 fold=kind == "email" and transform.argument != "exact")
         if kind in PERSON_KINDS:
             return functools.lru_cache(CACHE_SIZE)(on_value(functools.partial(self.person, kind)))
         if kind == "text":
@@ -698,9 +699,10 @@ class Masker:
                   else encode_field(transform.argument.encode()))
         return lambda field: field if field == NULL else output
 
-    def identity(self, kind: str, seen: set[bytes] | None) -> FieldFunction:
+    def identity(self, kind: str, seen: set[bytes] | None, fold: bool = False) -> FieldFunction:
         """A fake email, phone or hash: the template around the value's id, moved if contested.
 
+        With `fold` the id is the lower-cased value's, so `lower(a.email) = lower(b.email)` joins still match.
         The hottest path of a dump, hence written out in one function.
         """
         spec, keyed, moved = self.formats[kind], self.digests[kind], self.moves.get(kind, {})
@@ -711,6 +713,8 @@ class Masker:
             value = decode_field(field)
             if value is None:
                 return field
+            if fold:
+                value = folded(value)
             state = inner()
             state.update(value)
             final = outer()
@@ -759,6 +763,12 @@ class Masker:
             if function is not None:
                 plan.append((index, function))
         return RowMasker(len(columns), tuple(plan))
+
+
+def folded(value: bytes) -> bytes:
+    """`value` lower-cased as text: ASCII the fast way, anything else through Unicode."""
+    return value.lower() if value.isascii() else value.decode("utf-8", "surrogateescape").lower().encode(
+        "utf-8", "surrogateescape")
 
 
 def on_value(function: ValueFunction) -> FieldFunction:

@@ -239,7 +239,7 @@ class Syncer:
                     position = position_of(replace(inspect(conn), ledger=restored.ledger))
                     ledger.record(conn, position.applied, ledger.FROM_DUMP)
                 self.notify(f"{path.name}: {position.evidence}")
-                for note in position.remarks:
+                for note in restored.notes + position.remarks:
                     self.notify(f"{path.name}: {note}")
                 applied = replay(url, position.pending, self.progress)
                 terminated = self._swap_in(scratch)

@@ -191,6 +191,8 @@ def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False, explain=False
         report.print_json(result)
         return
     report.table_reports(result.tables)
+    for note in result.notes:
+        report.warn(note)
     report.say(f"wrote {shown(Path(result.path))} ({result.bytes / 1024**2:.1f} MiB, {len(result.tables)} tables, "
                f"{result.ledger} ledger rows) in {result.seconds:.1f}s")
 
