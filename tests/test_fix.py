@@ -13,10 +13,10 @@ from pgparity.catalog.model import Role
 from pgparity.diff import Difference, compare
 from pgparity.errors import FixError
 from pgparity.fix import (
-    FixPlan, NarrowingCheck, Rename, check_narrowing, next_number, plan_fix, render, render_rollback,
+    FixPlan, NarrowingCheck, Rename, check_narrowing, plan_fix, render, render_rollback,
     write_fix,
 )
-from pgparity.migrations import discover, statements
+from pgparity.migrations import discover, next_number, statements
 from conftest import READER
 from test_diff import CASES, SEED_LOCAL, SEED_PRODUCTION, column, snapshot, snapshot_of, table
 

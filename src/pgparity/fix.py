@@ -26,7 +26,8 @@ from pgparity import __version__, diff
 from pgparity.catalog.model import Column, Model, Snapshot, Table, collections
 from pgparity.diff import MISSING_IN_LOCAL, MISSING_IN_PRODUCTION, RULES, Difference, place, short
 from pgparity.errors import FixError
-from pgparity.migrations import IN_PRODUCTION
+from pgparity.identifiers import unquote
+from pgparity.migrations import IN_PRODUCTION, next_number
 
 
 class Phase(IntEnum):
@@ -217,10 +218,6 @@ NAME = r'"(?:[^"]|"")*"|[A-Za-z_][\w$]*'
 QUALIFIED_NAME = re.compile(rf"({NAME})\.({NAME})")
 INDEX_KEY = re.compile(rf'{NAME}|[\w.]*\(.*\)', re.DOTALL)
 SORT_OPTIONS = re.compile(r"(?: (?:ASC|DESC|NULLS FIRST|NULLS LAST))+$")
-
-
-def unquote(identifier: str) -> str:
-    return identifier[1:-1].replace('""', '"') if identifier.startswith('"') else identifier
 
 
 def names(text: str) -> tuple[str, ...]:
@@ -1450,9 +1447,6 @@ def body(plan: FixPlan, direction: str, allow_destructive: bool, guard: bool = F
 
 # --- writing -----------------------------------------------------------------------------------
 
-NUMBERED = re.compile(r"(\d+)_.+\.sql")
-
-
 def write_fix(
     directory: Path, plan: FixPlan, checks: Sequence[NarrowingCheck] = (), *,
     allow_destructive: bool = False, force: bool = False, name: str = "fix_local_drift", in_production: bool = False,
@@ -1465,15 +1459,6 @@ def write_fix(
     forward.write_text(render(plan, checks, allow_destructive, in_production), encoding="utf-8")
     down.write_text(render_rollback(plan, allow_destructive), encoding="utf-8")
     return forward, down
-
-
-def next_number(directory: Path) -> str:
-    """The next version, zero-padded as wide as the highest existing one (001 in an empty folder)."""
-    numbers = [match[1] for path in directory.iterdir() if (match := NUMBERED.fullmatch(path.name))]
-    if not numbers:
-        return "001"
-    highest = max(numbers, key=int)
-    return str(int(highest) + 1).zfill(len(highest))
 
 
 def refuse_unsafe(plan: FixPlan, checks: Sequence[NarrowingCheck], allow_destructive: bool, force: bool) -> None:

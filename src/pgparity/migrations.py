@@ -449,6 +449,15 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
                 tuple(file.path for file in skipped), tuple(file.path for file in covered))
 
 
+def next_number(directory: Path) -> str:
+    """The version a new migration takes: after the highest, zero-padded as wide (001 in an empty folder)."""
+    numbers = [match[1] for path in directory.iterdir() if (match := _FORWARD.fullmatch(path.name))]
+    if not numbers:
+        return "001"
+    highest = max(numbers, key=int)
+    return str(int(highest) + 1).zfill(len(highest))
+
+
 def _ignored(name: str) -> bool:
     return name.startswith(".") or name.upper().startswith("README")
 

@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from .database import connect
+from .identifiers import unquote
 
 Table = tuple[str, str]  # schema, name
 
@@ -41,10 +42,6 @@ class Step:
     tables: frozenset[Table] | None
 
 
-def _unquote(name: str) -> str:
-    return name[1:-1].replace('""', '"') if name.startswith('"') else name
-
-
 def steps(script: str) -> tuple[str, list[Step]]:
     """The script's preamble (session settings every connection runs first) and its steps, in order."""
     headers = list(_HEADER.finditer(script))
@@ -52,7 +49,7 @@ def steps(script: str) -> tuple[str, list[Step]]:
     found = []
     for header, following in zip(headers, [*headers[1:], None]):
         statement = script[header.end(): following.start() if following else len(script)]
-        tables = frozenset((_unquote(schema), _unquote(name)) for schema, name in _TABLES.findall(statement))
+        tables = frozenset((unquote(schema), unquote(name)) for schema, name in _TABLES.findall(statement))
         found.append(Step(header["name"], header["type"], statement, tables or None))
     return preamble, found
 

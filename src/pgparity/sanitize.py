@@ -690,7 +690,7 @@ class Masker:
         if kind == "text":
             return on_value(redact)
         if kind == "scrub":
-            return on_value(self.scrub)
+            return self.scrub
         if kind == "json":
             return on_value(self.json(transform))
         if kind == "null":
@@ -726,9 +726,17 @@ class Masker:
 
         return mask
 
-    def scrub(self, value: bytes) -> bytes:
-        """Free text with its embedded PII replaced by the same fakes the columns get."""
-        text = pii.scrub(value.decode("utf-8", errors="surrogateescape"), self.keyed)
+    def scrub(self, field: bytes) -> bytes:
+        """A COPY field of free text with its embedded PII replaced by the same fakes the columns get.
+
+        Most fields hold nothing to replace and pass as they came: the cheap test reads the field as COPY
+        wrote it, whose escapes (a backslash before a control character) never stand where a pattern looks.
+        """
+        kinds = pii.candidates(field)
+        value = decode_field(field) if kinds else None
+        if value is None:
+            return field
+        text = pii.scrub(value.decode("utf-8", errors="surrogateescape"), self.keyed, kinds)
         return encode_field(text.encode("utf-8", errors="surrogateescape"))
 
     def json(self, transform: Transform) -> ValueFunction:
