@@ -531,3 +531,8 @@ def test_emails_are_masked_from_their_lower_case_form_unless_exact():
     assert masked(masker, "email", "Zoë@Example.SE".encode()) == masked(masker, "email", "zoë@example.se".encode())
     assert masked(masker, "email:exact", b"Ann@corp.org") != masked(masker, "email:exact", b"ann@corp.org")
     assert masked(masker, "scrub", b"to Ann.Lee@Corp.ORG").endswith(masked(masker, "email", b"ann.lee@corp.org"))
+
+
+def test_digits_inside_hex_ids_and_versions_are_not_cards_or_addresses():
+    assert pii.census(["ref 26dd0dbc6e3f4c8043749885523d6a25", "build v1.2.3.4a", "id a4111111111111111b"]) == {}
+    assert pii.census(["card: 4111111111111111.", "from 10.1.2.3:5432"]) == {"card": 1, "ip": 1}
