@@ -34,7 +34,8 @@ from pgparity.dump import (
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.migrations import MigrationPolicy, discover
 from pgparity.extract import Extractor, begin_snapshot, part_file, plan_part
-from pgparity.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, dev_password_hash, parse_rules
+from pgparity.passwords import dev_password_hash
+from pgparity.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, parse_rules
 from pgparity.catalog import inspect
 from pgparity.config import ProductionPolicy
 from pgparity.position import locate

@@ -16,7 +16,7 @@ from conftest import Project
 from pgparity import effects
 from pgparity.catalog.model import Ledger, LedgerEntry
 from pgparity.migrations import Migration
-from pgparity.position import from_ledger, inferred, through
+from pgparity.position import from_ledger, through
 from test_verify import Production, dev, ok, one_error_line, production, proj, run_json, write  # noqa: F401
 
 FILES = {

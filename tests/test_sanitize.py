@@ -18,8 +18,8 @@ from argon2 import PasswordHasher
 
 from pgparity import pii
 from pgparity.errors import SanitizeError
+from pgparity.passwords import DEV_PASSWORD
 from pgparity.sanitize import (
-    DEV_PASSWORD,
     FIRST_NAMES,
     LAST_NAMES,
     NULL,

@@ -220,9 +220,13 @@ def exact_where_case_differs(conn: psycopg.Connection, tables: Sequence[SourceTa
             transform = rules.transform(column.name)
             if not (column.unique and transform == Transform("email")):
                 continue
-            query = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE {} IS NOT NULL GROUP BY lower({}) HAVING count(*) > 1)")
-            name = sql.Identifier(column.name.name)
-            if conn.execute(query.format(sql.Identifier(table.name.schema, table.name.name), name, name)).fetchone()[0]:
+            # Two addresses differing only in case need one that is not lower case already: look for that first,
+            # which one pass without grouping settles for the usual column of lower-case addresses.
+            query = sql.SQL("SELECT EXISTS (SELECT FROM {table} WHERE {name} <> lower({name})) AND EXISTS "
+                            "(SELECT FROM {table} WHERE {name} IS NOT NULL GROUP BY lower({name}) HAVING count(*) > 1)")
+            found = query.format(table=sql.Identifier(table.name.schema, table.name.name),
+                                 name=sql.Identifier(column.name.name))
+            if conn.execute(found).fetchone()[0]:
                 exact.append(column.name)
                 notes.append(f"{column.name} holds addresses that differ only in case; masked exactly (email:exact), "
                              "so lower() joins on it may not match")
@@ -245,8 +249,8 @@ def broken_checks(conn: psycopg.Connection, tables: Sequence[SourceTable], rules
         name = sql.Identifier(table.name.schema, table.name.name)
         if not masked or rules.excluded(table.name):
             continue
-        checks = [(check, expression) for check, expression, columns in conn.execute(CHECKS_QUERY, (name.as_string(conn),))
-                  if masked & set(columns)]
+        checks = [(constraint, expression) for constraint, expression, columns
+                  in conn.execute(CHECKS_QUERY, (name.as_string(conn),)) if masked & set(columns)]
         if not checks:
             continue
         rows = conn.execute(sql.SQL("SELECT {} FROM {} LIMIT {}").format(
@@ -262,11 +266,11 @@ def broken_checks(conn: psycopg.Connection, tables: Sequence[SourceTable], rules
                 sql.SQL("{}::{}").format(sql.Literal(value), sql.SQL(column.type))
                 for value, column in zip(row, table.columns))) for row in sample)
         aliases = sql.SQL(", ").join(sql.Identifier(c.name.name) for c in table.columns)
-        for check, expression in checks:
+        for constraint, expression in checks:
             failing = conn.execute(sql.SQL("SELECT count(*) FROM (VALUES {}) AS t ({}) WHERE NOT ({})").format(
                 values, aliases, sql.SQL(expression))).fetchone()[0]
             if failing:
-                problems.append(f"{table.name}: {failing} of {len(sample)} masked sample rows break CHECK {check} "
+                problems.append(f"{table.name}: {failing} of {len(sample)} masked sample rows break CHECK {constraint} "
                                 f"({expression}); choose transformers whose output it accepts, or keep")
     return problems
 

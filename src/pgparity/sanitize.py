@@ -28,7 +28,6 @@ way two outputs of unique columns are equal only if two distinct values had equa
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import re
@@ -40,7 +39,7 @@ from typing import Any
 
 from . import jsonmask, passwords, pii
 from .errors import SanitizeError
-from .passwords import DEV_PASSWORD, dev_password_hash
+from .passwords import dev_password_hash
 
 SECRET_VARIABLE = "PGPARITY_SANITIZE_SECRET"
 MIN_SECRET_LENGTH = 16
