@@ -536,3 +536,15 @@ def test_emails_are_masked_from_their_lower_case_form_unless_exact():
 def test_digits_inside_hex_ids_and_versions_are_not_cards_or_addresses():
     assert pii.census(["ref 26dd0dbc6e3f4c8043749885523d6a25", "build v1.2.3.4a", "id a4111111111111111b"]) == {}
     assert pii.census(["card: 4111111111111111.", "from 10.1.2.3:5432"]) == {"card": 1, "ip": 1}
+
+
+def test_a_scrubbed_column_masks_a_block_as_it_masks_each_field():
+    values = [NOTE, HARMLESS, "", "x@y.org\tand tab", "back\\slash 10.1.2.3", "tok_ not a token", "é ünïcode 4111"]
+    fields = [encode_field(value.encode()) for value in values] + [NULL]
+    block = b"".join(b"%d\t%s\n" % (i, field) for i, field in enumerate(fields))
+    table = [column("id", type_="integer", textual=False), column("notes")]
+    masker = Masker(SECRET)
+    expected = b"".join(b"%d\t%s\n" % (i, masker.function(Transform("scrub"), False)(field))
+                        for i, field in enumerate(fields))
+    assert masker.table(table, rules(notes="scrub")).rows(block) == expected
+    assert expected != block
