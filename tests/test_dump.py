@@ -672,14 +672,15 @@ def test_two_unique_masked_columns_in_one_table_both_stay_unique(fresh_db, tmp_p
 
 
 FREE_TEXT = """
+CREATE TYPE contact AS (kind text, address text);
 CREATE TABLE people (id int PRIMARY KEY, email text UNIQUE, comment text, profile jsonb, aliases text[],
-                     code varchar(40));
+                     code varchar(40), reach contact);
 INSERT INTO people
 SELECT n, 'owner' || n || '@mail.example.net',
        'Ping Owner' || n || '.Private@corp.example.net or +44 20 7946 ' || lpad(n::text, 4, '0') || ' re 10.9.8.' || (n % 200),
        jsonb_build_object('contact', jsonb_build_object('mail', 'home' || n || '@mail.example.net'), 'n', n),
        ARRAY['alias' || n || '@mail.example.net', 'second' || n || '@mail.example.net'],
-       'ok'
+       'ok', ROW('work', 'reach' || n || '@mail.example.net')::contact
 FROM generate_series(1, 300) AS n;
 CREATE TABLE visits (id int, at date NOT NULL, email text) PARTITION BY RANGE (at);
 CREATE TABLE visits_2024 PARTITION OF visits FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
@@ -690,7 +691,7 @@ FROM generate_series(1, 400) AS n;
 # A rule on the partitioned table covers every partition.
 SCRUBBED = {"columns": {"public.people.email": "email", "public.people.comment": "scrub",
                         "public.people.profile": "scrub", "public.people.aliases": "scrub",
-                        "public.visits.email": "email"}}
+                        "public.people.reach": "scrub", "public.visits.email": "email"}}
 
 
 @pytest.mark.docker
@@ -706,6 +707,7 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     assert "PII found in the values of columns without a rule: public.people.aliases (email " in message
     assert "public.people.comment (email " in message and "ip " in message and "phone " in message
     assert "public.people.profile (email " in message and "public.people.code" not in message
+    assert "public.people.reach (email " in message
     assert "@mail.example.net" not in message and "Private" not in message and "visits" not in message
 
     report = run_dump(production, test_image, docker_client, tmp_path / "dumps", SECRET, SCRUBBED)
@@ -715,11 +717,12 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     restore(archive, fresh_db)
     with psycopg.connect(production_db) as conn:
         originals = {value.lower() for (value,) in conn.execute(r"""
-            SELECT unnest(regexp_matches(comment || ' ' || profile::text || ' ' || array_to_string(aliases, ' '),
+            SELECT unnest(regexp_matches(comment || ' ' || profile::text || ' ' || array_to_string(aliases, ' ')
+                                         || ' ' || reach::text,
                                          '[A-Za-z0-9.+]+@[a-z.]+|\+44 20 7946 \d{4}|10\.9\.8\.\d+', 'g'))
             FROM people""")}
         originals |= {value for (value,) in conn.execute("SELECT email FROM visits")}
-    assert len(originals) > 1400
+    assert len(originals) > 1700
     restored = " ".join(text_values(fresh_db)).lower()
     data = b"".join(zstandard.ZstdDecompressor().decompressobj().decompress(blob)
                     for name, blob in members(report.path).items() if name.startswith("data/")).decode().lower()
@@ -738,7 +741,7 @@ def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_th
     env = {"PGPARITY_PROD_URL": production_db, "PGPARITY_SANITIZE_SECRET": SECRET.decode()}
     explained = project.run("db.dump", "--explain", extra=env)
     assert explained.returncode == 0, explained.stderr
-    assert "5 flagged columns, 5 without a rule" in explained.stdout and "public.people.comment" in explained.stdout
+    assert "6 flagged columns, 6 without a rule" in explained.stdout and "public.people.comment" in explained.stdout
     assert "content: email 300, ip 300, phone 300" in explained.stdout and "Private" not in explained.stdout
     wrote = project.run("db.dump", "--init-rules", extra=env)
     assert wrote.returncode == 0, wrote.stderr
@@ -747,12 +750,12 @@ def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_th
     written = tomllib.loads(text)["sanitize"]["columns"]
     assert written == {"public.people.email": "email", "public.people.comment": "scrub",
                        "public.people.profile": "scrub", "public.people.aliases": "scrub",
-                       "public.visits.email": "email"}
+                       "public.people.reach": "scrub", "public.visits.email": "email"}
     assert "# review: content: email 300, ip 300, phone 300 in a sample" in text
-    assert "wrote 5 rules to pgparity.toml" in wrote.stdout
+    assert "wrote 6 rules to pgparity.toml" in wrote.stdout
     again = project.run("db.dump", "--init-rules", extra=env)
     assert "every flagged column has a rule already" in again.stdout
-    assert "5 flagged columns, 0 without a rule" in project.run("db.dump", "--explain", extra=env).stdout
+    assert "6 flagged columns, 0 without a rule" in project.run("db.dump", "--explain", extra=env).stdout
     dumped = project.run("db.dump", extra=env)
     assert dumped.returncode == 0, dumped.stderr
 

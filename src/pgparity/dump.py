@@ -99,7 +99,8 @@ OUTSIDE_SYSTEM = "n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
 
 COLUMNS_QUERY = sql.SQL("""
 SELECT n.nspname, c.relname, (pg_relation_size(c.oid) / current_setting('block_size')::int)::int,
-       a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'S', NOT a.attnotnull,
+       a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'S', t.typcategory IN ('A', 'C'),
+       NOT a.attnotnull,
        EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique
                AND (a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])
                     OR EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
@@ -279,10 +280,10 @@ def read_tables(conn: psycopg.Connection) -> tuple[SourceTable, ...]:
     """Production's tables with data (partitions, not their parents), their keys and foreign keys."""
     columns: dict[TableName, list[Column]] = defaultdict(list)
     pages: dict[TableName, int] = {}
-    for schema, table, size, name, type_, textual, nullable, unique in conn.execute(COLUMNS_QUERY):
+    for schema, table, size, name, type_, textual, composite, nullable, unique in conn.execute(COLUMNS_QUERY):
         table_name = TableName(schema, table)
         pages[table_name] = size
-        columns[table_name].append(Column(ColumnName(table_name, name), type_, textual, nullable, unique))
+        columns[table_name].append(Column(ColumnName(table_name, name), type_, textual, nullable, unique, composite))
     keys: dict[TableName, tuple[str, ...]] = {}
     foreign_keys: dict[TableName, list[ForeignKey]] = defaultdict(list)
     for kind, schema, table, names, parent_schema, parent, parent_names in conn.execute(CONSTRAINTS_QUERY):

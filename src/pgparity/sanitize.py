@@ -331,6 +331,7 @@ class Column:
     textual: bool
     nullable: bool
     unique: bool
+    composite: bool = False  # an array or a row type: it holds text in its text form whatever its elements
 
 
 PII_WORDS = frozenset({
@@ -378,8 +379,9 @@ def looks_like_pii(column: Column) -> bool:
 
 
 def holds_text(column: Column) -> bool:
-    """Whether a column's values can carry text: strings, json, and arrays (content is sampled in these)."""
-    return column.textual or column.type in ("json", "jsonb") or column.type.endswith("[]")
+    """Whether a column's values can carry text: strings, json, arrays and row types (content is sampled in
+    these, and `scrub` masks their text form)."""
+    return column.textual or column.composite or column.type in ("json", "jsonb") or column.type.endswith("[]")
 
 
 # The transformer a name suggests, first match wins; unique columns take one that keeps values distinct.
