@@ -829,3 +829,20 @@ def test_lower_case_joins_survive_and_case_twins_in_a_unique_column_stay_apart(p
     restore(Path(report.path), fresh_db)
     assert count(fresh_db, join) == 100
     assert count(fresh_db, "SELECT count(DISTINCT email) FROM twins WHERE email LIKE 'user-%@example.com'") == 2
+
+
+@pytest.mark.docker
+def test_arrays_masked_element_by_element_restore(production_db, fresh_db, test_image, docker_client, tmp_path):
+    with psycopg.connect(production_db, autocommit=True) as conn:
+        conn.execute("""CREATE TABLE lists (id int PRIMARY KEY, emails text[], names varchar(40)[]);
+                        INSERT INTO lists VALUES (1, ARRAY['a@x.org', 'B C@x.org', NULL], ARRAY['Ann Lee', 'Bo']),
+                                                 (2, '{}', NULL)""")
+    rules = {"columns": {"public.lists.emails": "email", "public.lists.names": "full_name"}}
+    report = run_dump(type("Production", (), {"url": production_db}), test_image, docker_client, tmp_path, SECRET,
+                      rules)
+    restore(Path(report.path), fresh_db)
+    with psycopg.connect(fresh_db) as conn:
+        rows = conn.execute("SELECT emails, names FROM lists ORDER BY id").fetchall()
+    assert [len(rows[0][0]), rows[0][0][2], rows[1][0], rows[1][1]] == [3, None, [], None]
+    assert all(email.startswith("user-") and email.endswith("@example.com") for email in rows[0][0][:2])
+    assert len(rows[0][1]) == 2 and "Ann Lee" not in rows[0][1]

@@ -548,3 +548,16 @@ def test_a_scrubbed_column_masks_a_block_as_it_masks_each_field():
                         for i, field in enumerate(fields))
     assert masker.table(table, rules(notes="scrub")).rows(block) == expected
     assert expected != block
+
+
+def test_an_array_of_text_is_masked_element_by_element():
+    array = column("aliases", type_="text[]", textual=False)
+    block = encode_field(b'{ann@corp.org,"Ann Lee@corp.org",NULL,"q\\"x@y.org"}') + b"\n"
+    masker = Masker(SECRET)
+    out = decode_field(masker.table([array], rules(aliases="email")).rows(block)[:-1]).decode()
+    first = masked(masker, "email", b"ann@corp.org").decode()
+    assert out.startswith("{" + first + ",user-") and ",NULL," in out and "corp.org" not in out
+    assert find_misfits([array, column("tags", type_="character varying(10)[]", textual=False)],
+                        rules(aliases="email", tags="hash")) == [
+        "public.users.tags is character varying(10)[]; hash writes up to 64 characters "
+        "(use first_name, last_name, text (same length), or widen the column)"]

@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import jsonmask, passwords, pii
+from . import jsonmask, passwords, pgarray, pii
 from .errors import SanitizeError
 from .passwords import dev_password_hash
 
@@ -378,6 +378,17 @@ def looks_like_pii(column: Column) -> bool:
             or any(fragment in joined for fragment in PII_FRAGMENTS))
 
 
+# Value transformers that an array of text takes element by element.
+ELEMENT_KINDS = frozenset({"email", "phone", "hash", "first_name", "last_name", "full_name", "text", "constant",
+                           "password"})
+TEXT_TYPES = ("text", "citext", "character varying", "character", "varchar", "char", "name")
+
+
+def text_array(column: Column) -> bool:
+    """An array whose elements are text (`text[]`, `varchar(50)[]`, ...)."""
+    return column.type.endswith("[]") and column.type.removesuffix("[]").split("(")[0] in TEXT_TYPES
+
+
 def holds_text(column: Column) -> bool:
     """Whether a column's values can carry text: strings, json, arrays and row types (content is sampled in
     these, and `scrub` masks their text form)."""
@@ -434,7 +445,10 @@ def find_misfits(columns: Iterable[Column], rules: Rules) -> list[str]:
         kind = KINDS[transform.kind]
         limit, longest = type_length(column.type), output_length(transform)
         fits_text = column.textual or transform.kind == "scrub" and holds_text(column) \
-            or transform.kind == "json" and column.type in ("json", "jsonb")
+            or transform.kind == "json" and column.type in ("json", "jsonb") \
+            or transform.kind in ELEMENT_KINDS and text_array(column)
+        if text_array(column):
+            limit = type_length(column.type.removesuffix("[]"))
         if transform.kind == "json" and column.type not in ("json", "jsonb"):
             problems.append(f"{column.name} is {column.type}; a json rule needs a json or jsonb column")
         elif kind.writes_text and not fits_text:
@@ -740,16 +754,23 @@ class Masker:
         text = pii.scrub(value.decode("utf-8", errors="surrogateescape"), self.keyed, kinds)
         return encode_field(text.encode("utf-8", errors="surrogateescape"))
 
+    def elements(self, transform: Transform) -> ValueFunction:
+        """An array of text with each element masked by `transform`."""
+        leaf = self.leaf(transform)
+        return lambda value: encode_field(pgarray.mask(value.decode("utf-8", "surrogateescape"), leaf).encode(
+            "utf-8", "surrogateescape"))
+
+    def leaf(self, rule: Transform) -> Callable[[str], str | None]:
+        """`rule` on one value inside a larger one (a json string, an array element)."""
+        function = self.function(rule, unique=False)
+        if function is None:
+            return lambda text: text
+        return lambda text: decode_text(function(encode_field(text.encode("utf-8", "surrogateescape"))))
+
     def json(self, transform: Transform) -> ValueFunction:
         """A json document masked path by path, every other string scrubbed (or kept)."""
-        def leaf(rule: Transform) -> Callable[[str], str | None]:
-            function = self.function(rule, unique=False)
-            if function is None:
-                return lambda text: text
-            return lambda text: decode_text(function(encode_field(text.encode())))
-
-        paths = [(jsonmask.parse_path(path), leaf(rule)) for path, rule in transform.paths]
-        rest = leaf(Transform("scrub")) if transform.argument == "scrub" else None
+        paths = [(jsonmask.parse_path(path), self.leaf(rule)) for path, rule in transform.paths]
+        rest = self.leaf(Transform("scrub")) if transform.argument == "scrub" else None
         return lambda value: encode_field(jsonmask.mask(value.decode(), paths, rest).encode())
 
     def keyed(self, kind: str, value: bytes) -> bytes:
@@ -764,11 +785,15 @@ class Masker:
         return PERSON_KINDS[kind].format(first=first, last=last).encode()
 
     def table(self, columns: Sequence[Column], rules: Rules) -> "RowMasker":
-        """The masker for one table's COPY rows, whose fields are `columns` in order."""
+        """The masker for one table's COPY rows, whose fields are `columns` in order; an array of text is
+        masked element by element by a value transformer."""
         plan = []
         for index, column in enumerate(columns):
             transform = rules.transform(column.name)
-            function = self.function(transform, column.unique) if transform else None
+            if transform and text_array(column) and transform.kind in ELEMENT_KINDS:
+                function = on_value(self.elements(transform))
+            else:
+                function = self.function(transform, column.unique) if transform else None
             if function is not None:
                 plan.append((index, function))
         return RowMasker(len(columns), tuple(plan))
