@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from dotenv import dotenv_values
 
 from .errors import ConfigError
+from .folders import write_whole
 from .migrations import Baseline, MigrationPolicy
 from .sanitize import Rules, parse_rules
 
@@ -355,7 +356,7 @@ def stamp_production(path: Path, version: str) -> None:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [production] must be a table")
     section["applied_through"] = version
-    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    write_whole(path, tomlkit.dumps(document))
 
 
 def add_sanitize_rules(path: Path, rules: list[tuple[str, str, str]]) -> None:
@@ -372,7 +373,7 @@ def add_sanitize_rules(path: Path, rules: list[tuple[str, str, str]]) -> None:
     for column, transformer, why in rules:
         columns[column] = transformer
         columns[column].comment(f"review: {why}")
-    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    write_whole(path, tomlkit.dumps(document))
 
 
 def load_project_file(path: Path) -> ProjectFile:

@@ -26,6 +26,7 @@ from pgparity import __version__, diff
 from pgparity.catalog.model import Column, Model, Snapshot, Table, collections
 from pgparity.diff import MISSING_IN_LOCAL, MISSING_IN_PRODUCTION, RULES, Difference, place, short
 from pgparity.errors import FixError
+from pgparity.folders import write_whole
 from pgparity.identifiers import unquote
 from pgparity.migrations import IN_PRODUCTION, next_number
 
@@ -1456,8 +1457,9 @@ def write_fix(
     directory.mkdir(parents=True, exist_ok=True)
     number = next_number(directory)
     forward, down = directory / f"{number}_{name}.sql", directory / f"{number}_{name}.down.sql"
-    forward.write_text(render(plan, checks, allow_destructive, in_production), encoding="utf-8")
-    down.write_text(render_rollback(plan, allow_destructive), encoding="utf-8")
+    # The rollback first: a forward file is replayed as soon as it exists, its rollback must be there whole.
+    write_whole(down, render_rollback(plan, allow_destructive))
+    write_whole(forward, render(plan, checks, allow_destructive, in_production))
     return forward, down
 
 

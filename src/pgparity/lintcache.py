@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
 from . import migrations
-from .folders import own_folder
+from .folders import own_folder, write_whole
 from .migrations import Linted
 
 FILE_NAME = "lint.json"
@@ -69,11 +67,4 @@ class LintCache:
         files = {checksum: [linted.no_transaction, linted.controls_transaction, [list(f) for f in linted.findings],
                             linted.in_production]
                  for checksum, linted in sorted(self.used.items())}
-        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".lint-", suffix=".json")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"rules": rules_digest(), "files": files}, out)
-            os.replace(temporary, self.folder / FILE_NAME)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_whole(self.folder / FILE_NAME, json.dumps({"rules": rules_digest(), "files": files}))
