@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pgparity.folders import own_folder, write_whole
+from pgparity.folders import own_folder, umask, write_whole
 
 
 def test_a_folder_ignores_itself_in_git(tmp_path):
@@ -17,7 +17,7 @@ def test_a_folder_ignores_itself_in_git(tmp_path):
 def test_a_file_is_replaced_whole_keeping_its_mode_or_not_at_all(tmp_path, monkeypatch):
     path = tmp_path / "pgparity.toml"
     write_whole(path, "a = 1\n")
-    assert path.read_text() == "a = 1\n" and path.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert path.read_text() == "a = 1\n" and path.stat().st_mode & 0o777 == 0o666 & ~umask()
     path.chmod(0o640)
     write_whole(path, "a = 2\n")
     assert path.read_text() == "a = 2\n" and path.stat().st_mode & 0o777 == 0o640
@@ -29,8 +29,3 @@ def test_a_file_is_replaced_whole_keeping_its_mode_or_not_at_all(tmp_path, monke
         write_whole(path, "a = 3\n")
     assert path.read_text() == "a = 2\n" and sorted(p.name for p in tmp_path.iterdir()) == ["pgparity.toml"]
 
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current

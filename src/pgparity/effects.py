@@ -223,23 +223,19 @@ def present(snapshot: Snapshot) -> set[Key]:
     return keys
 
 
-def applied(state: set[Key], effects: Effects) -> tuple[set[Key], set[Key]]:
-    """Apply `effects` to `state` in place; the keys added and removed, for whoever keeps a count."""
+def applied(state: set[Key], effects: Effects) -> set[Key]:
+    """Apply `effects` to `state` in place; the keys the file leaves that it added (a baseline check names them)."""
     added: set[Key] = set()
-    removed: set[Key] = set()
 
     def remove(key: Key) -> list[Key]:
         gone = [k for k in state if k == key or inside(k, key)]
-        for k in gone:
-            state.discard(k)
-            added.discard(k)
-            removed.add(k)
+        state.difference_update(gone)
+        added.difference_update(gone)
         return gone
 
     def add(key: Key) -> None:
         if key not in state:
             state.add(key)
-            removed.discard(key)
             added.add(key)
 
     for effect in effects.effects:
@@ -250,7 +246,7 @@ def applied(state: set[Key], effects: Effects) -> tuple[set[Key], set[Key]]:
         else:
             for key in remove(effect.key):  # the object, and what lives in it, under the new name
                 add(effect.new if key == effect.key else (key[0], *effect.new[1:], *key[len(effect.key):]))
-    return added, removed
+    return added
 
 
 def inside(key: Key, container: Key) -> bool:

@@ -590,7 +590,7 @@ def _baseline_gaps(baseline_path: Path, covered: list[_File], through: int) -> l
         state: set[effects.Key] = set()
         origin: dict[effects.Key, Path] = {}
         for path in paths:
-            added, _ = effects.applied(state, effects.of_sql(path.read_text(encoding="utf-8", errors="replace")))
+            added = effects.applied(state, effects.of_sql(path.read_text(encoding="utf-8", errors="replace")))
             origin.update(dict.fromkeys(added, path))
         return {key: origin[key] for key in state}
 

@@ -81,7 +81,7 @@ def split(migrations: Sequence[Migration], done: set[int]) -> tuple[tuple[Migrat
     return applied, tuple(m for i, m in enumerate(migrations) if not (i in done or m.in_production))
 
 
-def reach(migrations: Sequence[Migration], applied: Sequence[Migration]) -> str:
+def reach(applied: Sequence[Migration]) -> str:
     """`001–006` (or `none`): the span of files applied, as a person reads it."""
     if not applied:
         return "none of the migrations"
@@ -101,7 +101,6 @@ def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
         if entry.failed and not entry.through:
             notes.append(f"{entry_label(entry)} failed in production ({ledger.table}); it counts as not applied")
             continue
-        matched = matches(entry, migrations, ledger.kind)
         if entry.through:
             version = number(entry)
             done |= {i for i, m in enumerate(migrations)
@@ -111,6 +110,7 @@ def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
                              "started and did not finish, so production is half-way through it; repair production "
                              "and reset the ledger's version before the next deploy")
             continue
+        matched = matches(entry, migrations, ledger.kind)
         if matched is None:
             differences.append(Difference("migration", ledger.table, entry_label(entry), None, None,
                                           entry.checksum or "applied", MISSING_IN_LOCAL))
@@ -123,7 +123,7 @@ def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
                                           migration.checksum, entry.checksum, DIFFERENT))
     notes += out_of_order(migrations, done, order)
     applied, pending = split(migrations, done)
-    evidence = f"production has applied {reach(migrations, applied)} ({ledger.kind} ledger {ledger.table})"
+    evidence = f"production has applied {reach(applied)} ({ledger.kind} ledger {ledger.table})"
     return Position(f"{ledger.kind} ledger {ledger.table}", evidence, applied, pending, tuple(differences), tuple(notes))
 
 
@@ -183,7 +183,7 @@ def out_of_order(migrations: Sequence[Migration], done: set[int], order: list[in
 def through(migrations: Sequence[Migration], version: int) -> Position:
     applied, pending = split(migrations, {i for i, m in enumerate(migrations) if m.version <= version})
     return Position("[production] applied_through in pgparity.toml",
-                    f"production has applied {reach(migrations, applied)} (applied_through = {version})",
+                    f"production has applied {reach(applied)} (applied_through = {version})",
                     applied, pending)
 
 
@@ -212,7 +212,7 @@ def inferred(migrations: Sequence[Migration], profile: Snapshot) -> Position:
     done = {i for i, _ in walked[:at]}
     applied, pending = split(migrations, done)
     notes = unread(walked, read) + undecided(walked, mismatches, at)
-    evidence = f"production matches {reach(migrations, applied)}"
+    evidence = f"production matches {reach(applied)}"
     if at < len(walked):
         evidence += "; " + missing(walked[at][1], states[at], states[at + 1], observed)
     if best:
