@@ -32,12 +32,22 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    PYTHON, BenchError, Server, find_image, median, print_table, progress, run, seconds, server, timed,
+    PYTHON,
+    BenchError,
+    Server,
+    find_image,
+    median,
+    print_table,
+    progress,
+    run,
+    seconds,
+    server,
+    timed,
     verdict,
 )
 
-from pgparity import dump as dumping  # noqa: E402
-from pgparity.sanitize import SECRET_VARIABLE, parse_rules, secret_key  # noqa: E402
+from pgparity.data import dump as dumping
+from pgparity.data.sanitize import SECRET_VARIABLE, parse_rules, secret_key
 
 PRODUCTION, SMALL = "production", "production_small"
 EVENTS_PER_USER = 3

@@ -15,16 +15,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-
 from _common import find_image, median, print_table, server, timed, verdict
+from psycopg import sql
 from sync import write_tree
 
-from pgparity.catalog import inspect
 from pgparity.config import ProductionPolicy
-from pgparity.migrations import discover
-from pgparity.position import locate
-from pgparity.sync import Quiet, replay
+from pgparity.migrations.files import discover
+from pgparity.migrations.position import locate
+from pgparity.migrations.sync import Quiet, replay
+from pgparity.schema import inspect
 
 GOAL = 2.0  # inference and the replay of what production applied, against one cold replay
 

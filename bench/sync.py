@@ -22,7 +22,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    BenchError, Environment, environment, median, print_table, progress, run, seconds, timed, verdict,
+    BenchError,
+    Environment,
+    environment,
+    median,
+    print_table,
+    progress,
+    run,
+    seconds,
+    timed,
+    verdict,
 )
 
 GOAL_FLOOR = 1.3

@@ -19,8 +19,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    READY_TIMEOUT, BenchError, Environment, environment, free_port, median, print_table, progress, run, seconds,
-    timed, verdict,
+    READY_TIMEOUT,
+    BenchError,
+    Environment,
+    environment,
+    free_port,
+    median,
+    print_table,
+    progress,
+    run,
+    seconds,
+    timed,
+    verdict,
 )
 
 DATA = "/var/lib/postgresql/data"

@@ -25,15 +25,25 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    PYTHON, BenchError, Server, find_image, median, print_table, progress, run, seconds, server, timed,
+    PYTHON,
+    BenchError,
+    Server,
+    find_image,
+    median,
+    print_table,
+    progress,
+    run,
+    seconds,
+    server,
+    timed,
     verdict,
 )
 
-from pgparity import report  # noqa: E402
-from pgparity.catalog import Snapshot, inspect  # noqa: E402
-from pgparity.database import connect_read_only  # noqa: E402
-from pgparity.diff import Difference, compare  # noqa: E402
-from pgparity.verify import DIFF, Verdict, scoped  # noqa: E402
+from pgparity.cli import report
+from pgparity.database import connect_read_only
+from pgparity.schema import Snapshot, inspect
+from pgparity.schema.diff import Difference, compare
+from pgparity.schema.verify import DIFF, Verdict, scoped
 
 DATABASE_A, DATABASE_B = "bench_a", "bench_b"
 TABLES, VIEWS, FUNCTIONS = 1000, 200, 200
@@ -267,7 +277,7 @@ def floor_round(target: Server, samples: Samples) -> None:
 
 def startup_round(samples: Samples) -> None:
     """What a `db.diff` command pays before its work, left out of pgparity's total: Python start and imports."""
-    samples.add("start", timed(lambda: run([str(PYTHON), "-c", "import pgparity.tasks"]))[0])
+    samples.add("start", timed(lambda: run([str(PYTHON), "-c", "import pgparity.cli.tasks"]))[0])
 
 
 # --- migra and results -----------------------------------------------------------------------
@@ -455,7 +465,7 @@ def report_all(samples: Samples, repeats: int, pgparity_found: set[Expected], ou
          "(Unix socket inside the container); net = raw - 2 × the same round's trivial exec.",
          "migra / results: their CLI, a new Python process per run, from A to B over TCP, in venvs under "
          f"{VENVS}; a difference is found when one SQL statement names its object and name.",
-         "Python start + imports: `python -c 'import pgparity.tasks'`, what the `db.diff` command adds to the total; "
+         "Python start + imports: `python -c 'import pgparity.cli.tasks'`, what the `db.diff` command adds to the total; "
          "migra's and results' seconds include their own.",
          "vs pgparity: the row's seconds / pgparity's total; goal rows: ✓ met, ✗ MISSED.",
          "Every round runs pgparity, then pg_dump, then each tool (first --tool-repeats rounds); one warm-up round "

@@ -8,9 +8,9 @@ import json
 import psycopg
 import pytest
 
-from pgparity.catalog import Snapshot, dump_snapshot, inspect, load_snapshot
-from pgparity.catalog.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Table
 from pgparity.errors import SnapshotError
+from pgparity.schema import Snapshot, dump_snapshot, inspect, load_snapshot
+from pgparity.schema.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Table
 
 SCHEMA = """
 CREATE EXTENSION citext;

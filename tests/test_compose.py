@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pgparity import compose
+from pgparity.container import compose
 from pgparity.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
-
-from pgparity.catalog import Snapshot, inspect
-from pgparity.catalog.model import Column, Ledger, LedgerEntry, Schema, ServerVersion, Table
-from pgparity.diff import KINDS, Difference, compare
 from conftest import READER
+
+from pgparity.schema import Snapshot, inspect
+from pgparity.schema.diff import KINDS, Difference, compare
+from pgparity.schema.model import Column, Ledger, LedgerEntry, Schema, ServerVersion, Table
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
 

@@ -17,9 +17,10 @@ import zstandard
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from pgparity import dump as dumping
-from pgparity import ledger, sanitize
-from pgparity.dump import (
+from pgparity.config import ProductionPolicy
+from pgparity.data import dump as dumping
+from pgparity.data import sanitize
+from pgparity.data.dump import (
     CLIENT_LABEL,
     ForeignKey,
     SourceTable,
@@ -31,15 +32,15 @@ from pgparity.dump import (
     restore,
     verify_archive,
 )
+from pgparity.data.extract import Extractor, begin_snapshot, part_file, plan_part
+from pgparity.data.passwords import dev_password_hash
+from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, parse_rules
 from pgparity.errors import DumpError, SanitizeError
-from pgparity.migrations import MigrationPolicy, discover
-from pgparity.extract import Extractor, begin_snapshot, part_file, plan_part
-from pgparity.passwords import dev_password_hash
-from pgparity.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, parse_rules
-from pgparity.catalog import inspect
-from pgparity.config import ProductionPolicy
-from pgparity.position import locate
-from pgparity.sync import Quiet, replay
+from pgparity.migrations import ledger
+from pgparity.migrations.files import MigrationPolicy, discover
+from pgparity.migrations.position import locate
+from pgparity.migrations.sync import Quiet, replay
+from pgparity.schema import inspect
 
 SECRET = b"dump-test-secret-0123456789"
 OTHER_SECRET = b"dump-test-other-secret-987654"

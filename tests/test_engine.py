@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from pgparity import config
-from pgparity.engine import Engine
+from pgparity.container.engine import Engine
 
 pytestmark = pytest.mark.docker
 

@@ -7,18 +7,24 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from pgparity.catalog import Snapshot
-from pgparity.catalog.model import Role
-from pgparity.diff import Difference, compare
-from pgparity.errors import FixError
-from pgparity.fix import (
-    FixPlan, NarrowingCheck, Rename, check_narrowing, plan_fix, render, render_rollback,
-    write_fix,
-)
-from pgparity.migrations import discover, next_number, statements
 from conftest import READER
 from test_diff import CASES, SEED_LOCAL, SEED_PRODUCTION, column, snapshot, snapshot_of, table
+
+from pgparity.errors import FixError
+from pgparity.migrations.files import discover, next_number, statements
+from pgparity.schema import Snapshot
+from pgparity.schema.diff import Difference, compare
+from pgparity.schema.fix import (
+    FixPlan,
+    NarrowingCheck,
+    Rename,
+    check_narrowing,
+    plan_fix,
+    render,
+    render_rollback,
+    write_fix,
+)
+from pgparity.schema.model import Role
 
 UNFIXABLE = {"partition key", "setting", "migration checksum", "migration missing"}
 

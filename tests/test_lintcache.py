@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pgparity import migrations
-from pgparity.lintcache import FILE_NAME, LintCache
-from pgparity.migrations import discover
+from pgparity.migrations import files as migrations
+from pgparity.migrations.files import discover
+from pgparity.migrations.lintcache import FILE_NAME, LintCache
 
 FILES = {
     "001_users.sql": "CREATE TABLE users (id int);\n",

@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 
 from pgparity.errors import LintError, MigrationError
-from pgparity.migrations import (
-    Baseline,
-    Finding,
-    MigrationPolicy,
-    Plan,
-    discover,
-    statements,
-)
-from pgparity.sync import with_baseline_hint
+from pgparity.migrations.files import Baseline, Finding, MigrationPolicy, Plan, discover, statements
+from pgparity.migrations.sync import with_baseline_hint
 
 HEADER = "-- pgparity: no-transaction\n"
 

@@ -11,13 +11,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import Project
-from pgparity import effects
-from pgparity.catalog.model import Ledger, LedgerEntry
-from pgparity.migrations import Migration
-from pgparity.position import from_ledger, through
 from test_verify import Production, dev, ok, one_error_line, production, proj, run_json, write  # noqa: F401
+
+from pgparity.migrations import effects
+from pgparity.migrations.files import Migration
+from pgparity.migrations.position import from_ledger, through
+from pgparity.schema.model import Ledger, LedgerEntry
 
 FILES = {
     "001_users.sql": "CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);\n",

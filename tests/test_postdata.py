@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pgparity.postdata import Job, conflicts, plan, run, steps
+from pgparity.data.postdata import Job, conflicts, plan, run, steps
 
 SCRIPT = '''--
 -- PostgreSQL database dump

@@ -16,10 +16,9 @@ import bcrypt
 import pytest
 from argon2 import PasswordHasher
 
-from pgparity import pii
-from pgparity.errors import SanitizeError
-from pgparity.passwords import DEV_PASSWORD
-from pgparity.sanitize import (
+from pgparity.data import pii
+from pgparity.data.passwords import DEV_PASSWORD
+from pgparity.data.sanitize import (
     FIRST_NAMES,
     LAST_NAMES,
     NULL,
@@ -44,6 +43,7 @@ from pgparity.sanitize import (
     secret_key,
     split_fields,
 )
+from pgparity.errors import SanitizeError
 
 TOML = Path("/project/pgparity.toml")
 SECRET = b"unit-test-secret-0123456789"

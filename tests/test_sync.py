@@ -11,10 +11,10 @@ import time
 import psycopg
 import pytest
 
-from pgparity import ledger as ledger_rows
 from pgparity.errors import MigrationError
-from pgparity.migrations import Migration, discover
-from pgparity.sync import Quiet, replay
+from pgparity.migrations import ledger as ledger_rows
+from pgparity.migrations.files import Migration, discover
+from pgparity.migrations.sync import Quiet, replay
 
 pytestmark = pytest.mark.docker
 

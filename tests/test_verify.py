@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+from conftest import Project, free_port, remove_project
 from psycopg import sql
 
-from conftest import Project, free_port, remove_project
 from pgparity.database import connect_read_only
 
 pytestmark = pytest.mark.docker

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
 from conftest import remove_project
-from pgparity import config, doctor
+
+from pgparity import config
+from pgparity.cli import doctor
 
 pytestmark = pytest.mark.docker
 

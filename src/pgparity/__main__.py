@@ -1,5 +1,5 @@
 """`python -m pgparity db.up` is the same as the `pgparity` console script."""
 
-from .cli import main
+from pgparity.cli.program import main
 
 main()

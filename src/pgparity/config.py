@@ -18,10 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dotenv import dotenv_values
 
-from .errors import ConfigError
-from .folders import write_whole
-from .migrations import Baseline, MigrationPolicy
-from .sanitize import Rules, parse_rules
+from pgparity.data.sanitize import Rules, parse_rules
+from pgparity.errors import ConfigError
+from pgparity.folders import write_whole
+from pgparity.migrations.files import Baseline, MigrationPolicy
 
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from .config import mask_url
-from .errors import DatabaseError
+from pgparity.config import mask_url
+from pgparity.errors import DatabaseError
 
 APPLICATION = "pgparity"
 MAX_NAME = 63

@@ -9,7 +9,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from .errors import PgParityError
+from pgparity.errors import PgParityError
 
 MARKER = "# pgparity pre-push hook"
 

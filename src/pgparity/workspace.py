@@ -10,18 +10,19 @@ from pathlib import Path
 
 from psycopg import sql
 
-from . import config, hook, report
-from .catalog import Snapshot, inspect, load_snapshot
-from .catalog.model import Role
-from .database import Server, connect, connect_read_only
-from .diff import Difference, compare
-from .engine import Engine, Mirror
-from .errors import SnapshotError
-from .lintcache import LintCache
-from .migrations import Migration, Plan, discover
-from .position import Position, locate
-from .sync import Progress, Syncer, cache_key, spawn_spare
-from .verify import PRODUCTION, production_drift, scoped, without_ledger
+from pgparity import config, hook
+from pgparity.cli import report
+from pgparity.container.engine import Engine, Mirror
+from pgparity.database import Server, connect, connect_read_only
+from pgparity.errors import SnapshotError
+from pgparity.migrations.files import Migration, Plan, discover
+from pgparity.migrations.lintcache import LintCache
+from pgparity.migrations.position import Position, locate
+from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
+from pgparity.schema import Snapshot, inspect, load_snapshot
+from pgparity.schema.diff import Difference, compare
+from pgparity.schema.model import Role
+from pgparity.schema.verify import PRODUCTION, production_drift, scoped, without_ledger
 
 
 def create_role(role: Role) -> sql.Composed:

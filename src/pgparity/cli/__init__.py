@@ -1,0 +1,1 @@
+"""The shell: invoke tasks, the console program, the error boundary and the report, the only printer."""

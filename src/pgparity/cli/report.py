@@ -1,0 +1,221 @@
+"""Rendering for people (rich tables) and for CI (JSON); nothing here decides anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from pgparity.migrations.files import shown
+
+PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
+
+
+def ci_mode() -> bool:
+    """CI (the CI variable set, or output not a terminal): no colours or spinners, JSON also to a file."""
+    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
+
+
+def _console(stream) -> Console:
+    plain = ci_mode()
+    return Console(file=stream, highlight=False, soft_wrap=True, no_color=plain,
+                   width=PIPE_WIDTH if plain or not stream.isatty() else None)
+
+
+out = _console(sys.stdout)
+err = _console(sys.stderr)
+
+
+def say(message: str) -> None:
+    out.print(message, markup=False)
+
+
+def warn(message: str) -> None:
+    err.print(f"pgparity: warning: {message}", markup=False, style="yellow")
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    grid = Table(title=title, title_justify="left")
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*("-" if value is None else str(value) for value in row))
+    out.print(grid)
+
+
+def as_json(value: Any) -> str:
+    """Frozen dataclasses (and lists of them) as indented, key-sorted JSON."""
+    return json.dumps(_plain(value), indent=2, sort_keys=True, default=str)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(as_json(value) + "\n")
+
+
+class MigrationBar:
+    """A progress bar over migrations showing the current file, drawn on stderr."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=err, transient=True)
+        self.task = None
+
+    def start(self, total: int) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task("migrations", total=total)
+
+    def step(self, display: str) -> None:
+        self.bar.update(self.task, description=display)
+
+    def done(self, timing) -> None:
+        self.bar.advance(self.task)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+class DumpBar:
+    """Per-table bars with rows/s for dump and restore, drawn on stderr."""
+
+    def __init__(self) -> None:
+        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), TextColumn("{task.fields[rows]:>12,} rows"),
+                            TextColumn("{task.fields[rate]:>10,.0f} rows/s"), TimeElapsedColumn(),
+                            console=err, transient=True)
+        self.tasks: dict[str, object] = {}
+
+    def start(self, tables: int) -> None:
+        self.bar.start()
+
+    def advance(self, table: str, rows: int, seconds: float) -> None:
+        if table not in self.tasks:
+            self.tasks[table] = self.bar.add_task(table, total=None, rows=0, rate=0.0)
+        self.bar.update(self.tasks[table], rows=rows, rate=rows / seconds if seconds else 0.0)
+
+    def done(self, report) -> None:
+        self.advance(report.entry.table, report.entry.rows, report.seconds)
+
+    def close(self) -> None:
+        self.bar.stop()
+
+
+@contextmanager
+def bar(kind: type, enabled: bool = True) -> Iterator[object | None]:
+    """A progress display for the duration of a step; None (no output) for JSON runs and CI."""
+    shown = kind() if enabled and not ci_mode() else None
+    try:
+        yield shown
+    finally:
+        if shown:
+            shown.close()
+
+
+def findings(items) -> None:
+    """Lint findings, one per line on stderr (errors are also raised by the caller)."""
+    for finding in items:
+        style = {"error": "red", "warning": "yellow"}.get(finding.level)
+        err.print(str(finding), markup=False, style=style)
+
+
+SIDES = {"local": ("Dev", "Migrations"), "production": ("Local", "Production"), "diff": ("Source", "Target")}
+TITLES = {
+    "local": "Local drift: the dev database vs a fresh replay of the migrations",
+    "production": "Production drift: the production profile vs the migrations it applied",
+    "diff": "Differences: source vs target",
+}
+
+
+def status_label(status: str, sides: tuple[str, str]) -> str:
+    if status == "different":
+        return "Different"
+    missing = sides[0] if status == "missing_in_local" else sides[1]
+    return f"Missing in {missing.lower()}"
+
+
+def row_name(difference) -> str:
+    """The first column: a column's name, or the kind and name of any other object, plus the attribute."""
+    name = difference.name if difference.kind == "column" else f"{difference.kind.replace('_', ' ')} {difference.name}".strip()
+    if difference.attribute and not (difference.kind == "column" and difference.attribute == "type"):
+        name += f" ({difference.attribute})"
+    return name
+
+
+def verdict(result) -> None:
+    """The drift tables, grouped per scope and per table or object, then one summary line."""
+    for scope in ("local", "production", "diff"):
+        findings = [f for f in result.findings if f.scope == scope]
+        if not findings:
+            continue
+        sides = SIDES[scope]
+        out.print(TITLES[scope], style="bold", markup=False)
+        objects = sorted({f.difference.object for f in findings})
+        for name in objects:
+            rows = [
+                (row_name(f.difference), f.difference.local, f.difference.production,
+                 status_label(f.difference.status, sides) + (" (ignored)" if f.ignored else ""))
+                for f in findings if f.difference.object == name
+            ]
+            table(name, ("Column", *sides, "Status"), rows)
+    if result.position is not None and (result.position.pending or result.position.remarks):
+        position(result.position)
+    say(summary_line(result))
+
+
+def position(found) -> None:
+    """Where production stands and how pgparity knows; the migrations pending there, which are not drift."""
+    say(f"production: {found.evidence} [{found.source}]")
+    for remark in found.remarks:
+        warn(remark)
+    if found.pending:
+        out.print("Pending in production (not drift: deployed after this push)", style="bold", markup=False)
+        for migration in found.pending:
+            say(f"  {shown(migration.path)}")
+
+
+def summary_line(result) -> str:
+    drift = result.drift
+    ignored = len(result.findings) - len(drift)
+    pending = [f"{m.version} {m.name}" for m in result.pending_in_production]
+    tail = (f"; {ignored} ignored" if ignored else "") + (
+        f"; {len(pending)} migrations pending in production: {', '.join(pending)}" if pending else "")
+    if not drift:
+        return "parity: no differences" + tail
+    scopes = sorted({f.scope for f in drift})
+    counts = ", ".join(f"{scope} {sum(1 for f in drift if f.scope == scope)}" for scope in scopes)
+    return f"drift: {len(drift)} differences ({counts})" + tail
+
+
+MARKS = {"ok": "✓", "warn": "!", "fail": "✗"}
+
+
+def checklist(checks) -> None:
+    """One line per check: a mark, its name, what was found, and how to fix it."""
+    for check in checks:
+        hint = f" — {check.hint}" if check.hint else ""
+        style = {"warn": "yellow", "fail": "red"}.get(check.state)
+        out.print(f"{MARKS[check.state]} {check.name}: {check.detail}{hint}", markup=False, style=style)
+
+
+def table_reports(reports) -> None:
+    """Rows per table and the rules applied to each, after a dump or restore."""
+    table(None, ("Table", "Rows", "Rows/s", "Subset", "Rules"),
+          [(r.entry.table, f"{r.entry.rows:,}", f"{r.rows_per_second:,.0f}", r.entry.subset or "all",
+            ", ".join(f"{column}={rule}" for column, rule in r.entry.masked) or "-") for r in reports])

@@ -1,0 +1,418 @@
+"""The `db` task collection: parse flags, call the library, render. Nothing else lives here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from invoke import Collection, task
+from invoke.exceptions import Exit
+from rich.status import Status as Spinner
+
+from pgparity import config
+from pgparity import hook as hooks
+from pgparity.cli import doctor as doctor_checks
+from pgparity.cli import report
+from pgparity.cli.shell import guarded
+from pgparity.container.engine import Engine, environments
+from pgparity.data import dump as dumps
+from pgparity.data.sanitize import secret_key, suggest
+from pgparity.database import connect
+from pgparity.errors import PgParityError
+from pgparity.migrations import ledger
+from pgparity.migrations.files import shown
+from pgparity.migrations.sync import migrate as migrate_in_place
+from pgparity.schema import Snapshot, dump_snapshot, load_snapshot
+from pgparity.schema.fix import check_narrowing, plan_fix, write_fix
+from pgparity.schema.verify import diff_verdict, verdict
+from pgparity.workspace import Workspace
+
+
+def _engine():
+    return Workspace.load().engine
+
+
+@task
+@guarded
+def up(c):
+    """Start the dev PostgreSQL container (create it if absent) and wait until it accepts logins."""
+    ws = Workspace.load()
+    with Spinner("waiting for PostgreSQL", console=report.err) as spinner:
+        result = ws.engine.up(on_wait=lambda s: spinner.update(f"waiting for PostgreSQL ({s:.0f}s)"))
+    for problem in ws.align_with_profile():
+        report.warn(problem)
+    verb = {"running": "already running", "started": "started", "created": "created",
+            "recreated": "recreated with the new spec (data kept)"}[result.action]
+    report.say(f"{result.container} {verb}: {result.url} (port {result.port}, {result.seconds:.1f}s)")
+
+
+@task(help={"volumes": "also delete the data volume (asks first)", "yes": "do not ask before deleting",
+            "all": "every pgparity environment on this Docker engine, not just this one"})
+@guarded
+def down(c, volumes=False, yes=False, all=False):
+    """Stop and remove the dev container; its data volume is kept unless --volumes."""
+    ws = Workspace.load()
+    projects = [state.project for state in environments(ws.engine.client)] if all else [ws.settings.project]
+    if volumes and not yes:
+        _confirm(f"delete the data volumes of {', '.join(projects) or 'no environment'} and every database in them?")
+    for project in projects:
+        engine = Engine(replace(ws.settings, project=project), ws.engine.mirror, ws.engine.client)
+        removed = engine.down(volumes=volumes)
+        report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
+
+
+def _confirm(question: str, untouched: str = "nothing deleted") -> None:
+    if not sys.stdin.isatty():
+        raise PgParityError(f"refusing to {question.rstrip('?')} without confirmation; pass --yes")
+    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise Exit(f"pgparity: cancelled; {untouched}", code=1)
+
+
+@task(help={"json": "print JSON instead of a table", "all": "list every pgparity environment on this engine"})
+@guarded
+def status(c, json=False, all=False):
+    """Show the dev container: image, server version, port, health, volume, database size."""
+    engine = _engine()
+    if all:
+        states = environments(engine.client)
+        if json:
+            report.print_json(states)
+        else:
+            report.table(None, ("Environment", "Container", "Image", "State", "Health", "Port", "Volume"),
+                         [(s.project, s.container, s.image, s.state, s.health, s.port, s.volume) for s in states])
+        return
+    state = engine.status()
+    if json:
+        report.print_json(state)
+        return
+    report.table(
+        f"environment {state.project}",
+        ("", ""),
+        [("container", state.container), ("image", state.image), ("state", state.state),
+         ("server version", state.server_version), ("port", state.port), ("health", state.health),
+         ("volume", state.volume), ("database size", state.database_size)],
+    )
+
+
+@task(help={"follow": "keep streaming new lines", "tail": "only the last N lines"})
+@guarded
+def logs(c, follow=False, tail=None):
+    """Print the dev container's logs."""
+    for chunk in _engine().logs(follow=follow, tail=int(tail) if tail else "all"):
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+
+
+@task(help={"command": "run one SQL command and exit with psql's status"})
+@guarded
+def psql(c, command=None):
+    """Open psql inside the dev container (no local PostgreSQL client needed)."""
+    engine = _engine()
+    argv = engine.psql_argv(command, interactive=sys.stdin.isatty() and command is None)
+    code = subprocess.run(argv).returncode
+    if code:
+        raise Exit(code=code)
+
+
+@task
+@guarded
+def lint(c):
+    """Check the migrations directory: numbering, duplicates, psql-only commands, transaction safety."""
+    plan = Workspace.load().plan()
+    report.say(f"{len(plan.migrations)} migrations, {len(plan.findings)} findings, no errors")
+
+
+def _render_applied(result, as_json: bool, verb: str) -> None:
+    if as_json:
+        report.print_json(result)
+        return
+    total = sum(t.ms for t in result.applied)
+    slowest = ", ".join(f"{t.path} {t.ms} ms" for t in result.slowest) if result.applied else ""
+    report.say(f"{verb}: {len(result.applied)} migrations applied to {result.database} in {result.seconds:.2f}s"
+               + (f" ({total} ms in SQL); slowest: {slowest}" if result.applied else ""))
+
+
+@task(help={"no_cache": "replay every migration even when a cached template matches",
+            "json": "print the summary as JSON",
+            "restore_backup": "swap the previous dev database (kept by the last sync) back in",
+            "from_dump": "rebuild from this sanitized dump plus the migrations its ledger lacks"})
+@guarded
+def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
+    """Rebuild the dev database from the migrations in a scratch database, then swap it in."""
+    started = time.monotonic()
+    ws = Workspace.load()
+    database = ws.settings.database
+    with ws.server() as server:
+        if restore_backup:
+            terminated = ws.syncer(server).restore_backup()
+            report.say(f"restored the previous {database}; the replaced one is now the backup"
+                       + (f" ({terminated} sessions ended)" if terminated else ""))
+            return
+        plan = ws.plan(show=not json)
+        with report.bar(report.MigrationBar, enabled=not json) as bar:
+            syncer = ws.syncer(server, bar)
+            if from_dump:
+                result = _rebuild_from_dump(ws, syncer, plan, from_dump, json)
+            else:
+                result = syncer.sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache)
+    result = replace(result, seconds=time.monotonic() - started)  # all the work: settings, lint, server
+    if result.terminated and not json:
+        report.warn(f"ended {result.terminated} sessions connected to {database} before the swap")
+    _render_applied(result, json, f"synced (from {from_dump})" if from_dump else f"synced (cache {result.cache})")
+
+
+def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
+    with report.bar(report.DumpBar, enabled=not json) as bar:
+        return syncer.sync_from_dump(ws.settings.root / path, lambda restored: ws.position(plan, restored), bar)
+
+
+@task(help={"json": "print the report as JSON",
+            "jobs": f"worker processes (and production sessions) reading rows; default {dumps.DEFAULT_JOBS}",
+            "init_rules": "write a rule for every flagged column without one into pgparity.toml, to review",
+            "explain": "list every column flagged as PII, why, and its rule; dump nothing"})
+@guarded
+def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False, explain=False):
+    """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
+    if jobs < 1:
+        raise PgParityError(f"--jobs must be at least 1, got {jobs}")
+    ws = Workspace.load()
+    if not ws.settings.prod_url:
+        raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
+    if init_rules:
+        _init_rules(ws)
+        return
+    if explain:
+        _explain(ws)
+        return
+    with report.bar(report.DumpBar, enabled=not json) as bar:
+        result = dumps.dump(ws.settings.prod_url, image=ws.settings.image, rules=ws.project_file.sanitize,
+                            secret=secret_key(ws.settings.sanitize_secret), directory=ws.settings.root / "dumps",
+                            environment=ws.settings.project, progress=bar, client=ws.engine.client, jobs=jobs,
+                            production_ledger=ws.project_file.production.ledger)
+    if json:
+        report.print_json(result)
+        return
+    report.table_reports(result.tables)
+    for note in result.notes:
+        report.warn(note)
+    report.say(f"wrote {shown(Path(result.path))} ({result.bytes / 1024**2:.1f} MiB, {len(result.tables)} tables, "
+               f"{result.ledger} ledger rows) in {result.seconds:.1f}s")
+
+
+def _explain(ws: Workspace) -> None:
+    rules = ws.project_file.sanitize
+    flagged = dumps.survey(ws.settings.prod_url, rules, ruled=True)
+    rows = [(str(column.name), column.type, suggest(column, found)[1], str(rules.transform(column.name) or "none"))
+            for column, found in flagged]
+    report.table("columns flagged as PII", ("Column", "Type", "Flagged by", "Rule"), rows)
+    missing = sum(1 for row in rows if row[3] == "none")
+    report.say(f"{len(rows)} flagged columns, {missing} without a rule"
+               + ("; `invoke db.dump --init-rules` writes suggestions" if missing else ""))
+
+
+def _init_rules(ws: Workspace) -> None:
+    flagged = dumps.survey(ws.settings.prod_url, ws.project_file.sanitize)
+    suggested = [(column, *suggest(column, found)) for column, found in flagged]
+    config.add_sanitize_rules(ws.settings.config_file, [(str(column.name), str(transform), why)
+                                                        for column, transform, why in suggested])
+    for column, transform, why in suggested:
+        report.say(f"{column.name} = {transform}  ({why})")
+    report.say(f"wrote {len(suggested)} rules to {shown(ws.settings.config_file)}; review each before `invoke db.dump`"
+               if suggested else "every flagged column has a rule already; nothing written")
+
+
+@task(help={"json": "print the summary as JSON"})
+@guarded
+def restore(c, file, json=False):
+    """Restore a sanitized dump into the dev database (atomically), then apply the migrations it lacks."""
+    sync(c, json=json, from_dump=file)
+
+
+@task(help={"json": "print the summary as JSON"})
+@guarded
+def migrate(c, json=False):
+    """Apply only the pending migrations to the existing dev database, in place (keeps local data)."""
+    ws = Workspace.load()
+    plan = ws.plan(show=not json)
+    with ws.server() as server, report.bar(report.MigrationBar, enabled=not json) as bar:
+        result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar)
+    _render_applied(result, json, "migrated")
+
+
+@task
+@guarded
+def repair(c):
+    """Accept edited migration files: record their current checksums in the dev database's ledger."""
+    ws = Workspace.load()
+    plan = ws.plan()
+    ws.engine.up()
+    with connect(ws.engine.url) as conn:
+        edited = [migration for _, migration in ledger.changed(ledger.read(conn), plan.migrations)]
+        ledger.accept(conn, edited)
+    for migration in edited:
+        report.say(f"accepted {migration.path.name} (sha256 {migration.checksum[:12]})")
+    if not edited:
+        report.say("every applied migration matches its file; nothing to repair")
+
+
+@task(name="snapshot", help={"from": "prod (PGPARITY_PROD_URL, read-only), dev, or a postgresql:// URL",
+                             "output": "file to write (default: the production profile, PGPARITY_PROFILE)"})
+@guarded
+def snapshot_(c, from_="prod", output=None):
+    """Capture a schema profile (schema, settings, version, extensions, roles, ledger; no data) to a file."""
+    ws = Workspace.load()
+    snapshot = _resolve(ws, from_)
+    path = ws.settings.root / output if output else ws.settings.profile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_snapshot(snapshot), encoding="utf-8")
+    report.say(f"wrote {path} ({len(snapshot.tables)} tables, {snapshot.server.version.split(' (')[0]})")
+    if from_ == "prod" and ws.settings.migrations.is_dir():
+        report.position(ws.position(ws.plan(show=False), snapshot))
+
+
+def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
+    """A snapshot from `prod` (live, read-only), `profile`, `dev`, `migrations`, a URL or a snapshot file."""
+    if endpoint == "prod":
+        if not ws.settings.prod_url:
+            raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
+        return ws.inspect_production(ws.settings.prod_url)
+    if endpoint == "profile":
+        return ws.require_profile()
+    if endpoint == "dev":
+        ws.engine.up()
+        return ws.inspect_url(ws.engine.url)
+    if endpoint == "migrations":
+        return ws.expected()
+    if endpoint.startswith(("postgresql://", "postgres://")):
+        return ws.inspect_url(endpoint, read_only=True)
+    return load_snapshot(ws.settings.root / endpoint)
+
+
+@task(help={"source": "dev, migrations, profile, prod, a postgresql:// URL or a snapshot file",
+            "target": "the same choices; the side a fix would bring the source to", "json": "print JSON"})
+@guarded
+def diff(c, source="dev", target="profile", json=False):
+    """Compare any two schemas object by object; exit 1 when they differ.
+
+    The migrations compared with production (`profile` or `prod`) are those it applied; the rest are listed
+    as pending, as verify lists them.
+    """
+    ws = Workspace.load()
+    ends = (source, target)
+    production = next((end for end in ends if end in PRODUCTION_ENDS), None)
+    if "migrations" in ends and production:
+        snapshot = _resolve(ws, production)
+        position = ws.position(ws.plan(), snapshot)
+        built = ws.expected(position.applied)
+        sides = (built, snapshot) if source == "migrations" else (snapshot, built)
+        result = diff_verdict(*sides, ws.project_file.ignore, position)
+    else:
+        result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore)
+    _render_verdict(ws, result, json)
+
+
+PRODUCTION_ENDS = ("profile", "prod")
+
+
+@task(help={"json": "print the report as JSON (for CI)",
+            "fail_on_pending": "exit 1 also when migrations are pending in production (they are not drift)",
+            "revision": "check the migrations of this commit (the pre-push hook passes the pushed one)"})
+@guarded
+def verify(c, json=False, fail_on_pending=False, revision=None):
+    """The pre-push check: lint, dev vs migrations, production profile vs what it applied; exit 1 on drift."""
+    ws = Workspace.load()
+    local, production, position = ws.verify(show=not json, revision=revision)
+    result = verdict(local, production, position, ws.project_file.ignore)
+    _render_verdict(ws, result, json, fail_on_pending and bool(result.pending_in_production))
+
+
+@task(help={"target": "prod (the production profile, default) or dev (codify hand edits in the dev database)",
+            "allow_destructive": "write destructive statements live instead of commented out",
+            "force": "write the fix even though counted rows would make it fail",
+            "name": "the migration's description (default: fix_production_drift or fix_local_drift)",
+            "apply": "apply the fix to the dev database afterwards (default for --target prod)"})
+@guarded
+def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply=True):
+    """Write the next numbered migration (and its .down.sql) that brings the migrations to the target."""
+    if target not in ("prod", "dev"):
+        raise PgParityError(f"--target must be prod or dev, not {target!r}")
+    ws = Workspace.load()
+    expected, goal, differences = ws.drift_to(target)
+    plan = plan_fix(differences, expected, goal)
+    with connect(ws.engine.url) as conn:
+        checks = check_narrowing(conn, plan)
+    default = "fix_production_drift" if target == "prod" else "fix_local_drift"
+    forward, down = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
+                              force=force, name=name or default, in_production=target == "prod")
+    report.say(f"wrote {shown(forward)} ({len(plan.changes)} changes) and {shown(down)}")
+    for rename in plan.renames:
+        report.warn(f"possible rename, not applied: {rename.statement}")
+    if target == "prod" and apply:
+        with ws.server() as server:
+            result = migrate_in_place(server, ws.settings.database, ws.plan(show=False),
+                                      ws.project_file.migrations.baseline)
+        report.say(f"applied {len(result.applied)} migration to {result.database}")
+    elif target == "dev":
+        report.say("the dev database already has these changes; `invoke db.sync` rebuilds it with the new file")
+
+
+@task(help={"version": "the last migration production has applied (its number, e.g. 006)",
+            "yes": "do not ask before writing pgparity.toml"})
+@guarded
+def stamp(c, version, yes=False):
+    """Record in pgparity.toml how far production has come, for a production that keeps no ledger."""
+    ws = Workspace.load()
+    plan = ws.plan(show=False)
+    wanted = config.parse_version(str(ws.settings.config_file), version)
+    matching = [m for m in plan.migrations if m.version == wanted]
+    if not matching:
+        raise PgParityError(f"no migration in {shown(plan.directory)}/ has version {version}")
+    question = (f"record in {shown(ws.settings.config_file)} that production has applied every migration through "
+                f"{matching[-1].path.name}?")
+    if not yes:
+        _confirm(question, "nothing written")
+    config.stamp_production(ws.settings.config_file, version)
+    report.say(f"wrote [production] applied_through = \"{version}\" to {shown(ws.settings.config_file)}")
+
+
+@task(help={"install": "write .git/hooks/pre-push running db.verify", "uninstall": "remove that hook",
+            "force": "replace a pre-push hook pgparity did not write"})
+@guarded
+def hook(c, install=False, uninstall=False, force=False):
+    """Install (or remove) a git pre-push hook that runs db.verify and blocks a push on drift."""
+    root = Workspace.load().settings.root
+    if install == uninstall:
+        raise PgParityError("pass exactly one of --install or --uninstall")
+    if install:
+        report.say(f"installed {hooks.install(root, force)}")
+    else:
+        removed = hooks.uninstall(root)
+        report.say(f"removed {removed}" if removed else "no pre-push hook to remove")
+
+
+@task
+@guarded
+def doctor(c):
+    """Check Docker, the image, the port, the profile, the migrations, the configuration and disk space."""
+    checks = doctor_checks.run()
+    report.checklist(checks)
+    if any(check.state == "fail" for check in checks):
+        raise Exit(code=1)
+
+
+def _render_verdict(ws: Workspace, result, as_json: bool, fail: bool = False) -> None:
+    if report.ci_mode():
+        ws.settings.report_file.write_text(report.as_json(result.to_json()) + "\n", encoding="utf-8")
+    if as_json:
+        report.print_json(result.to_json())
+    else:
+        report.verdict(result)
+    if result.drift or fail:
+        raise Exit(code=1)
+
+
+db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook,
+                doctor, dump, restore, stamp)

@@ -1,0 +1,359 @@
+"""The dev container's lifecycle through the Docker API: create, start, wait until ready, stop, remove."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+import docker
+import docker.context
+import docker.errors
+import psycopg
+from docker.models.containers import Container
+
+from pgparity.config import Settings, mask_url
+from pgparity.container import compose
+from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse
+from pgparity.schema import Snapshot
+
+LABEL_PROJECT = "pgparity.project"
+LABEL_SPEC = "pgparity.spec-hash"
+POLL_SECONDS = 0.1
+LOG_LINES = 15
+NOT_DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
+MIRRORED = ("TimeZone", "DateStyle", "default_text_search_config", "standard_conforming_strings")
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """Server settings that make the container mirror production, given at initdb and start."""
+
+    encoding: str
+    locale: str
+    settings: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_profile(cls, profile: Snapshot | None, settings: Settings) -> Mirror:
+        """Production's settings when a profile was captured, else the ENCODING/LOCALE/TIMEZONE settings."""
+        if profile is None:
+            return cls(settings.encoding, settings.locale, (("timezone", settings.timezone),))
+        found = {setting.name.lower(): setting.value for setting in profile.settings}
+        server = tuple((name, found[name.lower()]) for name in MIRRORED if name.lower() in found)
+        return cls(found.get("server_encoding", settings.encoding), found.get("lc_collate", settings.locale), server)
+
+    def initdb_args(self) -> str:
+        return shlex.join([f"--encoding={self.encoding}", f"--locale={self.locale}"])
+
+    def server_args(self) -> str:
+        return shlex.join([arg for name, value in self.settings for arg in ("-c", f"{name}={value}")])
+
+
+@dataclass(frozen=True)
+class UpResult:
+    """What `up` did: `running` (nothing to do), `started` (was stopped), `created` or `recreated` (spec changed)."""
+
+    action: str
+    container: str
+    url: str
+    port: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Status:
+    """One environment's container, as `db.status` shows it."""
+
+    project: str
+    container: str
+    image: str
+    state: str
+    health: str
+    port: int | None
+    volume: str
+    server_version: str | None
+    database_size: str | None
+
+
+def connect_client() -> docker.DockerClient:
+    """A client for DOCKER_HOST, else the current Docker context (DOCKER_CONTEXT or the CLI's), else the socket."""
+    name = os.environ.get("DOCKER_CONTEXT")
+    if name and not os.environ.get("DOCKER_HOST") and docker.context.ContextAPI.get_context(name) is None:
+        raise DockerError(f"DOCKER_CONTEXT names {name!r}, which is not a Docker context (see `docker context ls`)")
+    try:
+        return docker.from_env()
+    except docker.errors.DockerException as error:
+        raise DockerError(f"cannot reach the Docker engine at {engine_description()}: {error}") from None
+
+
+def engine_description() -> str:
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    context = docker.context.ContextAPI.get_context(os.environ.get("DOCKER_CONTEXT"))
+    if context is not None and context.name != "default":
+        return f"{context.Host} (docker context {context.name})"
+    return "the default socket"
+
+
+def published_host(client: docker.DockerClient) -> str:
+    """Where published ports are reached: a remote engine's host name, or loopback for a local engine."""
+    for url in (os.environ.get("DOCKER_HOST", ""), client.api.base_url):
+        if url.startswith(("tcp://", "ssh://", "http://", "https://")):
+            return urlsplit(url).hostname or "127.0.0.1"
+    return "127.0.0.1"
+
+
+def health_of(container: Container) -> str | None:
+    """The healthcheck's verdict (starting, healthy, unhealthy), or None without a healthcheck."""
+    return container.attrs["State"].get("Health", {}).get("Status")
+
+
+def environments(client: docker.DockerClient) -> list[Status]:
+    """Every pgparity environment on this Docker engine, by label (other worktrees and projects too)."""
+    found = []
+    for container in client.containers.list(all=True, filters={"label": LABEL_PROJECT}):
+        binding = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5432/tcp") or [{}]
+        mounts = [m.get("Name") for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume"]
+        found.append(Status(
+            container.labels[LABEL_PROJECT], container.name, container.attrs["Config"]["Image"], container.status,
+            health_of(container) or "-",
+            int(binding[0]["HostPort"]) if binding[0].get("HostPort") else None,
+            mounts[0] if mounts else "-", None, None,
+        ))
+    return sorted(found, key=lambda status: status.project)
+
+
+class Engine:
+    """One environment's dev container, described by the compose file and labelled with the project."""
+
+    def __init__(self, settings: Settings, mirror: Mirror | None = None, client: docker.DockerClient | None = None):
+        self.settings = settings
+        self.mirror = mirror or Mirror.from_profile(None, settings)
+        self.client = client or connect_client()
+        self.spec = compose.load_service(settings.compose_file, self.variables())
+        self.host = published_host(self.client)
+
+    def variables(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "PGPARITY_IMAGE": s.image,
+            "PGPARITY_USER": s.user,
+            "PGPARITY_PASSWORD": s.password,
+            "PGPARITY_DATABASE": s.database,
+            "PGPARITY_PORT": str(s.port),
+            "PGPARITY_INITDB_ARGS": self.mirror.initdb_args(),
+            "PGPARITY_SERVER_ARGS": " ".join(filter(None, [self.mirror.server_args(), self.speed_args()])),
+        }
+
+    def speed_args(self) -> str:
+        """Unless PGPARITY_DURABLE: a dev server that never waits for the disk (a host crash can lose it)."""
+        return "" if self.settings.durable else shlex.join(arg for name in NOT_DURABLE for arg in ("-c", f"{name}=off"))
+
+    @property
+    def url(self) -> str:
+        return self.settings.url(host=self.host)
+
+    def labels(self) -> dict[str, str]:
+        spec_hash = hashlib.sha256(json.dumps(asdict(self.spec), sort_keys=True).encode()).hexdigest()[:16]
+        return {
+            LABEL_PROJECT: self.settings.project,
+            LABEL_SPEC: spec_hash,
+            "com.docker.compose.project": self.settings.project,
+            "com.docker.compose.service": compose.SERVICE,
+            "com.docker.compose.oneoff": "False",
+            "com.docker.compose.container-number": "1",
+            "com.docker.compose.project.config_files": str(self.settings.compose_file),
+            "com.docker.compose.project.working_dir": str(self.settings.compose_file.parent),
+        }
+
+    def find(self) -> Container | None:
+        """Our container, or None; a foreign container holding our name is a conflict."""
+        try:
+            container = self.client.containers.get(self.settings.container_name)
+        except docker.errors.NotFound:
+            return None
+        if container.labels.get(LABEL_PROJECT) != self.settings.project:
+            raise ContainerConflict(
+                f"a container named {self.settings.container_name} exists but was not created by pgparity; "
+                "remove it or set PGPARITY_PROJECT to another name"
+            )
+        return container
+
+    def up(self, on_wait: Callable[[float], None] | None = None) -> UpResult:
+        """Make the server ready: nothing if running, start if stopped, create if absent."""
+        started = time.monotonic()
+        container = self.find()
+        recreate = container is not None and container.labels.get(LABEL_SPEC) != self.labels()[LABEL_SPEC]
+        if recreate:  # the compose file, settings or production profile changed; the volume keeps the data
+            container.stop(timeout=10)
+            container.remove(v=True)
+            container = None
+        if container is not None and container.status == "running":
+            action = "running"
+        elif container is not None:
+            action = "started"
+            self._start(container, created=False)
+        else:
+            action = "recreated" if recreate else "created"
+            container = self._create()
+            self._start(container, created=True)
+        self.wait_ready(container, on_wait)
+        return UpResult(action, container.name, mask_url(self.url), self.settings.port, time.monotonic() - started)
+
+    def _ensure_image(self) -> None:
+        try:
+            self.client.images.get(self.spec.image)
+        except docker.errors.ImageNotFound:
+            try:
+                self.client.images.pull(self.spec.image)
+            except docker.errors.APIError as error:
+                raise ImageMissing(
+                    f"image {self.spec.image} is not present and could not be pulled ({error.explanation}); "
+                    "load or build it, or set PGPARITY_IMAGE to an image you have"
+                ) from None
+
+    def _create(self) -> Container:
+        self._ensure_image()
+        spec = self.spec
+        self._ensure_volume()
+        return self.client.containers.create(
+            spec.image,
+            name=self.settings.container_name,
+            command=list(spec.command),
+            environment=dict(spec.environment),
+            ports={f"{spec.port.container_port}/tcp": (spec.port.host_ip, spec.port.host_port)},
+            volumes={self.settings.volume_name: {"bind": spec.data_path, "mode": "rw"}},
+            healthcheck=dict(spec.healthcheck),
+            shm_size=spec.shm_size,
+            labels=self.labels(),
+        )
+
+    def _ensure_volume(self) -> None:
+        try:
+            self.client.volumes.get(self.settings.volume_name)
+        except docker.errors.NotFound:
+            self.client.volumes.create(
+                self.settings.volume_name,
+                labels={
+                    LABEL_PROJECT: self.settings.project,
+                    "com.docker.compose.project": self.settings.project,
+                    "com.docker.compose.volume": self.spec.volume,
+                },
+            )
+
+    def _start(self, container: Container, created: bool) -> None:
+        try:
+            container.start()
+        except docker.errors.APIError as error:
+            message = str(error.explanation or error)
+            if created:
+                container.remove(force=True, v=True)
+            if "address already in use" in message or "port is already allocated" in message:
+                raise PortInUse(
+                    f"port {self.settings.port} on {self.spec.port.host_ip} is taken by another process; "
+                    "stop it or set PGPARITY_PORT to a free port"
+                ) from None
+            raise DockerError(f"cannot start {container.name}: {message}") from None
+
+    def wait_ready(self, container: Container, on_wait: Callable[[float], None] | None = None) -> None:
+        """Poll a real TCP login from the host until it succeeds.
+
+        A check over the Unix socket would pass during first initialisation, when the image runs a
+        temporary socket-only server and then restarts; a TCP login only succeeds on the final server.
+        """
+        started = time.monotonic()
+        deadline = started + self.settings.timeout
+        while True:
+            try:
+                psycopg.connect(self.url, connect_timeout=2).close()
+                return
+            except psycopg.OperationalError:
+                pass
+            container.reload()
+            health = health_of(container)
+            if container.status in ("exited", "dead") or health == "unhealthy":
+                raise ContainerUnhealthy(
+                    f"{container.name} is {health or container.status}; its last log lines: {self.tail(container)}"
+                )
+            if time.monotonic() > deadline:
+                raise ContainerUnhealthy(
+                    f"{container.name} did not accept connections within {self.settings.timeout:g}s "
+                    f"(PGPARITY_TIMEOUT); its last log lines: {self.tail(container)}"
+                )
+            if on_wait:
+                on_wait(time.monotonic() - started)
+            time.sleep(POLL_SECONDS)
+
+    def tail(self, container: Container, lines: int = LOG_LINES) -> str:
+        text = container.logs(tail=lines).decode("utf-8", errors="replace").strip()
+        return " | ".join(line for line in text.splitlines() if line.strip()) or "(no output)"
+
+    def down(self, volumes: bool = False) -> list[str]:
+        """Stop and remove the container (data stays in its volume unless `volumes`); what was removed."""
+        removed = []
+        container = self.find()
+        if container is not None:
+            container.stop(timeout=10)
+            container.remove(v=True)
+            removed.append(f"container {container.name}")
+        if volumes:
+            try:
+                volume = self.client.volumes.get(self.settings.volume_name)
+            except docker.errors.NotFound:
+                volume = None
+            if volume is not None:
+                if volume.attrs.get("Labels", {}).get(LABEL_PROJECT) != self.settings.project:
+                    raise ContainerConflict(f"volume {volume.name} was not created by pgparity; not removing it")
+                volume.remove()
+                removed.append(f"volume {volume.name}")
+        return removed
+
+    def status(self) -> Status:
+        container = self.find()
+        if container is None:
+            return Status(self.settings.project, self.settings.container_name, self.spec.image, "absent", "-", None,
+                          self.settings.volume_name, None, None)
+        health = health_of(container) or "-"
+        version = size = None
+        if container.status == "running":
+            version, size = self._server_facts()
+        return Status(self.settings.project, container.name, container.image.tags[0] if container.image.tags else
+                      container.attrs["Config"]["Image"], container.status, health, self.settings.port,
+                      self.settings.volume_name, version, size)
+
+    def _server_facts(self) -> tuple[str | None, str | None]:
+        try:
+            with psycopg.connect(self.url, connect_timeout=3) as conn:
+                row = conn.execute(
+                    "SELECT current_setting('server_version'), pg_size_pretty(pg_database_size(current_database()))"
+                ).fetchone()
+                return row[0], row[1]
+        except psycopg.OperationalError:
+            return None, None
+
+    def logs(self, follow: bool = False, tail: int | str = "all") -> Iterator[bytes]:
+        container = self.running_or_raise(require_running=False)
+        return container.logs(stream=True, follow=follow, tail=tail)
+
+    def running_or_raise(self, require_running: bool = True) -> Container:
+        container = self.find()
+        if container is None:
+            raise DockerError(f"no container for environment {self.settings.project}; run `invoke db.up` first")
+        if require_running and container.status != "running":
+            raise DockerError(f"{container.name} is {container.status}; run `invoke db.up` first")
+        return container
+
+    def psql_argv(self, command: str | None, interactive: bool) -> list[str]:
+        """A `docker exec` command line running psql in the container, so no local client is needed.
+
+        The docker CLI is used here, not the API, because it relays a terminal, signals and the exit status.
+        """
+        container = self.running_or_raise()
+        argv = ["docker", "exec", "-i"] + (["-t"] if interactive else [])
+        argv += [container.id, "psql", "-U", self.settings.user, "-d", self.settings.database]
+        return argv + (["-v", "ON_ERROR_STOP=1", "-c", command] if command is not None else [])

@@ -1,0 +1,1 @@
+"""Rows: sanitize rules, extraction from production, the dump archive and its restore."""

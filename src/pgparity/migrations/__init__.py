@@ -1,0 +1,1 @@
+"""Migration files: their model, lint, discovery and naming; the ledger, the applier and sync."""

@@ -1,0 +1,213 @@
+"""Reads one database's schema from the system catalogs into a Snapshot."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from pgparity.config import LedgerTable
+from pgparity.migrations import ledgers
+from pgparity.schema import queries
+from pgparity.schema.model import (
+    Column,
+    CompositeType,
+    Constraint,
+    Domain,
+    EnumType,
+    Extension,
+    Function,
+    Index,
+    Ledger,
+    Policy,
+    Privilege,
+    Role,
+    Schema,
+    Sequence,
+    ServerVersion,
+    Setting,
+    Snapshot,
+    Table,
+    Trigger,
+    View,
+)
+
+Row = dict[str, object]
+T = TypeVar("T")
+
+BULK = {
+    "server": queries.SERVER,
+    "settings": queries.SETTING_ROWS,
+    "roles": queries.ROLES,
+    "extensions": queries.EXTENSIONS,
+    "schemas": queries.SCHEMAS,
+    "tables": queries.TABLES,
+    "views": queries.VIEWS,
+    "materialized_views": queries.MATERIALIZED_VIEWS,
+    "sequences": queries.SEQUENCES,
+    "columns": queries.COLUMNS,
+    "constraints": queries.CONSTRAINTS,
+    "indexes": queries.INDEXES,
+    "triggers": queries.TRIGGERS,
+    "policies": queries.POLICIES,
+    "privileges": queries.PRIVILEGES,
+    "functions": queries.FUNCTIONS,
+    "enums": queries.ENUMS,
+    "domains": queries.DOMAINS,
+    "composites": queries.COMPOSITES,
+}
+
+PARAMETERS = {
+    "hidden": list(queries.HIDDEN_SCHEMAS),
+    "settings": list(queries.SETTINGS),
+}
+
+
+def inspect(conn: psycopg.Connection, configured: LedgerTable | None = None) -> Snapshot:
+    """The schema of the database `conn` is connected to, and its migration ledger (`configured`, or the
+    first one found) apart from the schema.
+
+    Only reads, so it can run inside a READ ONLY transaction. It works in its own transaction (a
+    savepoint if the caller has one open) that is always rolled back, so the empty search_path it
+    sets for stable, schema-qualified catalog output does not leak into the caller's session.
+    """
+    with conn.transaction(force_rollback=True):
+        conn.execute("SELECT set_config('search_path', '', true)")
+        rows = fetch(conn, BULK)
+        ledger = ledgers.read_ledger(conn, configured)
+    return without_bookkeeping(assemble(rows, ledger))
+
+
+def fetch(conn: psycopg.Connection, bulk: dict[str, sql.Composed]) -> dict[str, list[Row]]:
+    """Runs the queries in one pipeline: one round trip, which matters against a remote server."""
+    with conn.pipeline():
+        cursors = {
+            name: conn.cursor(row_factory=dict_row).execute(query, PARAMETERS)
+            for name, query in bulk.items()
+        }
+    return {name: cursor.fetchall() for name, cursor in cursors.items()}
+
+
+def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
+    """Attaches child rows to their owners and builds the snapshot."""
+    columns = children(Column, rows["columns"])
+    constraints = children(Constraint, rows["constraints"])
+    privileges = children(Privilege, rows["privileges"])
+    relation = {
+        "indexes": children(Index, map(index_row, rows["indexes"])),
+        "triggers": children(Trigger, rows["triggers"]),
+        "privileges": privileges,
+    }
+    tables = owners(
+        Table, rows["tables"], columns=columns, constraints=constraints,
+        policies=children(Policy, rows["policies"]), **relation,
+    )
+    views = owners(View, map(view_row, rows["views"]), **relation)
+    materialized_views = owners(View, map(view_row, rows["materialized_views"]), **relation)
+    sequences = owners(Sequence, rows["sequences"], privileges=privileges)
+    return Snapshot(
+        server=build(ServerVersion, rows["server"][0]),
+        settings=plain(Setting, rows["settings"]),
+        roles=referenced_roles(rows["roles"], tables, views + materialized_views + sequences),
+        extensions=plain(Extension, rows["extensions"]),
+        schemas=plain(Schema, rows["schemas"]),
+        tables=tables,
+        views=views,
+        materialized_views=materialized_views,
+        sequences=sequences,
+        functions=plain(Function, rows["functions"]),
+        enums=owners(EnumType, rows["enums"]),
+        domains=owners(Domain, rows["domains"], constraints=constraints),
+        types=owners(CompositeType, rows["composites"], columns=columns),
+        ledger=ledger,
+    )
+
+
+def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
+    """The snapshot less the ledger's tables and schemas (and what they own): a tool's records, not schema."""
+    if snapshot.ledger is None:
+        return snapshot
+    tables, schemas = ledgers.hidden(snapshot.ledger)
+
+    def kept(obj: object) -> bool:
+        return obj.schema not in schemas and f"{obj.schema}.{obj.name}" not in tables
+
+    def owned(sequence: object) -> bool:
+        return sequence.owned_by is not None and sequence.owned_by.rpartition(".")[0] in tables
+    return replace(
+        snapshot,
+        schemas=tuple(s for s in snapshot.schemas if s.name not in schemas),
+        tables=tuple(filter(kept, snapshot.tables)),
+        views=tuple(filter(kept, snapshot.views)),
+        materialized_views=tuple(filter(kept, snapshot.materialized_views)),
+        sequences=tuple(s for s in snapshot.sequences if kept(s) and not owned(s)),
+        functions=tuple(filter(kept, snapshot.functions)),
+        enums=tuple(filter(kept, snapshot.enums)),
+        domains=tuple(filter(kept, snapshot.domains)),
+        types=tuple(filter(kept, snapshot.types)),
+    )
+
+
+def build(cls: type[T], row: Row, **extra: object) -> T:
+    """One object from a row whose column names are the field names; arrays become tuples."""
+    values = {name: tuple(value) if isinstance(value, list) else value for name, value in row.items()}
+    return cls(**values, **extra)
+
+
+def plain(cls: type[T], rows: Iterable[Row]) -> tuple[T, ...]:
+    return tuple(build(cls, row) for row in rows)
+
+
+def children(cls: type[T], rows: Iterable[Row]) -> dict[int, list[T]]:
+    """Child objects grouped by the oid of the object they belong to (their `parent` column).
+
+    Children whose owner is not in the snapshot (an extension's table, say) are simply never
+    looked up, which is why the child queries need not filter out extension members.
+    """
+    grouped: dict[int, list[T]] = defaultdict(list)
+    for row in rows:
+        parent = row.pop("parent")
+        grouped[parent].append(build(cls, row))
+    return grouped
+
+
+def owners(cls: type[T], rows: Iterable[Row], **groups: dict[int, list]) -> tuple[T, ...]:
+    """Objects with their children attached; `oid` is what the children's `parent` points at."""
+    built = []
+    for row in rows:
+        oid = row.pop("oid")
+        attached = {name: tuple(group.get(oid, ())) for name, group in groups.items()}
+        built.append(build(cls, row, **attached))
+    return tuple(built)
+
+
+def index_row(row: Row) -> Row:
+    """Strips "CREATE [UNIQUE] INDEX name ON [ONLY] table " so the definition compares by content."""
+    row = dict(row)
+    head = f"CREATE {'UNIQUE ' if row['unique'] else ''}INDEX {row.pop('quoted_name')} ON "
+    table = f"{row.pop('relation')} "
+    row["definition"] = row["definition"].removeprefix(head).removeprefix("ONLY ").removeprefix(table)
+    return row
+
+
+# A quoted literal or identifier (kept as is) or a run of whitespace (collapsed to one space).
+QUOTED_OR_SPACE = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|\s+""")
+
+
+def view_row(row: Row) -> Row:
+    """Collapses the whitespace of `pg_get_viewdef` outside literals and drops its final `;`."""
+    text = QUOTED_OR_SPACE.sub(lambda m: m.group(1) or " ", row["definition"])
+    return row | {"definition": text.strip().removesuffix(";")}
+
+
+def referenced_roles(rows: Iterable[Row], tables: tuple[Table, ...], others: tuple) -> tuple[Role, ...]:
+    """The roles that grants and policies name: only those matter for recreating the schema."""
+    names = {grant.grantee for relation in tables + others for grant in relation.privileges}
+    names.update(role for table in tables for policy in table.policies for role in policy.roles)
+    return plain(Role, (row for row in rows if row["name"] in names))

@@ -1,0 +1,278 @@
+"""One bulk catalog query per object kind; column aliases are the dataclass field names.
+
+Child rows (columns, constraints, ...) carry `parent`, the oid of the object they belong to,
+and are attached in Python. Every query only reads. `pg_get_*` output depends on search_path,
+so inspect runs them with an empty one: names come out schema-qualified the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from pgparity.migrations.ledger import SCHEMA as LEDGER_SCHEMA
+
+# Schemas whose objects are never part of a snapshot, besides pg_catalog, pg_toast and pg_temp_*.
+HIDDEN_SCHEMAS = ("information_schema", LEDGER_SCHEMA)
+
+SETTINGS = (
+    "server_encoding", "TimeZone", "DateStyle", "default_text_search_config",
+    "standard_conforming_strings",
+)
+
+VISIBLE = sql.SQL("n.nspname !~ '^pg_' AND n.nspname <> ALL(%(hidden)s)")
+
+
+def not_extension_member(catalog: str, oid: str) -> sql.Composed:
+    """Excludes objects created by CREATE EXTENSION (pg_depend deptype 'e')."""
+    return sql.SQL(
+        "NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = {}::regclass"
+        " AND e.objid = {} AND e.deptype = 'e')"
+    ).format(sql.Literal(catalog), sql.SQL(oid))
+
+
+def comment_on(catalog: str, oid: str, subid: str = "0") -> sql.Composed:
+    """A LEFT JOIN bringing the object's comment in as `comment`."""
+    return sql.SQL(
+        "LEFT JOIN pg_description comment_d ON comment_d.objoid = {} "
+        "AND comment_d.classoid = {}::regclass AND comment_d.objsubid = {}"
+    ).format(sql.SQL(oid), sql.Literal(catalog), sql.SQL(subid))
+
+
+def fk_action(column: str) -> sql.Composed:
+    """A foreign key's ON UPDATE / ON DELETE action code spelled as in DDL."""
+    return sql.SQL(
+        "CASE {} WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'"
+        " WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END"
+    ).format(sql.SQL(column))
+
+
+def query(
+    text: str, *, member: tuple[str, str] | None = None, comment: tuple[str, ...] | None = None,
+    **pieces: sql.Composable,
+) -> sql.Composed:
+    """Fills the shared pieces into a query: {visible}, {own} (not an extension's) and {comment}."""
+    return sql.SQL(text).format(
+        visible=VISIBLE,
+        own=not_extension_member(*member) if member else sql.SQL("true"),
+        comment=comment_on(*comment) if comment else sql.SQL(""),
+        **pieces,
+    )
+
+
+SERVER = query("SELECT version() AS version, current_setting('server_version_num')::int AS version_num")
+
+# reset_val: the database's (or server's) value, not one this session may have SET.
+SETTING_ROWS = query("""
+SELECT name, reset_val AS value FROM pg_settings WHERE name = ANY(%(settings)s)
+UNION ALL
+SELECT 'lc_collate', datcollate FROM pg_database WHERE datname = current_database()
+UNION ALL
+SELECT 'lc_ctype', datctype FROM pg_database WHERE datname = current_database()
+""")
+
+ROLES = query("""
+SELECT rolname AS name, rolsuper AS superuser, rolcanlogin AS login, rolcreatedb AS createdb,
+       rolcreaterole AS createrole, rolinherit AS inherit, rolreplication AS replication,
+       rolbypassrls AS bypassrls
+FROM pg_roles WHERE rolname !~ '^pg_'
+""")
+
+EXTENSIONS = query("""
+SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema
+FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+""")
+
+SCHEMAS = query("""
+SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, comment_d.description AS comment
+FROM pg_namespace n {comment}
+WHERE {visible} AND {own}
+""", member=("pg_namespace", "n.oid"), comment=("pg_namespace", "n.oid"))
+
+TABLES = query("""
+SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
+       c.relpersistence = 'u' AS unlogged,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+       ARRAY(SELECT i.inhparent::regclass::text FROM pg_inherits i
+             WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
+       c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
+       comment_d.description AS comment
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
+WHERE c.relkind IN ('r', 'p') AND {visible} AND {own}
+""", member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"))
+
+VIEW_QUERY = """
+SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
+       pg_get_viewdef(c.oid) AS definition, comment_d.description AS comment
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
+WHERE c.relkind = {relkind} AND {visible} AND {own}
+"""
+
+
+def view_query(relkind: str) -> sql.Composed:
+    return query(
+        VIEW_QUERY, member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"),
+        relkind=sql.Literal(relkind),
+    )
+
+
+VIEWS = view_query("v")
+MATERIALIZED_VIEWS = view_query("m")
+
+# Identity sequences are left out: their column's identity recreates them.
+SEQUENCES = query("""
+SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
+       format_type(s.seqtypid, NULL) AS type, s.seqstart AS start, s.seqincrement AS increment,
+       s.seqmin AS minimum, s.seqmax AS maximum, s.seqcache AS cache, s.seqcycle AS cycle,
+       (SELECT d.refobjid::regclass::text || '.' || quote_ident(a.attname)
+        FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+          AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a') AS owned_by,
+       comment_d.description AS comment
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
+WHERE {visible} AND {own}
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'i')
+""", member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"))
+
+# Columns of tables and of composite types. Inherited columns belong to the parent; attinhcount,
+# not attislocal, tells them apart, since ATTACH PARTITION marks the partition's columns local.
+COLUMNS = query("""
+SELECT a.attrelid AS parent, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+       NOT a.attnotnull AS nullable,
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default,
+       CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity,
+       CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
+       CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation,
+       comment_d.description AS comment
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_type t ON t.oid = a.atttypid
+     LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum {comment}
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'c') AND a.attinhcount = 0
+  AND {visible}
+ORDER BY a.attrelid, a.attnum
+""", comment=("pg_class", "a.attrelid", "a.attnum"))
+
+# Table and domain constraints; inherited ones (coninhcount, conparentid) belong to the parent.
+CONSTRAINTS = query("""
+SELECT CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END AS parent,
+       k.conname AS name,
+       CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check'
+                      WHEN 'f' THEN 'foreign key' WHEN 'x' THEN 'exclude' END AS type,
+       pg_get_constraintdef(k.oid) AS definition,
+       k.condeferrable AS deferrable, k.condeferred AS deferred,
+       CASE WHEN k.contype = 'f' THEN {on_update} END AS on_update,
+       CASE WHEN k.contype = 'f' THEN {on_delete} END AS on_delete,
+       comment_d.description AS comment
+FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace {comment}
+WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND k.conparentid = 0 AND k.coninhcount = 0
+  AND {visible}
+""", comment=("pg_constraint", "k.oid"), on_update=fk_action("k.confupdtype"),
+    on_delete=fk_action("k.confdeltype"))
+
+# Indexes that back no constraint and are not a partition's copy of its parent's index.
+# `quoted_name` and `relation` let inspect strip "CREATE INDEX name ON table" from the definition.
+INDEXES = query("""
+SELECT i.indrelid AS parent, ic.relname AS name, i.indisunique AS "unique",
+       pg_get_indexdef(i.indexrelid) AS definition, quote_ident(ic.relname) AS quoted_name,
+       i.indrelid::regclass::text AS relation, comment_d.description AS comment
+FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+     JOIN pg_namespace n ON n.oid = ic.relnamespace {comment}
+WHERE {visible} AND NOT ic.relispartition
+  AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid
+                  AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
+""", comment=("pg_class", "i.indexrelid"))
+
+# User triggers; the copies a partition gets from its parent's trigger are left out.
+TRIGGERS = query("""
+SELECT t.tgrelid AS parent, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition,
+       CASE t.tgenabled WHEN 'O' THEN 'origin' WHEN 'A' THEN 'always' WHEN 'R' THEN 'replica'
+                        WHEN 'D' THEN 'disabled' END AS enabled,
+       comment_d.description AS comment
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
+WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {visible}
+""", comment=("pg_trigger", "t.oid"))
+
+POLICIES = query("""
+SELECT p.polrelid AS parent, p.polname AS name,
+       CASE p.polcmd WHEN '*' THEN 'ALL' WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
+                     WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' END AS command,
+       p.polpermissive AS permissive,
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r) END
+             FROM unnest(p.polroles) AS r ORDER BY 1) AS roles,
+       pg_get_expr(p.polqual, p.polrelid) AS using,
+       pg_get_expr(p.polwithcheck, p.polrelid) AS with_check,
+       comment_d.description AS comment
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
+WHERE {visible}
+""", comment=("pg_policy", "p.oid"))
+
+# Relation and column grants; the owner's own privileges depend on who ran the DDL, so they are
+# left out (a table nobody granted anything on has a NULL acl, which equals no rows here).
+PRIVILEGES = query("""
+SELECT c.oid AS parent, '' AS column, {grantee} AS grantee, g.privilege_type AS privilege,
+       g.is_grantable AS grantable
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) g
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND g.grantee <> c.relowner AND {visible}
+UNION ALL
+SELECT c.oid, a.attname, {grantee}, g.privilege_type, g.is_grantable
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(a.attacl) g
+WHERE a.attacl IS NOT NULL AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm')
+  AND g.grantee <> c.relowner AND {visible}
+""", grantee=sql.SQL("CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee) END"))
+
+FUNCTIONS = query("""
+SELECT n.nspname AS schema, p.proname AS name,
+       pg_get_function_identity_arguments(p.oid) AS arguments,
+       CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind,
+       pg_get_function_result(p.oid) AS result, l.lanname AS language,
+       CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END
+           AS volatility,
+       p.proisstrict AS strict, p.prosecdef AS security_definer,
+       pg_get_functiondef(p.oid) AS definition, pg_get_userbyid(p.proowner) AS owner,
+       comment_d.description AS comment
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     JOIN pg_language l ON l.oid = p.prolang {comment}
+WHERE p.prokind IN ('f', 'p') AND {visible} AND {own}
+""", member=("pg_proc", "p.oid"), comment=("pg_proc", "p.oid"))
+
+# The columns every user-defined type row starts with; `extra` adds the kind's own. `oid` is what
+# the type's children point at: pg_attribute.attrelid for composites, contypid for domains.
+TYPE_HEAD = """
+SELECT CASE WHEN t.typtype = 'c' THEN t.typrelid ELSE t.oid END AS oid, n.nspname AS schema, t.typname AS name,
+       pg_get_userbyid(t.typowner) AS owner, comment_d.description AS comment {extra}
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace {joins} {comment}
+WHERE {visible} AND {own} AND {kind}
+"""
+
+
+def type_query(kind: str, extra: str = "", joins: str = "") -> sql.Composed:
+    return query(
+        TYPE_HEAD, member=("pg_type", "t.oid"), comment=("pg_type", "t.oid"),
+        kind=sql.SQL(kind), extra=sql.SQL(extra), joins=sql.SQL(joins),
+    )
+
+
+ENUMS = type_query(
+    "t.typtype = 'e'",
+    extra=", ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid"
+          " ORDER BY e.enumsortorder) AS labels",
+)
+
+DOMAINS = type_query(
+    "t.typtype = 'd'",
+    extra=", format_type(t.typbasetype, t.typtypmod) AS type, NOT t.typnotnull AS nullable,"
+          " t.typdefault AS default,"
+          " CASE WHEN t.typcollation <> b.typcollation THEN t.typcollation::regcollation::text END"
+          " AS collation",
+    joins="JOIN pg_type b ON b.oid = t.typbasetype",
+)
+
+COMPOSITES = type_query(
+    "t.typtype = 'c' AND c.relkind = 'c'", joins="JOIN pg_class c ON c.oid = t.typrelid",
+)

@@ -1,0 +1,94 @@
+"""Snapshot <-> JSON: deterministic text meant to be committed and read in `git diff`."""
+
+from __future__ import annotations
+
+import functools
+import json
+import types
+import typing
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+
+from pgparity.errors import SnapshotError
+from pgparity.schema.model import Snapshot
+
+FORMAT = 2
+# Format 1 kept only pgparity's own ledger rows, as `migrations`; format 2 keeps any tool's, as `ledger`.
+READABLE = (1, FORMAT)
+
+
+def dump_snapshot(snapshot: Snapshot) -> str:
+    """JSON with a format version first, fields in declaration order, indent 2, final newline.
+
+    Collections are already in canonical order (see model), so equal snapshots give equal text.
+    """
+    document = {"format": FORMAT, **to_plain(snapshot)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    """Reads a file written from `dump_snapshot`; anything else raises SnapshotError naming it."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SnapshotError(f"cannot read snapshot {path}: {error.strerror or error}") from error
+    except ValueError as error:
+        raise SnapshotError(f"{path} is not a pgparity snapshot: invalid JSON ({error})") from error
+    if not isinstance(document, dict) or "format" not in document:
+        raise SnapshotError(f"{path} is not a pgparity snapshot: it has no format field")
+    version = document.pop("format")
+    if version not in READABLE:
+        raise SnapshotError(
+            f"{path} has snapshot format {version!r}; this pgparity reads formats {', '.join(map(str, READABLE))}"
+        )
+    try:
+        return from_plain(Snapshot, upgraded(document) if version == 1 else document, "snapshot")
+    except ValueError as error:
+        raise SnapshotError(f"{path} is not a valid pgparity snapshot: {error}") from error
+
+
+def upgraded(document: dict) -> dict:
+    """A format 1 document in format 2: its pgparity ledger rows become a pgparity ledger."""
+    rows = document.pop("migrations", None)
+    if not isinstance(rows, list):
+        raise ValueError("snapshot.migrations should be a list")
+    entries = [{"version": str(row.get("version")), "name": row.get("name"), "checksum": row.get("checksum"),
+                "through": False, "failed": False} for row in rows if isinstance(row, dict)]
+    ledger = {"kind": "pgparity", "table": "pgparity.schema_migrations", "entries": entries} if rows else None
+    return {**document, "ledger": ledger}
+
+
+def to_plain(value: object) -> object:
+    if is_dataclass(value):
+        return {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple):
+        return [to_plain(item) for item in value]
+    return value
+
+
+@functools.cache
+def hints(cls: type) -> dict[str, object]:
+    return typing.get_type_hints(cls)
+
+
+def from_plain(hint: object, value: object, where: str) -> object:
+    """Rebuilds a value of type `hint` from JSON, checking its shape; `where` names the spot."""
+    if isinstance(hint, types.UnionType):  # only ever `X | None`
+        if value is None:
+            return None
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    if typing.get_origin(hint) is tuple:
+        expect(isinstance(value, list), where, "a list")
+        (element, _) = typing.get_args(hint)
+        return tuple(from_plain(element, item, f"{where}[{i}]") for i, item in enumerate(value))
+    if is_dataclass(hint):
+        names = [f.name for f in fields(hint)]
+        expect(isinstance(value, dict) and sorted(value) == sorted(names), where, f"an object with {', '.join(names)}")
+        return hint(**{name: from_plain(hints(hint)[name], value[name], f"{where}.{name}") for name in names})
+    expect(type(value) is hint, where, hint.__name__)
+    return value
+
+
+def expect(condition: bool, where: str, what: str) -> None:
+    if not condition:
+        raise ValueError(f"{where} should be {what}")

@@ -1,0 +1,105 @@
+"""The pre-push check: dev vs the migrations (local drift), production vs the migrations it applied.
+
+Which migrations production applied is its position (see `position`); the ones after it are pending.
+
+Both "expected" schemas come from replays through the template cache, so an unchanged tree costs a
+lookup, not a replay.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from pgparity.migrations.files import Migration
+from pgparity.migrations.position import Position, label
+from pgparity.schema import Snapshot
+from pgparity.schema.diff import Difference, compare
+
+LOCAL, PRODUCTION, DIFF = "local", "production", "diff"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A difference in a scope, and whether the project accepted it in its ignore list."""
+
+    scope: str
+    difference: Difference
+    ignored: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"scope": self.scope, **self.difference.to_json(), "ignored": self.ignored}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything verify (or diff) found; drift when any finding is not ignored.
+
+    `position` is production's (verify with a profile): the migrations pending there are listed, not drift.
+    """
+
+    findings: tuple[Finding, ...]
+    position: Position | None = None
+
+    @property
+    def drift(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.ignored)
+
+    @property
+    def pending_in_production(self) -> tuple[Migration, ...]:
+        return self.position.pending if self.position else ()
+
+    @property
+    def status(self) -> str:
+        return "drift" if self.drift else "parity"
+
+    def to_json(self) -> dict[str, object]:
+        counts: dict[str, int] = {}
+        for finding in self.drift:
+            counts[finding.scope] = counts.get(finding.scope, 0) + 1
+        document: dict[str, object] = {
+            "status": self.status,
+            "differences": [finding.to_json() for finding in self.findings],
+            "summary": {
+                "differences": len(self.drift),
+                "ignored": len(self.findings) - len(self.drift),
+                "by_scope": counts,
+                "pending_in_production": [label(m) for m in self.pending_in_production],
+            },
+        }
+        if self.position is not None:
+            document["production_position"] = self.position.to_json()
+        return document
+
+
+def pattern_of(difference: Difference) -> str:
+    """How an ignore entry names a difference: `kind:object.name.attribute` (empty parts left out)."""
+    parts = [difference.object] + [part for part in (difference.name, difference.attribute) if part]
+    return f"{difference.kind}:" + ".".join(parts)
+
+
+def scoped(scope: str, differences: Sequence[Difference], ignore: Sequence[str]) -> list[Finding]:
+    return [
+        Finding(scope, d, any(fnmatch.fnmatchcase(pattern_of(d), pattern) for pattern in ignore))
+        for d in differences
+    ]
+
+
+def without_ledger(snapshot: Snapshot) -> Snapshot:
+    return replace(snapshot, ledger=None)
+
+
+def production_drift(built: Snapshot, profile: Snapshot, position: Position) -> tuple[Difference, ...]:
+    """Production vs a replay of exactly what it applied, plus its ledger's disagreements with the files."""
+    return compare(without_ledger(built), without_ledger(profile)) + position.differences
+
+
+def verdict(local: Sequence[Difference], production: Sequence[Difference], position: Position | None,
+            ignore: Sequence[str]) -> Verdict:
+    return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), position)
+
+
+def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str], position: Position | None = None) -> Verdict:
+    """Any two schemas; pgparity ledgers are compared only when both sides keep one."""
+    return Verdict(tuple(scoped(DIFF, compare(source, target), ignore)), position)
