@@ -37,6 +37,18 @@ class Server:
         return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
 
 
+# Every fixture that reaches a server needs one of these, directly or through another fixture.
+ENGINE_FIXTURES = frozenset({"docker_client", "test_image"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that uses the engine `docker`, before `-m` selects: `-m "not docker"` runs pure tests alone."""
+    for item in items:
+        if ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.docker)
+
+
 @pytest.fixture(scope="session")
 def test_image() -> str:
     """The locally built PostgreSQL image; built (or reused by its recipe hash) on first use."""

@@ -214,3 +214,13 @@ def test_docker_compose_sees_the_container(project):
     assert f"{project.name}-db-1" in listed.stdout and f"127.0.0.1:{project.env['PGPARITY_PORT']}->5432" in listed.stdout
     logs = subprocess.run(command + ["logs", "--no-color"], env=project.env, capture_output=True, text=True)
     assert "ready to accept connections" in logs.stdout
+
+
+@pytest.mark.parametrize("durable, expected", [(None, "off"), ("yes", "on")])
+def test_durable_decides_whether_the_dev_server_waits_for_the_disk(project, durable, expected):
+    if durable is not None:
+        project.env["PGPARITY_DURABLE"] = durable
+    assert project.run("db.up").returncode == 0
+    with psycopg.connect(project.url()) as conn:
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            assert conn.execute("select current_setting(%s)", (name,)).fetchone()[0] == expected, name
