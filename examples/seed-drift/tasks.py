@@ -2,6 +2,6 @@
 
 from invoke import Collection
 
-from pgparity.tasks import db
+from pgparity.cli.tasks import db
 
 ns = Collection(db)
