@@ -2,6 +2,6 @@
 
 from invoke import Collection
 
-from pgparity.cli.tasks import db
+from pgparity.tasks import db
 
 ns = Collection(db)
