@@ -277,7 +277,7 @@ def floor_round(target: Server, samples: Samples) -> None:
 
 def startup_round(samples: Samples) -> None:
     """What a `db.diff` command pays before its work, left out of pgparity's total: Python start and imports."""
-    samples.add("start", timed(lambda: run([str(PYTHON), "-c", "import pgparity.cli.tasks"]))[0])
+    samples.add("start", timed(lambda: run([str(PYTHON), "-c", "import pgparity.tasks"]))[0])
 
 
 # --- migra and results -----------------------------------------------------------------------
@@ -465,7 +465,7 @@ def report_all(samples: Samples, repeats: int, pgparity_found: set[Expected], ou
          "(Unix socket inside the container); net = raw - 2 × the same round's trivial exec.",
          "migra / results: their CLI, a new Python process per run, from A to B over TCP, in venvs under "
          f"{VENVS}; a difference is found when one SQL statement names its object and name.",
-         "Python start + imports: `python -c 'import pgparity.cli.tasks'`, what the `db.diff` command adds to the total; "
+         "Python start + imports: `python -c 'import pgparity.tasks'`, what the `db.diff` command adds to the total; "
          "migra's and results' seconds include their own.",
          "vs pgparity: the row's seconds / pgparity's total; goal rows: ✓ met, ✗ MISSED.",
          "Every round runs pgparity, then pg_dump, then each tool (first --tool-repeats rounds); one warm-up round "
