@@ -42,8 +42,8 @@ from _common import (  # noqa: E402
 from pgparity.cli import report
 from pgparity.database import connect_read_only
 from pgparity.schema import Snapshot, inspect
-from pgparity.schema.diff import Difference, compare
-from pgparity.schema.verify import DIFF, Verdict, scoped
+from pgparity.schema.diff import Change, compare
+from pgparity.schema.verify import DIFF, Verdict, rows, scoped
 
 DATABASE_A, DATABASE_B = "bench_a", "bench_b"
 TABLES, VIEWS, FUNCTIONS = 1000, 200, 200
@@ -52,7 +52,7 @@ FUNCTION_TEST, CHANGED_FUNCTION_TEST = "id > since", "id >= since"
 GOAL_FLOOR = 1.5
 VENVS = Path("/tmp/pgparity-bench-venvs")
 
-Expected = tuple[str, str, str]  # (kind, object, name) as pgparity's Difference names them
+Expected = tuple[str, str, str]  # (kind, object, name) as pgparity's Change names them
 
 
 # --- the schema pair -------------------------------------------------------------------------
@@ -236,28 +236,28 @@ def read(url: str) -> Snapshot:
         return inspect(conn)
 
 
-def render(differences: Sequence[Difference]) -> str:
+def render(changes: Sequence[Change]) -> str:
     """The verdict `db.diff` prints, with report's console swapped for one writing to memory."""
     buffer = io.StringIO()
     console = Console(file=buffer, highlight=False, soft_wrap=True, width=report.PIPE_WIDTH)
     with mock.patch.object(report, "out", console):
-        report.verdict(Verdict(tuple(scoped(DIFF, differences, ())), ()))
+        report.verdict(Verdict(tuple(scoped(DIFF, rows(changes), ())), ()))
     return buffer.getvalue()
 
 
-def pgparity_round(target: Server, samples: Samples) -> tuple[Difference, ...]:
+def pgparity_round(target: Server, samples: Samples) -> tuple[Change, ...]:
     """Inspect A and B, compare B (local) with A (production), render; what compare found."""
     inspect_a, production = timed(lambda: read(target.url(DATABASE_A)))
     inspect_b, local = timed(lambda: read(target.url(DATABASE_B)))
-    diff, differences = timed(lambda: compare(local, production))
-    rendering, text = timed(lambda: render(differences))
+    diff, changes = timed(lambda: compare(local, production))
+    rendering, text = timed(lambda: render(changes))
     if not text.strip():
         raise BenchError("report.verdict rendered nothing")
     for measure, value in (("inspect A", inspect_a), ("inspect B", inspect_b), ("compare", diff),
                            ("render", rendering), ("inspect both", inspect_a + inspect_b),
                            ("pgparity", inspect_a + inspect_b + diff + rendering)):
         samples.add(measure, value)
-    return differences
+    return changes
 
 
 def exec_seconds(target: Server, command: str) -> float:
@@ -347,8 +347,8 @@ def tool_run(outcome: Outcome, bin_dir: Path, target: Server) -> None:
 # --- which of the 50 each tool names ---------------------------------------------------------
 
 
-def reported_by_pgparity(differences: Sequence[Difference]) -> set[Expected]:
-    return {(d.kind, d.object, d.name) for d in differences}
+def reported_by_pgparity(changes: Sequence[Change]) -> set[Expected]:
+    return {(c.kind, c.object, c.name) for c in changes}
 
 
 def statements(sql: str) -> list[str]:

@@ -8,22 +8,16 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import READER
-from test_diff import CASES, SEED_LOCAL, SEED_PRODUCTION, column, snapshot, snapshot_of, table
+from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
 
 from pgparity.errors import FixError
 from pgparity.migrations.files import discover, next_number, statements
 from pgparity.schema import Snapshot
-from pgparity.schema.diff import Difference, compare
-from pgparity.schema.fix import (
-    FixPlan,
-    NarrowingCheck,
-    Rename,
-    check_narrowing,
-    plan_fix,
-    render,
-    render_rollback,
-    write_fix,
-)
+from pgparity.schema.diff import Change, compare
+from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing
+from pgparity.schema.fix.plan import FixPlan, Rename, Words, plan_fix
+from pgparity.schema.fix.render import render, render_rollback
+from pgparity.schema.fix.write import write_fix
 from pgparity.schema.model import Role
 
 UNFIXABLE = {"partition key", "setting", "migration checksum", "migration missing"}
@@ -39,7 +33,7 @@ class Pair:
     def build(self, base: str, local: str, production: str) -> tuple[Snapshot, Snapshot]:
         return snapshot_of(self.local, base + local), snapshot_of(self.production, base + production)
 
-    def plan(self, base: str, local: str, production: str) -> tuple[tuple[Difference, ...], FixPlan]:
+    def plan(self, base: str, local: str, production: str) -> tuple[tuple[Change, ...], FixPlan]:
         mine, theirs = self.build(base, local, production)
         differences = compare(mine, theirs)
         return differences, plan_fix(differences, mine, theirs)
@@ -53,7 +47,7 @@ class Pair:
         with psycopg.connect(self.local) as conn, conn.transaction():
             conn.execute(text)
 
-    def differences(self) -> tuple[Difference, ...]:
+    def differences(self) -> tuple[Change, ...]:
         return compare(snapshot_of(self.local, ""), snapshot_of(self.production, ""))
 
 
@@ -66,7 +60,7 @@ def round_trip(pair: Pair, directory: Path, base: str, local: str, production: s
     """Fix, check parity, roll back, check the differences are back; returns the plan and the fix."""
     differences, plan = pair.plan(base, local, production)
     assert differences
-    assert [change.difference for change in plan.changes if change.difference] == list(differences)
+    assert [fix.change for fix in plan.fixes if fix.change] == list(differences)
     checks = pair.checks(plan)
     assert all(check.rows == 0 or check.narrowing.query is None for check in checks), checks
     forward, down = write_fix(directory, plan, checks, allow_destructive=True)
@@ -89,9 +83,9 @@ def test_each_kind_of_difference_is_fixed_and_rolled_back(pair, tmp_path, base, 
 def test_what_no_migration_fixes_is_explained_and_nothing_is_written(pair, tmp_path, base, local, production,
                                                                      expected):
     _, plan = pair.plan(base, local, production)
-    (change,) = plan.changes
-    assert change.forward.note and not change.forward.steps
-    assert change.forward.note.splitlines()[0][:30] in render(plan)
+    (fix,) = plan.fixes
+    assert fix.forward.note and not fix.forward.steps
+    assert fix.forward.note.splitlines()[0][:30] in render(plan)
     with pytest.raises(FixError, match="nothing to apply"):
         write_fix(tmp_path, plan)
     assert list(tmp_path.iterdir()) == []
@@ -164,8 +158,8 @@ def test_identity_added_to_a_filled_column_continues_after_its_values(pair):
 def test_role_attributes_are_explained_not_altered():
     local = snapshot(roles=(Role(READER, False, False, False, False, True, False, False),))
     production = snapshot(roles=(Role(READER, False, True, False, False, True, False, False),))
-    (change,) = plan_fix(compare(local, production), local, production).changes
-    assert not change.forward.steps and "ALTER ROLE by hand" in change.forward.note
+    (fix,) = plan_fix(compare(local, production), local, production).fixes
+    assert not fix.forward.steps and "ALTER ROLE by hand" in fix.forward.note
 
 
 def test_seed_story_reaches_parity(pair, tmp_path):
@@ -313,7 +307,7 @@ def test_views_are_rebuilt_around_a_column_type_change(pair, tmp_path):
             "CREATE VIEW counted AS SELECT count(*) AS n FROM emails;")
     plan, forward = round_trip(pair, tmp_path, "", "CREATE TABLE users (email varchar);" + view,
                                "CREATE TABLE users (email varchar(255));" + view)
-    assert [change.difference is None for change in plan.changes] == [False, True, True]
+    assert [fix.change is None for fix in plan.fixes] == [False, True, True]
     order = [s.text.split(" AS ")[0] for s in statements(forward)]
     assert order.index('DROP VIEW "public"."counted"') < order.index('DROP VIEW "public"."emails"') < \
         order.index('ALTER TABLE "public"."users" ALTER COLUMN "email" TYPE character varying(255)') < \
@@ -354,11 +348,11 @@ def test_plan_is_pure_logic_and_every_difference_gets_one_change():
     production = snapshot(tables=(table("t", column("a", "integer"), column("b")),))
     differences = compare(local, production)
     plan = plan_fix(differences, local, production)
-    assert [change.difference for change in plan.changes] == list(differences)
-    assert [s.sql for s in plan.changes[0].forward.steps] == [
+    assert [fix.change for fix in plan.fixes] == list(differences)
+    assert [s.sql for s in plan.fixes[0].forward.steps] == [
         'ALTER TABLE "public"."t" ALTER COLUMN "a" TYPE integer USING "a"::integer']
-    assert plan.changes[0].forward.destructive == "public.t.a: converting text to integer may change values"
-    assert [s.sql for s in plan.changes[1].rollback.steps] == ['ALTER TABLE "public"."t" DROP COLUMN "b"']
+    assert plan.fixes[0].forward.destructive == "public.t.a: converting text to integer may change values"
+    assert [s.sql for s in plan.fixes[1].rollback.steps] == ['ALTER TABLE "public"."t" DROP COLUMN "b"']
 
 
 def test_next_number_follows_the_highest_with_its_padding(tmp_path):
@@ -390,3 +384,37 @@ def test_written_files_pair_as_migration_and_rollback(tmp_path):
 def test_empty_plan_has_nothing_to_write(tmp_path):
     with pytest.raises(FixError, match="nothing to apply"):
         write_fix(tmp_path, plan_fix((), snapshot(), snapshot()))
+
+
+NAMESAKES = "CREATE TABLE t (a int CONSTRAINT foo CHECK (a > 0)); CREATE INDEX foo ON t (a);"
+
+
+def test_a_constraint_and_an_index_of_one_name_get_their_own_comments(pair, tmp_path):
+    _, text = round_trip(pair, tmp_path, NAMESAKES,
+                         "COMMENT ON CONSTRAINT foo ON t IS 'one'; COMMENT ON INDEX foo IS 'one';",
+                         "COMMENT ON CONSTRAINT foo ON t IS 'two';")
+    assert "-- 2 difference(s): 2 fixed below," in text
+    assert '\nCOMMENT ON CONSTRAINT "foo" ON "public"."t" IS \'two\';' in text
+    assert '\nCOMMENT ON INDEX "public"."foo" IS NULL;' in text
+
+
+def test_comments_on_namesakes_are_planned_on_each_object():
+    source, target = namesakes("one", "one"), namesakes("two", None)
+    plan = plan_fix(compare(source, target), source, target)
+    assert [[s.sql for s in fix.forward.steps] for fix in plan.fixes] == [
+        ['COMMENT ON INDEX "public"."foo" IS NULL'], ['COMMENT ON CONSTRAINT "foo" ON "public"."t" IS \'two\''],
+    ]
+    assert [[s.sql for s in fix.rollback.steps] for fix in plan.fixes] == [
+        ['COMMENT ON INDEX "public"."foo" IS \'one\''], ['COMMENT ON CONSTRAINT "foo" ON "public"."t" IS \'one\''],
+    ]
+
+
+def test_the_sides_are_named_as_the_caller_says(tmp_path):
+    source, target = snapshot(tables=(table("t", column("a")),)), snapshot()
+    plan = plan_fix(compare(source, target), source, target, Words("migrations", "dev", "in the migrations", "in dev"))
+    text = render(plan)
+    assert "makes the database it runs on (migrations) match dev." in text
+    assert "-- table public.t: only in migrations\n" in text
+    assert "makes the database match migrations again." in render_rollback(plan)
+    with pytest.raises(FixError, match="nothing to apply: migrations already matches dev"):
+        write_fix(tmp_path, plan_fix((), source, source, plan.words))

@@ -116,7 +116,7 @@ def test_versions_names_and_stems_each_find_their_file():
 def test_a_row_with_no_file_and_another_checksum_are_production_drift():
     position = from_ledger(PLAN, Ledger("pgparity", "pgparity.schema_migrations", (
         entry("1", "users", "sum1"), entry("2", "roles", "edited"), entry("9", "gone", "x"))))
-    assert [(d.name, d.attribute, d.local, d.production, d.status) for d in position.differences] == [
+    assert [(d.name, d.attribute, d.source, d.target, d.status) for d in position.differences] == [
         ("2 roles", "checksum", "sum2", "edited", "different"), ("9 gone", None, None, "x", "missing_in_local")]
     assert "records 9 gone, which no migration file is" in position.remarks[-1]
 

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from psycopg import sql
-
 from pgparity import config, hook
 from pgparity.cli import report
 from pgparity.container.engine import Engine, Mirror
@@ -20,17 +18,9 @@ from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
 from pgparity.schema import Snapshot, inspect, load_snapshot
-from pgparity.schema.diff import Difference, compare
-from pgparity.schema.model import Role
-from pgparity.schema.verify import PRODUCTION, production_drift, scoped, without_ledger
-
-
-def create_role(role: Role) -> sql.Composed:
-    """CREATE ROLE with production's attributes, minus the ones a dev server must not hand out."""
-    flags = [("LOGIN", role.login), ("CREATEDB", role.createdb), ("CREATEROLE", role.createrole),
-             ("INHERIT", role.inherit), ("BYPASSRLS", role.bypassrls)]
-    options = " ".join(name if on else f"NO{name}" for name, on in flags)
-    return sql.SQL("CREATE ROLE {} WITH " + options).format(sql.Identifier(role.name))
+from pgparity.schema.diff import Change, Difference, compare
+from pgparity.schema.roles import mirrored_role
+from pgparity.schema.verify import ignored, production_drift, rows, without_ledger
 
 
 @dataclass
@@ -141,10 +131,10 @@ class Workspace:
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
                 if profile is None:
-                    return compare(dev, expected), (), None
+                    return rows(compare(dev, expected)), (), None
                 position = self.position(plan, profile)
                 built = self._replayed_or(expected, server, syncer, plan, position.applied)
-        return compare(dev, expected), production_drift(built, profile, position), position
+        return rows(compare(dev, expected)), production_drift(built, profile, position), position
 
     def _replayed_or(self, every: Snapshot, server: Server, syncer: Syncer, plan: Plan,
                      migrations: Sequence[Migration]) -> Snapshot:
@@ -186,12 +176,12 @@ class Workspace:
             existing = {name for (name,) in conn.execute("SELECT rolname FROM pg_roles")}
             for role in profile.roles:
                 if role.name not in existing:
-                    conn.execute(create_role(role))
+                    conn.execute(mirrored_role(role))
         return problems
 
-    def drift_to(self, target: str) -> tuple[Snapshot, Snapshot, tuple[Difference, ...]]:
+    def drift_to(self, target: str) -> tuple[Snapshot, Snapshot, tuple[Change, ...]]:
         """The schema the migrations build (for `prod`: those production applied), the target schema (`prod`:
-        the profile, `dev`: the dev database) and their differences, ledgers aside and the ignore list applied."""
+        the profile, `dev`: the dev database) and the changes between them, ledgers aside and the ignore list applied."""
         plan = self.plan()
         goal = self.require_profile() if target == "prod" else None
         # Production's drift is measured against what it applied: a fix never undoes a pending migration.
@@ -202,5 +192,5 @@ class Workspace:
                 expected = without_ledger(self._replayed(server, syncer, migrations))
             goal = goal or self.inspect_url(self.engine.url)
         goal = without_ledger(goal)
-        findings = scoped(PRODUCTION, compare(expected, goal), self.project_file.ignore)
-        return expected, goal, tuple(f.difference for f in findings if not f.ignored)
+        ignore = self.project_file.ignore
+        return expected, goal, tuple(c for c in compare(expected, goal) if not ignored(c.difference, ignore))

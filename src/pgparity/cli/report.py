@@ -169,7 +169,7 @@ def verdict(result) -> None:
         objects = sorted({f.difference.object for f in findings})
         for name in objects:
             rows = [
-                (row_name(f.difference), f.difference.local, f.difference.production,
+                (row_name(f.difference), f.difference.source, f.difference.target,
                  status_label(f.difference.status, sides) + (" (ignored)" if f.ignored else ""))
                 for f in findings if f.difference.object == name
             ]

@@ -26,7 +26,9 @@ from pgparity.migrations import ledger
 from pgparity.migrations.files import shown
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema import Snapshot, dump_snapshot, load_snapshot
-from pgparity.schema.fix import check_narrowing, plan_fix, write_fix
+from pgparity.schema.fix.narrowing import check_narrowing
+from pgparity.schema.fix.plan import LOCAL_TO_PRODUCTION, Words, plan_fix
+from pgparity.schema.fix.write import write_fix
 from pgparity.schema.verify import diff_verdict, verdict
 from pgparity.workspace import Workspace
 
@@ -329,6 +331,10 @@ def verify(c, json=False, fail_on_pending=False, revision=None):
     _render_verdict(ws, result, json, fail_on_pending and bool(result.pending_in_production))
 
 
+# A fix of the migrations' schema to the dev database's, codifying hand edits made there.
+MIGRATIONS_TO_DEV = Words("migrations", "dev", "in the migrations", "in dev")
+
+
 @task(help={"target": "prod (the production profile, default) or dev (codify hand edits in the dev database)",
             "allow_destructive": "write destructive statements live instead of commented out",
             "force": "write the fix even though counted rows would make it fail",
@@ -340,14 +346,14 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     if target not in ("prod", "dev"):
         raise PgParityError(f"--target must be prod or dev, not {target!r}")
     ws = Workspace.load()
-    expected, goal, differences = ws.drift_to(target)
-    plan = plan_fix(differences, expected, goal)
+    expected, goal, changes = ws.drift_to(target)
+    plan = plan_fix(changes, expected, goal, LOCAL_TO_PRODUCTION if target == "prod" else MIGRATIONS_TO_DEV)
     with connect(ws.engine.url) as conn:
         checks = check_narrowing(conn, plan)
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"
     forward, down = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
                               force=force, name=name or default, in_production=target == "prod")
-    report.say(f"wrote {shown(forward)} ({len(plan.changes)} changes) and {shown(down)}")
+    report.say(f"wrote {shown(forward)} ({len(plan.fixes)} changes) and {shown(down)}")
     for rename in plan.renames:
         report.warn(f"possible rename, not applied: {rename.statement}")
     if target == "prod" and apply:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pgparity.config import ProductionPolicy
 from pgparity.migrations import effects
 from pgparity.migrations.files import Migration
-from pgparity.schema.diff import DIFFERENT, MISSING_IN_LOCAL, Difference
+from pgparity.schema.diff import DIFFERENT, ONLY_IN_TARGET, Difference
 from pgparity.schema.model import Ledger, LedgerEntry, Snapshot
 
 # A file name or stem as ledgers record them: 007_add_nickname, 007_add_nickname.sql, V7__add_nickname.sql.
@@ -49,9 +49,9 @@ class Position:
 
 
 def disagreement(d: Difference) -> str:
-    if d.status == MISSING_IN_LOCAL:
+    if d.status == ONLY_IN_TARGET:
         return f"{d.object} records {d.name}, which no migration file is"
-    return f"{d.object} records another {d.name} than the file (checksum {str(d.production)[:12]})"
+    return f"{d.object} records another {d.name} than the file (checksum {str(d.target)[:12]})"
 
 
 def label(migration: Migration) -> str:
@@ -113,7 +113,7 @@ def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
         matched = matches(entry, migrations, ledger.kind)
         if matched is None:
             differences.append(Difference("migration", ledger.table, entry_label(entry), None, None,
-                                          entry.checksum or "applied", MISSING_IN_LOCAL))
+                                          entry.checksum or "applied", ONLY_IN_TARGET))
             continue
         index, migration = matched
         done.add(index)

@@ -1,9 +1,9 @@
-"""Diff: two snapshots compared object by object, as a flat list of differences.
+"""Diff: two snapshots compared object by object, as a flat list of changes from source to target.
 
 Objects are matched by their key fields (a table by schema and name, a column by name, a
 constraint or index by name), never by OID or position, and renames are never guessed. An object
-missing on one side is one difference, nothing is reported about its contents; objects inside a
-schema missing on one side are covered by that schema's difference. Owners are recorded in the
+missing on one side is one change, nothing is reported about its contents; objects inside a
+schema missing on one side are covered by that schema's change. Owners are recorded in the
 snapshot but not compared: they say who ran the DDL (a local superuser, production's deploy
 role), not what the schema is.
 """
@@ -11,7 +11,7 @@ role), not what the schema is.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from pgparity.schema.model import Ledger, Model, Snapshot, collections, key_fields, key_of
 
@@ -22,25 +22,64 @@ KINDS = (
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "comment",
     "setting", "version", "migration", "role",
 )
+# The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
-MISSING_IN_LOCAL = "missing_in_local"
-MISSING_IN_PRODUCTION = "missing_in_production"
+ONLY_IN_TARGET = "missing_in_local"
+ONLY_IN_SOURCE = "missing_in_production"
 
 
 @dataclass(frozen=True)
-class Difference:
-    """One way local differs from production; `attribute` is None when a whole object is missing."""
+class Node:
+    """An object as one snapshot holds it; `parent` is the table, view, type or sequence it is in."""
+
+    kind: str
+    obj: Model
+    parent: Node | None = None
+
+    @property
+    def top(self) -> Node:
+        """The top-level object: children are never nested deeper than one level."""
+        return self.parent or self
+
+
+@dataclass(frozen=True)
+class Change:
+    """One way the source differs from the target, holding the objects of both sides.
+
+    `kind` is what is reported: the object's kind, or "comment" for its comment, whose objects are then
+    the commented ones (both sides have them). `object` and `name` place it as the report does; `source`
+    or `target` is None when that side lacks the object; `attribute` is None when a whole object is missing.
+    """
 
     kind: str
     object: str
     name: str
     attribute: str | None
-    local: str | None
-    production: str | None
     status: str
+    source: Node | None
+    target: Node | None
 
-    def to_json(self) -> dict[str, str | None]:
-        return asdict(self)
+    @property
+    def node(self) -> Node:
+        return self.source or self.target
+
+    @property
+    def difference(self) -> Difference:
+        """The report's row: both sides' values as text, a missing object by its summary."""
+        return Difference(self.kind, self.object, self.name, self.attribute, *shown(self), self.status)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A change as the report shows it; `source` and `target` are each side's value as text."""
+
+    kind: str
+    object: str
+    name: str
+    attribute: str | None
+    source: str | None
+    target: str | None
+    status: str
 
 
 @dataclass(frozen=True)
@@ -50,12 +89,12 @@ class Rule:
     kind: str
     label: Callable[[Model], str]  # how the object is named in `object` or `name`
     summary: Callable[[Model], str]  # the value shown when the object is missing on one side
-    in_schema: bool = False  # covered by its schema's difference when the schema is missing
+    in_schema: bool = False  # covered by its schema's change when the schema is missing
     container: str | None = None  # top-level objects reported as `name` inside this object
     fallback: str | None = None  # a field compared only when no other field differs
     ignored: tuple[str, ...] = ("owner",)
     # A snapshot lists only the roles its grants and policies name, so a role absent from one
-    # side is unreferenced there, not missing; the grant that names it is the difference.
+    # side is unreferenced there, not missing; the grant that names it is the change.
     missing_reported: bool = True
 
 
@@ -118,28 +157,28 @@ RULES = {
         lambda g: "granted with grant option" if g.grantable else "granted",
     ),
 }
+RULES_BY_KIND = {rule.kind: rule for rule in RULES.values()}
 SUMMARY_LENGTH = 80
 
 
-def compare(local: Snapshot, production: Snapshot) -> tuple[Difference, ...]:
-    """Every difference between the two snapshots, ordered by object, kind, name and attribute."""
-    shared = {s.name for s in local.schemas} & {s.name for s in production.schemas}
-    found = list(pair(RULES["server"], local.server, production.server, "server", ""))
+def compare(source: Snapshot, target: Snapshot) -> tuple[Change, ...]:
+    """Every change from source to target, ordered by object, kind, name and attribute."""
+    shared = {s.name for s in source.schemas} & {s.name for s in target.schemas}
+    found = list(pair(RULES["server"], Node("version", source.server), Node("version", target.server), "server", ""))
     for f in fields(Snapshot):
         if f.name not in ("server", "ledger"):
-            mine = in_schemas(f.name, getattr(local, f.name), shared)
-            theirs = in_schemas(f.name, getattr(production, f.name), shared)
-            found.extend(collection(f.name, mine, theirs, owner=None))
-    found.extend(ledgers(local.ledger, production.ledger))
-    return tuple(sorted(found, key=lambda d: (d.object, d.kind, d.name, d.attribute or "", d.status)))
+            found.extend(collection(f.name, in_schemas(f.name, getattr(source, f.name), shared),
+                                    in_schemas(f.name, getattr(target, f.name), shared)))
+    found.extend(ledgers(source.ledger, target.ledger))
+    return tuple(sorted(found, key=lambda c: (c.object, c.kind, c.name, c.attribute or "", c.status)))
 
 
-def ledgers(local: Ledger | None, production: Ledger | None) -> Iterator[Difference]:
+def ledgers(source: Ledger | None, target: Ledger | None) -> Iterator[Change]:
     """pgparity's own ledger rows, compared by checksum when both sides keep that ledger; other tools'
     ledgers say where a database stands, which `position` reads, not what its schema is."""
-    if local is None or production is None or not local.kind == production.kind == PGPARITY:
+    if source is None or target is None or not source.kind == target.kind == PGPARITY:
         return iter(())
-    return collection("entries", local.entries, production.entries, owner=production.table)
+    return collection("entries", source.entries, target.entries, owner=target.table)
 
 
 def in_schemas(collection_name: str, objects: Iterable[Model], schemas: set[str]) -> list[Model]:
@@ -149,27 +188,26 @@ def in_schemas(collection_name: str, objects: Iterable[Model], schemas: set[str]
 
 
 def collection(
-    collection_name: str, local: Iterable[Model], production: Iterable[Model], owner: str | None,
-) -> Iterator[Difference]:
-    """Matches two collections by key; `owner` is the parent's label (None at the top level)."""
+    collection_name: str, source: Iterable[Model], target: Iterable[Model], owner: str | None = None,
+    parents: tuple[Node | None, Node | None] = (None, None),
+) -> Iterator[Change]:
+    """Matches two collections by key; `owner` is the parents' label (None at the top level)."""
     rule = RULES[collection_name]
-    local_by_key = {key_of(obj): obj for obj in local}
-    production_by_key = {key_of(obj): obj for obj in production}
-    for key in local_by_key.keys() | production_by_key.keys():
-        mine, theirs = local_by_key.get(key), production_by_key.get(key)
+    source_by_key = {key_of(obj): obj for obj in source}
+    target_by_key = {key_of(obj): obj for obj in target}
+    for key in source_by_key.keys() | target_by_key.keys():
+        mine, theirs = source_by_key.get(key), target_by_key.get(key)
         obj, name = place(rule, rule.label(mine or theirs), owner)
-        if mine is not None and theirs is not None:
-            yield from pair(rule, mine, theirs, obj, name)
+        a = None if mine is None else Node(rule.kind, mine, parents[0])
+        b = None if theirs is None else Node(rule.kind, theirs, parents[1])
+        if a is not None and b is not None:
+            yield from pair(rule, a, b, obj, name)
         elif rule.missing_reported:
-            summary = short(rule.summary(mine or theirs))
-            yield (
-                Difference(rule.kind, obj, name, None, None, summary, MISSING_IN_LOCAL) if mine is None
-                else Difference(rule.kind, obj, name, None, summary, None, MISSING_IN_PRODUCTION)
-            )
+            yield Change(rule.kind, obj, name, None, ONLY_IN_TARGET if a is None else ONLY_IN_SOURCE, a, b)
 
 
 def place(rule: Rule, label: str, owner: str | None) -> tuple[str, str]:
-    """The `object` and `name` a difference about this object is reported under."""
+    """The `object` and `name` a change to this object is reported under."""
     if owner is not None:
         return owner, label
     if rule.container is not None:
@@ -177,36 +215,69 @@ def place(rule: Rule, label: str, owner: str | None) -> tuple[str, str]:
     return label, ""
 
 
-def pair(rule: Rule, mine: Model, theirs: Model, obj: str, name: str) -> Iterator[Difference]:
-    """Differences between two matched objects: their fields, comment and child collections."""
-    keys, children = key_fields(type(mine)), collections(type(mine))
+def pair(rule: Rule, source: Node, target: Node, obj: str, name: str) -> Iterator[Change]:
+    """Changes between two matched objects: their fields, comment and child collections."""
+    model = type(source.obj)
+    keys, children = key_fields(model), collections(model)
     changed = False
-    for f in fields(mine):
+    for f in fields(model):
         if f.name in keys or f.name in rule.ignored or f.name == rule.fallback:
             continue
-        a, b = getattr(mine, f.name), getattr(theirs, f.name)
+        a, b = getattr(source.obj, f.name), getattr(target.obj, f.name)
         if f.name == "comment":
-            yield from comment(a, b, obj, name)
+            yield from comment(source, target, obj, name)
         elif f.name in children:
-            yield from collection(f.name, a, b, owner=obj)
+            yield from collection(f.name, a, b, obj, (source, target))
         elif a != b:
             changed = True
-            yield Difference(rule.kind, obj, name, f.name, text(a), text(b), DIFFERENT)
-    if rule.fallback and not changed:
-        a, b = getattr(mine, rule.fallback), getattr(theirs, rule.fallback)
-        if a != b:
-            yield Difference(rule.kind, obj, name, rule.fallback, a, b, DIFFERENT)
+            yield Change(rule.kind, obj, name, f.name, DIFFERENT, source, target)
+    if rule.fallback and not changed and getattr(source.obj, rule.fallback) != getattr(target.obj, rule.fallback):
+        yield Change(rule.kind, obj, name, rule.fallback, DIFFERENT, source, target)
 
 
-def comment(local: str | None, production: str | None, obj: str, name: str) -> Iterator[Difference]:
-    if local == production:
+def comment(source: Node, target: Node, obj: str, name: str) -> Iterator[Change]:
+    a, b = source.obj.comment, target.obj.comment
+    if a == b:
         return
-    if local is None:
-        yield Difference("comment", obj, name, None, None, short(production), MISSING_IN_LOCAL)
-    elif production is None:
-        yield Difference("comment", obj, name, None, short(local), None, MISSING_IN_PRODUCTION)
-    else:
-        yield Difference("comment", obj, name, "text", local, production, DIFFERENT)
+    status = ONLY_IN_TARGET if a is None else ONLY_IN_SOURCE if b is None else DIFFERENT
+    yield Change("comment", obj, name, "text" if status == DIFFERENT else None, status, source, target)
+
+
+def shown(change: Change) -> tuple[str | None, str | None]:
+    """Each side's value as the report shows it: a missing object or comment by its short summary."""
+    if change.kind == "comment":
+        values = change.source.obj.comment, change.target.obj.comment
+        return values if change.status == DIFFERENT else tuple(v and short(v) for v in values)
+    if change.status != DIFFERENT:
+        summary = short(RULES_BY_KIND[change.kind].summary(change.node.obj))
+        return (None, summary) if change.source is None else (summary, None)
+    return tuple(text(getattr(node.obj, change.attribute)) for node in (change.source, change.target))
+
+
+def label(node: Node) -> str:
+    """How diff names the object among its siblings: `public.users`, `email`, `SELECT TO reader`."""
+    return RULES_BY_KIND[node.kind].label(node.obj)
+
+
+def children(node: Node) -> Iterator[Node]:
+    """The objects `node` holds, each with its kind: columns, constraints, ..., privileges."""
+    for name in collections(type(node.obj)):
+        kind = RULES[name].kind
+        for child in getattr(node.obj, name):
+            yield Node(kind, child, node)
+
+
+def in_schema(snapshot: Snapshot, schema: str) -> Iterator[Node]:
+    """The objects in `schema` that its change stands for when the schema is missing on one side."""
+    return (node for node in top_level(snapshot)
+            if RULES_BY_KIND[node.kind].in_schema and node.obj.schema == schema)
+
+
+def top_level(snapshot: Snapshot) -> Iterator[Node]:
+    """Every object directly in the snapshot (not its ledger or server), with its kind."""
+    for f in fields(Snapshot):
+        if f.name not in ("server", "ledger"):
+            yield from (Node(RULES[f.name].kind, obj) for obj in getattr(snapshot, f.name))
 
 
 def text(value: object) -> str | None:

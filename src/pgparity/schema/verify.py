@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pgparity.migrations.files import Migration
 from pgparity.migrations.position import Position, label
 from pgparity.schema import Snapshot
-from pgparity.schema.diff import Difference, compare
+from pgparity.schema.diff import Change, Difference, compare
 
 LOCAL, PRODUCTION, DIFF = "local", "production", "diff"
 
@@ -29,7 +29,13 @@ class Finding:
     ignored: bool
 
     def to_json(self) -> dict[str, object]:
-        return {"scope": self.scope, **self.difference.to_json(), "ignored": self.ignored}
+        return {"scope": self.scope, **row(self.difference), "ignored": self.ignored}
+
+
+def row(d: Difference) -> dict[str, str | None]:
+    """A difference as the JSON report has it: its source is "local", its target "production"."""
+    return {"kind": d.kind, "object": d.object, "name": d.name, "attribute": d.attribute,
+            "local": d.source, "production": d.target, "status": d.status}
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,16 @@ def pattern_of(difference: Difference) -> str:
     return f"{difference.kind}:" + ".".join(parts)
 
 
+def ignored(difference: Difference, ignore: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(pattern_of(difference), pattern) for pattern in ignore)
+
+
 def scoped(scope: str, differences: Sequence[Difference], ignore: Sequence[str]) -> list[Finding]:
-    return [
-        Finding(scope, d, any(fnmatch.fnmatchcase(pattern_of(d), pattern) for pattern in ignore))
-        for d in differences
-    ]
+    return [Finding(scope, d, ignored(d, ignore)) for d in differences]
+
+
+def rows(changes: Sequence[Change]) -> tuple[Difference, ...]:
+    return tuple(change.difference for change in changes)
 
 
 def without_ledger(snapshot: Snapshot) -> Snapshot:
@@ -92,7 +103,7 @@ def without_ledger(snapshot: Snapshot) -> Snapshot:
 
 def production_drift(built: Snapshot, profile: Snapshot, position: Position) -> tuple[Difference, ...]:
     """Production vs a replay of exactly what it applied, plus its ledger's disagreements with the files."""
-    return compare(without_ledger(built), without_ledger(profile)) + position.differences
+    return rows(compare(without_ledger(built), without_ledger(profile))) + position.differences
 
 
 def verdict(local: Sequence[Difference], production: Sequence[Difference], position: Position | None,
@@ -102,4 +113,4 @@ def verdict(local: Sequence[Difference], production: Sequence[Difference], posit
 
 def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str], position: Position | None = None) -> Verdict:
     """Any two schemas; pgparity ledgers are compared only when both sides keep one."""
-    return Verdict(tuple(scoped(DIFF, compare(source, target), ignore)), position)
+    return Verdict(tuple(scoped(DIFF, rows(compare(source, target)), ignore)), position)

@@ -1,0 +1,96 @@
+"""What a DDL module gives for its kind of object: a Handler, and the helpers every kind shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from pgparity.schema import diff
+from pgparity.schema.diff import Node
+from pgparity.schema.fix.lookup import Sides
+from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step
+from pgparity.schema.fix.sqltext import literal, qualified, step
+from pgparity.schema.model import Model
+
+
+def keeps_no_data(node: Node, sides: Sides) -> None:
+    return None
+
+
+def no_narrowing(node: Node, sides: Sides) -> tuple[Narrowing, ...]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Handler:
+    """How one kind of object is created, dropped, changed and commented on; both directions share it."""
+
+    build: Callable[[Node, Sides], tuple[Step, ...]]  # the object with everything it holds
+    remove: Callable[[Node, Sides], tuple[Step, ...]]
+    # None: drop and create; so is an alter that returns None for this attribute.
+    alter: Callable[[Node, Node, str, Sides], Action | None] | None = None
+    holds_data: Callable[[Node, Sides], str | None] = keeps_no_data  # why dropping it loses data
+    narrowing: Callable[[Node, Sides], tuple[Narrowing, ...]] = no_narrowing  # creating it on rows
+    comment_on: Callable[[Node], sql.Composable] | None = None  # what COMMENT ON names; None: no comments
+
+    def create(self, node: Node, sides: Sides) -> Action:
+        return Action(self.build(node, sides), narrowing=self.narrowing(node, sides))
+
+    def drop(self, node: Node, sides: Sides) -> Action:
+        return Action(self.remove(node, sides), destructive=self.holds_data(node, sides))
+
+    def change(self, source: Node, target: Node, attribute: str, sides: Sides) -> Action:
+        altered = None if self.alter is None else self.alter(source, target, attribute, sides)
+        return self.replace(source, target, sides) if altered is None else altered
+
+    def replace(self, source: Node, target: Node, sides: Sides) -> Action:
+        return self.drop(source, sides) + self.create(target, sides)
+
+
+def handler_of(kind: str) -> Handler:
+    """The registry is read when a statement is made: it imports every DDL module, which import this one."""
+    from pgparity.schema.fix.handlers import HANDLERS
+    return HANDLERS[kind]
+
+
+def dropping(phase: Phase, template: str, ref: Callable[[Model], sql.Composable] = qualified):
+    """The remover of an object dropped by one statement naming it."""
+    return lambda node, sides: (step(phase, template, ref(node.obj)),)
+
+
+def dropped_on_parent(template: str, phase: Phase) -> Callable[[Node, Sides], tuple[Step, ...]]:
+    """DROP TRIGGER and DROP POLICY: the object's name, then its table's."""
+    return lambda node, sides: (step(phase, template, sql.Identifier(node.obj.name), qualified(node.parent.obj)),)
+
+
+def with_contents(node: Node, sides: Sides, own: Iterable[Step], inline: tuple[str, ...] = ()) -> tuple[Step, ...]:
+    """The object's statements, its comment, then its children's; `inline` kinds are in its own."""
+    steps = [*own, *comment_steps(node)]
+    for child in diff.children(node):
+        steps += comment_steps(child) if child.kind in inline else handler_of(child.kind).build(child, sides)
+    return tuple(steps)
+
+
+def comment_step(node: Node, text: str | None) -> Step:
+    value = sql.SQL("NULL") if text is None else literal(text)
+    return step(Phase.COMMENT, "COMMENT ON {} IS {}", handler_of(node.kind).comment_on(node), value)
+
+
+def comment_steps(node: Node) -> tuple[Step, ...]:
+    text = getattr(node.obj, "comment", None)
+    return () if text is None else (comment_step(node, text),)
+
+
+def commented_as(word: str) -> Callable[[Node], sql.Composable]:
+    """COMMENT ON TABLE public.users, ON VIEW ..., ON TYPE ...: the word, then the qualified name."""
+    return lambda node: sql.SQL(word + " {}").format(qualified(node.obj))
+
+
+def commented_on_parent(word: str) -> Callable[[Node], sql.Composable]:
+    """COMMENT ON TRIGGER t ON public.users, ON CONSTRAINT c ON DOMAIN public.d: the name, then its parent."""
+    def target(node: Node) -> sql.Composable:
+        on = "ON DOMAIN" if node.parent.kind == "domain" else "ON"
+        return sql.SQL(word + " {} " + on + " {}").format(sql.Identifier(node.obj.name), qualified(node.parent.obj))
+    return target

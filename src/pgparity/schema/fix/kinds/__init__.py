@@ -1,0 +1,1 @@
+"""The DDL of each kind of object: one module per group of kinds, registered in `handlers`."""

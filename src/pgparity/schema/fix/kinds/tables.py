@@ -1,0 +1,217 @@
+"""Tables, their columns, and the attributes of composite types (columns of a type)."""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from pgparity.schema.diff import Node
+from pgparity.schema.fix.handler import Handler, commented_as, dropping, with_contents
+from pgparity.schema.fix.kinds.types import attribute_sql
+from pgparity.schema.fix.lookup import Sides, label
+from pgparity.schema.fix.narrowing import Conversion, converted
+from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step
+from pgparity.schema.fix.sqltext import literal, qualified, raw, rows_of, statement, step
+from pgparity.schema.model import Column, Table
+
+
+def column_sql(c: Column) -> sql.Composed:
+    parts = [sql.Identifier(c.name), raw(c.type)]
+    parts += [sql.SQL("COLLATE {}").format(raw(c.collation))] if c.collation else []
+    parts += [sql.SQL("GENERATED ALWAYS AS ({}) STORED").format(raw(c.generated))] if c.generated else []
+    parts += [sql.SQL(f"GENERATED {c.identity.upper()} AS IDENTITY")] if c.identity else []
+    parts += [sql.SQL("DEFAULT {}").format(raw(c.default))] if c.default is not None else []
+    parts += [] if c.nullable else [sql.SQL("NOT NULL")]
+    return sql.SQL(" ").join(parts)
+
+
+def build_table(node: Node, sides: Sides) -> tuple[Step, ...]:
+    """Columns go in CREATE TABLE; constraints follow as ALTER TABLE, foreign keys in their phase."""
+    t = node.obj
+    head = sql.SQL("CREATE UNLOGGED TABLE {}" if t.unlogged else "CREATE TABLE {}").format(qualified(t))
+    if t.partition_bound is not None:
+        body = sql.SQL(" PARTITION OF {} {}").format(raw(t.parents[0]), raw(t.partition_bound))
+    else:
+        columns = sql.SQL(",\n    ").join(column_sql(c) for c in t.columns)
+        body = sql.SQL(" (\n    {}\n)").format(columns) if t.columns else sql.SQL(" ()")
+        if t.parents:
+            body += sql.SQL(" INHERITS ({})").format(sql.SQL(", ").join(raw(p) for p in t.parents))
+    if t.partition_key:
+        body += sql.SQL(" PARTITION BY {}").format(raw(t.partition_key))
+    own = [Step(Phase.TABLE, (head + body).as_string(None))]
+    own += [flag_step(t, attribute, True) for attribute in ("rls_enabled", "rls_forced") if getattr(t, attribute)]
+    return with_contents(node, sides, own, inline=("column",))
+
+
+FLAGS = {
+    "unlogged": ("SET UNLOGGED", "SET LOGGED"),
+    "rls_enabled": ("ENABLE ROW LEVEL SECURITY", "DISABLE ROW LEVEL SECURITY"),
+    "rls_forced": ("FORCE ROW LEVEL SECURITY", "NO FORCE ROW LEVEL SECURITY"),
+}
+
+
+def flag_step(table: Table, attribute: str, value: bool) -> Step:
+    on, off = FLAGS[attribute]
+    return step(Phase.ALTER_TABLE, "ALTER TABLE {} " + (on if value else off), qualified(table))
+
+
+def alter_table(source: Node, target: Node, attribute: str, sides: Sides) -> Action:
+    t = target.obj
+    if attribute in FLAGS:
+        return Action((flag_step(t, attribute, getattr(t, attribute)),))
+    partitioned = source.obj.partition_bound is not None or t.partition_bound is not None
+    if attribute == "partition_bound" and source.obj.parents == t.parents:
+        parent = raw(t.parents[0])
+        return Action((
+            step(Phase.ALTER_TABLE, "ALTER TABLE {} DETACH PARTITION {}", parent, qualified(t)),
+            step(Phase.ALTER_TABLE, "ALTER TABLE {} ATTACH PARTITION {} {}", parent, qualified(t),
+                 raw(t.partition_bound)),
+        ), narrowing=(Narrowing(label(target), f"outside the new bound {t.partition_bound}", None),))
+    if attribute == "parents" and not partitioned:
+        gone = [step(Phase.ALTER_TABLE, "ALTER TABLE {} NO INHERIT {}", qualified(t), raw(p))
+                for p in source.obj.parents if p not in t.parents]
+        added = [step(Phase.ALTER_TABLE, "ALTER TABLE {} INHERIT {}", qualified(t), raw(p))
+                 for p in t.parents if p not in source.obj.parents]
+        return Action(tuple(gone + added))
+    return Action(note=f"{attribute.replace('_', ' ')} cannot be changed in place: recreate {label(target)} "
+                  "and move its rows by hand")
+
+
+def table_data(node: Node, sides: Sides) -> str:
+    return f"drops table {label(node)} and its rows"
+
+
+# Columns of tables, and attributes of composite types.
+
+def build_column(node: Node, sides: Sides) -> tuple[Step, ...]:
+    parent, c = node.parent.obj, node.obj
+    if node.parent.kind == "type":
+        own = step(Phase.COMPOSITE, "ALTER TYPE {} ADD ATTRIBUTE {}", qualified(parent), attribute_sql(c))
+    else:
+        own = step(Phase.ADD_COLUMN, "ALTER TABLE {} ADD COLUMN {}", qualified(parent), column_sql(c))
+    return with_contents(node, sides, [own])
+
+
+def remove_column(node: Node, sides: Sides) -> tuple[Step, ...]:
+    template = "ALTER TYPE {} DROP ATTRIBUTE {}" if node.parent.kind == "type" else "ALTER TABLE {} DROP COLUMN {}"
+    return (step(Phase.DROP_COLUMN, template, qualified(node.parent.obj), sql.Identifier(node.obj.name)),)
+
+
+def column_data(node: Node, sides: Sides) -> str:
+    return f"drops column {label(node)} and its data"
+
+
+def column_narrowing(node: Node, sides: Sides) -> tuple[Narrowing, ...]:
+    c = node.obj
+    if node.parent.kind == "type" or c.nullable or c.default is not None or c.identity or c.generated:
+        return ()
+    return (Narrowing(label(node), "that would hold NULL in this new NOT NULL column without a default",
+                      statement("SELECT count(*) FROM {}", rows_of(node.parent.obj))),)
+
+
+def alter_column(source: Node, target: Node, attribute: str, sides: Sides) -> Action:
+    if target.parent.kind == "type":
+        return alter_attribute(source, target)
+    return COLUMN_CHANGES[attribute](source, target, sides)
+
+
+def alter_clause(node: Node, phase: Phase, clause: str, *args: sql.Composable) -> Step:
+    return step(phase, "ALTER TABLE {} ALTER COLUMN {} " + clause, qualified(node.parent.obj),
+                sql.Identifier(node.obj.name), *args)
+
+
+def column_type(source: Node, target: Node, sides: Sides) -> Action:
+    """Without USING, PostgreSQL converts as by assignment: a too-long value fails, never truncates."""
+    c = target.obj
+    conversion = converted(source.obj.type, c.type, sql.Identifier(c.name))
+    collation = sql.SQL(" COLLATE {}").format(raw(c.collation)) if c.collation else sql.SQL("")
+    using = sql.SQL("")
+    if conversion.using:
+        using = sql.SQL(" USING {}::{}").format(sql.Identifier(c.name), raw(c.type))
+    steps = [alter_clause(target, Phase.COLUMN_TYPE, "TYPE {}{}{}", raw(c.type), collation, using)]
+    if source.obj.default is not None:  # the old default may not convert: set it again afterwards
+        steps.insert(0, alter_clause(target, Phase.DROP_DEFAULT, "DROP DEFAULT"))
+        if source.obj.default == c.default:
+            steps.append(alter_clause(target, Phase.COLUMN_DEFAULT, "SET DEFAULT {}", raw(c.default)))
+    return Action(tuple(steps), destructive=conversion.loss and f"{label(target)}: {conversion.loss}",
+                  narrowing=failing_rows(target, conversion))
+
+
+def failing_rows(node: Node, conversion: Conversion) -> tuple[Narrowing, ...]:
+    if conversion.failing is None:
+        return ()
+    condition, predicate = conversion.failing
+    query = statement("SELECT count(*) FROM {} WHERE {}", rows_of(node.parent.obj), predicate)
+    return (Narrowing(label(node), condition, query),)
+
+
+def column_collation(source: Node, target: Node, sides: Sides) -> Action:
+    c = target.obj
+    collation = raw(c.collation) if c.collation else sql.Identifier("default")
+    return Action((alter_clause(target, Phase.COLUMN_TYPE, "TYPE {} COLLATE {}", raw(c.type), collation),))
+
+
+def column_nullable(source: Node, target: Node, sides: Sides) -> Action:
+    if target.obj.nullable:
+        return Action((alter_clause(target, Phase.COLUMN_NULL, "DROP NOT NULL"),))
+    check = statement("SELECT count(*) FROM {} WHERE {} IS NULL", rows_of(target.parent.obj),
+                      sql.Identifier(target.obj.name))
+    return Action((alter_clause(target, Phase.COLUMN_NULL, "SET NOT NULL"),),
+                  narrowing=(Narrowing(label(target), "holding NULL, which NOT NULL refuses", check),))
+
+
+def column_default(source: Node, target: Node, sides: Sides) -> Action:
+    if target.obj.default is None:
+        return Action((alter_clause(target, Phase.DROP_DEFAULT, "DROP DEFAULT"),))
+    return Action((alter_clause(target, Phase.COLUMN_DEFAULT, "SET DEFAULT {}", raw(target.obj.default)),))
+
+
+def column_identity(source: Node, target: Node, sides: Sides) -> Action:
+    identity = target.obj.identity
+    if identity is None:
+        return Action((alter_clause(target, Phase.DROP_DEFAULT, "DROP IDENTITY"),))
+    if source.obj.identity is not None:
+        return Action((alter_clause(target, Phase.COLUMN_DEFAULT, f"SET GENERATED {identity.upper()}"),))
+    table, name = qualified(target.parent.obj), sql.Identifier(target.obj.name)
+    # The new sequence starts at 1: move it past the values the rows already hold.
+    restart = step(Phase.COLUMN_DEFAULT,
+                   "SELECT setval(pg_get_serial_sequence({}, {}), coalesce(max({}), 0) + 1, false) FROM {}",
+                   literal(table.as_string(None)), literal(target.obj.name), name, table)
+    add = alter_clause(target, Phase.COLUMN_DEFAULT, f"ADD GENERATED {identity.upper()} AS IDENTITY")
+    return Action((add, restart))
+
+
+def column_generated(source: Node, target: Node, sides: Sides) -> Action:
+    """PostgreSQL 15 can only drop an expression; a new one needs the column dropped and re-added."""
+    if target.obj.generated is None:
+        return Action((alter_clause(target, Phase.DROP_DEFAULT, "DROP EXPRESSION"),))
+    why = ("replaces its values by the generated ones" if source.obj.generated is None
+           else "drops and re-adds it; indexes, constraints and views on it go too")
+    steps = remove_column(source, sides) + build_column(target, sides)
+    return Action(steps, destructive=f"{label(target)}: {why}")
+
+
+COLUMN_CHANGES = {
+    "type": column_type, "collation": column_collation, "nullable": column_nullable,
+    "default": column_default, "identity": column_identity, "generated": column_generated,
+}
+
+
+def alter_attribute(source: Node, target: Node) -> Action:
+    """Composite attributes have only a type and a collation; ALTER ATTRIBUTE takes no USING."""
+    c = target.obj
+    conversion = converted(source.obj.type, c.type, sql.Identifier(c.name))
+    collation = sql.SQL(" COLLATE {}").format(raw(c.collation)) if c.collation else sql.SQL("")
+    alter = step(Phase.COMPOSITE, "ALTER TYPE {} ALTER ATTRIBUTE {} TYPE {}{}", qualified(target.parent.obj),
+                 sql.Identifier(c.name), raw(c.type), collation)
+    return Action((alter,), destructive=conversion.loss and f"{label(target)}: {conversion.loss}")
+
+
+def column_named(node: Node) -> sql.Composable:
+    parent = node.parent.obj
+    return sql.SQL("COLUMN {}").format(sql.Identifier(parent.schema, parent.name, node.obj.name))
+
+
+TABLE = Handler(build_table, dropping(Phase.DROP_TABLE, "DROP TABLE {}"), alter_table, holds_data=table_data,
+                comment_on=commented_as("TABLE"))
+COLUMN = Handler(build_column, remove_column, alter_column, holds_data=column_data, narrowing=column_narrowing,
+                 comment_on=column_named)
