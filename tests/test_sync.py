@@ -13,7 +13,8 @@ import pytest
 
 from pgparity.errors import MigrationError
 from pgparity.migrations import ledger as ledger_rows
-from pgparity.migrations.files import Migration, discover
+from pgparity.migrations.discovery import discover
+from pgparity.migrations.model import Migration
 from pgparity.migrations.sync import Quiet, replay
 
 pytestmark = pytest.mark.docker

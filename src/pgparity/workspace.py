@@ -15,8 +15,9 @@ from pgparity.cli import report
 from pgparity.container.engine import Engine, Mirror
 from pgparity.database import Server, connect, connect_read_only
 from pgparity.errors import SnapshotError
-from pgparity.migrations.files import Migration, Plan, discover
+from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
+from pgparity.migrations.model import Migration, Plan
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
 from pgparity.schema import Snapshot, inspect, load_snapshot

@@ -21,9 +21,8 @@ from pgparity.container.engine import Engine, environments
 from pgparity.data import dump as dumps
 from pgparity.data.sanitize import secret_key, suggest
 from pgparity.database import connect
-from pgparity.errors import PgParityError
+from pgparity.errors import PgParityError, shown
 from pgparity.migrations import ledger
-from pgparity.migrations.files import shown
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema import Snapshot, dump_snapshot, load_snapshot
 from pgparity.schema.fix import check_narrowing, plan_fix, write_fix

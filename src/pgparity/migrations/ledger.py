@@ -13,7 +13,9 @@ from psycopg.pq import TransactionStatus
 
 from pgparity import __version__
 from pgparity.errors import MigrationError
-from pgparity.migrations.files import Migration, shown, statements
+from pgparity.errors import shown
+from pgparity.migrations.lexer import statements
+from pgparity.migrations.model import Migration
 
 SCHEMA = "pgparity"
 TABLE = "schema_migrations"

@@ -24,9 +24,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from pgparity import __version__
 from pgparity.data import dump
 from pgparity.database import Server, connect
-from pgparity.errors import MigrationError
+from pgparity.errors import MigrationError, shown
 from pgparity.migrations import ledger
-from pgparity.migrations.files import Baseline, Migration, Plan, shown
+from pgparity.migrations.model import Baseline, Migration, Plan
 from pgparity.migrations.ledger import Timing
 from pgparity.migrations.position import Position
 from pgparity.schema import Snapshot, inspect

@@ -26,7 +26,8 @@ from pgparity import __version__
 from pgparity.errors import FixError
 from pgparity.folders import write_whole
 from pgparity.identifiers import unquote
-from pgparity.migrations.files import IN_PRODUCTION, next_number
+from pgparity.migrations.lint import IN_PRODUCTION
+from pgparity.migrations.naming import next_files
 from pgparity.schema import diff
 from pgparity.schema.diff import MISSING_IN_LOCAL, MISSING_IN_PRODUCTION, RULES, Difference, place, short
 from pgparity.schema.model import Column, Model, Snapshot, Table, collections
@@ -1456,8 +1457,7 @@ def write_fix(
     """Writes `NNN_<name>.sql` and its `NNN_<name>.down.sql`, numbered after the highest migration."""
     refuse_unsafe(plan, checks, allow_destructive, force)
     directory.mkdir(parents=True, exist_ok=True)
-    number = next_number(directory)
-    forward, down = directory / f"{number}_{name}.sql", directory / f"{number}_{name}.down.sql"
+    forward, down = next_files(directory, name)
     # The rollback first: a forward file is replayed as soon as it exists, its rollback must be there whole.
     write_whole(down, render_rollback(plan, allow_destructive))
     write_whole(forward, render(plan, checks, allow_destructive, in_production))
