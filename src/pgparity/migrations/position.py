@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from pgparity.config import ProductionPolicy
 from pgparity.migrations import effects
+from pgparity.migrations import ledger as own_ledger
 from pgparity.migrations.model import Migration
 from pgparity.migrations.naming import RECORDED
 from pgparity.schema.diff import DIFFERENT, MISSING_IN_LOCAL, Difference
@@ -155,7 +156,7 @@ def matches(entry: LedgerEntry, migrations: Sequence[Migration], kind: str) -> t
     duplicates) in the others; by name where the ledger keeps none (Sqitch)."""
     version = number(entry)
     if kind == "pgparity":
-        found = [(i, m) for i, m in enumerate(migrations) if str(m.version) == entry.version and m.name == entry.name]
+        found = [(i, m) for i, m in enumerate(migrations) if own_ledger.key(m) == (entry.version, entry.name)]
     elif version is not None:
         found = [(i, m) for i, m in enumerate(migrations) if m.version == version]
         if len(found) > 1 and entry.name:
