@@ -20,7 +20,7 @@ from psycopg import sql
 from sync import write_tree
 
 from pgparity.config import ProductionPolicy
-from pgparity.migrations.files import discover
+from pgparity.migrations.discovery import discover
 from pgparity.migrations.position import locate
 from pgparity.migrations.sync import Quiet, replay
 from pgparity.schema import inspect

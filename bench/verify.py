@@ -43,7 +43,8 @@ from pgparity.cli import report
 from pgparity.database import connect_read_only
 from pgparity.schema import Snapshot, inspect
 from pgparity.schema.diff import Change, compare
-from pgparity.schema.verify import DIFF, Verdict, rows, scoped
+from pgparity.schema import verify
+from pgparity.schema.verify import DIFF, Verdict, scoped
 
 DATABASE_A, DATABASE_B = "bench_a", "bench_b"
 TABLES, VIEWS, FUNCTIONS = 1000, 200, 200
@@ -116,7 +117,7 @@ def base_schema() -> str:
 
 
 @dataclass(frozen=True)
-class Change:
+class Drift:
     """One statement applied to B only, and the difference pgparity should report for it."""
 
     sql: str
@@ -154,7 +155,7 @@ TABLE_CHANGES: tuple[tuple[int, str, str, str, Callable[[int], bool]], ...] = (
 )
 
 
-def table_changes() -> list[Change]:
+def table_changes() -> list[Drift]:
     """TABLE_CHANGES, each on its own table past those views and functions read, so no two meet."""
     candidates = range(VIEWS + FUNCTIONS + 1, TABLES + 1)
     used: set[int] = set()
@@ -164,7 +165,7 @@ def table_changes() -> list[Change]:
             number = next(n for n in candidates if n not in used and qualifies(n))
             used.add(number)
             t = table_name(number)
-            changes.append(Change(statement.format(t=t) + ";\n", (kind, f"public.{t}", name.format(t=t))))
+            changes.append(Drift(statement.format(t=t) + ";\n", (kind, f"public.{t}", name.format(t=t))))
     return changes
 
 
@@ -172,23 +173,23 @@ def function_key(name: str, arguments: str = "since bigint") -> str:
     return f"public.{name}({arguments})"
 
 
-def code_changes() -> list[Change]:
+def code_changes() -> list[Drift]:
     """Views, functions, a new table: the changes no table of the base schema carries."""
     return [
-        *(Change(view_ddl(n, CHANGED_VIEW_WHERE, "CREATE OR REPLACE"), ("view", f"public.v{n:04d}", ""))
+        *(Drift(view_ddl(n, CHANGED_VIEW_WHERE, "CREATE OR REPLACE"), ("view", f"public.v{n:04d}", ""))
           for n in (1, 2, 3)),
-        Change("DROP VIEW v0004;\n", ("view", "public.v0004", "")),
-        *(Change(function_ddl(n, CHANGED_FUNCTION_TEST, "CREATE OR REPLACE"), ("function", function_key(f"f{n:04d}"), ""))
+        Drift("DROP VIEW v0004;\n", ("view", "public.v0004", "")),
+        *(Drift(function_ddl(n, CHANGED_FUNCTION_TEST, "CREATE OR REPLACE"), ("function", function_key(f"f{n:04d}"), ""))
           for n in (1, 2, 3)),
-        Change("ALTER FUNCTION f0004(bigint) VOLATILE;\n", ("function", function_key("f0004"), "")),
-        Change("COMMENT ON FUNCTION f0005(bigint) IS 'drifted';\n", ("comment", function_key("f0005"), "")),
-        Change("CREATE FUNCTION extra_fn() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';\n",
+        Drift("ALTER FUNCTION f0004(bigint) VOLATILE;\n", ("function", function_key("f0004"), "")),
+        Drift("COMMENT ON FUNCTION f0005(bigint) IS 'drifted';\n", ("comment", function_key("f0005"), "")),
+        Drift("CREATE FUNCTION extra_fn() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1';\n",
                ("function", function_key("extra_fn", ""), "")),
-        Change("CREATE TABLE extra_table (id bigint PRIMARY KEY, label text);\n", ("table", "public.extra_table", "")),
+        Drift("CREATE TABLE extra_table (id bigint PRIMARY KEY, label text);\n", ("table", "public.extra_table", "")),
     ]
 
 
-def changes() -> list[Change]:
+def changes() -> list[Drift]:
     """The 50 changes that turn A into B; each names a different object, so each is one difference."""
     found = table_changes() + code_changes()
     expected = {change.expected for change in found}
@@ -202,7 +203,7 @@ def changes() -> list[Change]:
 
 
 
-def build_pair(target: Server, drift: Sequence[Change]) -> None:
+def build_pair(target: Server, drift: Sequence[Drift]) -> None:
     """A and B from the same DDL, then the changes applied to B; both vacuumed so autovacuum stays idle."""
     schema = base_schema()
     for database in (DATABASE_A, DATABASE_B):
@@ -241,7 +242,7 @@ def render(changes: Sequence[Change]) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, highlight=False, soft_wrap=True, width=report.PIPE_WIDTH)
     with mock.patch.object(report, "out", console):
-        report.verdict(Verdict(tuple(scoped(DIFF, rows(changes), ())), ()))
+        report.verdict(Verdict(tuple(scoped(DIFF, verify.rows(changes), ())), ()))
     return buffer.getvalue()
 
 

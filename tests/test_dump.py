@@ -37,7 +37,8 @@ from pgparity.data.passwords import dev_password_hash
 from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, parse_rules
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.migrations import ledger
-from pgparity.migrations.files import MigrationPolicy, discover
+from pgparity.migrations.discovery import discover
+from pgparity.migrations.model import MigrationPolicy
 from pgparity.migrations.position import locate
 from pgparity.migrations.sync import Quiet, replay
 from pgparity.schema import inspect

@@ -11,7 +11,9 @@ from conftest import READER
 from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
 
 from pgparity.errors import FixError
-from pgparity.migrations.files import discover, next_number, statements
+from pgparity.migrations.discovery import discover
+from pgparity.migrations.lexer import statements
+from pgparity.migrations.naming import next_number
 from pgparity.schema import Snapshot
 from pgparity.schema.diff import Change, compare
 from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing

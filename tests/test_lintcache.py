@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pgparity.migrations import files as migrations
-from pgparity.migrations.files import discover
+from pgparity.migrations import discovery
+from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import FILE_NAME, LintCache
+from pgparity.migrations.model import Plan
 
 FILES = {
     "001_users.sql": "CREATE TABLE users (id int);\n",
@@ -32,20 +33,20 @@ def tree(tmp_path) -> Path:
     return directory
 
 
-def cached(tree: Path) -> migrations.Plan:
+def cached(tree: Path) -> Plan:
     return discover(tree, cache=LintCache(tree.parent / "cache"))
 
 
 def lint_calls(monkeypatch) -> list[Path]:
     """Record which files are really linted."""
     calls: list[Path] = []
-    real = migrations._lint_sql
+    real = discovery.lint_sql
 
     def counting(path, sql):
         calls.append(path)
         return real(path, sql)
 
-    monkeypatch.setattr(migrations, "_lint_sql", counting)
+    monkeypatch.setattr(discovery, "lint_sql", counting)
     return calls
 
 

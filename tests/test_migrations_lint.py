@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from pgparity.errors import LintError, MigrationError
-from pgparity.migrations.files import Baseline, Finding, MigrationPolicy, Plan, discover, statements
+from pgparity.migrations.discovery import discover
+from pgparity.migrations.lexer import statements
+from pgparity.migrations.model import Baseline, Finding, MigrationPolicy, Plan
 from pgparity.migrations.sync import with_baseline_hint
 
 HEADER = "-- pgparity: no-transaction\n"

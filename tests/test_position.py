@@ -15,7 +15,7 @@ from conftest import Project
 from test_verify import Production, dev, ok, one_error_line, production, proj, run_json, write  # noqa: F401
 
 from pgparity.migrations import effects
-from pgparity.migrations.files import Migration
+from pgparity.migrations.model import Migration
 from pgparity.migrations.position import from_ledger, through
 from pgparity.schema.model import Ledger, LedgerEntry
 

@@ -12,8 +12,9 @@ import psycopg
 import pytest
 
 from pgparity.errors import MigrationError
-from pgparity.migrations import ledger as ledger_rows
-from pgparity.migrations.files import Migration, discover
+from pgparity.migrations import apply
+from pgparity.migrations.discovery import discover
+from pgparity.migrations.model import Migration
 from pgparity.migrations.sync import Quiet, replay
 
 pytestmark = pytest.mark.docker
@@ -300,7 +301,7 @@ def test_a_syntax_error_in_a_batch_names_its_own_file_and_line(fresh_db, tmp_pat
     files = {f"{n:03d}_t{n}.sql": f"create table t{n} (id int);" for n in range(1, 9)}
     files["005_t5.sql"] = "create table t5 (id int);\ncreate tabel oops (id int);\n"
     migrations = migrations_in(tmp_path, files)
-    assert [len(batch) for batch in ledger_rows.batches(migrations)] == [8]
+    assert [len(batch) for batch in apply.batches(migrations)] == [8]
     with pytest.raises(MigrationError, match=r'005_t5\.sql:2: syntax error at or near "tabel"'):
         replay(fresh_db, migrations, Quiet())
     assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]
@@ -324,7 +325,7 @@ def test_a_file_that_drops_prepared_statements_does_not_break_its_batch(fresh_db
         "003_c.sql": "create table c (id int);",
         "004_d.sql": "create table d (id int);",
     })
-    assert [len(batch) for batch in ledger_rows.batches(migrations)] == [4]
+    assert [len(batch) for batch in apply.batches(migrations)] == [4]
     assert [t.version for t in replay(fresh_db, migrations, Quiet())] == [1, 2, 3, 4]
     assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]
     with psycopg.connect(fresh_db) as conn:
@@ -338,6 +339,6 @@ def test_a_file_that_manages_its_transaction_travels_alone(fresh_db, tmp_path):
         "003_c.sql": "create table c (id int);",
         "004_d.sql": "create table d (id int);",
     })
-    assert [len(batch) for batch in ledger_rows.batches(migrations)] == [1, 1, 2]
+    assert [len(batch) for batch in apply.batches(migrations)] == [1, 1, 2]
     replay(fresh_db, migrations, Quiet())
     assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]

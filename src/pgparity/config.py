@@ -21,7 +21,7 @@ from dotenv import dotenv_values
 from pgparity.data.sanitize import Rules, parse_rules
 from pgparity.errors import ConfigError
 from pgparity.folders import write_whole
-from pgparity.migrations.files import Baseline, MigrationPolicy
+from pgparity.migrations.model import Baseline, MigrationPolicy
 
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")

@@ -1,5 +1,19 @@
 """The one exception family users can cause; the shell turns each into one line and an exit code."""
 
+from pathlib import Path
+
+
+def shown(path: Path) -> str:
+    """A path as a person in the project folder would type it: relative to the working directory.
+
+    It lives with the errors because their one-line messages name files this way, and the report, which
+    prints paths too, uses it so that both name a file alike; it only makes text, it never prints.
+    """
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
 
 class PgParityError(Exception):
     """A problem the user can fix: printed as one line, never as a traceback."""

@@ -9,12 +9,12 @@ from functools import cached_property
 from pathlib import Path
 
 from pgparity import config, hook
-from pgparity.cli import report
 from pgparity.container.engine import Engine, Mirror
 from pgparity.database import Server, connect, connect_read_only
 from pgparity.errors import SnapshotError
-from pgparity.migrations.files import Migration, Plan, discover
+from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
+from pgparity.migrations.model import Finding, Migration, Plan
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
 from pgparity.schema import Snapshot, inspect, load_snapshot
@@ -25,13 +25,18 @@ from pgparity.schema.verify import ignored, production_drift, rows, without_ledg
 
 @dataclass
 class Workspace:
-    """Lazily opens what a task uses, so `db.lint` never touches Docker and `db.up` never reads migrations."""
+    """Lazily opens what a task uses, so `db.lint` never touches Docker and `db.up` never reads migrations.
+
+    It never prints: what a person must be told goes to `show_findings` and `warn`, which the shell provides.
+    """
 
     settings: config.Settings
+    show_findings: Callable[[Sequence[Finding]], None]
+    warn: Callable[[str], None]
 
     @classmethod
-    def load(cls) -> "Workspace":
-        return cls(config.load())
+    def load(cls, show_findings: Callable[[Sequence[Finding]], None], warn: Callable[[str], None]) -> "Workspace":
+        return cls(config.load(), show_findings, warn)
 
     @cached_property
     def project_file(self) -> config.ProjectFile:
@@ -57,7 +62,7 @@ class Workspace:
         return Engine(self.settings, Mirror.from_profile(self.profile, self.settings))
 
     def plan(self, show: bool = True, revision: str | None = None) -> Plan:
-        """Discover and lint the migrations (as they are in commit `revision`, when given); print the
+        """Discover and lint the migrations (as they are in commit `revision`, when given); show the
         findings; refuse on errors."""
         if revision:
             with tempfile.TemporaryDirectory(prefix="pgparity-revision-") as folder:
@@ -68,7 +73,7 @@ class Workspace:
         else:
             plan = discover(self.settings.migrations, self.project_file.migrations, LintCache(self.settings.cache_folder))
         if show:
-            report.findings(plan.findings)
+            self.show_findings(plan.findings)
         plan.raise_for_errors()
         return plan
 
@@ -78,7 +83,7 @@ class Workspace:
         return Server(self.engine.url)
 
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
-        return Syncer(server, self.settings.database, progress, notify=report.warn,
+        return Syncer(server, self.settings.database, progress, notify=self.warn,
                       prepare_spare=lambda template, trash: spawn_spare(server.url, self.settings.database, template, trash))
 
     def cache_key(self, server: Server, migrations: Sequence[Migration]) -> str:
@@ -123,7 +128,7 @@ class Workspace:
         plan = self.plan(show, revision)
         profile = self.profile
         if profile is None and show:
-            report.warn(f"{self.settings.profile} not found: checking local drift only "
+            self.warn(f"{self.settings.profile} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
         with self.server() as server:
             dev = self.inspect_url(self.engine.url)

@@ -15,7 +15,7 @@ import docker.errors
 from pgparity import config
 from pgparity.container.engine import Engine, connect_client
 from pgparity.errors import PgParityError
-from pgparity.migrations.files import discover
+from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
 
 OK, WARN, FAIL = "ok", "warn", "fail"

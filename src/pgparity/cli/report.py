@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pgparity.migrations.files import shown
+from pgparity.errors import shown
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
 

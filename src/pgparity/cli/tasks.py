@@ -21,9 +21,8 @@ from pgparity.container.engine import Engine, environments
 from pgparity.data import dump as dumps
 from pgparity.data.sanitize import secret_key, suggest
 from pgparity.database import connect
-from pgparity.errors import PgParityError
+from pgparity.errors import PgParityError, shown
 from pgparity.migrations import ledger
-from pgparity.migrations.files import shown
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema import Snapshot, dump_snapshot, load_snapshot
 from pgparity.schema.fix.narrowing import check_narrowing
@@ -33,15 +32,20 @@ from pgparity.schema.verify import diff_verdict, verdict
 from pgparity.workspace import Workspace
 
 
+def _workspace() -> Workspace:
+    """The workspace, telling the person what it finds through the report."""
+    return Workspace.load(report.findings, report.warn)
+
+
 def _engine():
-    return Workspace.load().engine
+    return _workspace().engine
 
 
 @task
 @guarded
 def up(c):
     """Start the dev PostgreSQL container (create it if absent) and wait until it accepts logins."""
-    ws = Workspace.load()
+    ws = _workspace()
     with Spinner("waiting for PostgreSQL", console=report.err) as spinner:
         result = ws.engine.up(on_wait=lambda s: spinner.update(f"waiting for PostgreSQL ({s:.0f}s)"))
     for problem in ws.align_with_profile():
@@ -56,7 +60,7 @@ def up(c):
 @guarded
 def down(c, volumes=False, yes=False, all=False):
     """Stop and remove the dev container; its data volume is kept unless --volumes."""
-    ws = Workspace.load()
+    ws = _workspace()
     projects = [state.project for state in environments(ws.engine.client)] if all else [ws.settings.project]
     if volumes and not yes:
         _confirm(f"delete the data volumes of {', '.join(projects) or 'no environment'} and every database in them?")
@@ -123,7 +127,7 @@ def psql(c, command=None):
 @guarded
 def lint(c):
     """Check the migrations directory: numbering, duplicates, psql-only commands, transaction safety."""
-    plan = Workspace.load().plan()
+    plan = _workspace().plan()
     report.say(f"{len(plan.migrations)} migrations, {len(plan.findings)} findings, no errors")
 
 
@@ -145,7 +149,7 @@ def _render_applied(result, as_json: bool, verb: str) -> None:
 def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
     """Rebuild the dev database from the migrations in a scratch database, then swap it in."""
     started = time.monotonic()
-    ws = Workspace.load()
+    ws = _workspace()
     database = ws.settings.database
     with ws.server() as server:
         if restore_backup:
@@ -180,7 +184,7 @@ def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False, explain=False
     """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
     if jobs < 1:
         raise PgParityError(f"--jobs must be at least 1, got {jobs}")
-    ws = Workspace.load()
+    ws = _workspace()
     if not ws.settings.prod_url:
         raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
     if init_rules:
@@ -237,7 +241,7 @@ def restore(c, file, json=False):
 @guarded
 def migrate(c, json=False):
     """Apply only the pending migrations to the existing dev database, in place (keeps local data)."""
-    ws = Workspace.load()
+    ws = _workspace()
     plan = ws.plan(show=not json)
     with ws.server() as server, report.bar(report.MigrationBar, enabled=not json) as bar:
         result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar)
@@ -248,7 +252,7 @@ def migrate(c, json=False):
 @guarded
 def repair(c):
     """Accept edited migration files: record their current checksums in the dev database's ledger."""
-    ws = Workspace.load()
+    ws = _workspace()
     plan = ws.plan()
     ws.engine.up()
     with connect(ws.engine.url) as conn:
@@ -265,7 +269,7 @@ def repair(c):
 @guarded
 def snapshot_(c, from_="prod", output=None):
     """Capture a schema profile (schema, settings, version, extensions, roles, ledger; no data) to a file."""
-    ws = Workspace.load()
+    ws = _workspace()
     snapshot = _resolve(ws, from_)
     path = ws.settings.root / output if output else ws.settings.profile
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -302,7 +306,7 @@ def diff(c, source="dev", target="profile", json=False):
     The migrations compared with production (`profile` or `prod`) are those it applied; the rest are listed
     as pending, as verify lists them.
     """
-    ws = Workspace.load()
+    ws = _workspace()
     ends = (source, target)
     production = next((end for end in ends if end in PRODUCTION_ENDS), None)
     if "migrations" in ends and production:
@@ -325,7 +329,7 @@ PRODUCTION_ENDS = ("profile", "prod")
 @guarded
 def verify(c, json=False, fail_on_pending=False, revision=None):
     """The pre-push check: lint, dev vs migrations, production profile vs what it applied; exit 1 on drift."""
-    ws = Workspace.load()
+    ws = _workspace()
     local, production, position = ws.verify(show=not json, revision=revision)
     result = verdict(local, production, position, ws.project_file.ignore)
     _render_verdict(ws, result, json, fail_on_pending and bool(result.pending_in_production))
@@ -345,7 +349,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     """Write the next numbered migration (and its .down.sql) that brings the migrations to the target."""
     if target not in ("prod", "dev"):
         raise PgParityError(f"--target must be prod or dev, not {target!r}")
-    ws = Workspace.load()
+    ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
     plan = plan_fix(changes, expected, goal, LOCAL_TO_PRODUCTION if target == "prod" else MIGRATIONS_TO_DEV)
     with connect(ws.engine.url) as conn:
@@ -370,7 +374,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
 @guarded
 def stamp(c, version, yes=False):
     """Record in pgparity.toml how far production has come, for a production that keeps no ledger."""
-    ws = Workspace.load()
+    ws = _workspace()
     plan = ws.plan(show=False)
     wanted = config.parse_version(str(ws.settings.config_file), version)
     matching = [m for m in plan.migrations if m.version == wanted]
@@ -389,7 +393,7 @@ def stamp(c, version, yes=False):
 @guarded
 def hook(c, install=False, uninstall=False, force=False):
     """Install (or remove) a git pre-push hook that runs db.verify and blocks a push on drift."""
-    root = Workspace.load().settings.root
+    root = _workspace().settings.root
     if install == uninstall:
         raise PgParityError("pass exactly one of --install or --uninstall")
     if install:

@@ -78,7 +78,7 @@ from pgparity.data.sanitize import (
 from pgparity.database import connect, database_of
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.folders import own_folder
-from pgparity.migrations.ledger import describe_failure
+from pgparity.migrations.apply import describe_failure
 from pgparity.migrations.ledgers import hidden, read_ledger
 from pgparity.schema.model import Ledger
 from pgparity.schema.serialize import from_plain

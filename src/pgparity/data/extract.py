@@ -29,7 +29,7 @@ from psycopg import sql
 from pgparity.data.sanitize import ID_FORMATS, Column, IdFormat, Masker, Moves, Rules, records, resolve
 from pgparity.database import connect_read_only
 from pgparity.errors import DumpError
-from pgparity.migrations.ledger import describe_failure
+from pgparity.migrations.apply import describe_failure
 
 IDLE_SECONDS = 3600  # production ends a session idle this long in its snapshot: a worker waiting for a long part
 PROGRESS_SECONDS = 0.25

@@ -1,45 +1,26 @@
-"""The migration ledger: which files a database has applied, with checksums; applying one file."""
+"""pgparity's migration ledger in a database: its table, and the rows that say which files it has applied.
+
+A row is a `LedgerEntry`, the same value other tools' ledgers are read into (see `ledgers`); running
+a file and writing its row as it goes is `apply`'s.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
-from psycopg.pq import TransactionStatus
 
 from pgparity import __version__
-from pgparity.errors import MigrationError
-from pgparity.migrations.files import Migration, shown, statements
+from pgparity.migrations.model import Migration
+
+if TYPE_CHECKING:
+    from pgparity.schema.model import LedgerEntry
 
 SCHEMA = "pgparity"
 TABLE = "schema_migrations"
 QUALIFIED = sql.Identifier(SCHEMA, TABLE)
-# A message carries several files, each in its own transaction: fewer round trips, same guarantees.
-BATCH_FILES = 50
-BATCH_CHARACTERS = 256 * 1024
-RECORD = sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(QUALIFIED)
-# statement_timestamp() is the receipt of the whole message, so a file in a batch marks its own start.
-# A file that resets every setting loses its mark; it is then timed from the message's receipt.
-STARTED = "pgparity.started"
-MARK_START = sql.SQL("SELECT set_config({}, extract(epoch FROM clock_timestamp())::text, true)").format(
-    sql.Literal(STARTED))
-SINCE_MESSAGE = sql.SQL("((extract(epoch FROM clock_timestamp() - statement_timestamp())) * 1000)::integer")
-SINCE_MARK = sql.SQL(
-    "((extract(epoch FROM clock_timestamp()) - coalesce(nullif(current_setting({}, true), '')::numeric, "
-    "extract(epoch FROM statement_timestamp()))) * 1000)::integer").format(sql.Literal(STARTED))
-# A batch prepares its two bookkeeping statements once instead of planning them for every file (a third
-# of the per-file cost), after DEALLOCATE ALL so that nothing an earlier file did can stand in their way.
-MARK, ROW = sql.Identifier("pgparity_mark"), sql.Identifier("pgparity_row")
-BATCH_PREPARE = sql.SQL(
-    "DEALLOCATE ALL;\nPREPARE {mark} AS {start};\nPREPARE {row} (bigint, text, text, text) AS {record}"
-    "($1, $2, $3, {since}, $4);\n").format(mark=MARK, start=MARK_START, row=ROW, record=RECORD, since=SINCE_MARK)
-BATCH_HEAD = sql.SQL("BEGIN;\nEXECUTE {};\n").format(MARK)
-BATCH_RECORD = sql.SQL("\n;\nEXECUTE {} ").format(ROW)
-BATCH_TAIL = sql.SQL(";\nRESET ALL;\nCOMMIT;\n")
 
 CREATE = sql.SQL("""
 CREATE SCHEMA IF NOT EXISTS {schema};
@@ -59,28 +40,6 @@ ALTER TABLE {table} ADD COLUMN IF NOT EXISTS origin text NOT NULL DEFAULT 'repla
 FROM_DUMP = "dump"
 
 
-@dataclass(frozen=True)
-class Applied:
-    """One ledger row."""
-
-    version: int
-    name: str
-    checksum: str
-    applied_at: datetime | None
-    execution_ms: int
-    tool_version: str
-
-
-@dataclass(frozen=True)
-class Timing:
-    """How long one migration took to apply."""
-
-    version: int
-    name: str
-    path: str
-    ms: int
-
-
 def ensure(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute(CREATE)
@@ -96,165 +55,29 @@ def record(conn: psycopg.Connection, migrations: Iterable[Migration], origin: st
                          (migration.version, migration.name, migration.checksum, __version__, origin))
 
 
-def read(conn: psycopg.Connection) -> tuple[Applied, ...]:
+def read(conn: psycopg.Connection) -> tuple[LedgerEntry, ...]:
     """The ledger's rows in version order; empty when the database has no ledger."""
     exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.{TABLE}",)).fetchone()[0]
-    if not exists:
-        return ()
-    rows = conn.execute(sql.SQL(
-        "SELECT version, name, checksum, applied_at, execution_ms, tool_version FROM {} ORDER BY version, name"
-    ).format(QUALIFIED)).fetchall()
-    return tuple(Applied(*row) for row in rows)
+    return entries(conn) if exists else ()
 
 
-def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timing:
-    """Send the file whole (never split: function bodies hold semicolons) and record it.
+def entries(conn: psycopg.Connection, table: sql.Composable = QUALIFIED) -> tuple[LedgerEntry, ...]:
+    """The rows of a ledger table that exists (`table`: where it was found), in version order."""
+    # Imported here: loading the schema package reads this module's table names.
+    from pgparity.schema.model import LedgerEntry
 
-    The file, its ledger row and a RESET ALL (so settings a file leaves behind, such as a dump's
-    search_path, do not leak into the next) travel as one message, which the server runs as one
-    implicit transaction: one round trip per file. A no-transaction file is sent alone first.
-    `conn` is in autocommit mode.
-    """
-    started = time.perf_counter()
-    record = record_statement(migration).as_string(conn)
-    try:
-        if migration.no_transaction:
-            conn.execute(migration.sql)
-            conn.execute(f"{record};\nRESET ALL")
-        else:
-            conn.execute(f"{migration.sql}\n;\n{record};\nRESET ALL")
-    except psycopg.Error as error:
-        line = failing_line(conn, migration, error)
-        where = f"{display}:{line}" if line else display
-        raise MigrationError(describe_failure(where, error), error.sqlstate) from None
-    return Timing(migration.version, migration.name, display, int((time.perf_counter() - started) * 1000))
+    rows = conn.execute(sql.SQL("SELECT version, name, checksum FROM {} ORDER BY version, name").format(table))
+    return tuple(LedgerEntry(str(version), name, checksum, False, False) for version, name, checksum in rows)
 
 
-def record_statement(migration: Migration) -> sql.Composed:
-    """The ledger row of a file sent alone; execution_ms is measured by the server."""
-    version, name, checksum, tool = row_values(migration)
-    values = sql.SQL(", ").join([version, name, checksum, SINCE_MESSAGE, tool])
-    return sql.Composed([RECORD, sql.SQL("("), values, sql.SQL(")")])
+def key(migration: Migration) -> tuple[str, str]:
+    """The file's version and name as its ledger row spells them."""
+    return str(migration.version), migration.name
 
 
-def row_values(migration: Migration) -> list[sql.Literal]:
-    """A ledger row's values but execution_ms (composed without `format`: one per file)."""
-    return [sql.Literal(migration.version), sql.Literal(migration.name), sql.Literal(migration.checksum),
-            sql.Literal(__version__)]
-
-
-def batches(migrations: Sequence[Migration]) -> Iterator[Sequence[Migration]]:
-    """Runs of files that can share a message; a file that manages transactions itself travels alone."""
-    start = 0
-    while start < len(migrations):
-        end, size = start + 1, len(migrations[start].sql)
-        if shareable(migrations[start]):
-            while (end < len(migrations) and end - start < BATCH_FILES and shareable(migrations[end])
-                   and size + len(migrations[end].sql) <= BATCH_CHARACTERS):
-                size += len(migrations[end].sql)
-                end += 1
-        yield migrations[start:end]
-        start = end
-
-
-def shareable(migration: Migration) -> bool:
-    return not (migration.no_transaction or migration.controls_transaction)
-
-
-def apply_batch(conn: psycopg.Connection, migrations: Sequence[Migration]) -> list[Timing]:
-    """Send several files in one message, each with its ledger row in a transaction of its own.
-
-    Returns the timings of the files committed: all of them, or those before the one that failed.
-    The caller applies the rest one by one, so a failure is reported with the file's own line.
-    """
-    try:
-        cursor = conn.execute(batch_script(conn, migrations))
-    except psycopg.Error as error:
-        if conn.broken:
-            where = f"{shown(migrations[0].path)} ... {shown(migrations[-1].path)}"
-            raise MigrationError(describe_failure(where, error), error.sqlstate) from None
-        if conn.info.transaction_status == TransactionStatus.INERROR:
-            conn.execute("ROLLBACK")
-        return timings(conn.execute(readback(migrations)).fetchall(), migrations)
-    while cursor.nextset():  # the files' own output comes first; the read-back is the last result
-        pass
-    return timings(cursor.fetchall(), migrations)
-
-
-def batch_script(conn: psycopg.Connection, migrations: Sequence[Migration]) -> str:
-    """The files, each in `BEGIN ... COMMIT` with its ledger row, then the read-back of their rows; the
-    bookkeeping statements are prepared at the top.
-
-    The parts every file shares are rendered once: rendering them per file cost more than the
-    files' own values.
-    """
-    prepare, head, record, tail = (part.as_string(conn) for part in (BATCH_PREPARE, BATCH_HEAD, BATCH_RECORD,
-                                                                       BATCH_TAIL))
-    arguments = [sql.SQL(", ").join(row_values(m)).as_string(conn) for m in migrations]
-    rows = [f"{head}{m.sql}{record}({values}){tail}" for m, values in zip(migrations, arguments)]
-    return prepare + "".join(rows) + readback(migrations).as_string(conn)
-
-
-def readback(migrations: Sequence[Migration]) -> sql.Composed:
-    """The ledger rows that a batch of `migrations` (in version order) may have written."""
-    return sql.SQL("SELECT version, name, execution_ms FROM {} WHERE version BETWEEN {} AND {}").format(
-        QUALIFIED, sql.Literal(migrations[0].version), sql.Literal(migrations[-1].version))
-
-
-def timings(rows: Iterable[tuple[int, str, int]], migrations: Sequence[Migration]) -> list[Timing]:
-    """The timings of the leading `migrations` found in the ledger `rows`, from their execution_ms."""
-    ms = {(version, name): elapsed for version, name, elapsed in rows}
-    found = []
-    for migration in migrations:
-        if (migration.version, migration.name) not in ms:
-            break
-        found.append(Timing(migration.version, migration.name, shown(migration.path),
-                            ms[migration.version, migration.name]))
-    return found
-
-
-def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.Error) -> int | None:
-    """The line of the statement that failed.
-
-    The server gives a position only for some errors; otherwise the file's statements are run one by one
-    in a transaction that is rolled back, to find the first that fails. Only for diagnosis: the replay
-    itself always sends the file whole.
-    """
-    if error.diag.statement_position:
-        return migration.sql[: int(error.diag.statement_position) - 1].count("\n") + 1
-    if migration.no_transaction or conn.broken:
-        return None
-    if conn.info.transaction_status == TransactionStatus.INERROR:  # the file opened a transaction itself
-        conn.execute("ROLLBACK")
-    conn.autocommit = False
-    try:
-        for statement in statements(migration.sql):
-            try:
-                conn.execute(statement.text)
-            except psycopg.Error:
-                return statement.line
-        return None
-    finally:
-        conn.rollback()
-        conn.autocommit = True
-
-
-def describe_failure(where: str, error: psycopg.Error) -> str:
-    """`file:line: message | detail | hint | context` on one line."""
-    diag = error.diag
-    parts = [f"{where}: {diag.message_primary or str(error).strip()}"]
-    if diag.message_detail:
-        parts.append(f"detail: {diag.message_detail}")
-    if diag.message_hint:
-        parts.append(f"hint: {diag.message_hint}")
-    if diag.context:
-        parts.append(f"context: {diag.context.splitlines()[0]}")
-    return " | ".join(" ".join(part.split()) for part in parts)
-
-
-def changed(applied: Iterable[Applied], migrations: Iterable[Migration]) -> list[tuple[Applied, Migration]]:
+def changed(applied: Iterable[LedgerEntry], migrations: Iterable[Migration]) -> list[tuple[LedgerEntry, Migration]]:
     """Ledger rows whose file now has other content (as Flyway's validate reports them)."""
-    by_key = {(m.version, m.name): m for m in migrations}
+    by_key = {key(m): m for m in migrations}
     return [(row, by_key[row.version, row.name]) for row in applied
             if (row.version, row.name) in by_key and by_key[row.version, row.name].checksum != row.checksum]
 

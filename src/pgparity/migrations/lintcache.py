@@ -14,16 +14,20 @@ from functools import cache
 from pathlib import Path
 
 from pgparity.folders import own_folder, write_whole
-from pgparity.migrations import files as migrations
-from pgparity.migrations.files import Linted
+from pgparity.migrations import lexer, lint
+from pgparity.migrations.model import Linted
 
 FILE_NAME = "lint.json"
 
 
 @cache
 def rules_digest() -> str:
-    """The lint rules' identity: a digest of the module that holds them."""
-    return hashlib.sha256(Path(migrations.__file__).read_bytes()).hexdigest()
+    """The lint rules' identity: a digest of the modules whose code decides a file's lint, the rules and
+    the lexer they read statements with."""
+    digest = hashlib.sha256()
+    for module in (lint, lexer):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
 
 
 class LintCache:

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 
 from pgparity.config import ProductionPolicy
 from pgparity.migrations import effects
-from pgparity.migrations.files import Migration
+from pgparity.migrations import ledger as own_ledger
+from pgparity.migrations.model import Migration
+from pgparity.migrations.naming import RECORDED
 from pgparity.schema.diff import DIFFERENT, ONLY_IN_TARGET, Difference
 from pgparity.schema.model import Ledger, LedgerEntry, Snapshot
 
-# A file name or stem as ledgers record them: 007_add_nickname, 007_add_nickname.sql, V7__add_nickname.sql.
-FILE_NAME = re.compile(r"[A-Za-z]?(\d+)_+(.+?)(?:\.sql)?")
 SHOWN = 3  # objects named in one piece of evidence
 
 
@@ -139,14 +139,14 @@ def number(entry: LedgerEntry) -> int | None:
     if entry.version.isdigit():
         return int(entry.version)
     for text in (entry.version, entry.name):
-        if found := FILE_NAME.fullmatch(text.rsplit("/", 1)[-1]):
+        if found := RECORDED.fullmatch(text.rsplit("/", 1)[-1]):
             return int(found.group(1))
     return None
 
 
 def stem(text: str) -> str:
     """A description as files spell it: `Add users` and `V3__add_users.sql` both give `add_users`."""
-    found = FILE_NAME.fullmatch(text.rsplit("/", 1)[-1])
+    found = RECORDED.fullmatch(text.rsplit("/", 1)[-1])
     rest = found.group(2) if found else text.removesuffix(".sql")
     return re.sub(r"\W+", "_", rest).strip("_").lower()
 
@@ -156,7 +156,7 @@ def matches(entry: LedgerEntry, migrations: Sequence[Migration], kind: str) -> t
     duplicates) in the others; by name where the ledger keeps none (Sqitch)."""
     version = number(entry)
     if kind == "pgparity":
-        found = [(i, m) for i, m in enumerate(migrations) if str(m.version) == entry.version and m.name == entry.name]
+        found = [(i, m) for i, m in enumerate(migrations) if own_ledger.key(m) == (entry.version, entry.name)]
     elif version is not None:
         found = [(i, m) for i, m in enumerate(migrations) if m.version == version]
         if len(found) > 1 and entry.name:

@@ -24,12 +24,13 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from pgparity import __version__
 from pgparity.data import dump
 from pgparity.database import Server, connect
-from pgparity.errors import MigrationError
-from pgparity.migrations import ledger
-from pgparity.migrations.files import Baseline, Migration, Plan, shown
-from pgparity.migrations.ledger import Timing
+from pgparity.errors import MigrationError, shown
+from pgparity.migrations import apply, ledger
+from pgparity.migrations.apply import Timing
+from pgparity.migrations.model import Baseline, Migration, Plan
 from pgparity.migrations.position import Position
 from pgparity.schema import Snapshot, inspect
+from pgparity.schema.model import LedgerEntry
 
 LOCK_KEY = "pgparity:sync"
 # Errors of a file replayed over a squashed schema that already holds its work: a duplicate table, object,
@@ -124,12 +125,12 @@ def replay(url: str, migrations: Sequence[Migration], progress: Progress) -> tup
     # it survives the RESET ALL after each file.
     with connect(url, autocommit=True, options="-c synchronous_commit=off") as conn:
         ledger.ensure(conn)
-        for batch in ledger.batches(migrations):
+        for batch in apply.batches(migrations):
             progress.step(shown(batch[0].path))
-            applied = ledger.apply_batch(conn, batch) if len(batch) > 1 else []
+            applied = apply.apply_batch(conn, batch) if len(batch) > 1 else []
             for migration in batch[len(applied):]:
                 try:
-                    applied.append(ledger.apply(conn, migration, shown(migration.path)))
+                    applied.append(apply.apply(conn, migration, shown(migration.path)))
                 except MigrationError as error:
                     raise with_baseline_hint(error, migrations[: len(timings) + len(applied)]) from None
             for timing in applied:
@@ -367,7 +368,7 @@ def slowest(timings: Sequence[Timing], count: int = 3) -> tuple[Timing, ...]:
     return tuple(sorted(timings, key=lambda t: (-t.ms, t.version))[:count])
 
 
-def pending(applied: Sequence[ledger.Applied], plan: Plan, baseline: Baseline | None) -> list[Migration]:
+def pending(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | None) -> list[Migration]:
     """The plan's migrations a database still lacks; refuse when its ledger and the files disagree."""
     edited = ledger.changed(applied, plan.migrations)
     if edited:
@@ -377,10 +378,11 @@ def pending(applied: Sequence[ledger.Applied], plan: Plan, baseline: Baseline | 
             f"file {migration.checksum[:12]}); restore the file, or accept the change with `invoke db.repair`"
         )
     done = {(row.version, row.name) for row in applied}
-    todo = [m for m in plan.migrations if (m.version, m.name) not in done]
-    if baseline and any(row.version <= baseline.through for row in applied):
+    todo = [m for m in plan.migrations if ledger.key(m) not in done]
+    versions = [int(row.version) for row in applied]  # pgparity's ledger keeps numbers
+    if baseline and any(version <= baseline.through for version in versions):
         todo = [m for m in todo if m.version > baseline.through]
-    newest = max((row.version for row in applied), default=None)
+    newest = max(versions, default=None)
     late = [m for m in todo if newest is not None and m.version < newest]
     if late:
         raise MigrationError(

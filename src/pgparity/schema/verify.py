@@ -12,7 +12,7 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pgparity.migrations.files import Migration
+from pgparity.migrations.model import Migration
 from pgparity.migrations.position import Position, label
 from pgparity.schema import Snapshot
 from pgparity.schema.diff import Change, Difference, compare

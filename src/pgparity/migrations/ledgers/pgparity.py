@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import psycopg
-from psycopg import sql
 
-from pgparity.migrations.ledger import SCHEMA, TABLE
+from pgparity.migrations.ledger import SCHEMA, TABLE, entries
 from pgparity.migrations.ledgers.tables import Located, find_table
 from pgparity.schema.model import LedgerEntry
 
@@ -15,6 +14,4 @@ def find(conn: psycopg.Connection) -> Located | None:
 
 
 def read(conn: psycopg.Connection, table: Located) -> tuple[LedgerEntry, ...]:
-    rows = conn.execute(sql.SQL("SELECT version, name, checksum FROM {} ORDER BY version, name").format(
-        table.identifier))
-    return tuple(LedgerEntry(str(version), name, checksum, False, False) for version, name, checksum in rows)
+    return entries(conn, table.identifier)

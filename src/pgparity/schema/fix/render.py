@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pgparity import __version__
-from pgparity.migrations.files import IN_PRODUCTION
+from pgparity.migrations.lint import IN_PRODUCTION
 from pgparity.schema.fix.narrowing import NarrowingCheck
 from pgparity.schema.fix.phases import ALREADY_THERE, Action, Narrowing, Step
 from pgparity.schema.fix.plan import Fix, FixPlan

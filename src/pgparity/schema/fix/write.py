@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pgparity.errors import FixError
 from pgparity.folders import write_whole
-from pgparity.migrations.files import next_number
+from pgparity.migrations.naming import next_files
 from pgparity.schema.fix.narrowing import NarrowingCheck
 from pgparity.schema.fix.plan import FixPlan
 from pgparity.schema.fix.render import live, render, render_rollback, rows_text
@@ -20,8 +20,7 @@ def write_fix(
     """Writes `NNN_<name>.sql` and its `NNN_<name>.down.sql`, numbered after the highest migration."""
     refuse_unsafe(plan, checks, allow_destructive, force)
     directory.mkdir(parents=True, exist_ok=True)
-    number = next_number(directory)
-    forward, down = directory / f"{number}_{name}.sql", directory / f"{number}_{name}.down.sql"
+    forward, down = next_files(directory, name)
     # The rollback first: a forward file is replayed as soon as it exists, its rollback must be there whole.
     write_whole(down, render_rollback(plan, allow_destructive))
     write_whole(forward, render(plan, checks, allow_destructive, in_production))
