@@ -16,20 +16,10 @@ from psycopg import sql
 
 from pgparity.data import pii
 from pgparity.data.extract import begin_snapshot
-from pgparity.data.sanitize import (
-    Column,
-    ColumnName,
-    ColumnRule,
-    Masker,
-    Rules,
-    Transform,
-    decode_text,
-    encode_field,
-    holds_text,
-    looks_like_pii,
-    split_fields,
-)
+from pgparity.data.copytext import decode_text, encode_field, split_fields
+from pgparity.data.sanitize import Column, ColumnName, ColumnRule, Masker, Rules, looks_like_pii
 from pgparity.data.tables import SourceTable, partition_roots, read_tables
+from pgparity.data.transformers import Transform, holds_text
 
 SAMPLE_PAGES = 64  # about 0.5 MiB of each table is read for the content check, whatever its size
 SAMPLE_ROWS = 1000
