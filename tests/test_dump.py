@@ -25,10 +25,10 @@ from pgparity.data.passwords import dev_password_hash
 from pgparity.data.pgdump import CLIENT_LABEL, client_network, pg_dump_command, plain_sql
 from pgparity.data.progress import TableReport
 from pgparity.data.restore import RestoreReport, restore
-from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, parse_rules
+from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, TableName, parse_rules
 from pgparity.data.subset import Subset, part_count
 from pgparity.data.tables import ForeignKey, SourceTable, read_tables
-from pgparity.data.transformers import FIRST_NAMES, LAST_NAMES
+from pgparity.data.transformers import FIRST_NAMES, LAST_NAMES, IdFormat
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.migrations import ledger
 from pgparity.migrations.files import MigrationPolicy, discover

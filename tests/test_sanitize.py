@@ -22,7 +22,6 @@ from pgparity.data.copytext import NULL, decode_field, encode_field, split_field
 from pgparity.data.sanitize import (
     Column,
     ColumnName,
-    IdFormat,
     KeyedHash,
     Masker,
     Rules,
@@ -36,7 +35,7 @@ from pgparity.data.sanitize import (
     resolve,
     secret_key,
 )
-from pgparity.data.transformers import FIRST_NAMES, LAST_NAMES, Transform, parse_transform
+from pgparity.data.transformers import FIRST_NAMES, LAST_NAMES, IdFormat, Transform, parse_transform
 from pgparity.errors import SanitizeError
 
 TOML = Path("/project/pgparity.toml")

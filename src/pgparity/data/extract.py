@@ -26,7 +26,8 @@ import psycopg
 import zstandard
 from psycopg import sql
 
-from pgparity.data.sanitize import ID_FORMATS, Column, IdFormat, Masker, Moves, Rules, records, resolve
+from pgparity.data.sanitize import ID_FORMATS, Column, Masker, Moves, Rules, records, resolve
+from pgparity.data.transformers import IdFormat
 from pgparity.database import connect_read_only
 from pgparity.errors import DumpError
 from pgparity.migrations.ledger import describe_failure

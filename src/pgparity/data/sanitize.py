@@ -49,6 +49,7 @@ from pgparity.data.copytext import (
 )
 from pgparity.data.transformers import (
     TRANSFORMERS,
+    IdFormat,
     Sparse,
     Transform,
     holds_text,
@@ -447,46 +448,8 @@ def check(columns: Sequence[Column], rules: Rules, found: Mapping[ColumnName, Ma
 Moves = Mapping[str, Mapping[bytes, str]]
 
 
-@dataclass(frozen=True)
-class IdFormat:
-    """How an identity transformer spells a digest: a template around its last `lengths[0]` characters.
-
-    When distinct values of unique columns share that id, they take the next length, and finally the
-    whole digest, which no other digest can spell (see resolve): distinct digests never share an output.
-    """
-
-    template: str
-    decimal: bool
-    lengths: tuple[int, ...]
-
-    def spell(self, digest: bytes, length: int | None = None) -> str:
-        """The digest's last `length` characters, or all of it."""
-        if self.decimal:
-            number = int.from_bytes(digest, "big")
-            return str(number % 10 ** length).zfill(length) if length else str(number).zfill(78)
-        return digest.hex()[-length:] if length else digest.hex()
-
-    def first_function(self) -> Callable[[bytes], str]:
-        """The id a digest takes unless it is contested: `spell` at the first length, without its overhead.
-
-        Built per use, for the hot loops (a closure kept on this object would make it unpicklable).
-        """
-        if not self.lengths:
-            return self.spell
-        length = self.lengths[0]
-        if self.decimal:
-            modulus = 10 ** length
-            return lambda digest: str(int.from_bytes(digest, "big") % modulus).zfill(length)
-        return lambda digest: digest.hex()[-length:]
-
-
-ID_FORMATS: Mapping[str, IdFormat] = {
-    "email": IdFormat("user-{}@example.com", decimal=False, lengths=(16, 24, 32)),
-    "phone": IdFormat("+1555{}", decimal=True, lengths=(8, 10, 12)),
-    # Tokens are long anyway: the whole HMAC is unique with nothing to remember, so a token table of any
-    # size streams in constant memory.
-    "hash": IdFormat("{}", decimal=False, lengths=()),
-}
+# The identity transformers' spellings, each from its registry entry.
+ID_FORMATS: Mapping[str, IdFormat] = {name: kind.id_format for name, kind in TRANSFORMERS.items() if kind.id_format}
 
 
 def resolve(formats: Mapping[str, IdFormat], seen: Mapping[str, Iterable[bytes]]) -> dict[str, dict[bytes, str]]:

@@ -22,7 +22,7 @@ from pgparity.data.copytext import NULL, FieldFunction, decode_field, encode_fie
 from pgparity.data.passwords import dev_password_hash
 
 if TYPE_CHECKING:
-    from pgparity.data.sanitize import Column, IdFormat, Masker
+    from pgparity.data.sanitize import Column, Masker
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class Transformer:
     length: Callable[[Transform, Mapping[str, IdFormat]], int | None] = lambda transform, formats: None
     fits: Callable[[Column], bool] = lambda column: column.textual
     misfit: Callable[[Column], str | None] = lambda column: None
+    id_format: IdFormat | None = None  # an identity transformer's spelling of a value's keyed hash
     from_table: Callable[[dict], Transform] | None = None  # the rule written as a TOML table, not a string
     spell: Callable[[Transform], str] | None = None  # how a rule is shown, when not `name[:argument]`
 
@@ -118,6 +119,40 @@ def parse_table(value: dict) -> Transform:
 
 
 # ------------------------------------------------------------------- identity: email, phone, hash
+
+@dataclass(frozen=True)
+class IdFormat:
+    """How an identity transformer spells a digest: a template around its last `lengths[0]` characters.
+
+    When distinct values of unique columns share that id, they take the next length, and finally the
+    whole digest, which no other digest can spell (see resolve): distinct digests never share an output.
+    """
+
+    template: str
+    decimal: bool
+    lengths: tuple[int, ...]
+
+    def spell(self, digest: bytes, length: int | None = None) -> str:
+        """The digest's last `length` characters, or all of it."""
+        if self.decimal:
+            number = int.from_bytes(digest, "big")
+            return str(number % 10 ** length).zfill(length) if length else str(number).zfill(78)
+        return digest.hex()[-length:] if length else digest.hex()
+
+    def first_function(self) -> Callable[[bytes], str]:
+        """The id a digest takes unless it is contested: `spell` at the first length, without its overhead.
+
+        Built per use, for the hot loops (a closure kept on this object would make it unpicklable).
+        """
+        if not self.lengths:
+            return self.spell
+        length = self.lengths[0]
+        if self.decimal:
+            modulus = 10 ** length
+            return lambda digest: str(int.from_bytes(digest, "big") % modulus).zfill(length)
+        return lambda digest: digest.hex()[-length:]
+
+
 
 def identity_length(transform: Transform, formats: Mapping[str, IdFormat]) -> int | None:
     """Counted at its longest id: its whole digest is spelled only after two values share every shorter id,
@@ -247,7 +282,9 @@ def json(masker: Masker, transform: Transform, unique: bool) -> FieldFunction:
 
 
 def json_misfit(column: Column) -> str | None:
-    return None if column.type in JSON_TYPES else f"{column.name} is {column.type}; a json rule needs a json or jsonb column"
+    if column.type in JSON_TYPES:
+        return None
+    return f"{column.name} is {column.type}; a json rule needs a json or jsonb column"
 
 
 def spell_json(transform: Transform) -> str:
@@ -289,17 +326,20 @@ def keep(masker: Masker, transform: Transform, unique: bool) -> None:
 
 TRANSFORMERS: Mapping[str, Transformer] = {transformer.name: transformer for transformer in (
     Transformer("email", email, writes_text=True, distinct=True, choices=("exact",), elements=True,
-                alternative=True, length=identity_length),
+                alternative=True, length=identity_length,
+                id_format=IdFormat("user-{}@example.com", decimal=False, lengths=(16, 24, 32))),
     Transformer("phone", identity, writes_text=True, distinct=True, elements=True, alternative=True,
-                length=identity_length),
+                length=identity_length, id_format=IdFormat("+1555{}", decimal=True, lengths=(8, 10, 12))),
     Transformer("first_name", person, writes_text=True, distinct=False, elements=True, alternative=True,
                 length=person_length),
     Transformer("last_name", person, writes_text=True, distinct=False, elements=True, alternative=True,
                 length=person_length),
     Transformer("full_name", person, writes_text=True, distinct=False, elements=True, alternative=True,
                 length=person_length),
+    # Tokens are long anyway: the whole HMAC is unique with nothing to remember, so a token table of any
+    # size streams in constant memory.
     Transformer("hash", identity, writes_text=True, distinct=True, elements=True, alternative=True,
-                length=identity_length),
+                length=identity_length, id_format=IdFormat("{}", decimal=False, lengths=())),
     Transformer("text", text, writes_text=True, distinct=False, elements=True),
     # Free text, json, arrays: embedded PII replaced, the rest kept.
     Transformer("scrub", scrub, writes_text=True, distinct=False, fits=holds_text),
