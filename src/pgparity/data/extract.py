@@ -1,6 +1,6 @@
 """Production's rows read by worker processes: one part of a table per task, masked and compressed to a file.
 
-dump.py plans the parts and assembles the archive. Masking is CPU work in Python, so parts run in
+subset.py plans the parts, archive.py assembles them. Masking is CPU work in Python, so parts run in
 separate processes, each with one read-only session that imports the dump's exported snapshot: every
 part sees the same production as the schema and every other part.
 

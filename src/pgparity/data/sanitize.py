@@ -15,7 +15,8 @@ never reach a developer's disk. The rules come from the `[sanitize]` section of 
     "public.events" = { where = "created_at > now() - interval '30 days'" }
     "public.orders" = { limit = 1000 }
 
-Names are `schema.table.column` as the catalog stores them (case-sensitive, unquoted).
+Names are `schema.table.column` as the catalog stores them (case-sensitive, unquoted). Each transformer
+is one entry in transformers.TRANSFORMERS; this module parses and checks rules and runs the masking.
 
 Masking is deterministic: a value's output depends only on the value, the transformer and the secret
 (PGPARITY_SANITIZE_SECRET), so the same email becomes the same fake email in every table and every run
