@@ -19,22 +19,16 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pgparity.config import ProductionPolicy
 from pgparity.data import dump as dumping
-from pgparity.data import sanitize
-from pgparity.data.dump import (
-    CLIENT_LABEL,
-    ForeignKey,
-    SourceTable,
-    Subset,
-    client_network,
-    pg_dump_command,
-    plain_sql,
-    read_tables,
-    restore,
-    verify_archive,
-)
+from pgparity.data.archive import FORMAT, verify_archive
 from pgparity.data.extract import Extractor, begin_snapshot, part_file, plan_part
 from pgparity.data.passwords import dev_password_hash
-from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, IdFormat, TableName, parse_rules
+from pgparity.data.pgdump import CLIENT_LABEL, client_network, pg_dump_command, plain_sql
+from pgparity.data.progress import TableReport
+from pgparity.data.restore import RestoreReport, restore
+from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, TableName, parse_rules
+from pgparity.data.subset import Subset, part_count
+from pgparity.data.tables import ForeignKey, SourceTable, read_tables
+from pgparity.data.transformers import FIRST_NAMES, LAST_NAMES, IdFormat
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.migrations import ledger
 from pgparity.migrations.discovery import discover
@@ -113,8 +107,8 @@ def test_a_table_dumped_whole_is_read_in_ranges_of_its_pages_and_a_subset_in_one
         'COPY (SELECT "id" FROM "public"."users" WHERE ctid >= \'(34,0)\'::tid AND ctid < \'(68,0)\'::tid) TO STDOUT',
         'COPY (SELECT "id" FROM "public"."users" WHERE ctid >= \'(68,0)\'::tid) TO STDOUT']
     assert " | " not in chosen["orders"][0] and "LIMIT 10" in chosen["orders"][0]
-    assert dumping.part_count(SourceTable(TableName("public", "t"), (), (), (), pages=9000), 150000) == 3
-    assert dumping.part_count(SourceTable(TableName("public", "t"), (), (), (), pages=9000), 130000) == 1
+    assert part_count(SourceTable(TableName("public", "t"), (), (), (), pages=9000), 150000) == 3
+    assert part_count(SourceTable(TableName("public", "t"), (), (), (), pages=9000), 130000) == 1
 
 
 def test_capping_a_parent_drops_children_of_rows_it_left_out():
@@ -326,7 +320,7 @@ def deterministic(contents: dict[str, bytes]) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def restored(first_dump, pg_server) -> tuple[str, dumping.RestoreReport]:
+def restored(first_dump, pg_server) -> tuple[str, RestoreReport]:
     name = f"restored_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
@@ -368,7 +362,7 @@ def test_no_original_pii_value_appears_anywhere_in_the_restored_database(product
         emails = {value for (value,) in conn.execute("SELECT email FROM users")}
     values = text_values(url)
     assert len(values) > 10_000 and not values & originals
-    assert not set(SEED_FIRST + SEED_LAST) & set(sanitize.FIRST_NAMES + sanitize.LAST_NAMES)
+    assert not set(SEED_FIRST + SEED_LAST) & set(FIRST_NAMES + LAST_NAMES)
     names = re.compile(r"\b(" + "|".join(SEED_FIRST + SEED_LAST + ("O'Brien", "Ångström", "Zoë")) + r")\b")
     embedded_email = re.compile(r"[\w.+'\\-]+@[\w-]+(?:\.[\w-]+)+")
     for value in values:
@@ -496,7 +490,7 @@ def test_parts_read_in_parallel_keep_unique_columns_unique_as_one_whole_read_doe
 @pytest.mark.docker
 def test_a_dump_in_many_parts_restores_the_same_rows(production, first_dump, test_image, docker_client, tmp_path,
                                                       fresh_db, production_db, monkeypatch):
-    monkeypatch.setattr(dumping, "PART_PAGES", 8)
+    monkeypatch.setattr("pgparity.data.subset.PART_PAGES", 8)
     report = run_dump(production, test_image, docker_client, tmp_path, SECRET)
     parts = {t.entry.table: len(t.entry.members) for t in report.tables}
     assert parts["public.users"] > 2 and parts["public.auth_tokens"] > 2 and parts["public.orders"] == 1
@@ -539,7 +533,7 @@ class Recorder:
     def advance(self, table: str, rows: int, seconds: float) -> None:
         self.calls.append(("advance", table, rows))
 
-    def done(self, report: dumping.TableReport) -> None:
+    def done(self, report: TableReport) -> None:
         self.calls.append(("done", report.entry.table, report.entry.rows, report.rows_per_second))
 
 
@@ -594,7 +588,7 @@ def test_restore_refuses_a_database_that_is_not_empty(first_dump, fresh_db):
         conn.execute("CREATE TABLE precious (id int)")
     with pytest.raises(DumpError, match="is not empty; restore into a new database"):
         restore(Path(first_dump.path), fresh_db)
-    assert verify_archive(Path(first_dump.path)).format == dumping.FORMAT
+    assert verify_archive(Path(first_dump.path)).format == FORMAT
 
 
 # ----------------------------------------------------------------------------- through the command line

@@ -18,31 +18,24 @@ from argon2 import PasswordHasher
 
 from pgparity.data import pii
 from pgparity.data.passwords import DEV_PASSWORD
+from pgparity.data.copytext import NULL, decode_field, encode_field, split_fields
 from pgparity.data.sanitize import (
-    FIRST_NAMES,
-    LAST_NAMES,
-    NULL,
     Column,
     ColumnName,
-    IdFormat,
     KeyedHash,
     Masker,
     Rules,
     TableName,
-    Transform,
     check,
-    decode_field,
-    encode_field,
     find_misfits,
     find_stale,
     find_uncovered,
     looks_like_pii,
     parse_rules,
-    parse_transform,
     resolve,
     secret_key,
-    split_fields,
 )
+from pgparity.data.transformers import FIRST_NAMES, LAST_NAMES, IdFormat, Transform, parse_transform
 from pgparity.errors import SanitizeError
 
 TOML = Path("/project/pgparity.toml")

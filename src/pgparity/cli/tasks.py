@@ -19,6 +19,7 @@ from pgparity.cli import report
 from pgparity.cli.shell import guarded
 from pgparity.container.engine import Engine, environments
 from pgparity.data import dump as dumps
+from pgparity.data.survey import survey
 from pgparity.data.sanitize import secret_key, suggest
 from pgparity.database import connect
 from pgparity.errors import PgParityError, shown
@@ -210,7 +211,7 @@ def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False, explain=False
 
 def _explain(ws: Workspace) -> None:
     rules = ws.project_file.sanitize
-    flagged = dumps.survey(ws.settings.prod_url, rules, ruled=True)
+    flagged = survey(ws.settings.prod_url, rules, ruled=True)
     rows = [(str(column.name), column.type, suggest(column, found)[1], str(rules.transform(column.name) or "none"))
             for column, found in flagged]
     report.table("columns flagged as PII", ("Column", "Type", "Flagged by", "Rule"), rows)
@@ -220,7 +221,7 @@ def _explain(ws: Workspace) -> None:
 
 
 def _init_rules(ws: Workspace) -> None:
-    flagged = dumps.survey(ws.settings.prod_url, ws.project_file.sanitize)
+    flagged = survey(ws.settings.prod_url, ws.project_file.sanitize)
     suggested = [(column, *suggest(column, found)) for column, found in flagged]
     config.add_sanitize_rules(ws.settings.config_file, [(str(column.name), str(transform), why)
                                                         for column, transform, why in suggested])

@@ -108,6 +108,17 @@ def published_host(client: docker.DockerClient) -> str:
     return "127.0.0.1"
 
 
+def tail(container: Container, lines: int = LOG_LINES) -> str:
+    """The container's last log lines on one line: the evidence an error about it carries."""
+    text = container.logs(tail=lines).decode("utf-8", errors="replace").strip()
+    return " | ".join(line for line in text.splitlines() if line.strip()) or "(no output)"
+
+
+def discard(container: Container) -> None:
+    """Remove a container whatever its state, with the image's anonymous data volume."""
+    container.remove(force=True, v=True)
+
+
 def health_of(container: Container) -> str | None:
     """The healthcheck's verdict (starting, healthy, unhealthy), or None without a healthcheck."""
     return container.attrs["State"].get("Health", {}).get("Status")
@@ -252,7 +263,7 @@ class Engine:
         except docker.errors.APIError as error:
             message = str(error.explanation or error)
             if created:
-                container.remove(force=True, v=True)
+                discard(container)
             if "address already in use" in message or "port is already allocated" in message:
                 raise PortInUse(
                     f"port {self.settings.port} on {self.spec.port.host_ip} is taken by another process; "
@@ -278,20 +289,16 @@ class Engine:
             health = health_of(container)
             if container.status in ("exited", "dead") or health == "unhealthy":
                 raise ContainerUnhealthy(
-                    f"{container.name} is {health or container.status}; its last log lines: {self.tail(container)}"
+                    f"{container.name} is {health or container.status}; its last log lines: {tail(container)}"
                 )
             if time.monotonic() > deadline:
                 raise ContainerUnhealthy(
                     f"{container.name} did not accept connections within {self.settings.timeout:g}s "
-                    f"(PGPARITY_TIMEOUT); its last log lines: {self.tail(container)}"
+                    f"(PGPARITY_TIMEOUT); its last log lines: {tail(container)}"
                 )
             if on_wait:
                 on_wait(time.monotonic() - started)
             time.sleep(POLL_SECONDS)
-
-    def tail(self, container: Container, lines: int = LOG_LINES) -> str:
-        text = container.logs(tail=lines).decode("utf-8", errors="replace").strip()
-        return " | ".join(line for line in text.splitlines() if line.strip()) or "(no output)"
 
     def down(self, volumes: bool = False) -> list[str]:
         """Stop and remove the container (data stays in its volume unless `volumes`); what was removed."""

@@ -1,6 +1,6 @@
 """Production's rows read by worker processes: one part of a table per task, masked and compressed to a file.
 
-dump.py plans the parts and assembles the archive. Masking is CPU work in Python, so parts run in
+subset.py plans the parts, archive.py assembles them. Masking is CPU work in Python, so parts run in
 separate processes, each with one read-only session that imports the dump's exported snapshot: every
 part sees the same production as the schema and every other part.
 
@@ -26,7 +26,8 @@ import psycopg
 import zstandard
 from psycopg import sql
 
-from pgparity.data.sanitize import ID_FORMATS, Column, IdFormat, Masker, Moves, Rules, records, resolve
+from pgparity.data.sanitize import ID_FORMATS, Column, Masker, Moves, Rules, records, resolve
+from pgparity.data.transformers import IdFormat
 from pgparity.database import connect_read_only
 from pgparity.errors import DumpError
 from pgparity.migrations.apply import describe_failure

@@ -15,7 +15,8 @@ never reach a developer's disk. The rules come from the `[sanitize]` section of 
     "public.events" = { where = "created_at > now() - interval '30 days'" }
     "public.orders" = { limit = 1000 }
 
-Names are `schema.table.column` as the catalog stores them (case-sensitive, unquoted).
+Names are `schema.table.column` as the catalog stores them (case-sensitive, unquoted). Each transformer
+is one entry in transformers.TRANSFORMERS; this module parses and checks rules and runs the masking.
 
 Masking is deterministic: a value's output depends only on the value, the transformer and the secret
 (PGPARITY_SANITIZE_SECRET), so the same email becomes the same fake email in every table and every run
@@ -37,8 +38,26 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pgparity.data import jsonmask, passwords, pgarray, pii
-from pgparity.data.passwords import dev_password_hash
+from pgparity.data import pgarray
+from pgparity.data.copytext import (
+    FieldFunction,
+    ValueFunction,
+    decode_field,
+    decode_text,
+    encode_field,
+    on_value,
+    split_fields,
+)
+from pgparity.data.transformers import (
+    TRANSFORMERS,
+    IdFormat,
+    Sparse,
+    Transform,
+    holds_text,
+    parse_table,
+    parse_transform,
+    text_array,
+)
 from pgparity.errors import SanitizeError
 
 SECRET_VARIABLE = "PGPARITY_SANITIZE_SECRET"
@@ -83,47 +102,6 @@ def parse_column_name(text: str) -> ColumnName | None:
 
 
 # ---------------------------------------------------------------------------------------------- rules
-
-@dataclass(frozen=True)
-class Kind:
-    """What a transformer writes: text at all, and whether distinct inputs stay distinct (unique-safe)."""
-
-    name: str
-    writes_text: bool
-    distinct: bool
-    takes_argument: bool = False
-    choices: tuple[str, ...] = ()  # the argument it may take after a colon, when it may take one
-
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    Kind("email", writes_text=True, distinct=True, choices=("exact",)),  # masked case-folded unless exact
-    Kind("phone", writes_text=True, distinct=True),
-    Kind("hash", writes_text=True, distinct=True),
-    Kind("first_name", writes_text=True, distinct=False),
-    Kind("last_name", writes_text=True, distinct=False),
-    Kind("full_name", writes_text=True, distinct=False),
-    Kind("text", writes_text=True, distinct=False),
-    Kind("scrub", writes_text=True, distinct=False),  # free text, json, arrays: embedded PII replaced, rest kept
-    Kind("json", writes_text=True, distinct=False, choices=("scrub", "keep")),  # by path, see jsonmask
-    Kind("password", writes_text=True, distinct=False, choices=tuple(passwords.SCHEMES)),
-    Kind("constant", writes_text=False, distinct=False, takes_argument=True),
-    Kind("null", writes_text=False, distinct=True),
-    Kind("keep", writes_text=False, distinct=True),
-)}
-
-
-@dataclass(frozen=True)
-class Transform:
-    """One column's transformer, as written in the rules: `email`, `constant:free`, ..."""
-
-    kind: str
-    argument: str = ""
-    paths: tuple[tuple[str, "Transform"], ...] = ()  # json: each path's own transformer; `argument` is the rest's
-
-    def __str__(self) -> str:
-        if self.kind == "json":
-            return "json{" + ", ".join(f"{path}={transform}" for path, transform in self.paths) + f"; rest={self.argument}}}"
-        return f"{self.kind}:{self.argument}" if self.argument or KINDS[self.kind].takes_argument else self.kind
-
 
 @dataclass(frozen=True)
 class ColumnRule:
@@ -196,45 +174,14 @@ def _key(path: Path, section: str, key: str) -> str:
     return f"{path}: sanitize.{section}.\"{key}\""
 
 
-def parse_transform(text: Any) -> Transform:
-    """A transformer from its spelling; ValueError says what is wrong."""
-    known = ", ".join(sorted(f"{name}:<value>" if kind.takes_argument else
-                             f"{name}[:{'|'.join(kind.choices)}]" if kind.choices else name
-                             for name, kind in KINDS.items()))
-    if not isinstance(text, str):
-        raise ValueError(f"must be a transformer name (a string); known: {known}")
-    name, colon, argument = text.partition(":")
-    kind = KINDS.get(name)
-    if kind is None or bool(colon) and not kind.takes_argument and argument not in kind.choices \
-            or kind.takes_argument and not colon:
-        raise ValueError(f"unknown transformer {text!r}; known: {known}")
-    return Transform(name, argument)
-
-
 def _column_rule(path: Path, key: str, value: Any) -> ColumnRule:
     column = parse_column_name(key)
     if column is None:
         raise SanitizeError(f"{_key(path, 'columns', key)}: name a column \"schema.table.column\", in quotes")
     try:
-        return ColumnRule(column, parse_json_rule(value) if isinstance(value, dict) else parse_transform(value))
+        return ColumnRule(column, parse_table(value) if isinstance(value, dict) else parse_transform(value))
     except ValueError as error:
         raise SanitizeError(f"{_key(path, 'columns', key)}: {error}") from None
-
-
-def parse_json_rule(value: dict) -> Transform:
-    """`{ json = { "$.email" = "email", ... }, rest = "scrub" }`: a json column masked path by path."""
-    shape = '{ json = { "$.path" = "<transformer>", ... }, rest = "scrub" or "keep" }'
-    paths, rest = value.get("json"), value.get("rest", "scrub")
-    if set(value) - {"json", "rest"} or not isinstance(paths, dict) or not paths or rest not in ("scrub", "keep"):
-        raise ValueError(f"a json rule is {shape}")
-    parsed = []
-    for text, spelled in paths.items():
-        jsonmask.parse_path(text)
-        transform = parse_transform(spelled)
-        if transform.kind == "json":
-            raise ValueError(f"json path {text!r}: a path takes a value transformer, not json")
-        parsed.append((text, transform))
-    return Transform("json", rest, tuple(parsed))
 
 
 def _table_rule(path: Path, key: str, value: Any) -> TableRule:
@@ -378,23 +325,6 @@ def looks_like_pii(column: Column) -> bool:
             or any(fragment in joined for fragment in PII_FRAGMENTS))
 
 
-# Value transformers that an array of text takes element by element.
-ELEMENT_KINDS = frozenset({"email", "phone", "hash", "first_name", "last_name", "full_name", "text", "constant",
-                           "password"})
-TEXT_TYPES = ("text", "citext", "character varying", "character", "varchar", "char", "name")
-
-
-def text_array(column: Column) -> bool:
-    """An array whose elements are text (`text[]`, `varchar(50)[]`, ...)."""
-    return column.type.endswith("[]") and column.type.removesuffix("[]").split("(")[0] in TEXT_TYPES
-
-
-def holds_text(column: Column) -> bool:
-    """Whether a column's values can carry text: strings, json, arrays and row types (content is sampled in
-    these, and `scrub` masks their text form)."""
-    return column.textual or column.composite or column.type in ("json", "jsonb") or column.type.endswith("[]")
-
-
 # The transformer a name suggests, first match wins; unique columns take one that keeps values distinct.
 SUGGESTED = (
     (("email", "mail"), "email"), (("phone", "mobile", "tel", "telephone", "fax"), "phone"),
@@ -415,7 +345,7 @@ def suggest(column: Column, found: Mapping[str, int]) -> tuple[Transform, str]:
     for fragments, name in SUGGESTED:
         transform = Transform(name)
         limit, longest = type_length(column.type), output_length(transform)
-        if any(fragment in joined for fragment in fragments) and (KINDS[name].distinct or not column.unique) \
+        if any(fragment in joined for fragment in fragments) and (TRANSFORMERS[name].distinct or not column.unique) \
                 and (limit is None or longest is None or longest <= limit):
             return transform, reason
     return Transform("hash" if column.unique else "scrub" if found else "text"), reason
@@ -442,24 +372,19 @@ def find_misfits(columns: Iterable[Column], rules: Rules) -> list[str]:
         transform = rules.transform(column.name)
         if transform is None or rules.excluded(column.name.table):
             continue
-        kind = KINDS[transform.kind]
+        kind = TRANSFORMERS[transform.kind]
         limit, longest = type_length(column.type), output_length(transform)
-        fits_text = column.textual or transform.kind == "scrub" and holds_text(column) \
-            or transform.kind == "json" and column.type in ("json", "jsonb") \
-            or transform.kind in ELEMENT_KINDS and text_array(column)
         if text_array(column):
             limit = type_length(column.type.removesuffix("[]"))
-        if transform.kind == "json" and column.type not in ("json", "jsonb"):
-            problems.append(f"{column.name} is {column.type}; a json rule needs a json or jsonb column")
-        elif kind.writes_text and not fits_text:
+        if problem := kind.misfit(column):
+            problems.append(problem)
+        elif kind.writes_text and not kind.accepts(column):
             problems.append(f"{column.name} is {column.type}; {transform} writes text (use keep, null or constant:)")
         elif limit is not None and longest is not None and longest > limit:
             problems.append(f"{column.name} is {column.type}; {transform} writes up to {longest} characters "
                             f"({fitting(limit, column.unique)})")
         elif column.unique and not kind.distinct:
             problems.append(f"{column.name} is unique; {transform} repeats values (use email, phone, hash or keep)")
-        elif transform.kind == "null" and not column.nullable:
-            problems.append(f"{column.name} is NOT NULL; null cannot fill it")
     return problems
 
 
@@ -473,31 +398,14 @@ def type_length(type_name: str) -> int | None:
 
 
 def output_length(transform: Transform, formats: Mapping[str, IdFormat] | None = None) -> int | None:
-    """The longest value a transformer writes; None when it keeps the input's length (or writes nothing).
-
-    An identity transformer is counted at its longest id: its whole digest is spelled only after two
-    values share every shorter id, a collision of 128 bits.
-    """
-    formats = formats or ID_FORMATS
-    kind = transform.kind
-    if kind in formats:
-        spec = formats[kind]
-        length = max(spec.lengths) if spec.lengths else (78 if spec.decimal else 64)
-        return len(spec.template) - 2 + length
-    if kind in PERSON_KINDS:
-        first, last = max(map(len, FIRST_NAMES)), max(map(len, LAST_NAMES))
-        return {"first_name": first, "last_name": last, "full_name": first + 1 + last}[kind]
-    if kind == "password":
-        return len(dev_password_hash(transform.argument or passwords.DEFAULT))
-    if kind == "constant":
-        return len(transform.argument)
-    return None
+    """The longest value a transformer writes; None when it keeps the input's length (or writes nothing)."""
+    return TRANSFORMERS[transform.kind].length(transform, formats or ID_FORMATS)
 
 
 def fitting(limit: int, unique: bool) -> str:
     """What fits in `limit` characters instead."""
-    fits = [name for name in ("email", "phone", "first_name", "last_name", "full_name", "hash")
-            if (unique <= KINDS[name].distinct) and output_length(Transform(name)) <= limit]
+    fits = [name for name, kind in TRANSFORMERS.items()
+            if kind.alternative and unique <= kind.distinct and output_length(Transform(name)) <= limit]
     fits += [] if unique else ["text (same length)"]
     return f"use {', '.join(fits)}, or widen the column" if fits else "nothing that keeps it unique fits; widen it"
 
@@ -537,66 +445,12 @@ def check(columns: Sequence[Column], rules: Rules, found: Mapping[ColumnName, Ma
 
 # ------------------------------------------------------------------------------------------- masking
 
-FIRST_NAMES = ("Ada", "Bruno", "Chiara", "Dmitri", "Elif", "Farah", "Goran", "Hana", "Ines", "Jonas",
-               "Kemal", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tariq",
-               "Ulla", "Viktor", "Wanda", "Xenia", "Yusuf", "Zofia")
-LAST_NAMES = ("Abbott", "Bergstrom", "Castellano", "Delacroix", "Eriksen", "Fontaine", "Grimaldi",
-              "Halvorsen", "Ivanova", "Jaramillo", "Kowalczyk", "Lindqvist", "Moreau", "Nakamura",
-              "Okonkwo", "Petrovic", "Quintero", "Rasmussen", "Szabo", "Takahashi", "Underhill",
-              "Vasquez", "Whitfield", "Yilmaz", "Zielinski")
-
-PERSON_KINDS = {"first_name": "{first}", "last_name": "{last}", "full_name": "{first} {last}"}
-# Each distinct name is masked once per column and run; the cache's size bounds its memory.
-CACHE_SIZE = 1 << 16
-
-# A value (decoded, never NULL) to the COPY field written in its place, already escaped.
-ValueFunction = Callable[[bytes], bytes]
-# A COPY field as the server wrote it (escaped, maybe `\\N`) to the field written in its place.
-FieldFunction = Callable[[bytes], bytes]
 # Per identity transformer, the values whose short id is contested: digest -> the id spelled instead.
 Moves = Mapping[str, Mapping[bytes, str]]
 
 
-@dataclass(frozen=True)
-class IdFormat:
-    """How an identity transformer spells a digest: a template around its last `lengths[0]` characters.
-
-    When distinct values of unique columns share that id, they take the next length, and finally the
-    whole digest, which no other digest can spell (see resolve): distinct digests never share an output.
-    """
-
-    template: str
-    decimal: bool
-    lengths: tuple[int, ...]
-
-    def spell(self, digest: bytes, length: int | None = None) -> str:
-        """The digest's last `length` characters, or all of it."""
-        if self.decimal:
-            number = int.from_bytes(digest, "big")
-            return str(number % 10 ** length).zfill(length) if length else str(number).zfill(78)
-        return digest.hex()[-length:] if length else digest.hex()
-
-    def first_function(self) -> Callable[[bytes], str]:
-        """The id a digest takes unless it is contested: `spell` at the first length, without its overhead.
-
-        Built per use, for the hot loops (a closure kept on this object would make it unpicklable).
-        """
-        if not self.lengths:
-            return self.spell
-        length = self.lengths[0]
-        if self.decimal:
-            modulus = 10 ** length
-            return lambda digest: str(int.from_bytes(digest, "big") % modulus).zfill(length)
-        return lambda digest: digest.hex()[-length:]
-
-
-ID_FORMATS: Mapping[str, IdFormat] = {
-    "email": IdFormat("user-{}@example.com", decimal=False, lengths=(16, 24, 32)),
-    "phone": IdFormat("+1555{}", decimal=True, lengths=(8, 10, 12)),
-    # Tokens are long anyway: the whole HMAC is unique with nothing to remember, so a token table of any
-    # size streams in constant memory.
-    "hash": IdFormat("{}", decimal=False, lengths=()),
-}
+# The identity transformers' spellings, each from its registry entry.
+ID_FORMATS: Mapping[str, IdFormat] = {name: kind.id_format for name, kind in TRANSFORMERS.items() if kind.id_format}
 
 
 def resolve(formats: Mapping[str, IdFormat], seen: Mapping[str, Iterable[bytes]]) -> dict[str, dict[bytes, str]]:
@@ -662,14 +516,6 @@ class KeyedHash:
         return outer.digest()
 
 
-_LETTERS_AND_DIGITS = re.compile(r"[^\W_]")
-
-
-def redact(value: bytes) -> bytes:
-    """Letters and digits become `x`; length, spacing and punctuation stay, so layouts still fit."""
-    return encode_field(_LETTERS_AND_DIGITS.sub("x", value.decode()).encode())
-
-
 def records(transform: Transform | None, unique: bool, formats: Mapping[str, IdFormat] = ID_FORMATS) -> bool:
     """Whether a column's values must be seen to resolve contested ids: unique, masked to a short id."""
     return unique and transform is not None and transform.kind in formats and bool(formats[transform.kind].lengths)
@@ -687,40 +533,21 @@ class Masker:
         self.moves = moves or {}
         self.seen: dict[str, set[bytes]] = {kind: set() for kind in formats}
         self.secret = secret
-        self.digests = {kind: KeyedHash(secret, kind) for kind in (*formats, *PERSON_KINDS)}
+        self.digests: dict[str, KeyedHash] = {}
 
     def function(self, transform: Transform, unique: bool) -> FieldFunction | None:
-        """The function for one column's COPY fields; None for `keep`, whose bytes pass through untouched.
+        """The function for one column's COPY fields, its transformer's; None when its bytes pass untouched."""
+        return TRANSFORMERS[transform.kind].mask(self, transform, unique)
 
-        Names repeat in any real column, so they are cached; emails, phones and tokens rarely do.
-        """
-        kind = transform.kind
-        if kind == "keep":
-            return None
-        if kind in self.formats:
-            return self.identity(kind, self.seen[kind] if records(transform, unique, self.formats) else None,
-                                 fold=kind == "email" and transform.argument != "exact")
-        if kind in PERSON_KINDS:
-            return functools.lru_cache(CACHE_SIZE)(on_value(functools.partial(self.person, kind)))
-        if kind == "text":
-            return on_value(redact)
-        if kind == "scrub":
-            return Sparse(self.scrub)
-        if kind == "json":
-            return on_value(self.json(transform))
-        if kind == "null":
-            return lambda field: NULL
-        output = (dev_password_hash(transform.argument or passwords.DEFAULT) if kind == "password"
-                  else encode_field(transform.argument.encode()))
-        return lambda field: field if field == NULL else output
-
-    def identity(self, kind: str, seen: set[bytes] | None, fold: bool = False) -> FieldFunction:
+    def identity(self, transform: Transform, unique: bool, fold: bool = False) -> FieldFunction:
         """A fake email, phone or hash: the template around the value's id, moved if contested.
 
         With `fold` the id is the lower-cased value's, so `lower(a.email) = lower(b.email)` joins still match.
         The hottest path of a dump, hence written out in one function.
         """
-        spec, keyed, moved = self.formats[kind], self.digests[kind], self.moves.get(kind, {})
+        kind = transform.kind
+        seen = self.seen[kind] if records(transform, unique, self.formats) else None
+        spec, keyed, moved = self.formats[kind], self.hasher(kind), self.moves.get(kind, {})
         prefix, suffix = (part.encode() for part in spec.template.split("{}"))
         inner, outer, first = keyed.inner.copy, keyed.outer.copy, spec.first_function()
 
@@ -741,19 +568,6 @@ class Masker:
 
         return mask
 
-    def scrub(self, field: bytes) -> bytes:
-        """A COPY field of free text with its embedded PII replaced by the same fakes the columns get.
-
-        Most fields hold nothing to replace and pass as they came: the cheap test reads the field as COPY
-        wrote it, whose escapes (a backslash before a control character) never stand where a pattern looks.
-        """
-        kinds = pii.candidates(field)
-        value = decode_field(field) if kinds else None
-        if value is None:
-            return field
-        text = pii.scrub(value.decode("utf-8", errors="surrogateescape"), self.keyed, kinds)
-        return encode_field(text.encode("utf-8", errors="surrogateescape"))
-
     def elements(self, transform: Transform) -> ValueFunction:
         """An array of text with each element masked by `transform`."""
         leaf = self.leaf(transform)
@@ -767,22 +581,14 @@ class Masker:
             return lambda text: text
         return lambda text: decode_text(function(encode_field(text.encode("utf-8", "surrogateescape"))))
 
-    def json(self, transform: Transform) -> ValueFunction:
-        """A json document masked path by path, every other string scrubbed (or kept)."""
-        paths = [(jsonmask.parse_path(path), self.leaf(rule)) for path, rule in transform.paths]
-        rest = self.leaf(Transform("scrub")) if transform.argument == "scrub" else None
-        return lambda value: encode_field(jsonmask.mask(value.decode(), paths, rest).encode())
-
-    def keyed(self, kind: str, value: bytes) -> bytes:
+    def hasher(self, kind: str) -> KeyedHash:
+        """The secret's keyed hash for `kind`, made once per run."""
         if kind not in self.digests:
             self.digests[kind] = KeyedHash(self.secret, kind)
-        return self.digests[kind](value)
+        return self.digests[kind]
 
-    def person(self, kind: str, value: bytes) -> bytes:
-        digest = self.digests[kind](value)
-        first = FIRST_NAMES[int.from_bytes(digest[:4], "big") % len(FIRST_NAMES)]
-        last = LAST_NAMES[int.from_bytes(digest[4:8], "big") % len(LAST_NAMES)]
-        return PERSON_KINDS[kind].format(first=first, last=last).encode()
+    def keyed(self, kind: str, value: bytes) -> bytes:
+        return self.hasher(kind)(value)
 
     def table(self, columns: Sequence[Column], rules: Rules) -> "RowMasker":
         """The masker for one table's COPY rows, whose fields are `columns` in order; an array of text is
@@ -790,7 +596,7 @@ class Masker:
         plan = []
         for index, column in enumerate(columns):
             transform = rules.transform(column.name)
-            if transform and text_array(column) and transform.kind in ELEMENT_KINDS:
+            if transform and text_array(column) and TRANSFORMERS[transform.kind].elements:
                 function = on_value(self.elements(transform))
             else:
                 function = self.function(transform, column.unique) if transform else None
@@ -805,93 +611,7 @@ def folded(value: bytes) -> bytes:
         "utf-8", "surrogateescape")
 
 
-class Sparse:
-    """A field function that changes few fields (scrub): given a block's whole column, it finds the few with
-    one cheap pass over all of them and calls the function on those alone."""
-
-    def __init__(self, function: FieldFunction):
-        self.function = function
-
-    def __call__(self, field: bytes) -> bytes:
-        return self.function(field)
-
-    def column(self, fields: Sequence[bytes]) -> Sequence[bytes]:
-        changed = pii.flagged(fields)
-        if not changed:
-            return fields
-        out = list(fields)
-        for index in changed:
-            out[index] = self.function(fields[index])
-        return out
-
-
-def on_value(function: ValueFunction) -> FieldFunction:
-    """A value function applied to COPY fields: NULL stays NULL, escapes are decoded first."""
-    def apply(field: bytes) -> bytes:
-        value = decode_field(field)
-        return field if value is None else function(value)
-
-    return apply
-
-
-# ---------------------------------------------------------------------------------- COPY text format
-
-NULL = b"\\N"
 BATCH_BYTES = 1 << 16
-_ESCAPED = re.compile(rb"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.DOTALL)
-_DECODED = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
-_SPECIAL = re.compile(rb"[\\\t\n\r\b\f\v]")
-_ENCODED = {b"\\": b"\\\\", b"\t": b"\\t", b"\n": b"\\n", b"\r": b"\\r", b"\b": b"\\b", b"\f": b"\\f",
-            b"\v": b"\\v"}
-_FIELD = re.compile(rb"(?:[^\\\t]|\\.)*", re.DOTALL)
-
-
-def _decode_escape(match: re.Match[bytes]) -> bytes:
-    octal, hexadecimal, char = match.groups()
-    if octal:
-        return bytes([int(octal, 8) & 0xFF])
-    if hexadecimal:
-        return bytes([int(hexadecimal, 16)])
-    return _DECODED.get(char, char)
-
-
-def decode_field(field: bytes) -> bytes | None:
-    """A COPY text field's value: `\\N` is NULL; `\\t`, `\\n`, `\\\\`, octal and hex escapes are decoded."""
-    if field == NULL:
-        return None
-    return _ESCAPED.sub(_decode_escape, field) if b"\\" in field else field
-
-
-def decode_text(field: bytes) -> str | None:
-    value = decode_field(field)
-    return None if value is None else value.decode("utf-8", errors="surrogateescape")
-
-
-def encode_field(value: bytes | None) -> bytes:
-    """The inverse of decode_field, escaping as COPY TO does."""
-    if value is None:
-        return NULL
-    return _SPECIAL.sub(lambda match: _ENCODED[match.group()], value) if _SPECIAL.search(value) else value
-
-
-def split_fields(line: bytes) -> list[bytes]:
-    """A row's fields; a backslash escapes the character after it, a tab included.
-
-    COPY TO writes data tabs as `\\t`, so a tab right after a backslash only occurs after an escaped
-    backslash; lines without that pair split plainly.
-    """
-    if b"\\\t" not in line:
-        return line.split(b"\t")
-    fields, position = [], 0
-    while True:
-        match = _FIELD.match(line, position)
-        fields.append(match.group())
-        position = match.end()
-        if position == len(line):
-            return fields
-        if line[position] != 0x09:
-            raise SanitizeError(f"malformed COPY row: a backslash ends the line: {line[:60]!r}...")
-        position += 1
 
 
 class RowMasker:

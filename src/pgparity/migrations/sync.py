@@ -22,7 +22,8 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pgparity import __version__
-from pgparity.data import dump
+from pgparity.data import archive, restore
+from pgparity.data.progress import Progress as TableProgress
 from pgparity.database import Server, connect
 from pgparity.errors import MigrationError, shown
 from pgparity.migrations import apply, ledger
@@ -222,7 +223,7 @@ class Syncer:
             raise
 
     def sync_from_dump(self, path: Path, position_of: Callable[[Snapshot], Position],
-                       dump_progress: "dump.Progress | None" = None) -> SyncResult:
+                       dump_progress: TableProgress | None = None) -> SyncResult:
         """Rebuild the dev database from a sanitized dump plus the migrations production had not applied.
 
         Same guarantees as `sync`: everything happens in a scratch database swapped in only when complete.
@@ -230,14 +231,14 @@ class Syncer:
         dump recorded; the files it had applied are recorded in the ledger as coming from the dump.
         """
         started = time.monotonic()
-        manifest = dump.verify_archive(path)  # a damaged dump is refused before anything waits or changes
+        manifest = archive.verify_archive(path)  # a damaged dump is refused before anything waits or changes
         with self.locked():
             self._clean_leftovers()
             scratch = self.names.scratch()
             try:
                 self._create_empty(scratch)
                 url = self.server.url_for(scratch)
-                restored = dump.restore(path, url, progress=dump_progress, manifest=manifest)
+                restored = restore.restore(path, url, progress=dump_progress, manifest=manifest)
                 with connect(url) as conn:
                     position = position_of(replace(inspect(conn), ledger=restored.ledger))
                     ledger.record(conn, position.applied, ledger.FROM_DUMP)

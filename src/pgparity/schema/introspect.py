@@ -63,6 +63,13 @@ BULK = {
     "composites": queries.COMPOSITES,
 }
 
+DUMP_TABLES = {
+    "columns": queries.STORED_COLUMNS,
+    "keys": queries.TABLE_KEYS,
+}
+
+DUMP_PARAMETERS = {"hidden": list(queries.DUMP_HIDDEN_SCHEMAS)}
+
 PARAMETERS = {
     "hidden": list(queries.HIDDEN_SCHEMAS),
     "settings": list(queries.SETTINGS),
@@ -84,14 +91,32 @@ def inspect(conn: psycopg.Connection, configured: LedgerTable | None = None) -> 
     return without_bookkeeping(assemble(rows, ledger))
 
 
-def fetch(conn: psycopg.Connection, bulk: dict[str, sql.Composed]) -> dict[str, list[Row]]:
+def fetch(conn: psycopg.Connection, bulk: dict[str, sql.Composed],
+          parameters: dict[str, list[str]] = PARAMETERS) -> dict[str, list[Row]]:
     """Runs the queries in one pipeline: one round trip, which matters against a remote server."""
     with conn.pipeline():
         cursors = {
-            name: conn.cursor(row_factory=dict_row).execute(query, PARAMETERS)
+            name: conn.cursor(row_factory=dict_row).execute(query, parameters)
             for name, query in bulk.items()
         }
     return {name: cursor.fetchall() for name, cursor in cursors.items()}
+
+
+def stored_tables(conn: psycopg.Connection) -> dict[str, list[Row]]:
+    """What the dump reads of the tables that hold rows: their `columns` (see queries.STORED_COLUMNS) and
+    `keys`. Only reads, in the caller's transaction (the dump's snapshot) and search_path, so the column
+    types come out spelled as that session will cast them."""
+    return fetch(conn, DUMP_TABLES, DUMP_PARAMETERS)
+
+
+def partition_roots(conn: psycopg.Connection) -> list[Row]:
+    """Each partition holding rows (`schema`, `name`) and its partitioned table at the top (`root_schema`, `root`)."""
+    return conn.cursor(row_factory=dict_row).execute(queries.PARTITION_ROOTS, DUMP_PARAMETERS).fetchall()
+
+
+def relation_count(conn: psycopg.Connection) -> int:
+    """How many tables, views, sequences and foreign tables the database holds outside the system schemas."""
+    return conn.execute(queries.USER_RELATIONS, DUMP_PARAMETERS).fetchone()[0]
 
 
 def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:

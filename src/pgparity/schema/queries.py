@@ -276,3 +276,57 @@ DOMAINS = type_query(
 COMPOSITES = type_query(
     "t.typtype = 'c' AND c.relkind = 'c'", joins="JOIN pg_class c ON c.oid = t.typrelid",
 )
+
+# The dump's view of production, read with DUMP_PARAMETERS: only pg_* and information_schema are hidden,
+# since pg_dump dumps every other schema (pgparity's too) and the rows must follow it; the ledger the dump
+# finds is left out of both by name instead. It differs from the snapshot's on purpose: the tables that
+# hold rows are the partitions, not their partitioned parents, and every stored column counts, inherited
+# ones included, generated ones not (the server recomputes them). Extensions' tables are left out, as in
+# the snapshot: CREATE EXTENSION fills them. `unique`: a unique index's key or expression covers the column.
+DUMP_HIDDEN_SCHEMAS = ("information_schema",)
+
+STORED_COLUMNS = query("""
+SELECT n.nspname AS schema, c.relname AS "table",
+       (pg_relation_size(c.oid) / current_setting('block_size')::int)::int AS pages,
+       a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, t.typcategory = 'S' AS textual,
+       t.typcategory IN ('A', 'C') AS composite, NOT a.attnotnull AS nullable,
+       EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique
+               AND (a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])
+                    OR EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                               AND d.objid = i.indexrelid AND d.refclassid = 'pg_class'::regclass
+                               AND d.refobjid = c.oid AND d.refobjsubid = a.attnum))) AS "unique"
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+     JOIN pg_type t ON t.oid = a.atttypid
+WHERE c.relkind = 'r' AND {visible} AND {own}
+ORDER BY n.nspname, c.relname, a.attnum
+""", member=("pg_class", "c.oid"))
+
+# Primary and foreign keys of the tables that hold rows, their columns in key order.
+TABLE_KEYS = query("""
+SELECT k.contype = 'p' AS "primary", n.nspname AS schema, c.relname AS "table",
+       ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, position)
+             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.position) AS columns,
+       pn.nspname AS parent_schema, p.relname AS parent,
+       ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY AS u(attnum, position)
+             JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.position)
+           AS parent_columns
+FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_class p ON p.oid = k.confrelid LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace
+WHERE k.contype IN ('p', 'f') AND c.relkind = 'r' AND {visible}
+ORDER BY n.nspname, c.relname, k.conname
+""")
+
+# Each partition holding rows, and the partitioned table at the top of its tree.
+PARTITION_ROOTS = query("""
+SELECT n.nspname AS schema, c.relname AS name, rn.nspname AS root_schema, r.relname AS root
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_class r ON r.oid = pg_partition_root(c.oid) JOIN pg_namespace rn ON rn.oid = r.relnamespace
+WHERE c.relispartition AND c.relkind = 'r' AND {visible}
+""")
+
+# How many relations a restore target already holds: it must hold none.
+USER_RELATIONS = query("""
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {visible}
+""")

@@ -1,0 +1,66 @@
+"""One-off containers of a server image, for its client tools (pg_dump, psql) at the server's own version.
+
+The container only sleeps; commands run in it one after another through `docker exec`, so no client is
+needed on the host. It is removed, with its anonymous volume, when the `with` block ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from pgparity.container.engine import discard
+from pgparity.errors import DockerError
+
+LIFETIME_SECONDS = "86400"  # the sleep that keeps it running; it is removed long before
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What one command in the container left: its exit code and its whole output."""
+
+    code: int
+    stdout: bytes
+    stderr: bytes
+
+    def last_error_line(self) -> str:
+        lines = self.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"]
+        return lines[-1]
+
+
+class OneOff:
+    """A labelled container of `image` running for as long as the `with` block; `purpose` names it in errors."""
+
+    def __init__(self, client: docker.DockerClient, image: str, purpose: str, labels: dict[str, str],
+                 **options: str):
+        self.client = client
+        self.image = image
+        self.purpose = purpose
+        self.labels = labels
+        self.options = options  # such as network_mode
+        self.container: Container | None = None
+
+    def __enter__(self) -> OneOff:
+        try:
+            self.container = self.client.containers.run(
+                self.image, entrypoint=["sleep"], command=[LIFETIME_SECONDS], detach=True, labels=self.labels,
+                **self.options)
+        except docker.errors.DockerException as error:
+            raise DockerError(f"cannot start a {self.purpose} container from {self.image}: {error}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        discard(self.container)
+
+    def exec(self, argv: list[str], environment: dict[str, str]) -> Finished:
+        """Run a command to its end, its output streamed back (pg_dump's can be large)."""
+        api = self.client.api
+        exec_id = api.exec_create(self.container.id, argv, environment=environment)["Id"]
+        out, err = bytearray(), bytearray()
+        for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
+            out += stdout or b""
+            err += stderr or b""
+        return Finished(api.exec_inspect(exec_id)["ExitCode"], bytes(out), bytes(err))
