@@ -23,7 +23,7 @@ from pgparity.config import ProductionPolicy
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.position import locate
 from pgparity.migrations.sync import Quiet, replay
-from pgparity.schema import inspect
+from pgparity.schema.introspect import inspect
 
 GOAL = 2.0  # inference and the replay of what production applied, against one cold replay
 

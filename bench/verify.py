@@ -41,9 +41,10 @@ from _common import (  # noqa: E402
 
 from pgparity.cli import report
 from pgparity.database import connect_read_only
-from pgparity.schema import Snapshot, inspect
-from pgparity.schema.diff import Change, compare
 from pgparity.schema import verify
+from pgparity.schema.diff import Change, compare
+from pgparity.schema.introspect import inspect
+from pgparity.schema.model import Snapshot
 from pgparity.schema.verify import DIFF, Verdict, scoped
 
 DATABASE_A, DATABASE_B = "bench_a", "bench_b"

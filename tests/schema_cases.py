@@ -8,9 +8,9 @@ import psycopg
 import pytest
 from conftest import READER
 
-from pgparity.schema import Snapshot, inspect
 from pgparity.schema.diff import Difference
-from pgparity.schema.model import Column, Constraint, Index, Schema, ServerVersion, Table
+from pgparity.schema.introspect import inspect
+from pgparity.schema.model import Column, Constraint, Index, Schema, ServerVersion, Snapshot, Table
 
 
 def snapshot_of(url: str, ddl: str) -> Snapshot:

@@ -9,8 +9,9 @@ import psycopg
 import pytest
 
 from pgparity.errors import SnapshotError
-from pgparity.schema import Snapshot, dump_snapshot, inspect, load_snapshot
-from pgparity.schema.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Table
+from pgparity.schema.introspect import inspect
+from pgparity.schema.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Snapshot, Table
+from pgparity.schema.serialize import dump_snapshot, load_snapshot
 
 SCHEMA = """
 CREATE EXTENSION citext;

@@ -8,12 +8,19 @@ from collections.abc import Callable
 import pytest
 from conftest import READER
 from schema_cases import (
-    BASE, CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table,
+    BASE,
+    CASES,
+    SEED_LOCAL,
+    SEED_PRODUCTION,
+    column,
+    namesakes,
+    snapshot,
+    snapshot_of,
+    table,
 )
 
-from pgparity.schema import Snapshot
 from pgparity.schema.diff import KINDS, Difference, compare
-from pgparity.schema.model import Ledger, LedgerEntry, Schema, ServerVersion
+from pgparity.schema.model import Ledger, LedgerEntry, Schema, ServerVersion, Snapshot
 from pgparity.schema.verify import row, rows
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]

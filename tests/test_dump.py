@@ -35,7 +35,7 @@ from pgparity.migrations.discovery import discover
 from pgparity.migrations.model import MigrationPolicy
 from pgparity.migrations.position import locate
 from pgparity.migrations.sync import Quiet, replay
-from pgparity.schema import inspect
+from pgparity.schema.introspect import inspect
 
 SECRET = b"dump-test-secret-0123456789"
 OTHER_SECRET = b"dump-test-other-secret-987654"

@@ -14,13 +14,12 @@ from pgparity.errors import FixError
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.naming import next_number
-from pgparity.schema import Snapshot
 from pgparity.schema.diff import Change, compare
 from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing
 from pgparity.schema.fix.plan import FixPlan, Rename, Words, plan_fix
 from pgparity.schema.fix.render import render, render_rollback
 from pgparity.schema.fix.write import write_fix
-from pgparity.schema.model import Role
+from pgparity.schema.model import Role, Snapshot
 
 UNFIXABLE = {"partition key", "setting", "migration checksum", "migration missing"}
 

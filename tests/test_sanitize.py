@@ -17,8 +17,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from pgparity.data import pii
-from pgparity.data.passwords import DEV_PASSWORD
 from pgparity.data.copytext import NULL, decode_field, encode_field, split_fields
+from pgparity.data.passwords import DEV_PASSWORD
 from pgparity.data.sanitize import (
     Column,
     ColumnName,

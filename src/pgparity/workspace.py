@@ -17,9 +17,11 @@ from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
-from pgparity.schema import Snapshot, inspect, load_snapshot
 from pgparity.schema.diff import Change, Difference, compare
+from pgparity.schema.introspect import inspect
+from pgparity.schema.model import Snapshot
 from pgparity.schema.roles import mirrored_role
+from pgparity.schema.serialize import load_snapshot
 from pgparity.schema.verify import ignored, production_drift, rows, without_ledger
 
 

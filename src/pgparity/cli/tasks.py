@@ -19,16 +19,17 @@ from pgparity.cli import report
 from pgparity.cli.shell import guarded
 from pgparity.container.engine import Engine, environments
 from pgparity.data import dump as dumps
-from pgparity.data.survey import survey
 from pgparity.data.sanitize import secret_key, suggest
+from pgparity.data.survey import survey
 from pgparity.database import connect
 from pgparity.errors import PgParityError, shown
 from pgparity.migrations import ledger
 from pgparity.migrations.sync import migrate as migrate_in_place
-from pgparity.schema import Snapshot, dump_snapshot, load_snapshot
 from pgparity.schema.fix.narrowing import check_narrowing
 from pgparity.schema.fix.plan import LOCAL_TO_PRODUCTION, Words, plan_fix
 from pgparity.schema.fix.write import write_fix
+from pgparity.schema.model import Snapshot
+from pgparity.schema.serialize import dump_snapshot, load_snapshot
 from pgparity.schema.verify import diff_verdict, verdict
 from pgparity.workspace import Workspace
 

@@ -20,7 +20,7 @@ from docker.models.containers import Container
 from pgparity.config import Settings, mask_url
 from pgparity.container import compose
 from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse
-from pgparity.schema import Snapshot
+from pgparity.schema.model import Snapshot
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"

@@ -15,8 +15,8 @@ import psycopg
 from psycopg import sql
 
 from pgparity.data import pii
-from pgparity.data.extract import begin_snapshot
 from pgparity.data.copytext import decode_text, encode_field, split_fields
+from pgparity.data.extract import begin_snapshot
 from pgparity.data.sanitize import Column, ColumnName, ColumnRule, Masker, Rules, looks_like_pii
 from pgparity.data.tables import SourceTable, partition_roots, read_tables
 from pgparity.data.transformers import Transform, holds_text

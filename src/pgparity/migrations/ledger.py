@@ -7,16 +7,13 @@ a file and writing its row as it goes is `apply`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
 from pgparity import __version__
 from pgparity.migrations.model import Migration
-
-if TYPE_CHECKING:
-    from pgparity.schema.model import LedgerEntry
+from pgparity.schema.model import LedgerEntry
 
 SCHEMA = "pgparity"
 TABLE = "schema_migrations"
@@ -63,9 +60,6 @@ def read(conn: psycopg.Connection) -> tuple[LedgerEntry, ...]:
 
 def entries(conn: psycopg.Connection, table: sql.Composable = QUALIFIED) -> tuple[LedgerEntry, ...]:
     """The rows of a ledger table that exists (`table`: where it was found), in version order."""
-    # Imported here: loading the schema package reads this module's table names.
-    from pgparity.schema.model import LedgerEntry
-
     rows = conn.execute(sql.SQL("SELECT version, name, checksum FROM {} ORDER BY version, name").format(table))
     return tuple(LedgerEntry(str(version), name, checksum, False, False) for version, name, checksum in rows)
 

@@ -30,8 +30,8 @@ from pgparity.migrations import apply, ledger
 from pgparity.migrations.apply import Timing
 from pgparity.migrations.model import Baseline, Migration, Plan
 from pgparity.migrations.position import Position
-from pgparity.schema import Snapshot, inspect
-from pgparity.schema.model import LedgerEntry
+from pgparity.schema.introspect import inspect
+from pgparity.schema.model import LedgerEntry, Snapshot
 
 LOCK_KEY = "pgparity:sync"
 # Errors of a file replayed over a squashed schema that already holds its work: a duplicate table, object,

@@ -1,7 +1,2 @@
-"""Inspect: a database's schema read from the system catalogs into a comparable Snapshot."""
-
-from pgparity.schema.introspect import inspect
-from pgparity.schema.model import Snapshot
-from pgparity.schema.serialize import dump_snapshot, load_snapshot
-
-__all__ = ["Snapshot", "dump_snapshot", "inspect", "load_snapshot"]
+"""Schemas: a database read from its catalogs into a Snapshot (model, queries, introspect, serialize),
+two snapshots compared into changes (diff), judged (verify), and turned into a migration (fix)."""

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 
 from pgparity.migrations.model import Migration
 from pgparity.migrations.position import Position, label
-from pgparity.schema import Snapshot
 from pgparity.schema.diff import Change, Difference, compare
+from pgparity.schema.model import Snapshot
 
 LOCAL, PRODUCTION, DIFF = "local", "production", "diff"
 

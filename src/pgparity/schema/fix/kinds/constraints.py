@@ -13,7 +13,17 @@ from pgparity.schema.fix.handler import Handler, commented_on_parent, with_conte
 from pgparity.schema.fix.lookup import Sides, label
 from pgparity.schema.fix.phases import Narrowing, Phase, Step
 from pgparity.schema.fix.sqltext import (
-    INDEX_KEY, REFERENCED, ROW, SORT_OPTIONS, group, names, qualified, raw, rows_of, statement, step,
+    INDEX_KEY,
+    REFERENCED,
+    ROW,
+    SORT_OPTIONS,
+    group,
+    names,
+    qualified,
+    raw,
+    rows_of,
+    statement,
+    step,
 )
 from pgparity.schema.model import Column, Table
 

@@ -10,7 +10,6 @@ from pgparity.schema.fix.lookup import Sides
 from pgparity.schema.fix.phases import Action, Phase, Step
 from pgparity.schema.fix.sqltext import qualified, step
 
-
 TRIGGER_STATES = {
     "origin": "ENABLE", "always": "ENABLE ALWAYS", "replica": "ENABLE REPLICA", "disabled": "DISABLE",
 }
