@@ -21,13 +21,12 @@ import psycopg
 from psycopg import sql
 
 from pgparity.database import connect
-from pgparity.identifiers import unquote
+from pgparity.identifiers import PART, unquote
 
 Table = tuple[str, str]  # schema, name
 
 _HEADER = re.compile(r"^--\n-- Name: (?P<name>[^\n]*?); Type: (?P<type>[A-Z ]+); Schema: [^\n]*\n--\n", re.MULTILINE)
-_NAME = r'"(?:[^"]|"")+"|[^\s."(),;]+'
-_TABLES = re.compile(rf"(?:ALTER TABLE (?:ONLY )?|\bON (?:ONLY )?|REFERENCES )({_NAME})\.({_NAME})")
+_TABLES = re.compile(rf"(?:ALTER TABLE (?:ONLY )?|\bON (?:ONLY )?|REFERENCES )({PART})\.({PART})")
 KEYS = frozenset({"CONSTRAINT", "INDEX"})  # pg_dump writes keys and indexes first,
 FOREIGN_KEYS = frozenset({"FK CONSTRAINT"})  # foreign keys after them; the rest depends on either
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pgparity.identifiers import names
 from pgparity.schema import diff
 from pgparity.schema.diff import Node
-from pgparity.schema.fix.sqltext import named_relations, names
+from pgparity.schema.fix.sqltext import named_relations
 from pgparity.schema.model import Model, Snapshot
 
 VIEW_KINDS = ("view", "materialized_view")

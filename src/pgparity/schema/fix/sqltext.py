@@ -6,7 +6,7 @@ import re
 
 from psycopg import sql
 
-from pgparity.identifiers import unquote
+from pgparity.identifiers import NAME, unquote
 from pgparity.schema.fix.phases import Phase, Step
 from pgparity.schema.model import Model
 
@@ -54,16 +54,9 @@ def dollar_quoted(body: str) -> str:
 
 
 # Names and lists inside text the server printed: `public."My Table"`, `(a, "b c")`.
-IDENTIFIER = re.compile(r'"(?:[^"]|"")*"|[^\s."(),]+')
-NAME = r'"(?:[^"]|"")*"|[A-Za-z_][\w$]*'
 QUALIFIED_NAME = re.compile(rf"({NAME})\.({NAME})")
 INDEX_KEY = re.compile(rf'{NAME}|[\w.]*\(.*\)', re.DOTALL)
 SORT_OPTIONS = re.compile(r"(?: (?:ASC|DESC|NULLS FIRST|NULLS LAST))+$")
-
-
-def names(text: str) -> tuple[str, ...]:
-    """The unquoted parts of a printed name: `public."My T"` gives ("public", "My T")."""
-    return tuple(unquote(part) for part in IDENTIFIER.findall(text))
 
 
 def named_relations(definition: str) -> frozenset[tuple[str, str]]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from psycopg import sql
 
-from pgparity.identifiers import unquote
+from pgparity.identifiers import names, unquote
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_on_parent, with_contents
 from pgparity.schema.fix.lookup import Sides, label
@@ -18,7 +18,6 @@ from pgparity.schema.fix.sqltext import (
     ROW,
     SORT_OPTIONS,
     group,
-    names,
     qualified,
     raw,
     rows_of,

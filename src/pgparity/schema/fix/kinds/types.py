@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from pgparity.identifiers import names
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_as, dropping, handler_of, with_contents
 from pgparity.schema.fix.lookup import Catalog, Sides, label, name_of
 from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step
-from pgparity.schema.fix.sqltext import literal, names, qualified, raw, step
+from pgparity.schema.fix.sqltext import literal, qualified, raw, step
 from pgparity.schema.model import Column, Model, Snapshot, Table
 
 
