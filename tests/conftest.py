@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -176,11 +177,66 @@ def remove_project(client: docker.DockerClient, name: str) -> None:
         volume.remove(force=True)
 
 
+def project_env(name: str, image: str) -> dict[str, str]:
+    """The environment a project's commands run in: this process's, without its own PGPARITY_ settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
+    env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=image, PGPARITY_PORT=str(free_port()),
+               PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
+    return env
+
+
 @pytest.fixture
 def project(tmp_path, docker_client, test_image) -> Project:
     name = f"pgp-test-{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
-    env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=test_image, PGPARITY_PORT=str(free_port()),
-               PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
-    yield Project(name, tmp_path, env)
+    yield Project(name, tmp_path, project_env(name, test_image))
     remove_project(docker_client, name)
+
+
+@dataclass(frozen=True)
+class Production:
+    """A production database on the separate server, reached as its superuser (it could write)."""
+
+    name: str
+    url: str
+
+    def execute(self, statement: str, params: tuple | None = None) -> list[tuple]:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            cursor = conn.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory, docker_client, test_image) -> Project:
+    """One dev container for the module, started through `db.up` like a developer would."""
+    name = f"pgp-verify-{uuid.uuid4().hex[:8]}"
+    shared = Project(name, tmp_path_factory.mktemp("verify"), project_env(name, test_image))
+    try:
+        up = shared.run("db.up")
+        assert up.returncode == 0, up.stderr
+        yield shared
+    finally:
+        remove_project(docker_client, name)
+
+
+@pytest.fixture
+def production(pg_server) -> Production:
+    """A fresh production database whose TimeZone is the dev container's default (UTC).
+
+    The session server itself runs TimeZone=Etc/UTC; only
+    test_a_profile_captured_after_db_up_is_mirrored_before_verify_compares keeps that.
+    """
+    name = f"prod_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'UTC'").format(sql.Identifier(name)))
+    yield Production(name, pg_server.url(name))
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def proj(dev: Project, production: Production) -> Project:
+    """The shared environment with an empty project folder and PGPARITY_PROD_URL set to `production`."""
+    for child in dev.root.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    return Project(dev.name, dev.root, {**dev.env, "PGPARITY_PROD_URL": production.url})

@@ -351,7 +351,6 @@ def text_values(url: str) -> set[str]:
         return values
 
 
-@pytest.mark.docker
 def test_no_original_pii_value_appears_anywhere_in_the_restored_database(production, restored):
     url, _ = restored
     with psycopg.connect(production.url) as conn:
@@ -373,7 +372,6 @@ def test_no_original_pii_value_appears_anywhere_in_the_restored_database(product
         assert "Baker Street" not in value, value
 
 
-@pytest.mark.docker
 def test_foreign_keys_unique_constraints_and_sequences_hold_after_restore(production, restored):
     url, _ = restored
     constraints = ("SELECT count(*) FROM pg_constraint"
@@ -392,7 +390,6 @@ def test_foreign_keys_unique_constraints_and_sequences_hold_after_restore(produc
     assert count(url, "SELECT count(*) FROM users WHERE plan <> 'free' OR last_login_ip IS NOT NULL") == 0
 
 
-@pytest.mark.docker
 def test_row_counts_match_production_or_the_subset_rules(production, restored, first_dump):
     url, report = restored
     prod = production.url
@@ -414,14 +411,12 @@ def test_row_counts_match_production_or_the_subset_rules(production, restored, f
         name: entry.rows for name, entry in dumped.items() if entry.members}
 
 
-@pytest.mark.docker
 def test_the_same_email_joins_across_tables_without_a_foreign_key(production, restored):
     url, _ = restored
     join = "SELECT count(*) FROM newsletter n JOIN users u ON u.email = n.email"
     assert count(url, join) == count(production.url, join) == USERS // 5
 
 
-@pytest.mark.docker
 def test_the_ledger_travels_and_only_missing_migrations_apply(production, restored, first_dump, tmp_path):
     url, report = restored
     assert report.ledger.kind == "pgparity"
@@ -441,7 +436,6 @@ def test_the_ledger_travels_and_only_missing_migrations_apply(production, restor
     assert count(url, "SELECT count(*) FROM users WHERE NOT beta") == USERS + 2
 
 
-@pytest.mark.docker
 def test_same_secret_gives_byte_identical_members_and_another_secret_differs(
         production, first_dump, test_image, docker_client, tmp_path):
     again = run_dump(production, test_image, docker_client, tmp_path / "again", SECRET)
@@ -475,7 +469,6 @@ def extracted_users(production, parts: int, formats, directory: Path) -> list[li
     return [line.split(b"\t") for line in data.splitlines()]
 
 
-@pytest.mark.docker
 def test_parts_read_in_parallel_keep_unique_columns_unique_as_one_whole_read_does(production, tmp_path):
     """Ids of two or three hex digits collide everywhere; parts only learn of the others' values afterwards."""
     tiny = {**ID_FORMATS, "email": IdFormat("user-{}@example.com", decimal=False, lengths=(2, 3))}
@@ -487,7 +480,6 @@ def test_parts_read_in_parallel_keep_unique_columns_unique_as_one_whole_read_doe
     assert {len(email) for email in emails} >= {len("user-abc@example.com"), len("user-@example.com") + 64}
 
 
-@pytest.mark.docker
 def test_a_dump_in_many_parts_restores_the_same_rows(production, first_dump, test_image, docker_client, tmp_path,
                                                       fresh_db, production_db, monkeypatch):
     monkeypatch.setattr("pgparity.data.subset.PART_PAGES", 8)
@@ -499,7 +491,6 @@ def test_a_dump_in_many_parts_restores_the_same_rows(production, first_dump, tes
     assert fingerprint(fresh_db) == fingerprint(production_db)
 
 
-@pytest.mark.docker
 def test_an_unlisted_pii_column_is_refused_by_name_and_nothing_is_written(
         production, test_image, docker_client, tmp_path):
     rules = {"columns": {k: v for k, v in RULES["columns"].items() if k != "public.users.phone"},
@@ -509,7 +500,6 @@ def test_an_unlisted_pii_column_is_refused_by_name_and_nothing_is_written(
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.docker
 def test_production_is_never_written_even_by_a_role_that_could(production, test_image, docker_client, tmp_path):
     with psycopg.connect(production.url) as conn:  # the owner can write: its own session runs the trap
         assert conn.execute("SELECT public.write_trap()").fetchone()[0] is True
@@ -537,7 +527,6 @@ class Recorder:
         self.calls.append(("done", report.entry.table, report.entry.rows, report.rows_per_second))
 
 
-@pytest.mark.docker
 def test_progress_reports_rows_per_table(production, test_image, docker_client, tmp_path):
     recorder = Recorder()
     report = run_dump(production, test_image, docker_client, tmp_path, SECRET, progress=recorder)
@@ -561,7 +550,6 @@ def damaged_copies(path: Path, directory: Path) -> dict[str, Path]:
     return {"truncated": truncated, "flipped": flipped, "foreign": foreign}
 
 
-@pytest.mark.docker
 def test_a_damaged_dump_fails_in_one_line_and_leaves_the_target_untouched(first_dump, fresh_db, tmp_path):
     for kind, damaged in damaged_copies(Path(first_dump.path), tmp_path).items():
         with pytest.raises(DumpError) as caught:
@@ -582,7 +570,6 @@ def test_a_dump_of_another_format_is_refused_by_name(tmp_path):
         verify_archive(older)
 
 
-@pytest.mark.docker
 def test_restore_refuses_a_database_that_is_not_empty(first_dump, fresh_db):
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE precious (id int)")
@@ -603,7 +590,6 @@ def rules_toml(rules: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.docker
 def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project, docker_client):
     project.env.update(PGPARITY_PROD_URL=production.url, PGPARITY_SANITIZE_SECRET=SECRET.decode())
     (project.root / "migrations").mkdir()
@@ -640,7 +626,6 @@ def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project,
     assert count(dev, "SELECT count(*) FROM users") == USERS + 2
 
 
-@pytest.mark.docker
 def test_two_unique_masked_columns_in_one_table_both_stay_unique(fresh_db, tmp_path):
     """Each identity kind settles its collisions with its own values, never another kind's."""
     with psycopg.connect(fresh_db, autocommit=True) as conn:
@@ -690,7 +675,6 @@ SCRUBBED = {"columns": {"public.people.email": "email", "public.people.comment":
                         "public.people.reach": "scrub", "public.visits.email": "email"}}
 
 
-@pytest.mark.docker
 def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(production_db, fresh_db, test_image,
                                                                            docker_client, tmp_path):
     with psycopg.connect(production_db, autocommit=True) as conn:
@@ -729,7 +713,6 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     assert count(fresh_db, "SELECT count(*) FROM visits WHERE email LIKE 'user-%@example.com'") == 400
 
 
-@pytest.mark.docker
 def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_through(production_db, project):
     with psycopg.connect(production_db, autocommit=True) as conn:
         conn.execute(FREE_TEXT)
@@ -756,7 +739,6 @@ def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_th
     assert dumped.returncode == 0, dumped.stderr
 
 
-@pytest.mark.docker
 def test_a_check_that_masked_values_would_break_is_refused_before_the_dump(production_db, test_image,
                                                                            docker_client, tmp_path):
     with psycopg.connect(production_db, autocommit=True) as conn:
@@ -776,7 +758,6 @@ def test_a_check_that_masked_values_would_break_is_refused_before_the_dump(produ
     run_dump(production, test_image, docker_client, tmp_path / "kept", SECRET, rules)
 
 
-@pytest.mark.docker
 def test_production_privileges_are_restored_and_a_missing_role_is_said(production_db, fresh_db, pg_server,
                                                                        test_image, docker_client, tmp_path):
     role, gone = f"reader_{uuid.uuid4().hex[:8]}", f"gone_{uuid.uuid4().hex[:8]}"
@@ -804,7 +785,6 @@ def test_production_privileges_are_restored_and_a_missing_role_is_said(productio
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
-@pytest.mark.docker
 def test_lower_case_joins_survive_and_case_twins_in_a_unique_column_stay_apart(production_db, fresh_db, test_image,
                                                                                docker_client, tmp_path):
     with psycopg.connect(production_db, autocommit=True) as conn:
@@ -827,7 +807,6 @@ def test_lower_case_joins_survive_and_case_twins_in_a_unique_column_stay_apart(p
     assert count(fresh_db, "SELECT count(DISTINCT email) FROM twins WHERE email LIKE 'user-%@example.com'") == 2
 
 
-@pytest.mark.docker
 def test_arrays_masked_element_by_element_restore(production_db, fresh_db, test_image, docker_client, tmp_path):
     with psycopg.connect(production_db, autocommit=True) as conn:
         conn.execute("""CREATE TABLE lists (id int PRIMARY KEY, emails text[], names varchar(40)[]);

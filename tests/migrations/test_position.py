@@ -11,8 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import Project
-from test_verify import Production, dev, ok, one_error_line, production, proj, run_json, write  # noqa: F401
+from commands import ok, one_error_line, run_json, write
+from conftest import Production, Project
 
 from pgparity.migrations import effects
 from pgparity.migrations.model import Migration
@@ -163,7 +163,6 @@ def test_effects_follow_creations_renames_and_drops():
 # --- real servers: every ledger kind --------------------------------------------------------------
 
 
-@pytest.mark.docker
 @pytest.mark.parametrize("kind", sorted(LEDGERS))
 def test_each_tools_ledger_sets_what_production_applied(kind, proj: Project, production: Production):
     production.execute(DEPLOYED + LEDGERS[kind])
@@ -195,7 +194,6 @@ def test_each_tools_ledger_sets_what_production_applied(kind, proj: Project, pro
     assert sorted(p.name for p in (proj.root / "migrations").iterdir()) == sorted(FILES)
 
 
-@pytest.mark.docker
 def test_a_configured_ledger_that_is_not_there_is_one_clear_line(proj: Project, production: Production):
     production.execute(DEPLOYED)
     write(proj, FILES)
@@ -206,7 +204,6 @@ def test_a_configured_ledger_that_is_not_there_is_one_clear_line(proj: Project, 
     assert "production.applied_through must be a migration version" in one_error_line(proj.run("db.verify"))
 
 
-@pytest.mark.docker
 def test_a_dirty_row_is_said_loudly_and_a_row_without_a_file_is_drift(proj: Project, production: Production):
     production.execute(DEPLOYED + LEDGERS["golang-migrate"] + "UPDATE schema_migrations SET dirty = true;")
     write(proj, FILES)
@@ -247,7 +244,6 @@ def first(files: dict[str, str], count: int) -> str:
     return "".join(list(files.values())[:count])
 
 
-@pytest.mark.docker
 def test_a_production_without_a_ledger_is_placed_by_its_schema(proj: Project, production: Production):
     production.execute(first(EIGHT, 6))
     write(proj, EIGHT)
@@ -280,7 +276,6 @@ def test_a_production_without_a_ledger_is_placed_by_its_schema(proj: Project, pr
     assert production.execute("SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'") == [(1,)]
 
 
-@pytest.mark.docker
 def test_an_unreadable_match_is_called_partial_and_stamp_settles_it(proj: Project, production: Production):
     production.execute(first(EIGHT, 2) + "ALTER TABLE users ADD COLUMN nickname text;")
     write(proj, {**{name: EIGHT[name] for name in list(EIGHT)[:2]}, "003_backfill.sql": "UPDATE users SET id = id;\n",
@@ -311,7 +306,6 @@ def test_an_unreadable_match_is_called_partial_and_stamp_settles_it(proj: Projec
 # --- real servers: dev after a dump of a production without a ledger ---------------------------------
 
 
-@pytest.mark.docker
 def test_a_restored_dump_records_where_production_stood(proj: Project, production: Production):
     production.execute(first(EIGHT, 6) + "INSERT INTO users (mail) VALUES ('a@x'), ('b@x')")
     write(proj, EIGHT)

@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import uuid
-from dataclasses import dataclass
 
 import psycopg
 import pytest
-from conftest import Project, free_port, remove_project
-from psycopg import sql
+from commands import ok, one_error_line, run_json, write
+from conftest import Production, Project
 
 from pgparity.database import connect_read_only
-
-pytestmark = pytest.mark.docker
 
 VC = "character varying"
 
@@ -72,73 +66,7 @@ STEPS = {
 # --- fixtures --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory, docker_client, test_image) -> Project:
-    """One dev container for the module, started through `db.up` like a developer would."""
-    name = f"pgp-verify-{uuid.uuid4().hex[:8]}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
-    env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=test_image, PGPARITY_PORT=str(free_port()),
-               PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
-    shared = Project(name, tmp_path_factory.mktemp("verify"), env)
-    try:
-        up = shared.run("db.up")
-        assert up.returncode == 0, up.stderr
-        yield shared
-    finally:
-        remove_project(docker_client, name)
-
-
-@dataclass(frozen=True)
-class Production:
-    """A production database on the separate server, reached as its superuser (it could write)."""
-
-    name: str
-    url: str
-
-    def execute(self, statement: str, params: tuple | None = None) -> list[tuple]:
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            cursor = conn.execute(statement, params)
-            return cursor.fetchall() if cursor.description else []
-
-
-@pytest.fixture
-def production(pg_server) -> Production:
-    """A fresh production database whose TimeZone is the dev container's default (UTC).
-
-    The session server itself runs TimeZone=Etc/UTC; only
-    test_a_profile_captured_after_db_up_is_mirrored_before_verify_compares keeps that.
-    """
-    name = f"prod_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("ALTER DATABASE {} SET timezone TO 'UTC'").format(sql.Identifier(name)))
-    yield Production(name, pg_server.url(name))
-    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-@pytest.fixture
-def proj(dev: Project, production: Production) -> Project:
-    """The shared environment with an empty project folder and PGPARITY_PROD_URL set to `production`."""
-    for child in dev.root.iterdir():
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-    return Project(dev.name, dev.root, {**dev.env, "PGPARITY_PROD_URL": production.url})
-
-
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def write(project: Project, files: dict[str, str]) -> None:
-    directory = project.root / "migrations"
-    directory.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (directory / name).write_text(text)
-
-
-def ok(project: Project, *args: str) -> str:
-    result = project.run(*args)
-    assert result.returncode == 0, (args, result.stdout, result.stderr)
-    return result.stdout
 
 
 def checksum(project: Project, file: str) -> str:
@@ -154,25 +82,9 @@ def prepare(project: Project, migrations: dict[str, str], up: bool = False) -> N
     ok(project, "db.snapshot", "--from", "prod")
 
 
-def run_json(project: Project, *args: str) -> tuple[int, dict]:
-    result = project.run(*args, "--json")
-    assert result.returncode in (0, 1), (args, result.stdout, result.stderr)
-    return result.returncode, json.loads(result.stdout)
-
-
 def rows(report: dict) -> list[tuple]:
     return [(d["scope"], d["kind"], d["object"], d["name"], d["attribute"], d["local"], d["production"],
              d["status"], d["ignored"]) for d in report["differences"]]
-
-
-def one_error_line(result) -> str:
-    """The single line an error leaves on stderr (exit status 2, nothing on stdout)."""
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("pgparity: ")
-    return lines[0]
 
 
 def dev_execute(project: Project, statement: str) -> None:

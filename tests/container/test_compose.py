@@ -1,13 +1,11 @@
 """Reading the db service from compose/compose.yaml."""
 
-from pathlib import Path
-
 import pytest
+from conftest import ROOT
 
 from pgparity.container import compose
 from pgparity.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
 VARIABLES = {
     "PGPARITY_IMAGE": "postgres:15", "PGPARITY_USER": "postgres", "PGPARITY_PASSWORD": "pw",
     "PGPARITY_DATABASE": "app", "PGPARITY_PORT": "55432", "PGPARITY_INITDB_ARGS": "--locale=C",

@@ -17,8 +17,6 @@ from pgparity.migrations.discovery import discover
 from pgparity.migrations.model import Migration
 from pgparity.migrations.sync import Quiet, replay
 
-pytestmark = pytest.mark.docker
-
 GOOD = {
     "001_users.sql": "create table users (id bigint primary key, email varchar);",
     "002_roles.sql": "create table roles (id int primary key, name text);",

@@ -16,8 +16,6 @@ from conftest import remove_project
 from pgparity import config
 from pgparity.cli import doctor
 
-pytestmark = pytest.mark.docker
-
 
 def git(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-c", "user.email=dev@example.com", "-c", "user.name=dev", *args], cwd=cwd,

@@ -10,11 +10,10 @@ import tarfile
 import docker.errors
 import psycopg
 import pytest
+from conftest import ROOT
 
 from pgparity import config
 from pgparity.container.engine import Engine
-
-pytestmark = pytest.mark.docker
 
 
 def assert_one_line_error(result, fragment: str) -> None:
@@ -204,10 +203,8 @@ def test_docker_contexts_are_honoured(project, tmp_path):
 
 def test_docker_compose_sees_the_container(project):
     import subprocess
-    from pathlib import Path
-
     assert project.run("db.up").returncode == 0
-    compose_file = Path(__file__).resolve().parent.parent / "compose" / "compose.yaml"
+    compose_file = ROOT / "compose" / "compose.yaml"
     command = ["docker-compose", "-p", project.name, "-f", str(compose_file)]
     listed = subprocess.run(command + ["ps"], env=project.env, capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr

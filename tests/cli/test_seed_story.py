@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from conftest import ROOT
 
-pytestmark = pytest.mark.docker
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "seed-drift"
+EXAMPLE = ROOT / "examples" / "seed-drift"
 SEED_ROWS = [
     ("public.auth_tokens", "token", "character varying", "character varying(255)", "Different"),
     ("public.auth_tokens", "token_type", "character varying", "character varying(50)", "Different"),
