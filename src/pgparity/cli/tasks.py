@@ -18,6 +18,7 @@ from pgparity.cli import doctor as doctor_checks
 from pgparity.cli import report
 from pgparity.cli.shell import guarded
 from pgparity.container.engine import Engine, environments
+from pgparity.data import DEFAULT_JOBS
 from pgparity.data import dump as dumps
 from pgparity.data.sanitize import secret_key, suggest
 from pgparity.data.survey import survey
@@ -178,11 +179,11 @@ def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
 
 
 @task(help={"json": "print the report as JSON",
-            "jobs": f"worker processes (and production sessions) reading rows; default {dumps.DEFAULT_JOBS}",
+            "jobs": f"worker processes (and production sessions) reading rows; default {DEFAULT_JOBS}",
             "init_rules": "write a rule for every flagged column without one into pgparity.toml, to review",
             "explain": "list every column flagged as PII, why, and its rule; dump nothing"})
 @guarded
-def dump(c, json=False, jobs=dumps.DEFAULT_JOBS, init_rules=False, explain=False):
+def dump(c, json=False, jobs=DEFAULT_JOBS, init_rules=False, explain=False):
     """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
     if jobs < 1:
         raise PgParityError(f"--jobs must be at least 1, got {jobs}")

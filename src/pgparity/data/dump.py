@@ -14,7 +14,6 @@ archive.py (the zip and its manifest), restore.py (the way back in).
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ import docker
 from pgparity import __version__
 from pgparity.config import LedgerTable
 from pgparity.container.engine import connect_client
-from pgparity.data import archive
+from pgparity.data import DEFAULT_JOBS, archive
 from pgparity.data.archive import Manifest, Member, SequenceEntry, TableEntry
 from pgparity.data.extract import Extractor, Part, PartResult, begin_snapshot, part_file
 from pgparity.data.pgdump import bookkeeping, dump_schema
@@ -42,8 +41,6 @@ from pgparity.database import database_of
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.folders import own_folder
 from pgparity.migrations.ledgers import hidden, read_ledger
-
-DEFAULT_JOBS = max(2, min(4, os.cpu_count() or 1))
 
 # With the table owning each sequence (serial, identity), so that a ledger's own sequence stays behind with it.
 SEQUENCES_QUERY = """

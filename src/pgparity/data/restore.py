@@ -15,9 +15,8 @@ import zstandard
 from psycopg import sql
 
 from pgparity.config import mask_url
-from pgparity.data import postdata
+from pgparity.data import DEFAULT_JOBS, postdata
 from pgparity.data.archive import CHUNK_BYTES, POST_DATA, PRE_DATA, Manifest, TableEntry, read_script, verify_archive
-from pgparity.data.dump import DEFAULT_JOBS
 from pgparity.data.extract import PartResult
 from pgparity.data.progress import Progress, Quiet, TableReport, Tables
 from pgparity.database import connect, database_of
