@@ -10,16 +10,19 @@ import pytest
 from conftest import READER
 from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
 
+from pgparity.cli.report import FIX_WORDS
 from pgparity.errors import FixError
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.naming import next_number
 from pgparity.schema.diff import Change, compare
 from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing
-from pgparity.schema.fix.plan import FixPlan, Rename, Words, plan_fix
+from pgparity.schema.fix.plan import FixPlan, Rename, plan_fix
 from pgparity.schema.fix.render import render, render_rollback
 from pgparity.schema.fix.write import write_fix
 from pgparity.schema.model import Role, Snapshot
+
+WORDS = FIX_WORDS["prod"]  # what db.fix writes by default
 
 UNFIXABLE = {"partition key", "setting", "migration checksum", "migration missing"}
 
@@ -37,7 +40,7 @@ class Pair:
     def plan(self, base: str, local: str, production: str) -> tuple[tuple[Change, ...], FixPlan]:
         mine, theirs = self.build(base, local, production)
         differences = compare(mine, theirs)
-        return differences, plan_fix(differences, mine, theirs)
+        return differences, plan_fix(differences, mine, theirs, WORDS)
 
     def checks(self, plan: FixPlan) -> tuple[NarrowingCheck, ...]:
         with psycopg.connect(self.local, autocommit=True) as conn:
@@ -159,7 +162,7 @@ def test_identity_added_to_a_filled_column_continues_after_its_values(pair):
 def test_role_attributes_are_explained_not_altered():
     local = snapshot(roles=(Role(READER, False, False, False, False, True, False, False),))
     production = snapshot(roles=(Role(READER, False, True, False, False, True, False, False),))
-    (fix,) = plan_fix(compare(local, production), local, production).fixes
+    (fix,) = plan_fix(compare(local, production), local, production, WORDS).fixes
     assert not fix.forward.steps and "ALTER ROLE by hand" in fix.forward.note
 
 
@@ -348,7 +351,7 @@ def test_plan_is_pure_logic_and_every_difference_gets_one_change():
     local = snapshot(tables=(table("t", column("a")),))
     production = snapshot(tables=(table("t", column("a", "integer"), column("b")),))
     differences = compare(local, production)
-    plan = plan_fix(differences, local, production)
+    plan = plan_fix(differences, local, production, WORDS)
     assert [fix.change for fix in plan.fixes] == list(differences)
     assert [s.sql for s in plan.fixes[0].forward.steps] == [
         'ALTER TABLE "public"."t" ALTER COLUMN "a" TYPE integer USING "a"::integer']
@@ -372,7 +375,7 @@ def test_next_number_follows_the_highest_with_its_padding(tmp_path):
 
 def test_written_files_pair_as_migration_and_rollback(tmp_path):
     local, production = snapshot(), snapshot(tables=(table("t", column("a")),))
-    plan = plan_fix(compare(local, production), local, production)
+    plan = plan_fix(compare(local, production), local, production, WORDS)
     forward, down = write_fix(tmp_path / "migrations", plan)
     (migration,) = discover(tmp_path / "migrations").migrations
     assert (migration.path, migration.rollback) == (forward, down)
@@ -384,7 +387,7 @@ def test_written_files_pair_as_migration_and_rollback(tmp_path):
 
 def test_empty_plan_has_nothing_to_write(tmp_path):
     with pytest.raises(FixError, match="nothing to apply"):
-        write_fix(tmp_path, plan_fix((), snapshot(), snapshot()))
+        write_fix(tmp_path, plan_fix((), snapshot(), snapshot(), WORDS))
 
 
 NAMESAKES = "CREATE TABLE t (a int CONSTRAINT foo CHECK (a > 0)); CREATE INDEX foo ON t (a);"
@@ -401,7 +404,7 @@ def test_a_constraint_and_an_index_of_one_name_get_their_own_comments(pair, tmp_
 
 def test_comments_on_namesakes_are_planned_on_each_object():
     source, target = namesakes("one", "one"), namesakes("two", None)
-    plan = plan_fix(compare(source, target), source, target)
+    plan = plan_fix(compare(source, target), source, target, WORDS)
     assert [[s.sql for s in fix.forward.steps] for fix in plan.fixes] == [
         ['COMMENT ON INDEX "public"."foo" IS NULL'], ['COMMENT ON CONSTRAINT "foo" ON "public"."t" IS \'two\''],
     ]
@@ -412,7 +415,7 @@ def test_comments_on_namesakes_are_planned_on_each_object():
 
 def test_the_sides_are_named_as_the_caller_says(tmp_path):
     source, target = snapshot(tables=(table("t", column("a")),)), snapshot()
-    plan = plan_fix(compare(source, target), source, target, Words("migrations", "dev", "in the migrations", "in dev"))
+    plan = plan_fix(compare(source, target), source, target, FIX_WORDS["dev"])
     text = render(plan)
     assert "makes the database it runs on (migrations) match dev." in text
     assert "-- table public.t: only in migrations\n" in text

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pgparity.errors import shown
+from pgparity.schema.fix.plan import Words
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
 
@@ -135,6 +136,9 @@ def findings(items) -> None:
         err.print(str(finding), markup=False, style=style)
 
 
+# How a fix file names its sides, by db.fix's --target.
+FIX_WORDS = {"prod": Words("local", "production", "locally", "in production"),
+             "dev": Words("migrations", "dev", "in the migrations", "in dev")}
 SIDES = {"local": ("Dev", "Migrations"), "production": ("Local", "Production"), "diff": ("Source", "Target")}
 TITLES = {
     "local": "Local drift: the dev database vs a fresh replay of the migrations",

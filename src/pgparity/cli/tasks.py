@@ -27,7 +27,7 @@ from pgparity.errors import PgParityError, shown
 from pgparity.migrations import ledger
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema.fix.narrowing import check_narrowing
-from pgparity.schema.fix.plan import LOCAL_TO_PRODUCTION, Words, plan_fix
+from pgparity.schema.fix.plan import plan_fix
 from pgparity.schema.fix.write import write_fix
 from pgparity.schema.model import Snapshot
 from pgparity.schema.serialize import dump_snapshot, load_snapshot
@@ -338,10 +338,6 @@ def verify(c, json=False, fail_on_pending=False, revision=None):
     _render_verdict(ws, result, json, fail_on_pending and bool(result.pending_in_production))
 
 
-# A fix of the migrations' schema to the dev database's, codifying hand edits made there.
-MIGRATIONS_TO_DEV = Words("migrations", "dev", "in the migrations", "in dev")
-
-
 @task(help={"target": "prod (the production profile, default) or dev (codify hand edits in the dev database)",
             "allow_destructive": "write destructive statements live instead of commented out",
             "force": "write the fix even though counted rows would make it fail",
@@ -354,7 +350,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
         raise PgParityError(f"--target must be prod or dev, not {target!r}")
     ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
-    plan = plan_fix(changes, expected, goal, LOCAL_TO_PRODUCTION if target == "prod" else MIGRATIONS_TO_DEV)
+    plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target])
     with connect(ws.engine.url) as conn:
         checks = check_narrowing(conn, plan)
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"

@@ -26,10 +26,6 @@ class Words:
     target_place: str  # "in production"
 
 
-# A fix of the migrations' schema to production's, as db.fix writes it by default.
-LOCAL_TO_PRODUCTION = Words("local", "production", "locally", "in production")
-
-
 @dataclass(frozen=True)
 class Fix:
     """What fixes one change; `change` is None for a view rebuilt around a column change."""
@@ -60,7 +56,7 @@ class Rename:
 class FixPlan:
     fixes: tuple[Fix, ...]
     renames: tuple[Rename, ...]
-    words: Words = LOCAL_TO_PRODUCTION
+    words: Words
 
     @property
     def narrowings(self) -> tuple[Narrowing, ...]:
@@ -82,9 +78,8 @@ NOTES: dict[str, Callable[[Difference, Words], str]] = {
 }
 
 
-def plan_fix(changes: Sequence[Change], source: Snapshot, target: Snapshot,
-             words: Words = LOCAL_TO_PRODUCTION) -> FixPlan:
-    """The fixes that make `source` match `target`; pure logic, no database."""
+def plan_fix(changes: Sequence[Change], source: Snapshot, target: Snapshot, words: Words) -> FixPlan:
+    """The fixes that make `source` match `target`, told in `words`; pure logic, no database."""
     forward = Sides(catalog(source), catalog(target))
     backward = forward.swapped()
     rebuilt = rebuilt_views(changes, forward)
