@@ -19,9 +19,10 @@ from schema_cases import (
     table,
 )
 
+from pgparity.cli.report import difference_json
 from pgparity.schema.diff import KINDS, Difference, compare
 from pgparity.schema.model import Ledger, LedgerEntry, Schema, ServerVersion, Snapshot
-from pgparity.schema.verify import row, rows
+from pgparity.schema.verify import rows
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
 
@@ -177,7 +178,7 @@ def test_order_is_by_object_kind_name_attribute():
 
 def test_difference_json_has_exactly_the_report_fields():
     difference = Difference("column", "public.users", "email", "type", "text", "varchar", "different")
-    assert row(difference) == {
+    assert difference_json(difference) == {
         "kind": "column", "object": "public.users", "name": "email", "attribute": "type",
         "local": "text", "production": "varchar", "status": "different",
     }

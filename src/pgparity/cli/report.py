@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pgparity.errors import shown
+from pgparity.migrations.position import label
 from pgparity.schema.fix.plan import Words
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
@@ -181,6 +182,32 @@ def verdict(result) -> None:
     if result.position is not None and (result.position.pending or result.position.remarks):
         position(result.position)
     say(summary_line(result))
+
+
+def difference_json(d) -> dict[str, str | None]:
+    """A difference as the JSON report has it: its source is "local", its target "production"."""
+    return {"kind": d.kind, "object": d.object, "name": d.name, "attribute": d.attribute,
+            "local": d.source, "production": d.target, "status": d.status}
+
+
+def verdict_json(result) -> dict[str, object]:
+    counts: dict[str, int] = {}
+    for finding in result.drift:
+        counts[finding.scope] = counts.get(finding.scope, 0) + 1
+    document: dict[str, object] = {
+        "status": result.status,
+        "differences": [{"scope": f.scope, **difference_json(f.difference), "ignored": f.ignored}
+                        for f in result.findings],
+        "summary": {
+            "differences": len(result.drift),
+            "ignored": len(result.findings) - len(result.drift),
+            "by_scope": counts,
+            "pending_in_production": [label(m) for m in result.pending_in_production],
+        },
+    }
+    if result.position is not None:
+        document["production_position"] = result.position.to_json()
+    return document
 
 
 def position(found) -> None:

@@ -414,9 +414,9 @@ def doctor(c):
 
 def _render_verdict(ws: Workspace, result, as_json: bool, fail: bool = False) -> None:
     if report.ci_mode():
-        ws.settings.report_file.write_text(report.as_json(result.to_json()) + "\n", encoding="utf-8")
+        ws.settings.report_file.write_text(report.as_json(report.verdict_json(result)) + "\n", encoding="utf-8")
     if as_json:
-        report.print_json(result.to_json())
+        report.print_json(report.verdict_json(result))
     else:
         report.verdict(result)
     if result.drift or fail:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pgparity.migrations.model import Migration
-from pgparity.migrations.position import Position, label
+from pgparity.migrations.position import Position
 from pgparity.schema.diff import Change, Difference, compare
 from pgparity.schema.model import Snapshot
 
@@ -28,14 +28,6 @@ class Finding:
     difference: Difference
     ignored: bool
 
-    def to_json(self) -> dict[str, object]:
-        return {"scope": self.scope, **row(self.difference), "ignored": self.ignored}
-
-
-def row(d: Difference) -> dict[str, str | None]:
-    """A difference as the JSON report has it: its source is "local", its target "production"."""
-    return {"kind": d.kind, "object": d.object, "name": d.name, "attribute": d.attribute,
-            "local": d.source, "production": d.target, "status": d.status}
 
 
 @dataclass(frozen=True)
@@ -59,24 +51,6 @@ class Verdict:
     @property
     def status(self) -> str:
         return "drift" if self.drift else "parity"
-
-    def to_json(self) -> dict[str, object]:
-        counts: dict[str, int] = {}
-        for finding in self.drift:
-            counts[finding.scope] = counts.get(finding.scope, 0) + 1
-        document: dict[str, object] = {
-            "status": self.status,
-            "differences": [finding.to_json() for finding in self.findings],
-            "summary": {
-                "differences": len(self.drift),
-                "ignored": len(self.findings) - len(self.drift),
-                "by_scope": counts,
-                "pending_in_production": [label(m) for m in self.pending_in_production],
-            },
-        }
-        if self.position is not None:
-            document["production_position"] = self.position.to_json()
-        return document
 
 
 def pattern_of(difference: Difference) -> str:
