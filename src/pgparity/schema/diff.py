@@ -196,14 +196,14 @@ def collection(
     source_by_key = {key_of(obj): obj for obj in source}
     target_by_key = {key_of(obj): obj for obj in target}
     for key in source_by_key.keys() | target_by_key.keys():
-        mine, theirs = source_by_key.get(key), target_by_key.get(key)
-        obj, name = place(rule, rule.label(mine or theirs), owner)
-        a = None if mine is None else Node(rule.kind, mine, parents[0])
-        b = None if theirs is None else Node(rule.kind, theirs, parents[1])
-        if a is not None and b is not None:
-            yield from pair(rule, a, b, obj, name)
+        found = source_by_key.get(key), target_by_key.get(key)
+        obj, name = place(rule, rule.label(found[0] or found[1]), owner)
+        source_node, target_node = (None if o is None else Node(rule.kind, o, parent) for o, parent in zip(found, parents))
+        if source_node is not None and target_node is not None:
+            yield from pair(rule, source_node, target_node, obj, name)
         elif rule.missing_reported:
-            yield Change(rule.kind, obj, name, None, ONLY_IN_TARGET if a is None else ONLY_IN_SOURCE, a, b)
+            status = ONLY_IN_TARGET if source_node is None else ONLY_IN_SOURCE
+            yield Change(rule.kind, obj, name, None, status, source_node, target_node)
 
 
 def place(rule: Rule, label: str, owner: str | None) -> tuple[str, str]:
