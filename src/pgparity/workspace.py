@@ -20,7 +20,7 @@ from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
 from pgparity.schema.diff import Change, Difference, compare
 from pgparity.schema.introspect import inspect
 from pgparity.schema.model import Snapshot
-from pgparity.schema.roles import mirrored_role
+from pgparity.schema.roles import create_missing
 from pgparity.schema.serialize import load_snapshot
 from pgparity.schema.verify import ignored, production_drift, rows, without_ledger
 
@@ -162,28 +162,9 @@ class Workspace:
         profile = self.profile
         if profile is None:
             return []
-        problems = []
         with connect(self.engine.url, autocommit=True) as conn:
-            version = int(conn.execute("SHOW server_version_num").fetchone()[0])
-            if version // 10000 != profile.server.version_num // 10000:
-                problems.append(
-                    f"production runs PostgreSQL {profile.server.version} but {self.engine.spec.image} runs "
-                    f"{version // 10000}; set PGPARITY_IMAGE=postgres:{profile.server.version_num // 10000}")
-            encoding, collate = conn.execute(
-                "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = current_database()"
-            ).fetchone()
-            mirror = self.engine.mirror
-            if (encoding, collate) != (mirror.encoding, mirror.locale):
-                problems.append(
-                    f"the data volume was initialised with {encoding}/{collate} but production uses "
-                    f"{mirror.encoding}/{mirror.locale}; `invoke db.down --volumes` then `invoke db.up` re-initialises it")
-            available = {name for (name,) in conn.execute("SELECT name FROM pg_available_extensions")}
-            problems += [f"extension {e.name} {e.version} is used in production but not available in "
-                         f"{self.engine.spec.image}" for e in profile.extensions if e.name not in available]
-            existing = {name for (name,) in conn.execute("SELECT rolname FROM pg_roles")}
-            for role in profile.roles:
-                if role.name not in existing:
-                    conn.execute(mirrored_role(role))
+            problems = self.engine.mirror.mismatches(conn, profile, self.engine.spec.image)
+            create_missing(conn, profile.roles)
         return problems
 
     def drift_to(self, target: str) -> tuple[Snapshot, Snapshot, tuple[Change, ...]]:

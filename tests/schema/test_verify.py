@@ -207,6 +207,26 @@ def test_seed_story_verify_reports_the_nine_production_differences(proj, product
     assert lines[-1].startswith("drift: 9 differences"), lines[-1]
 
 
+def test_db_up_mirrors_production_roles_and_names_what_it_cannot_mirror(proj, production, reader):
+    """Roles named by production's grants are created on the dev server without a password; what the image
+    cannot give (another major, an extension it lacks) is a warning naming production's value."""
+    production.execute(OLD_SCHEMA + f"GRANT SELECT ON users TO {reader};")
+    prepare(proj, {"001_init.sql": OLD_SCHEMA})
+    profile = proj.root / "parity" / "production.json"
+    document = json.loads(profile.read_text())
+    document["server"]["version_num"] = 990001
+    document["extensions"].append({"name": "no_such_extension", "version": "1.0", "schema": "public"})
+    profile.write_text(json.dumps(document))
+
+    up = proj.run("db.up")
+    assert up.returncode == 0, up.stderr
+    assert "production runs PostgreSQL" in up.stderr and "set PGPARITY_IMAGE=postgres:99" in up.stderr
+    assert "extension no_such_extension 1.0 is used in production but not available in" in up.stderr
+    with psycopg.connect(proj.url(), autocommit=True) as conn:
+        assert conn.execute("SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = %s",
+                            (reader,)).fetchall() == [(False, True)]
+
+
 def test_a_profile_captured_after_db_up_is_mirrored_before_verify_compares(proj, production):
     """The seed story in its natural order against a production whose server settings differ from
     pgparity's defaults (TimeZone=Etc/UTC, the session server's own, vs the dev default UTC).

@@ -53,6 +53,26 @@ class Mirror:
     def server_args(self) -> str:
         return shlex.join([arg for name, value in self.settings for arg in ("-c", f"{name}={value}")])
 
+    def mismatches(self, conn: psycopg.Connection, profile: Snapshot, image: str) -> list[str]:
+        """What the running server cannot mirror of the profile: its major version, the volume's encoding and
+        locale (fixed when it was initialised), extensions the image lacks."""
+        problems = []
+        version = int(conn.execute("SHOW server_version_num").fetchone()[0])
+        if version // 10000 != profile.server.version_num // 10000:
+            problems.append(
+                f"production runs PostgreSQL {profile.server.version} but {image} runs "
+                f"{version // 10000}; set PGPARITY_IMAGE=postgres:{profile.server.version_num // 10000}")
+        encoding, collate = conn.execute(
+            "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        if (encoding, collate) != (self.encoding, self.locale):
+            problems.append(
+                f"the data volume was initialised with {encoding}/{collate} but production uses "
+                f"{self.encoding}/{self.locale}; `invoke db.down --volumes` then `invoke db.up` re-initialises it")
+        available = {name for (name,) in conn.execute("SELECT name FROM pg_available_extensions")}
+        return problems + [f"extension {e.name} {e.version} is used in production but not available in {image}"
+                           for e in profile.extensions if e.name not in available]
+
 
 @dataclass(frozen=True)
 class UpResult:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+import psycopg
 from psycopg import sql
 
 from pgparity.schema.model import Role
@@ -24,3 +25,11 @@ def mirrored_role(role: Role) -> sql.Composed:
 def stand_in_role(name: str) -> sql.Composed:
     """A role a grant or policy names, for a server that may lack it: it cannot log in."""
     return create_role(name, ["NOLOGIN"])
+
+
+def create_missing(conn: psycopg.Connection, roles: Iterable[Role]) -> None:
+    """Mirror each role the server does not have yet; existing roles are left as they are."""
+    existing = {name for (name,) in conn.execute("SELECT rolname FROM pg_roles")}
+    for role in roles:
+        if role.name not in existing:
+            conn.execute(mirrored_role(role))
