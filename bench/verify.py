@@ -243,7 +243,7 @@ def render(changes: Sequence[Change]) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, highlight=False, soft_wrap=True, width=report.PIPE_WIDTH)
     with mock.patch.object(report, "out", console):
-        report.verdict(Verdict(tuple(scoped(DIFF, verify.rows(changes), ())), ()))
+        report.verdict(Verdict(tuple(scoped(DIFF, verify.rows(changes), ()))))
     return buffer.getvalue()
 
 
