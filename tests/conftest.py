@@ -240,3 +240,37 @@ def proj(dev: Project, production: Production) -> Project:
     for child in dev.root.iterdir():
         shutil.rmtree(child) if child.is_dir() else child.unlink()
     return Project(dev.name, dev.root, {**dev.env, "PGPARITY_PROD_URL": production.url})
+
+
+def image_major(client: docker.DockerClient, image: str) -> int:
+    """The PostgreSQL major of an image, from the PG_MAJOR its recipe sets (the official images set it too)."""
+    env = dict(item.split("=", 1) for item in client.images.get(image).attrs["Config"]["Env"])
+    return int(env["PG_MAJOR"])
+
+
+@pytest.fixture(scope="session")
+def image_repository(docker_client, test_image) -> str:
+    """The test image's repository, which holds it under its major's tag too (tagged here when it does not)."""
+    repository = test_image.rsplit(":", 1)[0]
+    major_tag = f"{repository}:{image_major(docker_client, test_image)}"
+    try:
+        docker_client.images.get(major_tag)
+    except docker.errors.ImageNotFound:
+        docker_client.images.get(test_image).tag(major_tag)
+    return repository
+
+
+@pytest.fixture(scope="session")
+def newer_server(docker_client, test_image, image_repository) -> Server:
+    """A server of a newer major than the test image's, from the same repository; skipped when none is built."""
+    major = image_major(docker_client, test_image)
+    for newer in (17, 18, 16):
+        if newer > major and docker_client.images.list(name=f"{image_repository}:{newer}"):
+            break
+    else:
+        pytest.skip(f"no {image_repository} image of a major newer than {major}")
+    label = f"newer-{uuid.uuid4().hex[:8]}"
+    server = start_server(docker_client, f"{image_repository}:{newer}", label)
+    yield server
+    for container in docker_client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={label}"}):
+        container.remove(force=True, v=True)

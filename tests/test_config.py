@@ -18,7 +18,15 @@ def test_defaults_and_derived_names(tmp_path):
     settings = config.load(tmp_path, environ={})
     assert settings.port == config.default_port(settings.project)
     assert 25432 <= settings.port < 26432
-    assert settings.image == "postgres:15"
+    assert (settings.image, settings.image_repository) == (None, "postgres")
+    assert settings.dev_image(None) == "postgres:15" and settings.dev_image(17) == "postgres:17"
+
+
+def test_a_pinned_image_wins_and_the_repository_gives_each_major(tmp_path):
+    settings = config.load(tmp_path, environ={"PGPARITY_IMAGE_REPOSITORY": "registry.example:5000/pg"})
+    assert (settings.dev_image(13), settings.image_of(18)) == ("registry.example:5000/pg:13", "registry.example:5000/pg:18")
+    pinned = config.load(tmp_path, environ={"PGPARITY_IMAGE": "postgres:15.8"})
+    assert (pinned.dev_image(17), pinned.image_of(17)) == ("postgres:15.8", "postgres:17")
     assert settings.project == config.default_project(tmp_path)
     assert settings.container_name == f"{settings.project}-db-1"
     assert settings.volume_name == f"{settings.project}_data"
@@ -44,6 +52,10 @@ def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
         (".env", "PGPARITY_DATABASE=" + "d" * 31 + "\n", ".env: PGPARITY_DATABASE must be at most 30 characters"),
         (".env.local", "PGPARITY_DURABLE=maybe\n", ".env.local: PGPARITY_DURABLE must be true or false"),
         (".env", "PGPARITY_PROD_URL=mysql://x\n", ".env: PGPARITY_PROD_URL must be a postgresql:// URL"),
+        (".env", "PGPARITY_IMAGE_REPOSITORY=postgres:15\n",
+         ".env: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
+        (".env.local", "PGPARITY_IMAGE_REPOSITORY=pg@sha256:ab\n",
+         ".env.local: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
     ],
 )
 def test_bad_values_name_key_and_file(tmp_path, file, text, expected):

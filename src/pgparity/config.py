@@ -28,6 +28,7 @@ ENV_FILES = (".env", ".env.local")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 PORT_BASE, PORT_RANGE = 25432, 1000  # below every OS's ephemeral ports, which a client may hold
 MAX_DATABASE = 30
+DEFAULT_MAJOR = 15  # the dev server's major when no production profile says which
 
 
 def _text(value: str) -> str:
@@ -80,6 +81,14 @@ def _url(value: str) -> str:
     return value
 
 
+def _repository(value: str) -> str:
+    """An image repository (`postgres`, `registry.example.com:5000/postgres`): pgparity adds the major as its tag."""
+    text = _text(value)
+    if ":" in text.rsplit("/", 1)[-1] or "@" in text:
+        raise ValueError(f"must be an image repository without a tag (pgparity adds the major), got {value!r}")
+    return text
+
+
 def _optional_text(value: str) -> str:
     return value.strip()
 
@@ -98,7 +107,8 @@ KEYS: dict[str, Key] = {
     key.name: key
     for key in (
         Key("PROJECT", _project, None, "environment name; container, volume and labels derive from it (default: folder + git branch)"),
-        Key("IMAGE", _text, "postgres:15", "PostgreSQL image; its tag pins the server version"),
+        Key("IMAGE", _text, None, "PostgreSQL image pinned for the dev server (default: <IMAGE_REPOSITORY>:<production's major>)"),
+        Key("IMAGE_REPOSITORY", _repository, "postgres", "where the images of each PostgreSQL major are found, tagged by major"),
         Key("PORT", _port, None, "host port, bound to 127.0.0.1 only (default: derived from the environment name)"),
         Key("USER", _text, "postgres", "superuser created in the dev container"),
         Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
@@ -125,7 +135,8 @@ class Settings:
 
     root: Path
     project: str
-    image: str
+    image: str | None  # the user's pin; None: the image follows production's major
+    image_repository: str
     port: int
     user: str
     password: str
@@ -142,6 +153,14 @@ class Settings:
     profile: Path
     report_file: Path
     sanitize_secret: str | None
+
+    def image_of(self, major: int) -> str:
+        """The image of a PostgreSQL major: the repository's tag for it, as the official images are tagged."""
+        return f"{self.image_repository}:{major}"
+
+    def dev_image(self, major: int | None) -> str:
+        """The dev server's image: the pin, else the image of production's major (or the default one)."""
+        return self.image or self.image_of(major or DEFAULT_MAJOR)
 
     @property
     def container_name(self) -> str:
@@ -248,7 +267,8 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     return Settings(
         root=root,
         project=project,
-        image=values["IMAGE"],
+        image=values.get("IMAGE"),
+        image_repository=values["IMAGE_REPOSITORY"],
         port=values.get("PORT") or default_port(project),
         user=values["USER"],
         password=values["PASSWORD"],

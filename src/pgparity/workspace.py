@@ -17,12 +17,13 @@ from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
-from pgparity.schema.diff import Change, Difference, compare
+from pgparity.schema.diff import Change, compare
 from pgparity.schema.introspect import inspect
 from pgparity.schema.model import Snapshot
 from pgparity.schema.roles import create_missing
 from pgparity.schema.serialize import load_snapshot
-from pgparity.schema.verify import ignored, production_drift, rows, without_ledger
+from pgparity.schema.verify import (PRODUCTION, ServerCheck, Verdict, ignored, production_drift, rows, verdict,
+                                    without_ledger)
 
 
 @dataclass
@@ -122,13 +123,14 @@ class Workspace:
             with syncer.locked():
                 return self._replayed(server, syncer, migrations)
 
-    def verify(self, show: bool = True, revision: str | None = None
-               ) -> tuple[tuple[Difference, ...], tuple[Difference, ...], Position | None]:
+    def verify(self, show: bool = True, revision: str | None = None) -> Verdict:
         """Local drift (dev vs a replay of every migration) and production drift (the profile vs a replay
-        of what production applied), plus production's position (None without a profile). With `revision`,
-        the migrations are those of that commit (what a push sends), not the working tree's."""
+        of what production applied), production's position and the servers' versions (without a profile:
+        local drift alone). With `revision`, the migrations are those of that commit (what a push sends),
+        not the working tree's."""
         plan = self.plan(show, revision)
         profile = self.profile
+        ignore = self.project_file.ignore
         if profile is None and show:
             self.warn(f"{self.settings.profile} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
@@ -138,10 +140,11 @@ class Workspace:
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
                 if profile is None:
-                    return rows(compare(dev, expected)), (), None
+                    return verdict(rows(compare(dev, expected)), (), None, ignore)
                 position = self.position(plan, profile)
                 built = self._replayed_or(expected, server, syncer, plan, position.applied)
-        return rows(compare(dev, expected)), production_drift(built, profile, position), position
+        return verdict(rows(compare(dev, expected)), production_drift(built, profile, position), position, ignore,
+                       ServerCheck(PRODUCTION, built.server, profile.server))
 
     def _replayed_or(self, every: Snapshot, server: Server, syncer: Syncer, plan: Plan,
                      migrations: Sequence[Migration]) -> Snapshot:

@@ -6,6 +6,8 @@ import io
 import json
 import socket
 import tarfile
+import time
+from types import SimpleNamespace
 
 import docker.errors
 import psycopg
@@ -13,7 +15,8 @@ import pytest
 from conftest import ROOT
 
 from pgparity import config
-from pgparity.container.engine import Engine
+from pgparity.container.engine import Engine, Mirror
+from pgparity.schema.model import ServerVersion
 
 
 def assert_one_line_error(result, fragment: str) -> None:
@@ -21,6 +24,31 @@ def assert_one_line_error(result, fragment: str) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith("pgparity: ") and fragment in lines[0], lines[0]
+
+
+PRODUCTION_15 = ServerVersion("PostgreSQL 15.20 (Debian 15.20-1.pgdg120+1) on x86_64-pc-linux-gnu, compiled by gcc", 150020)
+
+
+def profile_of(server: ServerVersion) -> SimpleNamespace:
+    """What Mirror reads of a profile: its server and its settings."""
+    return SimpleNamespace(server=server, settings=())
+
+
+def test_the_image_follows_production_unless_pinned_and_says_so_when_majors_differ(tmp_path):
+    following = config.load(tmp_path, environ={"PGPARITY_IMAGE_REPOSITORY": "pgparity-test-postgres"})
+    mirror = Mirror.from_profile(profile_of(PRODUCTION_15), following)
+    assert mirror.image == "pgparity-test-postgres:15"
+    assert Mirror.from_profile(None, following).image == "pgparity-test-postgres:15"
+    assert mirror.version_mismatch(PRODUCTION_15, 150018, mirror.image) is None
+    fact, advice = mirror.version_mismatch(PRODUCTION_15, 170012, mirror.image)
+    assert fact == "production runs PostgreSQL 15.20, dev runs 17.12 (pgparity-test-postgres:15)"
+    assert "PGPARITY_IMAGE_REPOSITORY" in advice
+
+    pinned = Mirror.from_profile(profile_of(PRODUCTION_15), config.load(tmp_path, environ={"PGPARITY_IMAGE": "pg:17"}))
+    assert pinned.image == "pg:17"
+    fact, advice = pinned.version_mismatch(PRODUCTION_15, 170012, "pg:17")
+    assert fact == "production runs PostgreSQL 15.20, dev runs 17.12 (pg:17)"
+    assert advice == "unset PGPARITY_IMAGE so that db.up runs postgres:15, or pin an image of PostgreSQL 15"
 
 
 def test_up_from_nothing_then_again_then_psql_and_status(project):
@@ -221,3 +249,64 @@ def test_durable_decides_whether_the_dev_server_waits_for_the_disk(project, dura
     with psycopg.connect(project.url()) as conn:
         for name in ("fsync", "synchronous_commit", "full_page_writes"):
             assert conn.execute("select current_setting(%s)", (name,)).fetchone()[0] == expected, name
+
+
+def following(project, repository: str, prod_url: str) -> None:
+    """The project as a developer leaves it: no image pinned, production's URL set."""
+    del project.env["PGPARITY_IMAGE"]
+    project.env.update(PGPARITY_IMAGE_REPOSITORY=repository, PGPARITY_PROD_URL=prod_url)
+
+
+def test_the_dev_server_follows_production_to_another_major_and_says_how_to_leave_the_old_volume(
+        project, docker_client, image_repository, pg_server, newer_server):
+    """Production moves to a newer major: db.up follows it, the volume of the old major is named with the way
+    out, instead of a timeout; after `db.down --volumes` the dev server runs production's major."""
+    following(project, image_repository, pg_server.url())
+    assert project.run("db.snapshot", "--from", "prod").returncode == 0
+    assert project.run("db.up").returncode == 0
+    container = docker_client.containers.get(f"{project.name}-db-1")
+    old_major = container.attrs["Config"]["Image"].rsplit(":", 1)[1]
+    assert container.attrs["Config"]["Image"] == f"{image_repository}:{old_major}"
+
+    project.env["PGPARITY_PROD_URL"] = newer_server.url()
+    assert project.run("db.snapshot", "--from", "prod").returncode == 0
+    new_major = json.loads((project.root / "parity" / "production.json").read_text())["server"]["version_num"] // 10000
+    switched = project.run("db.up")
+    assert_one_line_error(switched, f"cannot start on its volume {project.name}_data")
+    assert f"initialized by PostgreSQL version {old_major}" in switched.stderr
+    assert "`invoke db.down --volumes`" in switched.stderr and f"{image_repository}:{new_major}" in switched.stderr
+
+    assert project.run("db.down", "--volumes", "--yes").returncode == 0
+    up = project.run("db.up")
+    assert up.returncode == 0 and "warning" not in up.stderr, up.stderr
+    assert json.loads(project.run("db.status", "--json").stdout)["server_version"].startswith(f"{new_major}.")
+
+
+def test_a_pinned_image_of_another_major_is_a_warning_in_up_and_a_failure_in_doctor(
+        project, test_image, newer_server):
+    project.env["PGPARITY_PROD_URL"] = newer_server.url()
+    assert project.run("db.snapshot", "--from", "prod").returncode == 0
+    production = json.loads((project.root / "parity" / "production.json").read_text())["server"]["version_num"]
+    prod_release = f"{production // 10000}.{production % 10000}"
+
+    up = project.run("db.up")
+    assert up.returncode == 0, up.stderr
+    dev_release = json.loads(project.run("db.status", "--json").stdout)["server_version"].split(" ")[0]
+    sentence = f"production runs PostgreSQL {prod_release}, dev runs {dev_release} ({test_image})"
+    assert f"pgparity: warning: {sentence}; unset PGPARITY_IMAGE so that db.up runs postgres:{production // 10000}" \
+        in up.stderr
+
+    doctor = project.run("db.doctor")
+    assert doctor.returncode == 1
+    assert f"✗ server version: {sentence} — unset PGPARITY_IMAGE" in doctor.stdout
+
+
+def test_a_volume_initialised_with_another_password_stops_up_at_once_with_the_way_out(project):
+    assert project.run("db.up").returncode == 0
+    assert project.run("db.down").returncode == 0
+    started = time.monotonic()
+    refused = project.run("db.up", extra={"PGPARITY_PASSWORD": "another-pw"})
+    assert time.monotonic() - started < 30  # PGPARITY_TIMEOUT is 90
+    assert_one_line_error(refused, 'password authentication failed for user "postgres"')
+    assert "PGPARITY_PASSWORD" in refused.stderr and "`invoke db.down --volumes`" in refused.stderr
+    assert "another-pw" not in refused.stderr

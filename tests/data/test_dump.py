@@ -16,13 +16,15 @@ import pytest
 import zstandard
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from conftest import scratch_database
 
 from pgparity.config import ProductionPolicy
+from pgparity.container.oneoff import Finished
 from pgparity.data import dump as dumping
 from pgparity.data.archive import FORMAT, verify_archive
 from pgparity.data.extract import Extractor, begin_snapshot, part_file, plan_part
 from pgparity.data.passwords import dev_password_hash
-from pgparity.data.pgdump import CLIENT_LABEL, client_network, pg_dump_command, plain_sql
+from pgparity.data.pgdump import CLIENT_LABEL, client_network, dump_schema, pg_dump_command, plain_sql
 from pgparity.data.progress import TableReport
 from pgparity.data.restore import RestoreReport, restore
 from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, TableName, parse_rules
@@ -80,6 +82,18 @@ def test_psql_restrict_guards_are_removed_and_nothing_else():
               b"\\restrict other\n\\unrestrict Abc123\n")
     assert plain_sql(script) == b"--\n\nSET x = 1;\nSELECT '\\restrict other';\n\\restrict other\n"
     assert plain_sql(b"SET x = 1;\n") == b"SET x = 1;\n"
+
+
+def test_a_failing_tool_is_told_by_its_error_lines_with_their_details_not_its_last_line():
+    mismatch = Finished(1, b"", b"pg_dump: error: aborting because of server version mismatch\n"
+                                b"pg_dump: detail: server version: 17.12; pg_dump version: 15.18\n")
+    assert mismatch.errors() == ("pg_dump: error: aborting because of server version mismatch | "
+                                 "pg_dump: detail: server version: 17.12; pg_dump version: 15.18")
+    query = Finished(1, b"", b"pg_dump: warning: x\npg_dump: error: query failed: ERROR:  permission denied\n"
+                             b"pg_dump: detail: Query was: SELECT 1\n")
+    assert query.errors().startswith("pg_dump: error: query failed") and "warning" not in query.errors()
+    assert Finished(1, b"", b"one\nlast words\n").errors() == "last words"
+    assert Finished(1, b"", b"").errors() == "(no output)"
 
 
 def table(name: str, *foreign_keys: ForeignKey, key: tuple[str, ...] = ("id",)) -> SourceTable:
@@ -304,7 +318,13 @@ def first_dump(production, test_image, docker_client, tmp_path_factory) -> dumpi
 
 def run_dump(production, image, client, directory: Path, secret: bytes, rules: dict = RULES,
              progress=None) -> dumping.DumpReport:
-    return dumping.dump(production.url, image=image, rules=parse_rules(rules, TOML), secret=secret,
+    """A dump whose pg_dump runs in `image`, which must be of production's major."""
+    def image_of(major: int) -> str:
+        with psycopg.connect(production.url) as conn:
+            assert major == conn.info.server_version // 10000
+        return image
+
+    return dumping.dump(production.url, image_of=image_of, rules=parse_rules(rules, TOML), secret=secret,
                         directory=directory, environment="prod", progress=progress, client=client)
 
 
@@ -590,8 +610,9 @@ def rules_toml(rules: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project, docker_client):
-    project.env.update(PGPARITY_PROD_URL=production.url, PGPARITY_SANITIZE_SECRET=SECRET.decode())
+def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project, docker_client, image_repository):
+    project.env.update(PGPARITY_PROD_URL=production.url, PGPARITY_SANITIZE_SECRET=SECRET.decode(),
+                       PGPARITY_IMAGE_REPOSITORY=image_repository)
     (project.root / "migrations").mkdir()
     for name, text in MIGRATIONS.items():
         (project.root / "migrations" / name).write_text(text)
@@ -713,11 +734,13 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     assert count(fresh_db, "SELECT count(*) FROM visits WHERE email LIKE 'user-%@example.com'") == 400
 
 
-def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_through(production_db, project):
+def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_through(production_db, project,
+                                                                                     image_repository):
     with psycopg.connect(production_db, autocommit=True) as conn:
         conn.execute(FREE_TEXT)
     (project.root / "pgparity.toml").write_text('# ours\n[migrations]\nskip = []\n')
-    env = {"PGPARITY_PROD_URL": production_db, "PGPARITY_SANITIZE_SECRET": SECRET.decode()}
+    env = {"PGPARITY_PROD_URL": production_db, "PGPARITY_SANITIZE_SECRET": SECRET.decode(),
+           "PGPARITY_IMAGE_REPOSITORY": image_repository}
     explained = project.run("db.dump", "--explain", extra=env)
     assert explained.returncode == 0, explained.stderr
     assert "6 flagged columns, 6 without a rule" in explained.stdout and "public.people.comment" in explained.stdout
@@ -821,3 +844,31 @@ def test_arrays_masked_element_by_element_restore(production_db, fresh_db, test_
     assert [len(rows[0][0]), rows[0][0][2], rows[1][0], rows[1][1]] == [3, None, [], None]
     assert all(email.startswith("user-") and email.endswith("@example.com") for email in rows[0][0][:2])
     assert len(rows[0][1]) == 2 and "Ann Lee" not in rows[0][1]
+
+
+def test_a_production_newer_than_dev_is_dumped_by_its_own_pg_dump_and_not_restored_on_another_major(
+        newer_server, project, image_repository, docker_client, test_image):
+    """pg_dump comes from production's major, not from dev's image; the dump is refused by a dev server of
+    another major in one line naming both releases; an older pg_dump's refusal carries pg_dump's own words."""
+    with scratch_database(newer_server) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE plans (id int PRIMARY KEY, name text); INSERT INTO plans VALUES (1, 'free');")
+            newer = conn.info.server_version
+        project.env.update(PGPARITY_PROD_URL=url, PGPARITY_SANITIZE_SECRET=SECRET.decode(),
+                           PGPARITY_IMAGE_REPOSITORY=image_repository)
+        (project.root / "pgparity.toml").write_text('[sanitize.columns]\n"public.plans.name" = "keep"\n')
+        (project.root / "migrations").mkdir()
+        dumped = project.run("db.dump")
+        assert dumped.returncode == 0, dumped.stderr
+        [archive] = (project.root / "dumps").glob("*.zip")
+        assert json.loads(members(str(archive))["manifest.json"])["server_version"].startswith(f"{newer // 10000}.")
+
+        refused = project.run("db.restore", f"dumps/{archive.name}")
+        assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+        assert f"{archive.name} is a dump of PostgreSQL {newer // 10000}.{newer % 10000} but the dev server runs " \
+            in refused.stderr and f"PGPARITY_IMAGE to an image of {newer // 10000}" in refused.stderr
+
+        with pytest.raises(DumpError) as caught:
+            dump_schema(docker_client, test_image, url, "prod", "00000003-00000002-1", None)
+        assert "pg_dump: error: aborting because of server version mismatch" in str(caught.value)
+        assert f"server version: {newer // 10000}." in str(caught.value)

@@ -19,10 +19,10 @@ from schema_cases import (
     table,
 )
 
-from pgparity.cli.report import difference_json
+from pgparity.cli.report import difference_json, summary_line, verdict_json
 from pgparity.schema.diff import KINDS, Difference, compare
-from pgparity.schema.model import Ledger, LedgerEntry, Schema, ServerVersion, Snapshot
-from pgparity.schema.verify import rows
+from pgparity.schema.model import Ledger, LedgerEntry, Schema, ServerVersion, Snapshot, release
+from pgparity.schema.verify import ServerCheck, diff_verdict, rows, verdict
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
 
@@ -57,12 +57,29 @@ def test_role_attributes_are_compared(build: Build):
     )
 
 
-def test_server_version_is_compared_by_number_only(build: Build):
-    local, production = build(BASE, "", "")
-    production = dataclasses.replace(production, server=ServerVersion("PostgreSQL 16.2 elsewhere", 160002))
-    assert differences(local, production) == (
-        Difference("version", "server", "", "version_num", str(local.server.version_num), "160002", "different"),
-    )
+@pytest.mark.parametrize(("production_num", "status"), [
+    (150018, "same"), (150020, "minor_mismatch"), (170012, "major_mismatch")])
+def test_the_server_version_is_its_own_verdict_never_a_schema_difference(production_num, status):
+    local = snapshot(server=ServerVersion("PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64-pc-linux-gnu", 150018))
+    production = snapshot(server=ServerVersion(f"PostgreSQL {release(production_num)} elsewhere", production_num))
+    assert compare(local, production) == ()
+    result = diff_verdict(local, production, ())
+    assert (result.server.status, result.failed) == (status, status == "major_mismatch")
+    document = verdict_json(result)
+    assert document["server_version"]["local"] == "15.18"
+    assert document["server_version"]["production"] == release(production_num)
+    assert document["server_version"]["status"] == status
+    assert document["differences"] == [] and document["summary"]["differences"] == 0
+    assert document["status"] == {"major_mismatch": "version_mismatch"}.get(status, "parity")
+
+
+def test_verify_says_in_one_sentence_which_release_each_side_runs():
+    check = ServerCheck("production", ServerVersion("PostgreSQL 17.12 (Debian …) on x86_64 …", 170012),
+                        ServerVersion("PostgreSQL 15.20 (Debian …) on x86_64 …", 150020))
+    document = verdict_json(verdict((), (), None, (), check))
+    assert document["server_version"]["message"] == "production runs PostgreSQL 15.20, dev runs 17.12"
+    assert "unset PGPARITY_IMAGE" in document["server_version"]["advice"]
+    assert summary_line(verdict((), (), None, (), check)).startswith("version mismatch: no schema differences")
 
 
 def test_seed_story_gives_exactly_nine_differences(build: Build):

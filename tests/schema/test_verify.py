@@ -14,7 +14,7 @@ import json
 import psycopg
 import pytest
 from commands import ok, one_error_line, run_json, write
-from conftest import Production, Project
+from conftest import Production, Project, scratch_database
 
 from pgparity.database import connect_read_only
 
@@ -220,7 +220,8 @@ def test_db_up_mirrors_production_roles_and_names_what_it_cannot_mirror(proj, pr
 
     up = proj.run("db.up")
     assert up.returncode == 0, up.stderr
-    assert "production runs PostgreSQL" in up.stderr and "set PGPARITY_IMAGE=postgres:99" in up.stderr
+    assert "production runs PostgreSQL 99.1, dev runs 15." in up.stderr
+    assert "unset PGPARITY_IMAGE so that db.up runs postgres:99" in up.stderr
     assert "extension no_such_extension 1.0 is used in production but not available in" in up.stderr
     with psycopg.connect(proj.url(), autocommit=True) as conn:
         assert conn.execute("SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = %s",
@@ -245,6 +246,53 @@ def test_a_profile_captured_after_db_up_is_mirrored_before_verify_compares(proj,
     assert [d for d in report["differences"] if d["kind"] == "setting"] == []
     assert code == 1
     assert rows(report) == [("production", "column", *d, False) for d in SEED_DIFFERENCES]
+
+
+def test_another_minor_release_in_production_is_a_warning_not_drift(proj, production):
+    production.execute(OLD_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA})
+    profile = proj.root / "parity" / "production.json"
+    document = json.loads(profile.read_text())
+    dev_num = document["server"]["version_num"]
+    document["server"]["version_num"] = dev_num + 2
+    profile.write_text(json.dumps(document))
+
+    code, report = run_json(proj, "db.verify")
+    assert (code, report["status"], report["differences"]) == (0, "parity", [])
+    dev_release, prod_release = (f"{dev_num // 10000}.{dev_num % 10000 + bump}" for bump in (0, 2))
+    assert report["server_version"] == {
+        "local": dev_release, "production": prod_release, "status": "minor_mismatch",
+        "message": f"production runs PostgreSQL {prod_release}, dev runs {dev_release}"}
+    human = proj.run("db.verify")
+    assert human.returncode == 0 and human.stdout.strip() == "parity: no differences"
+    assert f"pgparity: warning: production runs PostgreSQL {prod_release}, dev runs {dev_release}" in human.stderr
+
+
+def test_production_on_another_major_fails_verify_in_its_own_section_and_fix_writes_nothing(proj, newer_server):
+    """Production runs a newer major than dev's pinned image: no schema rows, a version section, exit 1."""
+    with scratch_database(newer_server) as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(OLD_SCHEMA)
+        newer = Project(proj.name, proj.root, {**proj.env, "PGPARITY_PROD_URL": url})
+        prepare(newer, {"001_init.sql": OLD_SCHEMA})
+        production = json.loads((proj.root / "parity" / "production.json").read_text())["server"]["version_num"]
+        prod_release = f"{production // 10000}.{production % 10000}"
+
+        code, report = run_json(newer, "db.verify")
+        assert (code, report["status"], report["differences"]) == (1, "version_mismatch", [])
+        assert report["summary"]["differences"] == 0
+        version = report["server_version"]
+        assert (version["production"], version["status"]) == (prod_release, "major_mismatch")
+        assert version["message"] == f"production runs PostgreSQL {prod_release}, dev runs {version['local']}"
+        human = newer.run("db.verify")
+        assert human.returncode == 1
+        assert f"Server version\nproduction runs PostgreSQL {prod_release}" in human.stdout
+        assert "unset PGPARITY_IMAGE" in human.stdout and "Different" not in human.stdout
+
+        before = sorted(path.name for path in (proj.root / "migrations").iterdir())
+        fixed = newer.run("db.fix")
+        assert fixed.returncode == 2 and "nothing to apply" in fixed.stderr
+        assert sorted(path.name for path in (proj.root / "migrations").iterdir()) == before
 
 
 def test_production_built_from_the_same_migrations_is_parity(proj, production):

@@ -13,10 +13,13 @@ from pathlib import Path
 import docker.errors
 
 from pgparity import config
-from pgparity.container.engine import Engine, connect_client
+from pgparity.container.engine import Engine, Mirror, connect_client
+from pgparity.container.oneoff import version_of
 from pgparity.errors import PgParityError
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
+from pgparity.schema.model import Snapshot, release
+from pgparity.schema.serialize import load_snapshot
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 PROFILE_STALE_DAYS = 30
@@ -39,8 +42,16 @@ def run(root: Path | None = None) -> tuple[Check, ...]:
     except PgParityError as error:
         return (Check("configuration", FAIL, str(error), "fix the named key; see .env.example"),)
     checks = [Check("configuration", OK, f"environment {settings.project}, port {settings.port}")]
-    checks += _docker_checks(settings)
-    checks += [_profile(settings), _migrations(settings, project_file), _secrets(settings), _disk(settings)]
+    try:
+        profile = load_snapshot(settings.profile) if settings.profile.is_file() else None
+    except PgParityError as error:
+        profile = None
+        checks.append(Check("production profile", FAIL, str(error),
+                            "capture it again with `invoke db.snapshot --from prod`"))
+    else:
+        checks.append(_profile(settings))
+    checks += _docker_checks(settings, profile)
+    checks += [_migrations(settings, project_file), _secrets(settings), _disk(settings)]
     return tuple(checks)
 
 
@@ -63,21 +74,37 @@ def _secrets(settings: config.Settings) -> Check:
     return Check("git-ignored files", OK, ", ".join(path.name for path in files))
 
 
-def _docker_checks(settings: config.Settings) -> Iterator[Check]:
+def _docker_checks(settings: config.Settings, profile: Snapshot | None) -> Iterator[Check]:
     try:
         client = connect_client()
     except PgParityError as error:
         yield Check("docker", FAIL, str(error), "start Docker, or set DOCKER_HOST / the docker context")
         return
     yield Check("docker", OK, f"engine {client.version().get('Version', '?')}")
-    engine = Engine(settings, client=client)
+    engine = Engine(settings, Mirror.from_profile(profile, settings), client)
     try:
         client.images.get(engine.spec.image)
         yield Check("image", OK, engine.spec.image)
+        if profile is not None:
+            yield _server_version(engine, profile)
     except docker.errors.ImageNotFound:
         yield Check("image", WARN, f"{engine.spec.image} is not present locally",
                     "db.up pulls it; without a registry, load it or set PGPARITY_IMAGE")
     yield _port(engine)
+
+
+def _server_version(engine: Engine, profile: Snapshot) -> Check:
+    """The image's PostgreSQL against production's: another major cannot mirror it."""
+    image = engine.spec.image
+    try:
+        version = version_of(engine.client, image)
+    except PgParityError as error:
+        return Check("server version", FAIL, str(error), "set PGPARITY_IMAGE to a PostgreSQL image")
+    mismatch = engine.mirror.version_mismatch(profile.server, version, image)
+    if mismatch is not None:
+        return Check("server version", FAIL, *mismatch)
+    return Check("server version", OK, f"{image} runs PostgreSQL {release(version)}, production "
+                                       f"{profile.server.release}")
 
 
 def _port(engine: Engine) -> Check:

@@ -181,7 +181,35 @@ def verdict(result) -> None:
             table(name, ("Column", *sides, "Status"), rows)
     if result.position is not None and (result.position.pending or result.position.remarks):
         position(result.position)
+    server_version(result.server)
     say(summary_line(result))
+
+
+# How each scope names the servers it compares (source, target), and what to do when their majors differ.
+SERVER_WORDS = {"production": ("dev", "production"), "diff": ("the source", "the target")}
+MAJOR_ADVICE = {
+    "production": ("dev must run production's major: unset PGPARITY_IMAGE so that db.up follows the profile (or pin "
+                   "an image of that major), then `invoke db.up` and `invoke db.sync`; until then, schema rows "
+                   "may only be how another major prints its catalogs"),
+    "diff": "catalogs of two majors print some objects differently: compare schemas captured on one major",
+}
+
+
+def server_sentence(check) -> str:
+    """`production runs PostgreSQL 15.20, dev runs 17.12`: the target first, as it is the reference."""
+    source, target = SERVER_WORDS[check.scope]
+    return f"{target} runs PostgreSQL {check.target.release}, {source} runs {check.source.release}"
+
+
+def server_version(check) -> None:
+    """The servers' versions, apart from the schema: another major fails, another minor is a warning."""
+    if check is None or check.status == "same":
+        return
+    if check.status == "minor_mismatch":
+        warn(f"{server_sentence(check)}: another minor release of the same major, not drift")
+        return
+    out.print("Server version", style="bold", markup=False)
+    say(f"{server_sentence(check)}: {MAJOR_ADVICE[check.scope]}")
 
 
 def difference_json(d) -> dict[str, str | None]:
@@ -207,6 +235,18 @@ def verdict_json(result) -> dict[str, object]:
     }
     if result.position is not None:
         document["production_position"] = result.position.to_json()
+    if result.server is not None:
+        document["server_version"] = server_json(result.server)
+    return document
+
+
+def server_json(check) -> dict[str, str]:
+    """Both sides' releases (source as "local", target as "production", like a difference) and the status."""
+    document = {"local": check.source.release, "production": check.target.release, "status": check.status}
+    if check.status != "same":
+        document["message"] = server_sentence(check)
+    if check.status == "major_mismatch":
+        document["advice"] = MAJOR_ADVICE[check.scope]
     return document
 
 
@@ -227,6 +267,8 @@ def summary_line(result) -> str:
     pending = [f"{m.version} {m.name}" for m in result.pending_in_production]
     tail = (f"; {ignored} ignored" if ignored else "") + (
         f"; {len(pending)} migrations pending in production: {', '.join(pending)}" if pending else "")
+    if result.failed and not drift:
+        return "version mismatch: no schema differences, but the servers run different majors" + tail
     if not drift:
         return "parity: no differences" + tail
     scopes = sorted({f.scope for f in drift})

@@ -31,7 +31,7 @@ from pgparity.schema.fix.plan import plan_fix
 from pgparity.schema.fix.write import write_fix
 from pgparity.schema.model import Snapshot
 from pgparity.schema.serialize import dump_snapshot, load_snapshot
-from pgparity.schema.verify import diff_verdict, verdict
+from pgparity.schema.verify import diff_verdict
 from pgparity.workspace import Workspace
 
 
@@ -197,7 +197,7 @@ def dump(c, json=False, jobs=DEFAULT_JOBS, init_rules=False, explain=False):
         _explain(ws)
         return
     with report.bar(report.DumpBar, enabled=not json) as bar:
-        result = dumps.dump(ws.settings.prod_url, image=ws.settings.image, rules=ws.project_file.sanitize,
+        result = dumps.dump(ws.settings.prod_url, image_of=ws.settings.image_of, rules=ws.project_file.sanitize,
                             secret=secret_key(ws.settings.sanitize_secret), directory=ws.settings.root / "dumps",
                             environment=ws.settings.project, progress=bar, client=ws.engine.client, jobs=jobs,
                             production_ledger=ws.project_file.production.ledger)
@@ -333,8 +333,7 @@ PRODUCTION_ENDS = ("profile", "prod")
 def verify(c, json=False, fail_on_pending=False, revision=None):
     """The pre-push check: lint, dev vs migrations, production profile vs what it applied; exit 1 on drift."""
     ws = _workspace()
-    local, production, position = ws.verify(show=not json, revision=revision)
-    result = verdict(local, production, position, ws.project_file.ignore)
+    result = ws.verify(show=not json, revision=revision)
     _render_verdict(ws, result, json, fail_on_pending and bool(result.pending_in_production))
 
 
@@ -419,7 +418,7 @@ def _render_verdict(ws: Workspace, result, as_json: bool, fail: bool = False) ->
         report.print_json(report.verdict_json(result))
     else:
         report.verdict(result)
-    if result.drift or fail:
+    if result.failed or fail:
         raise Exit(code=1)
 
 

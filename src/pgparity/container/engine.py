@@ -20,32 +20,41 @@ from docker.models.containers import Container
 from pgparity.config import Settings, mask_url
 from pgparity.container import compose
 from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse
-from pgparity.schema.model import Snapshot
+from pgparity.schema.model import ServerVersion, Snapshot, release
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
 POLL_SECONDS = 0.1
 LOG_LINES = 15
 NOT_DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
+# What the server says, in its own words, when a state will not pass by waiting.
+REFUSED_PASSWORD = "password authentication failed"
+INCOMPATIBLE_DATA = "database files are incompatible with server"
 MIRRORED = ("TimeZone", "DateStyle", "default_text_search_config", "standard_conforming_strings")
 
 
 @dataclass(frozen=True)
 class Mirror:
-    """Server settings that make the container mirror production, given at initdb and start."""
+    """What makes the container mirror production: the image of its major (unless pinned), and the
+    settings given at initdb and start."""
 
+    image: str
     encoding: str
     locale: str
     settings: tuple[tuple[str, str], ...]
+    production_image: str | None = None  # the image of production's major, when a profile says it
 
     @classmethod
     def from_profile(cls, profile: Snapshot | None, settings: Settings) -> Mirror:
-        """Production's settings when a profile was captured, else the ENCODING/LOCALE/TIMEZONE settings."""
+        """Production's major and settings when a profile was captured, else the IMAGE/ENCODING/LOCALE/TIMEZONE
+        settings."""
         if profile is None:
-            return cls(settings.encoding, settings.locale, (("timezone", settings.timezone),))
+            return cls(settings.dev_image(None), settings.encoding, settings.locale,
+                       (("timezone", settings.timezone),))
         found = {setting.name.lower(): setting.value for setting in profile.settings}
         server = tuple((name, found[name.lower()]) for name in MIRRORED if name.lower() in found)
-        return cls(found.get("server_encoding", settings.encoding), found.get("lc_collate", settings.locale), server)
+        return cls(settings.dev_image(profile.server.major), found.get("server_encoding", settings.encoding),
+                   found.get("lc_collate", settings.locale), server, settings.image_of(profile.server.major))
 
     def initdb_args(self) -> str:
         return shlex.join([f"--encoding={self.encoding}", f"--locale={self.locale}"])
@@ -53,15 +62,23 @@ class Mirror:
     def server_args(self) -> str:
         return shlex.join([arg for name, value in self.settings for arg in ("-c", f"{name}={value}")])
 
+    def version_mismatch(self, production: ServerVersion, dev_version_num: int, image: str) -> tuple[str, str] | None:
+        """When dev runs another major than production: the fact in one sentence, and what to do about it."""
+        if dev_version_num // 10000 == production.major:
+            return None
+        fact = f"production runs PostgreSQL {production.release}, dev runs {release(dev_version_num)} ({image})"
+        if self.image != self.production_image:
+            return fact, (f"unset PGPARITY_IMAGE so that db.up runs {self.production_image}, or pin an image of "
+                          f"PostgreSQL {production.major}")
+        return fact, (f"{image} is not PostgreSQL {production.major}: check PGPARITY_IMAGE_REPOSITORY and the image "
+                      "the compose file names")
+
     def mismatches(self, conn: psycopg.Connection, profile: Snapshot, image: str) -> list[str]:
         """What the running server cannot mirror of the profile: its major version, the volume's encoding and
         locale (fixed when it was initialised), extensions the image lacks."""
         problems = []
-        version = int(conn.execute("SHOW server_version_num").fetchone()[0])
-        if version // 10000 != profile.server.version_num // 10000:
-            problems.append(
-                f"production runs PostgreSQL {profile.server.version} but {image} runs "
-                f"{version // 10000}; set PGPARITY_IMAGE=postgres:{profile.server.version_num // 10000}")
+        if version := self.version_mismatch(profile.server, conn.info.server_version, image):
+            problems.append("; ".join(version))
         encoding, collate = conn.execute(
             "SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = current_database()"
         ).fetchone()
@@ -172,7 +189,7 @@ class Engine:
     def variables(self) -> dict[str, str]:
         s = self.settings
         return {
-            "PGPARITY_IMAGE": s.image,
+            "PGPARITY_IMAGE": self.mirror.image,
             "PGPARITY_USER": s.user,
             "PGPARITY_PASSWORD": s.password,
             "PGPARITY_DATABASE": s.database,
@@ -292,10 +309,11 @@ class Engine:
             raise DockerError(f"cannot start {container.name}: {message}") from None
 
     def wait_ready(self, container: Container, on_wait: Callable[[float], None] | None = None) -> None:
-        """Poll a real TCP login from the host until it succeeds.
+        """Poll a real TCP login from the host until it succeeds, or fail at once when it never will.
 
         A check over the Unix socket would pass during first initialisation, when the image runs a
-        temporary socket-only server and then restarts; a TCP login only succeeds on the final server.
+        temporary socket-only server and then restarts; a TCP login only succeeds on the final server,
+        so a login that server refuses is refused for good.
         """
         started = time.monotonic()
         deadline = started + self.settings.timeout
@@ -303,14 +321,13 @@ class Engine:
             try:
                 psycopg.connect(self.url, connect_timeout=2).close()
                 return
-            except psycopg.OperationalError:
-                pass
+            except psycopg.OperationalError as error:
+                if REFUSED_PASSWORD in str(error):
+                    raise ContainerUnhealthy(self._refused(error)) from None
             container.reload()
             health = health_of(container)
             if container.status in ("exited", "dead") or health == "unhealthy":
-                raise ContainerUnhealthy(
-                    f"{container.name} is {health or container.status}; its last log lines: {tail(container)}"
-                )
+                raise ContainerUnhealthy(self._stopped(container, health or container.status))
             if time.monotonic() > deadline:
                 raise ContainerUnhealthy(
                     f"{container.name} did not accept connections within {self.settings.timeout:g}s "
@@ -319,6 +336,24 @@ class Engine:
             if on_wait:
                 on_wait(time.monotonic() - started)
             time.sleep(POLL_SECONDS)
+
+    def _refused(self, error: psycopg.OperationalError) -> str:
+        s = self.settings
+        said = str(error).rpartition("FATAL:")[2].strip()
+        return (f"the dev server refuses the login: {said}; its volume {s.volume_name} was initialised with "
+                f"another password: set PGPARITY_PASSWORD to that one, or `invoke db.down --volumes` (deletes its "
+                "databases) then `invoke db.up` initialises it with this one")
+
+    def _stopped(self, container: Container, state: str) -> str:
+        """Why the server stopped: a data directory of another major says how to start over, else its log."""
+        logs = container.logs(tail=LOG_LINES).decode("utf-8", errors="replace")
+        if INCOMPATIBLE_DATA in logs:
+            detail = next((line.partition("DETAIL:")[2].strip() for line in logs.splitlines() if "DETAIL:" in line),
+                          INCOMPATIBLE_DATA)
+            return (f"{container.name} cannot start on its volume {self.settings.volume_name}: {detail} "
+                    f"`invoke db.down --volumes` deletes that data (its databases), then `invoke db.up` and "
+                    f"`invoke db.sync` rebuild dev on {self.spec.image}")
+        return f"{container.name} is {state}; its last log lines: {tail(container)}"
 
     def down(self, volumes: bool = False) -> list[str]:
         """Stop and remove the container (data stays in its volume unless `volumes`); what was removed."""

@@ -6,6 +6,7 @@ needed on the host. It is removed, with its anonymous volume, when the `with` bl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import docker
@@ -16,6 +17,9 @@ from pgparity.container.engine import discard
 from pgparity.errors import DockerError
 
 LIFETIME_SECONDS = "86400"  # the sleep that keeps it running; it is removed long before
+ERROR_LINE = re.compile(r"^\S+: (?:error|detail|hint): ")  # `pg_dump: error: …` and what follows it
+VERSION_LABEL = "pgparity.version-probe"
+RELEASE = re.compile(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,12 @@ class Finished:
     stdout: bytes
     stderr: bytes
 
-    def last_error_line(self) -> str:
-        lines = self.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"]
-        return lines[-1]
+    def errors(self) -> str:
+        """The tool's `error:` lines with their details and hints (the cause may be in any of them), else its
+        last line."""
+        lines = [line.strip() for line in self.stderr.decode(errors="replace").splitlines() if line.strip()]
+        said = [line for line in lines if ERROR_LINE.search(line)]
+        return " | ".join(said or lines[-1:] or ["(no output)"])
 
 
 class OneOff:
@@ -64,3 +71,13 @@ class OneOff:
             out += stdout or b""
             err += stderr or b""
         return Finished(api.exec_inspect(exec_id)["ExitCode"], bytes(out), bytes(err))
+
+
+def version_of(client: docker.DockerClient, image: str) -> int:
+    """The server_version_num of the PostgreSQL in `image`, from `postgres --version`, without starting a server."""
+    with OneOff(client, image, "postgres --version", {VERSION_LABEL: image}) as container:
+        finished = container.exec(["postgres", "--version"], {})
+    found = RELEASE.search(finished.stdout.decode(errors="replace"))
+    if finished.code or found is None:
+        raise DockerError(f"{image}: `postgres --version` did not name a release ({finished.errors()})")
+    return int(found.group(1)) * 10000 + int(found.group(2) or 0)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -76,14 +76,15 @@ def _entry(selection: Selection, parts: Sequence[Part], results: dict[str, PartR
                       sum(member.rows for member in members), selection.subset, masked)
 
 
-def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: Path, environment: str,
-         progress: Progress | None = None, client: docker.DockerClient | None = None,
+def dump(prod_url: str, *, image_of: Callable[[int], str], rules: Rules, secret: bytes, directory: Path,
+         environment: str, progress: Progress | None = None, client: docker.DockerClient | None = None,
          jobs: int = DEFAULT_JOBS, production_ledger: LedgerTable | None = None) -> DumpReport:
     """Dump production's schema and sanitized rows into a new archive in `directory`.
 
     Refuses before anything runs or is written when a PII-looking column has no rule. `jobs` worker
-    processes read the tables' parts, while pg_dump dumps the schema. Production's ledger (the one
-    `production_ledger` names, or the first found) goes into the manifest, not into the dump.
+    processes read the tables' parts, while pg_dump, from the image `image_of` gives for production's
+    major (a pg_dump older than the server refuses to dump it), dumps the schema. Production's ledger (the
+    one `production_ledger` names, or the first found) goes into the manifest, not into the dump.
     """
     started = time.monotonic()
     created = datetime.now(timezone.utc)
@@ -101,6 +102,7 @@ def dump(prod_url: str, *, image: str, rules: Rules, secret: bytes, directory: P
             raise SanitizeError(f"refusing to dump ({rules.source} [sanitize]): " + "; ".join(problems))
         planned = plan(conn, tables, rules)
         server_version = conn.execute("SHOW server_version").fetchone()[0]
+        image = image_of(conn.info.server_version // 10000)
         sequences = tuple(SequenceEntry(schema, name, value) for schema, name, value, owner in conn.execute(SEQUENCES_QUERY)
                           if not bookkeeping(f"{schema}.{name}", left_out) and not bookkeeping(owner or "", left_out))
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]

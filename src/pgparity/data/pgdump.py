@@ -93,7 +93,7 @@ def plain_sql(script: bytes) -> bytes:
 
 def dump_schema(client: docker.DockerClient, image: str, url: str, environment: str, snapshot: str,
                 left_out: Bookkeeping) -> dict[str, bytes]:
-    """Each section's SQL by archive member; DumpError with pg_dump's last error line when it fails."""
+    """Each section's SQL by archive member; DumpError with pg_dump's error lines when it fails."""
     network = client_network(url, published_host(client))
     with OneOff(client, image, "pg_dump", {CLIENT_LABEL: environment}, **network) as container:
         scripts = {}
@@ -101,6 +101,6 @@ def dump_schema(client: docker.DockerClient, image: str, url: str, environment: 
             argv, environment_variables = pg_dump_command(url, section, snapshot, left_out)
             finished = container.exec(argv, environment_variables)
             if finished.code:
-                raise DumpError(f"{argv[0]} in {image} failed (exit {finished.code}): {finished.last_error_line()}")
+                raise DumpError(f"{argv[0]} in {image} failed (exit {finished.code}): {finished.errors()}")
             scripts[member] = plain_sql(finished.stdout)
         return scripts

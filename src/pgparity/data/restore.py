@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 import zipfile
@@ -23,7 +24,7 @@ from pgparity.database import connect, database_of
 from pgparity.errors import DumpError
 from pgparity.migrations.apply import describe_failure
 from pgparity.schema import introspect
-from pgparity.schema.model import Ledger
+from pgparity.schema.model import Ledger, release
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Pro
     started = time.monotonic()
     manifest = manifest or verify_archive(path)
     with connect(target_url, autocommit=True) as conn:
+        same_major(path, manifest, conn.info.server_version)
         if introspect.relation_count(conn):
             raise DumpError(f"{mask_url(target_url)} is not empty; restore into a new database")
         preamble, entries = postdata.steps(read_script(path, PRE_DATA))
@@ -140,6 +142,17 @@ def restore(path: Path, target_url: str, jobs: int = DEFAULT_JOBS, progress: Pro
     with connect(target_url, autocommit=True) as conn:
         notes = _grant(conn, path, grants)
     return RestoreReport(database_of(target_url), reports, manifest.ledger, time.monotonic() - started, notes)
+
+
+def same_major(path: Path, manifest: Manifest, server_version_num: int) -> None:
+    """A dump is restored on its own major: pg_dump writes the SQL of the server it read, which another major
+    may reject or read differently."""
+    dumped = int(re.match(r"\d+", manifest.server_version).group())
+    if dumped != server_version_num // 10000:
+        raise DumpError(f"{path.name} is a dump of PostgreSQL {manifest.server_version.split(' ')[0]} but the dev "
+                        f"server runs {release(server_version_num)}; restore it on PostgreSQL {dumped}: set "
+                        f"PGPARITY_IMAGE to an image of {dumped} (such as postgres:{dumped}), or unset it when the "
+                        "production profile is of that major")
 
 
 PRIVILEGES = frozenset({"ACL", "DEFAULT ACL"})

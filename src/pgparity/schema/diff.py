@@ -20,7 +20,7 @@ PGPARITY = "pgparity"
 KINDS = (
     "schema", "table", "column", "constraint", "index", "sequence", "view", "materialized_view",
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "comment",
-    "setting", "version", "migration", "role",
+    "setting", "migration", "role",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -128,8 +128,6 @@ def privilege_label(grant: Model) -> str:
 
 # Keyed by the field name under which the collection appears (in Snapshot or in its parent).
 RULES = {
-    # The version string names the platform and compiler too; the number is what matters.
-    "server": Rule("version", lambda _: "server", lambda v: str(v.version_num), ignored=("version",)),
     "settings": Rule("setting", by_name, lambda s: s.value),
     "roles": Rule("role", by_name, role_summary, missing_reported=False),
     "extensions": Rule("extension", by_name, lambda e: e.version),
@@ -162,9 +160,12 @@ SUMMARY_LENGTH = 80
 
 
 def compare(source: Snapshot, target: Snapshot) -> tuple[Change, ...]:
-    """Every change from source to target, ordered by object, kind, name and attribute."""
+    """Every change from source to target, ordered by object, kind, name and attribute.
+
+    The server's version is not schema: verify's `ServerCheck` compares it, and no fix acts on it.
+    """
     shared = {s.name for s in source.schemas} & {s.name for s in target.schemas}
-    found = list(pair(RULES["server"], Node("version", source.server), Node("version", target.server), "server", ""))
+    found: list[Change] = []
     for f in fields(Snapshot):
         if f.name not in ("server", "ledger"):
             found.extend(collection(f.name, in_schemas(f.name, getattr(source, f.name), shared),

@@ -54,8 +54,22 @@ def sorted_collections(cls: type) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class ServerVersion(Model):
-    version: str
+    version: str  # version(): the release, the platform and the compiler
     version_num: int
+
+    @property
+    def major(self) -> int:
+        return self.version_num // 10000
+
+    @property
+    def release(self) -> str:
+        """The number a person knows the server by: `15.20` (a beta or rc shows as `19.0`)."""
+        return release(self.version_num)
+
+
+def release(version_num: int) -> str:
+    """`server_version_num` as major.minor (every release from 10 on numbers itself so)."""
+    return f"{version_num // 10000}.{version_num % 10000}"
 
 
 @dataclass(frozen=True)

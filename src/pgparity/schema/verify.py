@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pgparity.migrations.model import Migration
 from pgparity.migrations.position import Position
 from pgparity.schema.diff import Change, Difference, compare
-from pgparity.schema.model import Snapshot
+from pgparity.schema.model import ServerVersion, Snapshot
 
 LOCAL, PRODUCTION, DIFF = "local", "production", "diff"
 
@@ -30,19 +30,48 @@ class Finding:
 
 
 
+SAME, MINOR, MAJOR = "same", "minor_mismatch", "major_mismatch"
+
+
+@dataclass(frozen=True)
+class ServerCheck:
+    """The servers' versions on the two sides of a scope: not schema, so no finding and no fix.
+
+    Another major fails the check: its catalogs print objects differently and its features differ. Another
+    minor release of the same major is only worth a warning.
+    """
+
+    scope: str
+    source: ServerVersion
+    target: ServerVersion
+
+    @property
+    def status(self) -> str:
+        if self.source.major != self.target.major:
+            return MAJOR
+        return MINOR if self.source.version_num != self.target.version_num else SAME
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Everything verify (or diff) found; drift when any finding is not ignored.
 
     `position` is production's (verify with a profile): the migrations pending there are listed, not drift.
+    `server` compares the versions of the servers (None for verify without a profile).
     """
 
     findings: tuple[Finding, ...]
     position: Position | None = None
+    server: ServerCheck | None = None
 
     @property
     def drift(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if not f.ignored)
+
+    @property
+    def failed(self) -> bool:
+        """Drift, or servers of another major: either fails the check."""
+        return bool(self.drift) or self.server is not None and self.server.status == MAJOR
 
     @property
     def pending_in_production(self) -> tuple[Migration, ...]:
@@ -50,7 +79,9 @@ class Verdict:
 
     @property
     def status(self) -> str:
-        return "drift" if self.drift else "parity"
+        if self.drift:
+            return "drift"
+        return "version_mismatch" if self.failed else "parity"
 
 
 def pattern_of(difference: Difference) -> str:
@@ -81,10 +112,11 @@ def production_drift(built: Snapshot, profile: Snapshot, position: Position) -> 
 
 
 def verdict(local: Sequence[Difference], production: Sequence[Difference], position: Position | None,
-            ignore: Sequence[str]) -> Verdict:
-    return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), position)
+            ignore: Sequence[str], server: ServerCheck | None = None) -> Verdict:
+    return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), position, server)
 
 
 def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str], position: Position | None = None) -> Verdict:
     """Any two schemas; pgparity ledgers are compared only when both sides keep one."""
-    return Verdict(tuple(scoped(DIFF, rows(compare(source, target)), ignore)), position)
+    return Verdict(tuple(scoped(DIFF, rows(compare(source, target)), ignore)), position,
+                   ServerCheck(DIFF, source.server, target.server))

@@ -68,8 +68,6 @@ NOTES: dict[str, Callable[[Difference, Words], str]] = {
     "setting": lambda d, w: (f"{d.object} is {d.source} {w.source_place} and {d.target} {w.target_place}: a "
                              "server or database setting, mirrored by the container's configuration (PGPARITY_* "
                              "settings), not by a migration"),
-    "version": lambda d, w: (f"the server is version {d.source} {w.source_place} and {d.target} {w.target_place}: "
-                             "pick the image (PGPARITY_IMAGE) that matches"),
     "migration": lambda d, w: (f"ledger row {d.name}: ledger rows record which files ran; replay them with "
                                "db.sync or db.migrate, or accept edited files with db.repair"),
     "role": lambda d, w: (f"role {d.object}: {d.attribute} is {d.source} {w.source_place} and {d.target} "
