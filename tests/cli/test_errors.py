@@ -16,6 +16,8 @@ from conftest import Project
 from invoke.exceptions import Exit
 
 from pgparity.cli import shell
+from pgparity.database import connect
+from pgparity.errors import DatabaseError
 from pgparity.schema.model import Schema, ServerVersion, Snapshot
 from pgparity.schema.serialize import dump_snapshot
 
@@ -179,6 +181,13 @@ def test_secrets_are_masked_in_the_drivers_and_the_engines_messages(monkeypatch,
     assert raised.code == 2 and "\n" not in raised.message
     assert SECRET not in raised.message and "hunter2-prod" not in raised.message and "****" in raised.message
     assert raised.message.startswith(f"pgparity: {type(error).__name__}: ")
+
+
+def test_a_url_libpq_cannot_parse_is_named_without_its_password():  # B97
+    with pytest.raises(DatabaseError) as caught:
+        connect("postgresql://ro:se cret@127.0.0.1:1/Weird-DB 'x'")
+    assert str(caught.value).startswith("cannot parse the connection URL postgresql://ro:****@127.0.0.1:1/Weird-DB")
+    assert "se cret" not in str(caught.value) and "percent-encoded" in str(caught.value)
 
 
 # --- with the engine -------------------------------------------------------------------------
