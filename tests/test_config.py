@@ -56,6 +56,11 @@ def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
          ".env: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
         (".env.local", "PGPARITY_IMAGE_REPOSITORY=pg@sha256:ab\n",
          ".env.local: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
+        (".env", "PGPARITY_USER=Bad User\n", ".env: PGPARITY_USER must be letters, digits"),  # B17
+        (".env", "PGPARITY_USER=" + "u" * 64 + "\n", ".env: PGPARITY_USER must be letters, digits"),
+        (".env", 'PGPARITY_PORT=6000\nPGPARITY_PROJECT="nc-bad\n', ".env:2: not a KEY=value line"),  # B07
+        (".env.local", "# ok\nPGPARITY_PORT=6000\ngarbage here\n", ".env.local:3: not a KEY=value line"),  # B11
+        (".env", "PGPARITY_CONFIG=ci.toml\n", ".env: PGPARITY_CONFIG names ci.toml, which is not a file"),
     ],
 )
 def test_bad_values_name_key_and_file(tmp_path, file, text, expected):
@@ -120,3 +125,40 @@ def test_compose_file_falls_back_to_the_packaged_one(tmp_path):
     (tmp_path / "compose").mkdir()
     write(tmp_path / "compose", "compose.yaml", "services: {}\n")
     assert config.load(tmp_path, environ={}).compose_file == tmp_path.resolve() / "compose" / "compose.yaml"
+
+
+def test_env_file_that_is_a_directory_is_an_error(tmp_path):  # B102
+    (tmp_path / ".env").mkdir()
+    with pytest.raises(ConfigError, match=r"^\.env: is a directory"):
+        config.load(tmp_path, environ={})
+
+
+def test_the_default_project_file_may_be_absent_even_when_named(tmp_path):
+    assert config.load(tmp_path, environ={"PGPARITY_CONFIG": "pgparity.toml"}).config_file.name == "pgparity.toml"
+    write(tmp_path, "ci.toml", "")
+    assert config.load(tmp_path, environ={"PGPARITY_CONFIG": "ci.toml"}).config_file.name == "ci.toml"
+
+
+def test_a_password_of_any_characters_reaches_the_server_as_written(tmp_path):  # B12
+    from psycopg.conninfo import conninfo_to_dict
+
+    password = "it's a \"pw\" $HOME @:/%"
+    url = config.load(tmp_path, environ={"PGPARITY_PASSWORD": password}).url()
+    assert conninfo_to_dict(url)["password"] == password
+    assert password not in config.mask_url(url) and ":****@127.0.0.1" in config.mask_url(url)
+
+
+def test_mask_hides_secrets_and_url_passwords_in_any_text():
+    text = 'failed: "it\'s a pw" at postgresql://ro:hunter2@db/app (password=hunter3 host=x)'
+    masked = config.mask(text, ["it's a pw"])
+    assert masked == 'failed: "****" at postgresql://ro:****@db/app (password=**** host=x)'
+
+
+def test_secrets_are_read_from_every_source_without_validation(tmp_path):
+    write(tmp_path, ".env", "PGPARITY_PASSWORD=a b\nPGPARITY_PORT=not-a-port\n")
+    found = config.secrets(tmp_path, {"PGPARITY_PROD_URL": "postgresql://ro:p%40ss@db/app"})
+    assert {"a b", "a%20b", "p%40ss", "p@ss"} <= set(found)
+    assert "pgparity" not in config.secrets(tmp_path / "nowhere", {})  # the documented default is no secret
+    (tmp_path / ".env").unlink()
+    (tmp_path / ".env").mkdir()
+    assert "env-pw" in config.secrets(tmp_path, {"PGPARITY_PASSWORD": "env-pw"})

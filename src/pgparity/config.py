@@ -6,17 +6,19 @@ reported as one line naming the key and its file.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tomllib
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 from pgparity.data.sanitize import Rules, parse_rules
 from pgparity.errors import ConfigError
@@ -26,6 +28,10 @@ from pgparity.migrations.model import Baseline, MigrationPolicy
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+ROLE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+MAX_ROLE = 63  # PostgreSQL's identifier limit, in bytes
+URL_IN_TEXT = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)\S+")  # a keyword DSN's `password=...`
 PORT_BASE, PORT_RANGE = 25432, 1000  # below every OS's ephemeral ports, which a client may hold
 MAX_DATABASE = 30
 DEFAULT_MAJOR = 15  # the dev server's major when no production profile says which
@@ -58,6 +64,14 @@ def _project(value: str) -> str:
         raise ValueError(
             f"must be lowercase letters, digits, '-' or '_' and start with a letter or digit, got {value!r}"
         )
+    return value
+
+
+def _role(value: str) -> str:
+    """A superuser name that initdb, the image's entrypoint and a URL all take as it is written."""
+    if not ROLE_PATTERN.match(value) or len(value.encode()) > MAX_ROLE:
+        raise ValueError(f"must be letters, digits, '_', '-' or '.' (at most {MAX_ROLE}, starting with a letter "
+                         f"or '_'), got {value!r}")
     return value
 
 
@@ -110,7 +124,7 @@ KEYS: dict[str, Key] = {
         Key("IMAGE", _text, None, "PostgreSQL image pinned for the dev server (default: <IMAGE_REPOSITORY>:<production's major>)"),
         Key("IMAGE_REPOSITORY", _repository, "postgres", "where the images of each PostgreSQL major are found, tagged by major"),
         Key("PORT", _port, None, "host port, bound to 127.0.0.1 only (default: derived from the environment name)"),
-        Key("USER", _text, "postgres", "superuser created in the dev container"),
+        Key("USER", _role, "postgres", "superuser created in the dev container"),
         Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
         Key("DATABASE", _database, "app", "the dev database"),
         Key("MIGRATIONS", _text, "migrations", "directory of numbered NNN_name.sql migrations"),
@@ -176,8 +190,12 @@ class Settings:
         return self.root / ".pgparity-cache"
 
     def url(self, database: str | None = None, host: str = "127.0.0.1") -> str:
-        """The dev server's URL as seen from the host (contains the password: mask before printing)."""
-        return f"postgresql://{self.user}:{self.password}@{host}:{self.port}/{database or self.database}"
+        """The dev server's URL as seen from the host (contains the password: mask before printing).
+
+        The password is percent-encoded, so quotes, spaces, `@` or `$` in it reach the server as written.
+        """
+        password = quote(self.password, safe="")
+        return f"postgresql://{self.user}:{password}@{host}:{self.port}/{database or self.database}"
 
 
 def mask_url(url: str) -> str:
@@ -187,7 +205,39 @@ def mask_url(url: str) -> str:
         userinfo, _, hostinfo = parts.netloc.rpartition("@")
         user = userinfo.split(":", 1)[0]
         return urlunsplit(parts._replace(netloc=f"{user}:****@{hostinfo}"))
-    return re.sub(r"(password\s*=\s*)\S+", r"\1****", url)
+    return KEYWORD_PASSWORD.sub(r"\1****", url)
+
+
+def mask(text: str, secrets: Iterable[str] = ()) -> str:
+    """Text safe to show: every given secret, and the password of any URL or `password=` in it, as `****`."""
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return KEYWORD_PASSWORD.sub(r"\1****", URL_IN_TEXT.sub(lambda match: _masked(match.group()), text))
+
+
+def _masked(url: str) -> str:
+    try:
+        return mask_url(url)
+    except ValueError:  # not parseable as a URL (a stray `[`): hide everything after the scheme
+        return url.partition("://")[0] + "://****"
+
+
+def secrets(root: Path | None = None, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The configured secrets, as written and as a URL carries them, for masking messages.
+
+    Read without validation, since the message being masked may be about a bad setting; when the
+    files cannot be read, the process environment's secrets alone.
+    """
+    environ = os.environ if environ is None else environ
+    try:
+        found = gather((root or Path.cwd()).resolve(), environ)
+    except ConfigError:
+        found = {name: (value, "environment") for name, value in environ.items() if name.startswith(PREFIX)}
+    password = found.get(PREFIX + "PASSWORD", (KEYS["PASSWORD"].default, ""))[0]
+    prod_password = urlsplit(found.get(PREFIX + "PROD_URL", ("", ""))[0]).password or ""
+    sanitize = found.get(PREFIX + "SANITIZE_SECRET", ("", ""))[0]
+    values = [password, quote(password, safe="")] if password != KEYS["PASSWORD"].default else []
+    return [*values, prod_password, unquote(prod_password), sanitize]
 
 
 def git_branch(root: Path) -> str | None:
@@ -235,10 +285,25 @@ def compose_file(root: Path, configured: str | None) -> Path:
     return own if own.is_file() else Path(__file__).with_name("compose.yaml")
 
 
+def read_env_file(path: Path) -> dict[str, str | None]:
+    """The values of one .env file; a line dotenv cannot parse is an error naming the file and line, since
+    skipping it would silently drop whatever setting it was meant to hold."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise ConfigError(f"{path.name}: is a directory, not a settings file; remove or rename it") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path.name}: cannot read the settings file ({error})") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise ConfigError(f"{path.name}:{binding.original.line}: not a KEY=value line (an unclosed quote?)")
+    return dotenv_values(stream=io.StringIO(text))
+
+
 def gather(root: Path, environ: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     """Every PGPARITY_ value with the name of the file (or 'environment') it came from."""
     found: dict[str, tuple[str, str]] = {}
-    sources = [(name, dotenv_values(root / name)) for name in ENV_FILES if (root / name).is_file()]
+    sources = [(name, read_env_file(root / name)) for name in ENV_FILES if (root / name).exists()]
     sources.append(("environment", dict(environ)))
     for source, values in sources:
         for name, value in values.items():
@@ -263,6 +328,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     for key in KEYS.values():
         if key.name not in values and key.default is not None:
             values[key.name] = key.parse(key.default)
+    _check_config_file(root, values["CONFIG"], found.get(PREFIX + "CONFIG"))
     project = values.get("PROJECT") or default_project(root)
     return Settings(
         root=root,
@@ -286,6 +352,14 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         report_file=root / values["REPORT"],
         sanitize_secret=values.get("SANITIZE_SECRET"),
     )
+
+
+def _check_config_file(root: Path, name: str, configured: tuple[str, str] | None) -> None:
+    """A project file named on purpose must exist: without it every list setting would silently fall back
+    to its default. The default name may be absent (no project file yet), as when the key is unset."""
+    if configured and name and name != KEYS["CONFIG"].default and not (root / name).is_file():
+        raise ConfigError(f"{configured[1]}: PGPARITY_CONFIG names {name}, which is not a file; "
+                          "create it or remove the key")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from pgparity.config import mask_url
+from pgparity.config import mask, mask_url
 from pgparity.errors import DatabaseError
 
 APPLICATION = "pgparity"
@@ -37,6 +37,9 @@ def connect(url: str, *, autocommit: bool = False, options: str | None = None,
     except psycopg.OperationalError as error:
         reason = " ".join(str(error).split())
         raise DatabaseError(f"cannot connect to {mask_url(url)}: {reason}") from None
+    except psycopg.ProgrammingError as error:  # libpq cannot parse the URL; its message may quote the password
+        reason = mask(" ".join(str(error).split()), [urlsplit(url).password or ""])
+        raise DatabaseError(f"cannot parse the connection URL {mask_url(url)}: {reason}") from None
     conn.add_notice_handler(lambda notice: None)
     return conn
 

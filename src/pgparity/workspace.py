@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import docker.errors
+import psycopg
+
 from pgparity import config, hook
-from pgparity.container.engine import Engine, Mirror
+from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
-from pgparity.errors import SnapshotError
+from pgparity.errors import ContainerUnhealthy, SnapshotError
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
@@ -24,6 +29,8 @@ from pgparity.schema.roles import create_missing
 from pgparity.schema.serialize import load_snapshot
 from pgparity.schema.verify import (PRODUCTION, ServerCheck, Verdict, ignored, production_drift, rows, verdict,
                                     without_ledger)
+
+STOP_GRACE = 5  # seconds the engine may take to mark a killed container exited
 
 
 @dataclass
@@ -77,13 +84,48 @@ class Workspace:
             plan = discover(self.settings.migrations, self.project_file.migrations, LintCache(self.settings.cache_folder))
         if show:
             self.show_findings(plan.findings)
-        plan.raise_for_errors()
+        plan.raise_for_errors(listed=show)
         return plan
 
-    def server(self) -> Server:
-        """The dev server, its container started first when it is not running."""
+    @contextmanager
+    def server(self) -> Iterator[Server]:
+        """The dev server, its container started first when it is not running.
+
+        When work on it fails because the container stopped (killed, out of memory), the error says so,
+        with the container's last log lines, rather than the driver's "the connection is closed".
+        """
         self.engine.up()
-        return Server(self.engine.url)
+        with Server(self.engine.url) as server:
+            try:
+                yield server
+            except Exception as error:
+                stopped = self._stopped_during(error)
+                if stopped is None:
+                    raise
+                raise stopped from error
+
+    def _stopped_during(self, error: Exception) -> ContainerUnhealthy | None:
+        """An error naming the dev container if it is no longer running, else None (the error is the work's).
+
+        A lost connection is seen before the engine marks the container exited, so that case waits briefly.
+        """
+        patience = STOP_GRACE if isinstance(error, psycopg.OperationalError) else 0
+        try:
+            container = self.engine.find()
+            deadline = time.monotonic() + patience
+            while container is not None and container.status == "running" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                container.reload()
+        except docker.errors.DockerException:
+            return None
+        name = self.settings.container_name
+        if container is None:
+            return ContainerUnhealthy(f"{name} was removed while the command ran ({error})")
+        if container.status == "running":
+            return None
+        code = container.attrs.get("State", {}).get("ExitCode")
+        return ContainerUnhealthy(f"{name} stopped while the command ran ({container.status}, exit code {code}; "
+                                  f"the command saw: {error}); its last log lines: {tail(container, 5)}")
 
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
         return Syncer(server, self.settings.database, progress, notify=self.warn,

@@ -111,12 +111,12 @@ def test_doctor_reports_each_check_with_a_hint(project):
         listener.bind(("127.0.0.1", int(project.env["PGPARITY_PORT"])))
         listener.listen()
         broken = project.run("db.doctor")
-    assert broken.returncode == 1
+    assert broken.returncode == 2
     assert f"✗ port: 127.0.0.1:{project.env['PGPARITY_PORT']} is taken by another process — stop" in broken.stdout
     assert "✗ migrations: 2 lint errors; first: migrations/002_b.sql" in broken.stdout
 
     bad = project.run("db.doctor", extra={"PGPARITY_PORT": "x"})
-    assert bad.returncode == 1 and "✗ configuration: environment: PGPARITY_PORT" in bad.stdout
+    assert bad.returncode == 2 and "✗ configuration: environment: PGPARITY_PORT" in bad.stdout
 
 
 def test_hook_checks_the_pushed_commit_not_the_working_tree(project):

@@ -52,3 +52,40 @@ def test_malformed_compose_file_is_one_line_naming_it(tmp_path, text):
 def test_missing_compose_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read the compose file"):
         compose.load_service(tmp_path / "nope.yaml", VARIABLES)
+
+
+SERVICE = """services:
+  db:
+    image: postgres:15
+    environment: {environment}
+    ports: ["127.0.0.1:55432:5432"]
+    volumes: ["data:/var/lib/postgresql/data"]
+    healthcheck: {{test: ["CMD", "pg_isready"]}}
+"""
+
+
+def test_environment_in_list_form_is_read_like_the_mapping(tmp_path):  # B35
+    path = tmp_path / "compose.yaml"
+    path.write_text(SERVICE.format(environment="""
+      - POSTGRES_USER=${PGPARITY_USER}
+      - POSTGRES_PASSWORD=${PGPARITY_PASSWORD}
+      - OPTIONS=a=b
+      - PGPARITY_DATABASE
+      - UNSET_HERE"""))
+    listed = compose.load_service(path, VARIABLES).environment
+    path.write_text(SERVICE.format(environment="""
+      POSTGRES_USER: ${PGPARITY_USER}
+      POSTGRES_PASSWORD: ${PGPARITY_PASSWORD}
+      OPTIONS: a=b
+      PGPARITY_DATABASE:
+      UNSET_HERE:"""))
+    assert compose.load_service(path, VARIABLES).environment == listed
+    assert dict(listed) == {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": "pw", "OPTIONS": "a=b",
+                            "PGPARITY_DATABASE": "app"}
+
+
+def test_environment_of_another_shape_is_one_line_naming_the_file(tmp_path):
+    path = tmp_path / "compose.yaml"
+    path.write_text(SERVICE.format(environment="POSTGRES_USER=x"))
+    with pytest.raises(ConfigError, match=f"^{path}: .*environment must be a mapping or a list"):
+        compose.load_service(path, VARIABLES)

@@ -1,12 +1,52 @@
 """The `pgparity` console script: the same tasks as `invoke db.*`, without a tasks.py."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from invoke import Collection, Program
+from invoke.exceptions import Exit, ParseError
 
 from pgparity import __version__
+from pgparity.cli.shell import ERROR_EXIT, error_line, quiet_broken_pipe
 from pgparity.cli.tasks import db
 
-program = Program(version=__version__, namespace=Collection(db), name="pgparity", binary="pgparity")
+
+@contextmanager
+def command_line() -> Iterator[None]:
+    """The command line's own mistakes (unknown task or flag, missing argument, a value of the wrong type)
+    as one `pgparity:` line and exit 2, like every other error, never invoke's exit 1, which means drift."""
+    try:
+        yield
+    except ParseError as error:
+        task = error.context.name if error.context is not None else None
+        hint = f"`pgparity --help {task}` shows its arguments" if task else "`pgparity --list` lists the tasks"
+        raise Exit(error_line(f"{str(error).rstrip('!')}; {hint}"), code=ERROR_EXIT) from None
+    except ValueError as error:  # a flag's value that its type cannot take
+        raise Exit(error_line(f"a flag's value is not of its type ({error}); see `pgparity --help`"),
+                   code=ERROR_EXIT) from None
+
+
+class PgParityProgram(Program):
+    """invoke's Program, with the command line's errors turned into pgparity's one line and exit 2."""
+
+    def parse_core(self, argv: list[str] | None) -> None:
+        with command_line():
+            super().parse_core(argv)
+
+    def parse_tasks(self) -> None:
+        with command_line():
+            super().parse_tasks()
+
+    def parse_cleanup(self) -> None:
+        with command_line():
+            super().parse_cleanup()
+
+
+program = PgParityProgram(version=__version__, namespace=Collection(db), name="pgparity", binary="pgparity")
 
 
 def main() -> None:
-    program.run()
+    with quiet_broken_pipe():
+        program.run()

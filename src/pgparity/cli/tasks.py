@@ -16,7 +16,7 @@ from pgparity import config
 from pgparity import hook as hooks
 from pgparity.cli import doctor as doctor_checks
 from pgparity.cli import report
-from pgparity.cli.shell import guarded
+from pgparity.cli.shell import ERROR_EXIT, guarded
 from pgparity.container.engine import Engine, environments
 from pgparity.data import DEFAULT_JOBS
 from pgparity.data import dump as dumps
@@ -25,6 +25,7 @@ from pgparity.data.survey import survey
 from pgparity.database import connect
 from pgparity.errors import PgParityError, shown
 from pgparity.migrations import ledger
+from pgparity.migrations.naming import DESCRIPTION
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema.fix.narrowing import check_narrowing
 from pgparity.schema.fix.plan import plan_fix
@@ -77,7 +78,7 @@ def _confirm(question: str, untouched: str = "nothing deleted") -> None:
     if not sys.stdin.isatty():
         raise PgParityError(f"refusing to {question.rstrip('?')} without confirmation; pass --yes")
     if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
-        raise Exit(f"pgparity: cancelled; {untouched}", code=1)
+        raise Exit(f"pgparity: cancelled; {untouched}", code=ERROR_EXIT)
 
 
 @task(help={"json": "print JSON instead of a table", "all": "list every pgparity environment on this engine"})
@@ -110,9 +111,22 @@ def status(c, json=False, all=False):
 @guarded
 def logs(c, follow=False, tail=None):
     """Print the dev container's logs."""
-    for chunk in _engine().logs(follow=follow, tail=int(tail) if tail else "all"):
+    lines = _whole_number("--tail", tail, minimum=0)
+    for chunk in _engine().logs(follow=follow, tail="all" if lines is None else lines):
         sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
+
+
+def _whole_number(flag: str, value: str | None, minimum: int) -> int | None:
+    """A number flag, read here rather than typed for invoke, whose own conversion fails with a traceback
+    under `invoke db.…`; here a bad value is one line naming the flag."""
+    if value is None:
+        return None
+    if not str(value).strip().isdigit():
+        raise PgParityError(f"{flag} must be a whole number, got {value!r}")
+    if int(value) < minimum:
+        raise PgParityError(f"{flag} must be at least {minimum}, got {value}")
+    return int(value)
 
 
 @task(help={"command": "run one SQL command and exit with psql's status"})
@@ -183,10 +197,9 @@ def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
             "init_rules": "write a rule for every flagged column without one into pgparity.toml, to review",
             "explain": "list every column flagged as PII, why, and its rule; dump nothing"})
 @guarded
-def dump(c, json=False, jobs=DEFAULT_JOBS, init_rules=False, explain=False):
+def dump(c, json=False, jobs=None, init_rules=False, explain=False):
     """Dump production's data read-only, masked by the sanitize rules on the way out, to dumps/."""
-    if jobs < 1:
-        raise PgParityError(f"--jobs must be at least 1, got {jobs}")
+    jobs = _whole_number("--jobs", jobs, minimum=1) or DEFAULT_JOBS
     ws = _workspace()
     if not ws.settings.prod_url:
         raise PgParityError("PGPARITY_PROD_URL is not set; put the read-only production URL in .env.local")
@@ -267,12 +280,14 @@ def repair(c):
         report.say("every applied migration matches its file; nothing to repair")
 
 
-@task(name="snapshot", help={"from": "prod (PGPARITY_PROD_URL, read-only), dev, or a postgresql:// URL",
+@task(name="snapshot", help={"from": "prod (PGPARITY_PROD_URL, read-only), dev, profile, migrations, a "
+                                     "postgresql:// URL or a snapshot file",
                              "output": "file to write (default: the production profile, PGPARITY_PROFILE)"})
 @guarded
 def snapshot_(c, from_="prod", output=None):
     """Capture a schema profile (schema, settings, version, extensions, roles, ledger; no data) to a file."""
     ws = _workspace()
+    _check_endpoint(ws, "--from", from_)
     snapshot = _resolve(ws, from_)
     path = ws.settings.root / output if output else ws.settings.profile
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -280,6 +295,19 @@ def snapshot_(c, from_="prod", output=None):
     report.say(f"wrote {path} ({len(snapshot.tables)} tables, {snapshot.server.version.split(' (')[0]})")
     if from_ == "prod" and ws.settings.migrations.is_dir():
         report.position(ws.position(ws.plan(show=False), snapshot))
+
+
+ENDPOINTS = ("dev", "migrations", "profile", "prod")
+
+
+def _check_endpoint(ws: Workspace, flag: str, endpoint: str) -> None:
+    """Refuse a side that names nothing before any side is read (reading `dev` starts the container)."""
+    if endpoint in ENDPOINTS or endpoint.startswith(("postgresql://", "postgres://")):
+        return
+    path = ws.settings.root / endpoint
+    if not path.exists():
+        raise PgParityError(f"{flag} takes {', '.join(ENDPOINTS)}, a postgresql:// URL or a snapshot file; "
+                            f"{endpoint!r} is none of them (no file {shown(path)})")
 
 
 def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
@@ -310,6 +338,8 @@ def diff(c, source="dev", target="profile", json=False):
     as pending, as verify lists them.
     """
     ws = _workspace()
+    _check_endpoint(ws, "--source", source)
+    _check_endpoint(ws, "--target", target)
     ends = (source, target)
     production = next((end for end in ends if end in PRODUCTION_ENDS), None)
     if "migrations" in ends and production:
@@ -347,6 +377,8 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     """Write the next numbered migration (and its .down.sql) that brings the migrations to the target."""
     if target not in ("prod", "dev"):
         raise PgParityError(f"--target must be prod or dev, not {target!r}")
+    if name is not None and not DESCRIPTION.fullmatch(name):
+        raise PgParityError(f"--name must be letters, digits, '_' or '-' (the file is NNN_<name>.sql), not {name!r}")
     ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
     plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target])
@@ -408,12 +440,20 @@ def doctor(c):
     checks = doctor_checks.run()
     report.checklist(checks)
     if any(check.state == "fail" for check in checks):
-        raise Exit(code=1)
+        raise Exit(code=ERROR_EXIT)  # a failed check is an error to fix; 1 means drift
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise PgParityError(f"PGPARITY_REPORT: cannot write the JSON report to {shown(path)} "
+                            f"({error.strerror})") from None
 
 
 def _render_verdict(ws: Workspace, result, as_json: bool, fail: bool = False) -> None:
     if report.ci_mode():
-        ws.settings.report_file.write_text(report.as_json(report.verdict_json(result)) + "\n", encoding="utf-8")
+        _write_report(ws.settings.report_file, report.as_json(report.verdict_json(result)) + "\n")
     if as_json:
         report.print_json(report.verdict_json(result))
     else:

@@ -84,6 +84,19 @@ def _healthcheck(raw: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(check.items()))
 
 
+def _environment(raw: Any, variables: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """`environment:` in either of compose's forms, a mapping or a list of `KEY=value`; a key without a
+    value takes the variable of that name, and is left out when there is none, as compose does."""
+    if isinstance(raw, Mapping):
+        pairs = [(str(key), value) for key, value in raw.items()]
+    elif isinstance(raw, list):
+        pairs = [(key, value if sep else None) for key, sep, value in (str(item).partition("=") for item in raw)]
+    else:
+        raise ValueError(f"environment must be a mapping or a list of KEY=value, not {raw!r}")
+    filled = [(key, variables.get(key) if value is None else str(value)) for key, value in pairs]
+    return tuple(sorted((key, value) for key, value in filled if value is not None))
+
+
 def _port(raw: str) -> PortBinding:
     host_ip, host_port, container_port = raw.rsplit(":", 2)
     return PortBinding(host_ip, int(host_port), int(container_port))
@@ -108,7 +121,7 @@ def load_service(path: Path, variables: Mapping[str, str]) -> ServiceSpec:
         volume, data_path = _volume(service["volumes"][0])
         return ServiceSpec(
             image=service["image"],
-            environment=tuple(sorted((k, str(v)) for k, v in service.get("environment", {}).items())),
+            environment=_environment(service.get("environment", {}), variables),
             command=tuple(shlex.split(command) if isinstance(command, str) else map(str, command)),
             port=_port(service["ports"][0]),
             volume=volume,

@@ -107,9 +107,11 @@ class Plan:
                     tuple(replace(f, path=move(f.path)) for f in self.findings),
                     tuple(map(move, self.skipped)), tuple(map(move, self.covered)))
 
-    def raise_for_errors(self) -> None:
-        """Refuse to replay a directory that lint rejects; one line, as the shell prints it."""
+    def raise_for_errors(self, listed: bool = False) -> None:
+        """Refuse to replay a directory that lint rejects; one line, as the shell prints it, which quotes
+        the first error unless the findings were `listed` to the person already."""
         errors = self.errors
         if errors:
             count = f"{len(errors)} lint error" + ("s" if len(errors) > 1 else "")
-            raise LintError(f"{shown(self.directory)}/: {count}; first: {errors[0]}")
+            where = ", listed above" if listed else f"; first: {errors[0]}"
+            raise LintError(f"{shown(self.directory)}/: {count}{where}")

@@ -14,6 +14,7 @@ from typing import Literal
 FORWARD = re.compile(r"(\d+)_(.+)\.sql")
 ROLLBACKS = (re.compile(r"(\d+)_(.+)\.down\.sql"), re.compile(r"(\d+)_(.+)_rollback\.sql"))
 FOREIGN = re.compile(r"(\d+).*\.(py|rb|js|mjs|cjs|ts|go|sh|bash|java|kt|php|pl|exs)")
+DESCRIPTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # what a new migration's name may be, after its number
 # A file name or stem as ledgers record them: 007_add_nickname, 007_add_nickname.sql, V7__add_nickname.sql.
 RECORDED = re.compile(r"[A-Za-z]?(\d+)_+(.+?)(?:\.sql)?")
 CONVENTION = "NNN_description.sql, NNN_description.down.sql or NNN_description_rollback.sql"

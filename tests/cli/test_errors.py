@@ -1,0 +1,218 @@
+"""The one error boundary: every bad input is one `pgparity:` line naming its culprit, exit 2, no secret shown."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import docker.errors
+import psycopg
+import pytest
+from commands import one_error_line, write
+from conftest import Project
+from invoke.exceptions import Exit
+
+from pgparity.cli import shell
+from pgparity.database import connect
+from pgparity.errors import DatabaseError
+from pgparity.schema.model import Schema, ServerVersion, Snapshot
+from pgparity.schema.serialize import dump_snapshot
+
+SECRET = "it's a \"pw\" $HOME"
+
+
+@pytest.fixture
+def folder(tmp_path) -> Project:
+    """A project folder whose commands never reach Docker: every case below fails before they would."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
+    env.update(PGPARITY_PROJECT="errors", PGPARITY_PASSWORD="s3cret-pw")
+    return Project("errors", tmp_path, env)
+
+
+def invoke(folder: Project, *args: str) -> subprocess.CompletedProcess:
+    """The same tasks through invoke's own program and a project's tasks.py."""
+    (folder.root / "tasks.py").write_text("from invoke import Collection\nfrom pgparity.tasks import db\n\n"
+                                          "namespace = Collection(db)\n")
+    binary = Path(sys.executable).with_name("invoke")
+    return subprocess.run([str(binary), *args], cwd=folder.root, env=folder.env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (("db.sync", "--fast"), "'--fast'"),                                # B58
+    (("db.verify", "--jsn"), "'--jsn'"),                                # B59
+    (("db.dump", "--jobs", "abc"), "--jobs must be a whole number, got 'abc'"),  # B61
+    (("db.logs", "--tail", "abc"), "--tail must be a whole number, got 'abc'"),  # B64
+    (("db.synk",), "'db.synk'"),                                        # B65
+    (("db.restore",), "'db.restore' did not receive required positional arguments: 'file'"),  # B68
+    (("--fast",), "'--fast'"),
+])
+def test_command_line_mistakes_are_one_line_and_exit_2(folder, args, culprit):
+    line = one_error_line(folder.run(*args))
+    assert culprit in line
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (("db.dump", "--jobs", "abc"), "--jobs must be a whole number, got 'abc'"),
+    (("db.logs", "--tail", "-3"), "--tail must be a whole number, got '-3'"),
+])
+def test_number_flags_are_checked_by_the_task_under_invoke_too(folder, args, culprit):
+    assert culprit in one_error_line(invoke(folder, *args))
+
+
+def test_diff_with_an_unknown_side_lists_the_choices(folder):  # B63
+    line = one_error_line(folder.run("db.diff", "--target", "bogus"))
+    assert "--target takes dev, migrations, profile, prod, a postgresql:// URL or a snapshot file" in line
+    assert "'bogus'" in line
+
+
+def test_snapshot_from_an_unknown_source_says_what_from_takes(folder):  # B66
+    line = one_error_line(folder.run("db.snapshot", "--from", "staging"))
+    assert "--from takes dev, migrations, profile, prod" in line and "'staging'" in line
+    assert not (folder.root / "parity").exists()
+
+
+def test_fix_refuses_a_name_that_is_not_a_file_name(folder):  # B67
+    line = one_error_line(folder.run("db.fix", "--target", "dev", "--name", "../../evil"))
+    assert "--name must be letters, digits" in line and "'../../evil'" in line
+
+
+def snapshot_file(path: Path) -> str:
+    path.write_text(dump_snapshot(Snapshot(
+        server=ServerVersion("PostgreSQL 15", 150000), settings=(), roles=(), extensions=(),
+        schemas=(Schema("public", "postgres", None),), tables=(), views=(), materialized_views=(),
+        sequences=(), functions=(), enums=(), domains=(), types=(), ledger=None)))
+    return path.name
+
+
+def test_report_in_a_missing_folder_names_the_setting(folder):  # B69
+    one, other = snapshot_file(folder.root / "a.json"), snapshot_file(folder.root / "b.json")
+    result = folder.run("db.diff", "--source", one, "--target", other,
+                        extra={"CI": "1", "PGPARITY_REPORT": "nowhere/report.json"})
+    line = one_error_line(result)
+    assert line.startswith("pgparity: PGPARITY_REPORT: cannot write the JSON report to nowhere/report.json")
+
+
+@pytest.mark.parametrize("env_file, expected", [
+    ('PGPARITY_IMAGE=postgres:15\nPGPARITY_PROJECT="nc-bad\n', ".env:2: not a KEY=value line"),  # B07
+    ("PGPARITY_IMAGE=postgres:15\nthis is not a setting\n", ".env:2: not a KEY=value line"),     # B11
+])
+def test_env_lines_dotenv_cannot_parse_stop_with_file_and_line(folder, env_file, expected):
+    (folder.root / ".env").write_text(env_file)
+    result = folder.run("db.lint")
+    assert expected in one_error_line(result)
+    assert "python-dotenv" not in result.stderr
+
+
+def test_env_that_is_a_directory_is_named(folder):  # B102
+    (folder.root / ".env").mkdir()
+    assert ".env: is a directory" in one_error_line(folder.run("db.lint"))
+
+
+def test_missing_project_file_named_in_pgparity_config(folder):
+    line = one_error_line(folder.run("db.lint", extra={"PGPARITY_CONFIG": "pgparity-ci.toml"}))
+    assert "PGPARITY_CONFIG names pgparity-ci.toml, which is not a file" in line
+
+
+def test_user_name_with_a_space_is_refused_by_its_key(folder):  # B17
+    line = one_error_line(folder.run("db.lint", extra={"PGPARITY_USER": "Bad User"}))
+    assert "environment: PGPARITY_USER must be letters, digits" in line
+
+
+def test_each_lint_error_is_printed_once(folder):  # B23
+    write(folder, {"001_a.sql": "SELECT 1;\n\\i other.sql\n"})
+    result = folder.run("db.lint")
+    assert result.returncode == 2
+    assert result.stderr.count("001_a.sql:2") == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "pgparity: migrations/: 1 lint error, listed above"
+
+
+def test_a_closed_pipe_ends_quietly(folder):
+    read, written = os.pipe()
+    os.close(read)
+    result = subprocess.run([sys.executable, "-m", "pgparity", "--list"], cwd=folder.root, env=folder.env,
+                            stdout=written, stderr=subprocess.PIPE, text=True)
+    os.close(written)
+    assert result.returncode == shell.BROKEN_PIPE_EXIT and result.stderr == ""
+
+
+# --- the boundary itself ---------------------------------------------------------------------
+
+
+def failing(error: Exception):
+    @shell.guarded
+    def body():
+        raise error
+    return body
+
+
+def exit_of(body) -> Exit:
+    with pytest.raises(Exit) as caught:
+        body()
+    return caught.value
+
+
+def test_an_unexpected_exception_says_it_is_a_bug_and_where_to_report_it(monkeypatch):
+    monkeypatch.delenv("INVOKE_DEBUG", raising=False)
+    raised = exit_of(failing(KeyError("tables")))
+    assert raised.code == 2
+    assert raised.message.startswith("pgparity: this is a bug in pgparity (KeyError: 'tables')")
+    assert "--debug" in raised.message and "Reporting a bug" in raised.message and "\n" not in raised.message
+
+
+def test_debug_shows_the_exception_itself(monkeypatch):
+    monkeypatch.setenv("INVOKE_DEBUG", "1")
+    with pytest.raises(KeyError):
+        failing(KeyError("tables"))()
+
+
+@pytest.mark.parametrize("error", [
+    psycopg.ProgrammingError(f'unexpected spaces found in "{SECRET}", use quotes'),
+    docker.errors.DockerException(f"bad POSTGRES_PASSWORD={SECRET}\nsecond line"),
+    OSError(f"cannot open postgresql://readonly:hunter2-prod@db.internal/app and {SECRET}"),
+])
+def test_secrets_are_masked_in_the_drivers_and_the_engines_messages(monkeypatch, tmp_path, error):  # B12, B97
+    monkeypatch.delenv("INVOKE_DEBUG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PGPARITY_PASSWORD", SECRET)
+    raised = exit_of(failing(error))
+    assert raised.code == 2 and "\n" not in raised.message
+    assert SECRET not in raised.message and "hunter2-prod" not in raised.message and "****" in raised.message
+    assert raised.message.startswith(f"pgparity: {type(error).__name__}: ")
+
+
+def test_a_url_libpq_cannot_parse_is_named_without_its_password():  # B97
+    with pytest.raises(DatabaseError) as caught:
+        connect("postgresql://ro:se cret@127.0.0.1:1/Weird-DB 'x'")
+    assert str(caught.value).startswith("cannot parse the connection URL postgresql://ro:****@127.0.0.1:1/Weird-DB")
+    assert "se cret" not in str(caught.value) and "percent-encoded" in str(caught.value)
+
+
+# --- with the engine -------------------------------------------------------------------------
+
+
+def test_a_password_with_quotes_spaces_and_dollars_works(project):  # B12
+    project.env["PGPARITY_PASSWORD"] = SECRET
+    write(project, {"001_t.sql": "CREATE TABLE t (id int);"})
+    result = project.run("db.sync")
+    assert result.returncode == 0, result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_container_killed_mid_sync_is_named_with_its_last_log_lines(project, docker_client):  # B87
+    write(project, {"001_slow.sql": "SELECT pg_sleep(120);"})
+    assert project.run("db.up").returncode == 0
+    sync = subprocess.Popen([sys.executable, "-m", "pgparity", "db.sync"], cwd=project.root, env=project.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    with psycopg.connect(project.url("postgres"), autocommit=True) as conn:
+        while not conn.execute("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(120)%'").fetchone():
+            assert time.monotonic() < deadline and sync.poll() is None, sync.communicate()
+            time.sleep(0.2)
+    docker_client.containers.get(f"{project.name}-db-1").kill()
+    stdout, stderr = sync.communicate(timeout=60)
+    line = one_error_line(subprocess.CompletedProcess(sync.args, sync.returncode, stdout, stderr))
+    assert f"{project.name}-db-1 stopped while the command ran (exited, exit code 137" in line
+    assert "its last log lines:" in line and project.env["PGPARITY_PASSWORD"] not in line
