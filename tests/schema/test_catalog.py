@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from pgparity.errors import SnapshotError
-from pgparity.schema.introspect import inspect
+from pgparity.schema.introspect import function_row, inspect, without_options
 from pgparity.schema.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Snapshot, Table
 from pgparity.schema.serialize import dump_snapshot, load_snapshot
 
@@ -126,7 +126,7 @@ def test_views_sequences_functions_and_types(snapshot: Snapshot):
     assert (serial.name, serial.owned_by) == ("posts_id_seq", "public.posts.id")
     assert (tickets.increment, tickets.minimum, tickets.start, tickets.cache, tickets.cycle) == (5, 10, 10, 3, True)
     tidy, touch = snapshot.functions
-    assert (tidy.kind, tidy.arguments, tidy.result) == ("procedure", "IN days integer", None)
+    assert (tidy.kind, tidy.arguments, tidy.result) == ("procedure", "days integer", None)
     assert (touch.kind, touch.result, touch.language, touch.security_definer) == ("function", "trigger", "plpgsql", True)
     assert touch.definition.startswith("CREATE OR REPLACE FUNCTION public.touch()")
     assert snapshot.enums[0].labels == ("sad", "ok", "happy")
@@ -180,7 +180,20 @@ def test_json_round_trip_is_exact_and_deterministic(snapshot: Snapshot, tmp_path
     path.write_text(text)
     assert load_snapshot(path) == snapshot
     assert dump_snapshot(load_snapshot(path)) == text
-    assert text.endswith("}\n") and text.startswith('{\n  "format": 2,\n')
+    assert text.endswith("}\n") and text.startswith('{\n  "format": 3,\n')
+
+
+def without_fields(value: object, names: set[str]) -> object:
+    if isinstance(value, dict):
+        return {key: without_fields(item, names) for key, item in value.items() if key not in names}
+    return [without_fields(item, names) for item in value] if isinstance(value, list) else value
+
+
+def test_a_format_2_profile_loads_with_the_fields_added_since_at_their_defaults(snapshot: Snapshot, tmp_path):
+    document = without_fields(json.loads(dump_snapshot(snapshot)), {"role_settings", "options", "virtual"})
+    path = tmp_path / "production.json"
+    path.write_text(json.dumps({**document, "format": 2}))
+    assert load_snapshot(path) == snapshot
 
 
 def minimal(**changes) -> Snapshot:
@@ -230,3 +243,18 @@ def test_wrong_field_type_is_located(tmp_path):
 def test_missing_file_raises_snapshot_error(tmp_path):
     with pytest.raises(SnapshotError, match="absent.json"):
         load_snapshot(tmp_path / "absent.json")
+
+
+def test_the_in_mode_is_left_out_of_identity_arguments():
+    row = function_row({"arguments": "IN p_id bigint, INOUT total numeric, OUT note text, VARIADIC rest text[]"})
+    assert row["arguments"] == "p_id bigint, INOUT total numeric, OUT note text, VARIADIC rest text[]"
+
+
+@pytest.mark.parametrize(("definition", "expected"), [
+    ("USING btree (a) WITH (fillfactor='70')", "USING btree (a)"),
+    ("USING btree (a) INCLUDE (b) WITH (fillfactor='70', deduplicate_items=off) WHERE (b <> ' WITH (x)')",
+     "USING btree (a) INCLUDE (b) WHERE (b <> ' WITH (x)')"),
+    ('USING btree (" WITH (") WITH (fillfactor=\'70\')', 'USING btree (" WITH (")'),
+])
+def test_an_index_definition_is_compared_without_its_options(definition, expected):
+    assert without_options(definition) == expected

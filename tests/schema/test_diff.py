@@ -13,6 +13,7 @@ from schema_cases import (
     SEED_LOCAL,
     SEED_PRODUCTION,
     column,
+    in_this_database,
     namesakes,
     snapshot,
     snapshot_of,
@@ -21,8 +22,8 @@ from schema_cases import (
 
 from pgparity.cli.report import difference_json
 from pgparity.schema.diff import KINDS, Difference, compare
-from pgparity.schema.model import Ledger, LedgerEntry, Schema, ServerVersion, Snapshot
-from pgparity.schema.verify import rows
+from pgparity.schema.model import Extension, Ledger, LedgerEntry, Schema, ServerVersion, Snapshot, View
+from pgparity.schema.verify import diff_verdict, rows
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
 
@@ -45,6 +46,30 @@ def test_one_injected_difference_is_reported_alone(build: Build, base, local, pr
     local_snapshot, production_snapshot = build(base, local, production)
     assert differences(local_snapshot, production_snapshot) == (expected,)
     assert expected.kind in KINDS
+
+
+RENDERED = r"""
+CREATE TABLE bookings (
+    at timestamptz DEFAULT '2024-03-01 12:00:00+00', span interval DEFAULT '1 day 02:03:04',
+    ratio float8 DEFAULT 0.1, day date DEFAULT '2024-03-01', raw bytea DEFAULT '02',
+    CONSTRAINT after_launch CHECK (at > '2024-01-01 00:00:00+00'), CONSTRAINT brief CHECK (span < '3 days')
+);
+CREATE VIEW upcoming AS SELECT at FROM bookings WHERE at > '2024-06-01 00:00:00+00'::timestamptz AND ratio > 0.3;
+"""
+# name: (as ALTER DATABASE … SET takes it, as the database then reports it)
+SESSION_DEFAULTS = {
+    "TimeZone": ("'Asia/Tokyo'", "Asia/Tokyo"), "DateStyle": ("'SQL, DMY'", "SQL, DMY"),
+    "IntervalStyle": ("sql_standard", "sql_standard"), "search_path": ("pg_catalog, public", "pg_catalog, public"),
+    "extra_float_digits": ("0", "0"), "bytea_output": ("escape", "escape"),
+}
+
+
+def test_database_session_defaults_change_no_printed_definition(build: Build):
+    defaults = "".join(in_this_database(f"ALTER DATABASE %I SET {name} = {value}")
+                       for name, (value, _) in SESSION_DEFAULTS.items())
+    local, production = build(RENDERED, "", defaults)
+    assert {(d.kind, d.object, d.target) for d in differences(local, production)} == {
+        ("setting", name, shown) for name, (_, shown) in SESSION_DEFAULTS.items()}
 
 
 def test_role_attributes_are_compared(build: Build):
@@ -180,7 +205,7 @@ def test_difference_json_has_exactly_the_report_fields():
     difference = Difference("column", "public.users", "email", "type", "text", "varchar", "different")
     assert difference_json(difference) == {
         "kind": "column", "object": "public.users", "name": "email", "attribute": "type",
-        "local": "text", "production": "varchar", "status": "different",
+        "local": "text", "production": "varchar", "status": "different", "version_only": False,
     }
 
 
@@ -194,3 +219,24 @@ def test_comments_of_a_constraint_and_an_index_of_one_name_are_two_changes():
         Difference("comment", "public.t", "foo", None, "one", None, "missing_in_production"),
         Difference("comment", "public.t", "foo", "text", "one", "two", "different"),
     )
+
+
+def on_major(version_num: int, definition: str, extension_version: str) -> Snapshot:
+    view = View("public", "v", "postgres", definition, None, (), (), ())
+    return snapshot(server=ServerVersion(f"PostgreSQL {version_num}", version_num), views=(view,),
+                    extensions=(Extension("pg_trgm", extension_version, "public"),))
+
+
+def test_text_printed_differently_by_two_majors_is_version_only_not_drift():
+    local = on_major(150018, "SELECT o.id FROM public.orders o", "1.6")
+    production = on_major(170002, "SELECT id FROM public.orders o", "1.5")
+    assert [(c.kind, c.attribute, c.version_only) for c in compare(local, production)] == [
+        ("extension", "version", True), ("view", "definition", True), ("version", "version_num", False)]
+    assert [f.difference.kind for f in diff_verdict(local, production, ()).drift] == ["version"]
+    assert difference_json(differences(local, production)[0])["version_only"] is True
+
+
+def test_on_one_major_the_same_text_changes_are_drift():
+    local, production = on_major(150018, "SELECT 1", "1.6"), on_major(150020, "SELECT 2", "1.5")
+    assert [(c.kind, c.version_only) for c in compare(local, production)] == [
+        ("extension", False), ("view", False), ("version", False)]

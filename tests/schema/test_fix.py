@@ -20,11 +20,12 @@ from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing
 from pgparity.schema.fix.plan import FixPlan, Rename, plan_fix
 from pgparity.schema.fix.render import render, render_rollback
 from pgparity.schema.fix.write import write_fix
-from pgparity.schema.model import Role, Snapshot
+from pgparity.schema.model import Role, ServerVersion, Snapshot, View
 
 WORDS = FIX_WORDS["prod"]  # what db.fix writes by default
 
-UNFIXABLE = {"partition key", "setting", "migration checksum", "migration missing"}
+UNFIXABLE = {"partition key", "setting", "database setting", "custom database setting", "role setting",
+             "migration checksum", "migration missing"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,19 @@ EXTRA = [
                  id="materialized view index done by its rebuild"),
     pytest.param("CREATE SEQUENCE s AS integer;", "CREATE SEQUENCE s AS bigint MAXVALUE 9000000000;",
                  id="sequence type and maximum"),
+    pytest.param("CREATE TABLE t (a int); CREATE VIEW v WITH (security_invoker = true) AS SELECT a FROM t;",
+                 "CREATE TABLE t (a int); CREATE VIEW v WITH (check_option = cascaded) AS SELECT a FROM t;",
+                 id="view options set and reset"),
+    pytest.param("", "CREATE TABLE t (a int, b text) WITH (fillfactor = 50, toast.autovacuum_enabled = off);"
+                     "CREATE INDEX t_a ON t (a) WITH (fillfactor = 40) WHERE a > 0;"
+                     "CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t;"
+                     "CREATE MATERIALIZED VIEW m WITH (fillfactor = 30) AS SELECT a FROM t;",
+                 id="objects created with their options"),
+    pytest.param("CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m AS SELECT a FROM t;"
+                 "CREATE INDEX m_a ON m (a);",
+                 "CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m WITH (autovacuum_enabled = false) AS SELECT a FROM t;"
+                 "CREATE INDEX m_a ON m (a) WITH (fillfactor = 70);",
+                 id="materialized view and its index options in place"),
 ]
 
 
@@ -157,6 +171,18 @@ def test_identity_added_to_a_filled_column_continues_after_its_values(pair):
     assert pair.differences() == ()
     with psycopg.connect(pair.local) as conn:
         assert conn.execute("INSERT INTO t DEFAULT VALUES RETURNING id").fetchone() == (8,)
+
+
+def test_changes_two_majors_print_differently_are_explained_and_nothing_is_written(tmp_path):
+    def on_major(version_num: int, definition: str) -> Snapshot:
+        view = View("public", "v", "postgres", definition, None, (), (), ())
+        return snapshot(server=ServerVersion("PostgreSQL", version_num), views=(view,))
+    local, production = on_major(150018, "SELECT o.id FROM public.orders o"), on_major(170002, "SELECT id FROM public.orders o")
+    plan = plan_fix(compare(local, production), local, production, WORDS)
+    assert [fix.forward.steps for fix in plan.fixes] == [(), ()]
+    assert "majors, which print the definition differently" in plan.fixes[0].forward.note
+    with pytest.raises(FixError, match="nothing to apply"):
+        write_fix(tmp_path, plan)
 
 
 def test_role_attributes_are_explained_not_altered():
