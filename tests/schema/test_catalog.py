@@ -7,10 +7,23 @@ import json
 
 import psycopg
 import pytest
+from conftest import major_of
+from psycopg import sql
 
 from pgparity.errors import SnapshotError
-from pgparity.schema.introspect import function_row, inspect, without_options
-from pgparity.schema.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Snapshot, Table
+from pgparity.schema.introspect import function_row, inspect, stored_tables, without_options
+from pgparity.schema.model import (
+    Column,
+    Index,
+    Ledger,
+    LedgerEntry,
+    Privilege,
+    RoleSetting,
+    Schema,
+    ServerVersion,
+    Snapshot,
+    Table,
+)
 from pgparity.schema.serialize import dump_snapshot, load_snapshot
 
 SCHEMA = """
@@ -161,6 +174,55 @@ def test_settings_and_version(snapshot: Snapshot):
     assert settings["server_encoding"] == "UTF8"
     assert snapshot.server.version_num // 10000 == 15
     assert snapshot.server.version.startswith("PostgreSQL 15")
+
+
+def test_virtual_generated_columns_are_read_as_virtual(fresh_db):
+    if major_of(fresh_db) < 18:
+        pytest.skip("virtual generated columns are PostgreSQL 18's: run with PGPARITY_IMAGE of an 18 image")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (a int NOT NULL, v int GENERATED ALWAYS AS (a * 2) VIRTUAL,"
+                     " s int GENERATED ALWAYS AS (a * 3) STORED)")
+    with psycopg.connect(fresh_db) as conn:
+        (table,) = inspect(conn).tables
+    assert [(c.name, c.generated, c.virtual, c.nullable) for c in table.columns] == [
+        ("a", None, False, False), ("v", "(a * 2)", True, True), ("s", "(a * 3)", False, True)]
+    assert table.constraints == ()  # 18 keeps a's NOT NULL in pg_constraint: it is the column's nullability
+
+
+def test_role_and_database_settings_are_read_by_name(fresh_db, reader):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        database = sql.Identifier(conn.info.dbname)
+        conn.execute(sql.SQL("ALTER DATABASE {} SET app.tenant = 'acme'").format(database))
+        conn.execute(sql.SQL("ALTER DATABASE {} SET statement_timeout = '5s'").format(database))
+        conn.execute(sql.SQL("ALTER ROLE {} IN DATABASE {} SET work_mem = '8MB'").format(sql.Identifier(reader), database))
+    with psycopg.connect(fresh_db) as conn:
+        snapshot = inspect(conn)
+    settings = {s.name: s.value for s in snapshot.settings}
+    assert (settings["app.tenant"], settings["statement_timeout"]) == ("acme", "5s")
+    assert RoleSetting(reader, True, "work_mem", "8MB") in snapshot.role_settings
+
+
+def test_options_of_tables_views_and_indexes_are_read(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (a int, b text) WITH (fillfactor = 70, toast.autovacuum_enabled = false);"
+                     "CREATE INDEX t_a ON t (a) WITH (fillfactor = 60) WHERE a > 0;"
+                     "CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t WITH CASCADED CHECK OPTION;")
+    with psycopg.connect(fresh_db) as conn:
+        snapshot = inspect(conn)
+    (table,), (view,) = snapshot.tables, snapshot.views
+    assert table.options == ("fillfactor=70", "toast.autovacuum_enabled=false")
+    assert [(i.definition, i.options) for i in table.indexes] == [("USING btree (a) WHERE (a > 0)", ("fillfactor=60",))]
+    assert view.options == ("check_option=cascaded", "security_barrier=true")
+
+
+def test_the_dump_reads_types_schema_qualified_whatever_the_session_search_path(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood)")
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("SET search_path TO public")
+        (column,) = stored_tables(conn)["columns"]
+        assert conn.execute("SHOW search_path").fetchone() == ("public",)
+    assert column["type"] == "public.mood"
 
 
 def test_inspect_only_reads_and_leaves_the_session_as_it_was(fresh_db):

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
-from conftest import READER
+from conftest import READER, scratch_database
 from schema_cases import (
     BASE,
     CASES,
@@ -70,6 +70,31 @@ def test_database_session_defaults_change_no_printed_definition(build: Build):
     local, production = build(RENDERED, "", defaults)
     assert {(d.kind, d.object, d.target) for d in differences(local, production)} == {
         ("setting", name, shown) for name, (_, shown) in SESSION_DEFAULTS.items()}
+
+
+def test_a_named_not_null_constraint_is_column_nullability_only(build: Build):
+    local, production = build("", "CREATE TABLE t (a int NOT NULL);", "CREATE TABLE t (a int CONSTRAINT a_required NOT NULL);")
+    assert differences(local, production) == ()
+
+
+# What the issue saw differ between majors: a single-table view's text, a procedure's IN mode, pg_trgm's version.
+ACROSS_MAJORS = """
+CREATE EXTENSION pg_trgm;
+CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'open', placed timestamptz DEFAULT now());
+CREATE VIEW open_orders AS SELECT o.id FROM orders o WHERE o.status = 'open';
+CREATE MATERIALIZED VIEW order_counts AS SELECT o.status, count(*) FROM orders o GROUP BY o.status;
+CREATE PROCEDURE cancel_order(p_id bigint) LANGUAGE sql AS $$UPDATE orders SET status = 'cancelled' WHERE id = p_id$$;
+CREATE INDEX orders_status ON orders USING gin (status gin_trgm_ops);
+"""
+
+
+def test_between_majors_the_same_schema_differs_only_by_version(fresh_db, other_server, tmp_path):
+    with scratch_database(other_server) as other:
+        local, production = snapshot_of(fresh_db, ACROSS_MAJORS), snapshot_of(other, ACROSS_MAJORS)
+    changes = compare(local, production)
+    assert [c.difference for c in changes if not c.version_only and c.kind not in ("version", "setting")] == []
+    assert "version" in [c.kind for c in changes]
+    assert not diff_verdict(local, production, ("version:*", "setting:*")).drift
 
 
 def test_role_attributes_are_compared(build: Build):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import READER
+from conftest import READER, major_of, scratch_database
 from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
 
 from pgparity.cli.report import FIX_WORDS
@@ -143,7 +143,7 @@ EXTRA = [
                  id="materialized view index done by its rebuild"),
     pytest.param("CREATE SEQUENCE s AS integer;", "CREATE SEQUENCE s AS bigint MAXVALUE 9000000000;",
                  id="sequence type and maximum"),
-    pytest.param("CREATE TABLE t (a int); CREATE VIEW v WITH (security_invoker = true) AS SELECT a FROM t;",
+    pytest.param("CREATE TABLE t (a int); CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t;",
                  "CREATE TABLE t (a int); CREATE VIEW v WITH (check_option = cascaded) AS SELECT a FROM t;",
                  id="view options set and reset"),
     pytest.param("", "CREATE TABLE t (a int, b text) WITH (fillfactor = 50, toast.autovacuum_enabled = off);"
@@ -162,6 +162,42 @@ EXTRA = [
 @pytest.mark.parametrize(("local", "production"), EXTRA)
 def test_more_changes_are_fixed_and_rolled_back(pair, tmp_path, local, production):
     round_trip(pair, tmp_path, "", local, production)
+
+
+VIRTUAL = [
+    pytest.param("CREATE TABLE t (a int);", "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL);",
+                 id="virtual column missing"),
+    pytest.param("CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) STORED);",
+                 "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL);", id="stored becomes virtual"),
+    pytest.param("CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL);",
+                 "CREATE TABLE t (a int, v int);", id="virtual becomes plain"),
+]
+
+
+@pytest.mark.parametrize(("local", "production"), VIRTUAL)
+def test_virtual_columns_are_fixed_as_virtual(pair, tmp_path, local, production):
+    if major_of(pair.local) < 18:
+        pytest.skip("virtual generated columns are PostgreSQL 18's: run with PGPARITY_IMAGE of an 18 image")
+    _, text = round_trip(pair, tmp_path, "", local, production)
+    assert "VIRTUAL" in text
+
+
+def test_security_invoker_is_set_in_place(pair, tmp_path):
+    if major_of(pair.local) < 15:
+        pytest.skip("security_invoker views are PostgreSQL 15's")
+    view = "CREATE TABLE t (a int); CREATE VIEW v {}AS SELECT a FROM t;"
+    _, text = round_trip(pair, tmp_path, "", view.format(""), view.format("WITH (security_invoker = true) "))
+    assert 'ALTER VIEW "public"."v" SET ("security_invoker" = \'true\');' in text
+
+
+def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):
+    from test_diff import ACROSS_MAJORS
+    with scratch_database(other_server) as other:
+        local, production = snapshot_of(fresh_db, ACROSS_MAJORS), snapshot_of(other, ACROSS_MAJORS)
+    plan = plan_fix(compare(local, production), local, production, WORDS)
+    assert all(not fix.forward.steps and fix.forward.note for fix in plan.fixes)
+    with pytest.raises(FixError, match="nothing to apply"):
+        write_fix(tmp_path, plan)
 
 
 def test_identity_added_to_a_filled_column_continues_after_its_values(pair):
