@@ -16,7 +16,6 @@ from psycopg.rows import dict_row
 from pgparity.config import LedgerTable
 from pgparity.migrations import ledgers
 from pgparity.schema import queries
-from pgparity.schema.fix.sqltext import group
 from pgparity.schema.model import (
     Column,
     CompositeType,
@@ -257,17 +256,18 @@ OPTIONS_CLAUSE = " WITH ("
 
 def without_options(definition: str) -> str:
     """`pg_get_indexdef` text less its ` WITH (...)`: the only one outside parentheses and quotes."""
-    depth, quote = 0, ""
+    depth, quote, start = 0, "", None
     for position, char in enumerate(definition):
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
+        elif start is None and depth == 0 and definition.startswith(OPTIONS_CLAUSE, position):
+            start = position
         elif char in "()":
             depth += 1 if char == "(" else -1
-        elif depth == 0 and definition.startswith(OPTIONS_CLAUSE, position):
-            _, end = group(definition, position + len(OPTIONS_CLAUSE) - 1)
-            return definition[:position] + definition[end:]
+            if start is not None and depth == 0:
+                return definition[:start] + definition[position + 1:]
     return definition
 
 
