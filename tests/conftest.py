@@ -274,3 +274,28 @@ def newer_server(docker_client, test_image, image_repository) -> Server:
     yield server
     for container in docker_client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={label}"}):
         container.remove(force=True, v=True)
+
+
+@pytest.fixture(scope="session")
+def other_server(docker_client, pg_server) -> Server:
+    """A server of another PostgreSQL major than the session's, from PGPARITY_OTHER_IMAGE: comparisons
+    across majors need two. Skipped when it is not set or runs the session server's major."""
+    image = os.environ.get("PGPARITY_OTHER_IMAGE")
+    if not image:
+        pytest.skip("comparing across majors needs PGPARITY_OTHER_IMAGE, an image of another PostgreSQL major")
+    label = f"other-{uuid.uuid4().hex[:8]}"
+    server = start_server(docker_client, image, label)
+    try:
+        majors = [major_of(s.url()) for s in (pg_server, server)]
+        if majors[0] == majors[1]:
+            pytest.skip(f"PGPARITY_OTHER_IMAGE={image} runs the session server's major, {majors[0]}")
+        yield server
+    finally:
+        for container in docker_client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={label}"}):
+            container.remove(force=True, v=True)
+
+
+def major_of(url: str) -> int:
+    """The PostgreSQL major of the server at `url`: what a test about one major checks before it runs."""
+    with psycopg.connect(url) as conn:
+        return int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000

@@ -56,10 +56,14 @@ FUNCTION_F = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT {}';"
 F_DEFINITION = "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function${}$function$\n"
 FK = "ALTER TABLE users ADD CONSTRAINT users_role_fk FOREIGN KEY (role_id) REFERENCES roles"
 RLS = "ALTER TABLE users ENABLE ROW LEVEL SECURITY;"
-SET_TIMEZONE = (
-    "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(),"
-    " 'Europe/Berlin'); END $$;"
-)
+
+
+def in_this_database(statement: str) -> str:
+    """ALTER DATABASE/ROLE … SET naming the database the DDL runs in (`%I`), whatever its name."""
+    return f"DO $$ BEGIN EXECUTE format($s${statement}$s$, current_database()); END $$;"
+
+
+SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
 CASES = [
     case("table missing in local", "", "CREATE TABLE audit (id int, at timestamptz);",
@@ -147,6 +151,23 @@ CASES = [
     case("function comment", FUNCTION_F.format(1) + "COMMENT ON FUNCTION f() IS 'one';", FUNCTION_F.format(1),
          *missing_in_production("comment", "public.f()", "", "one")),
     case("setting", "", SET_TIMEZONE, *diff("setting", "TimeZone", "", "value", "Etc/UTC", "Europe/Berlin")),
+    case("database setting", in_this_database("ALTER DATABASE %I SET statement_timeout = '5s'"),
+         in_this_database("ALTER DATABASE %I SET statement_timeout = '7s'"),
+         *diff("setting", "statement_timeout", "", "value", "5s", "7s")),
+    case("custom database setting", "", in_this_database("ALTER DATABASE %I SET app.tenant = 'acme'"),
+         *missing_in_local("setting", "app.tenant", "", "acme")),
+    case("role setting", "", in_this_database(f"ALTER ROLE {READER} IN DATABASE %I SET work_mem = '8MB'"),
+         *missing_in_local("role_setting", f"work_mem for role {READER} in this database", "", "8MB")),
+    case("table options", "CREATE TABLE cache (k text) WITH (fillfactor = 70);",
+         "CREATE TABLE cache (k text) WITH (fillfactor = 80, toast.autovacuum_enabled = false);",
+         *diff("table", "public.cache", "", "options", "fillfactor=70",
+               "fillfactor=80, toast.autovacuum_enabled=false")),
+    case("view options", "CREATE VIEW named AS SELECT id FROM users;",
+         "CREATE VIEW named WITH (security_barrier) AS SELECT id FROM users WITH LOCAL CHECK OPTION;",
+         *diff("view", "public.named", "", "options", "", "check_option=local, security_barrier=true")),
+    case("index options", "CREATE INDEX users_email_idx ON users (email) WITH (fillfactor = 60) WHERE id > 0;",
+         "CREATE INDEX users_email_idx ON users (email) WHERE id > 0;",
+         *diff("index", "public.users", "users_email_idx", "options", "fillfactor=60", "")),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),

@@ -7,10 +7,23 @@ import json
 
 import psycopg
 import pytest
+from conftest import major_of
+from psycopg import sql
 
 from pgparity.errors import SnapshotError
-from pgparity.schema.introspect import inspect
-from pgparity.schema.model import Column, Index, Ledger, LedgerEntry, Privilege, Schema, ServerVersion, Snapshot, Table
+from pgparity.schema.introspect import function_row, inspect, stored_tables, without_options
+from pgparity.schema.model import (
+    Column,
+    Index,
+    Ledger,
+    LedgerEntry,
+    Privilege,
+    RoleSetting,
+    Schema,
+    ServerVersion,
+    Snapshot,
+    Table,
+)
 from pgparity.schema.serialize import dump_snapshot, load_snapshot
 
 SCHEMA = """
@@ -126,7 +139,7 @@ def test_views_sequences_functions_and_types(snapshot: Snapshot):
     assert (serial.name, serial.owned_by) == ("posts_id_seq", "public.posts.id")
     assert (tickets.increment, tickets.minimum, tickets.start, tickets.cache, tickets.cycle) == (5, 10, 10, 3, True)
     tidy, touch = snapshot.functions
-    assert (tidy.kind, tidy.arguments, tidy.result) == ("procedure", "IN days integer", None)
+    assert (tidy.kind, tidy.arguments, tidy.result) == ("procedure", "days integer", None)
     assert (touch.kind, touch.result, touch.language, touch.security_definer) == ("function", "trigger", "plpgsql", True)
     assert touch.definition.startswith("CREATE OR REPLACE FUNCTION public.touch()")
     assert snapshot.enums[0].labels == ("sad", "ok", "happy")
@@ -163,6 +176,55 @@ def test_settings_and_version(snapshot: Snapshot):
     assert snapshot.server.version.startswith("PostgreSQL 15")
 
 
+def test_virtual_generated_columns_are_read_as_virtual(fresh_db):
+    if major_of(fresh_db) < 18:
+        pytest.skip("virtual generated columns are PostgreSQL 18's: run with PGPARITY_IMAGE of an 18 image")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (a int NOT NULL, v int GENERATED ALWAYS AS (a * 2) VIRTUAL,"
+                     " s int GENERATED ALWAYS AS (a * 3) STORED)")
+    with psycopg.connect(fresh_db) as conn:
+        (table,) = inspect(conn).tables
+    assert [(c.name, c.generated, c.virtual, c.nullable) for c in table.columns] == [
+        ("a", None, False, False), ("v", "(a * 2)", True, True), ("s", "(a * 3)", False, True)]
+    assert table.constraints == ()  # 18 keeps a's NOT NULL in pg_constraint: it is the column's nullability
+
+
+def test_role_and_database_settings_are_read_by_name(fresh_db, reader):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        database = sql.Identifier(conn.info.dbname)
+        conn.execute(sql.SQL("ALTER DATABASE {} SET app.tenant = 'acme'").format(database))
+        conn.execute(sql.SQL("ALTER DATABASE {} SET statement_timeout = '5s'").format(database))
+        conn.execute(sql.SQL("ALTER ROLE {} IN DATABASE {} SET work_mem = '8MB'").format(sql.Identifier(reader), database))
+    with psycopg.connect(fresh_db) as conn:
+        snapshot = inspect(conn)
+    settings = {s.name: s.value for s in snapshot.settings}
+    assert (settings["app.tenant"], settings["statement_timeout"]) == ("acme", "5s")
+    assert RoleSetting(reader, True, "work_mem", "8MB") in snapshot.role_settings
+
+
+def test_options_of_tables_views_and_indexes_are_read(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (a int, b text) WITH (fillfactor = 70, toast.autovacuum_enabled = false);"
+                     "CREATE INDEX t_a ON t (a) WITH (fillfactor = 60) WHERE a > 0;"
+                     "CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t WITH CASCADED CHECK OPTION;")
+    with psycopg.connect(fresh_db) as conn:
+        snapshot = inspect(conn)
+    (table,), (view,) = snapshot.tables, snapshot.views
+    assert table.options == ("fillfactor=70", "toast.autovacuum_enabled=false")
+    assert [(i.definition, i.options) for i in table.indexes] == [("USING btree (a) WHERE (a > 0)", ("fillfactor=60",))]
+    assert view.options == ("check_option=cascaded", "security_barrier=true")
+
+
+def test_the_dump_reads_types_schema_qualified_whatever_the_session_search_path(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood)")
+    with psycopg.connect(fresh_db) as conn:
+        conn.execute("SET search_path TO public")
+        (column,) = stored_tables(conn)["columns"]
+        assert conn.execute("SHOW search_path").fetchone() == ("public",)
+    assert column["type"] == "public.mood"
+
+
 def test_inspect_only_reads_and_leaves_the_session_as_it_was(fresh_db):
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE t (a int)")
@@ -180,7 +242,20 @@ def test_json_round_trip_is_exact_and_deterministic(snapshot: Snapshot, tmp_path
     path.write_text(text)
     assert load_snapshot(path) == snapshot
     assert dump_snapshot(load_snapshot(path)) == text
-    assert text.endswith("}\n") and text.startswith('{\n  "format": 2,\n')
+    assert text.endswith("}\n") and text.startswith('{\n  "format": 3,\n')
+
+
+def without_fields(value: object, names: set[str]) -> object:
+    if isinstance(value, dict):
+        return {key: without_fields(item, names) for key, item in value.items() if key not in names}
+    return [without_fields(item, names) for item in value] if isinstance(value, list) else value
+
+
+def test_a_format_2_profile_loads_with_the_fields_added_since_at_their_defaults(snapshot: Snapshot, tmp_path):
+    document = without_fields(json.loads(dump_snapshot(snapshot)), {"role_settings", "options", "virtual"})
+    path = tmp_path / "production.json"
+    path.write_text(json.dumps({**document, "format": 2}))
+    assert load_snapshot(path) == snapshot
 
 
 def minimal(**changes) -> Snapshot:
@@ -230,3 +305,18 @@ def test_wrong_field_type_is_located(tmp_path):
 def test_missing_file_raises_snapshot_error(tmp_path):
     with pytest.raises(SnapshotError, match="absent.json"):
         load_snapshot(tmp_path / "absent.json")
+
+
+def test_the_in_mode_is_left_out_of_identity_arguments():
+    row = function_row({"arguments": "IN p_id bigint, INOUT total numeric, OUT note text, VARIADIC rest text[]"})
+    assert row["arguments"] == "p_id bigint, INOUT total numeric, OUT note text, VARIADIC rest text[]"
+
+
+@pytest.mark.parametrize(("definition", "expected"), [
+    ("USING btree (a) WITH (fillfactor='70')", "USING btree (a)"),
+    ("USING btree (a) INCLUDE (b) WITH (fillfactor='70', deduplicate_items=off) WHERE (b <> ' WITH (x)')",
+     "USING btree (a) INCLUDE (b) WHERE (b <> ' WITH (x)')"),
+    ('USING btree (" WITH (") WITH (fillfactor=\'70\')', 'USING btree (" WITH (")'),
+])
+def test_an_index_definition_is_compared_without_its_options(definition, expected):
+    assert without_options(definition) == expected

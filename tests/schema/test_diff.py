@@ -6,13 +6,14 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
-from conftest import READER
+from conftest import READER, scratch_database
 from schema_cases import (
     BASE,
     CASES,
     SEED_LOCAL,
     SEED_PRODUCTION,
     column,
+    in_this_database,
     namesakes,
     snapshot,
     snapshot_of,
@@ -21,7 +22,7 @@ from schema_cases import (
 
 from pgparity.cli.report import difference_json, summary_line, verdict_json
 from pgparity.schema.diff import KINDS, Difference, compare
-from pgparity.schema.model import Ledger, LedgerEntry, Schema, ServerVersion, Snapshot, release
+from pgparity.schema.model import Extension, Ledger, LedgerEntry, Schema, ServerVersion, Snapshot, View, release
 from pgparity.schema.verify import ServerCheck, diff_verdict, rows, verdict
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
@@ -45,6 +46,55 @@ def test_one_injected_difference_is_reported_alone(build: Build, base, local, pr
     local_snapshot, production_snapshot = build(base, local, production)
     assert differences(local_snapshot, production_snapshot) == (expected,)
     assert expected.kind in KINDS
+
+
+RENDERED = r"""
+CREATE TABLE bookings (
+    at timestamptz DEFAULT '2024-03-01 12:00:00+00', span interval DEFAULT '1 day 02:03:04',
+    ratio float8 DEFAULT 0.1, day date DEFAULT '2024-03-01', raw bytea DEFAULT '02',
+    CONSTRAINT after_launch CHECK (at > '2024-01-01 00:00:00+00'), CONSTRAINT brief CHECK (span < '3 days')
+);
+CREATE VIEW upcoming AS SELECT at FROM bookings WHERE at > '2024-06-01 00:00:00+00'::timestamptz AND ratio > 0.3;
+"""
+# name: (as ALTER DATABASE … SET takes it, as the database then reports it)
+SESSION_DEFAULTS = {
+    "TimeZone": ("'Asia/Tokyo'", "Asia/Tokyo"), "DateStyle": ("'SQL, DMY'", "SQL, DMY"),
+    "IntervalStyle": ("sql_standard", "sql_standard"), "search_path": ("pg_catalog, public", "pg_catalog, public"),
+    "extra_float_digits": ("0", "0"), "bytea_output": ("escape", "escape"),
+}
+
+
+def test_database_session_defaults_change_no_printed_definition(build: Build):
+    defaults = "".join(in_this_database(f"ALTER DATABASE %I SET {name} = {value}")
+                       for name, (value, _) in SESSION_DEFAULTS.items())
+    local, production = build(RENDERED, "", defaults)
+    assert {(d.kind, d.object, d.target) for d in differences(local, production)} == {
+        ("setting", name, shown) for name, (_, shown) in SESSION_DEFAULTS.items()}
+
+
+def test_a_named_not_null_constraint_is_column_nullability_only(build: Build):
+    local, production = build("", "CREATE TABLE t (a int NOT NULL);", "CREATE TABLE t (a int CONSTRAINT a_required NOT NULL);")
+    assert differences(local, production) == ()
+
+
+# What the issue saw differ between majors: a single-table view's text, a procedure's IN mode, pg_trgm's version.
+ACROSS_MAJORS = """
+CREATE EXTENSION pg_trgm;
+CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'open', placed timestamptz DEFAULT now());
+CREATE VIEW open_orders AS SELECT o.id FROM orders o WHERE o.status = 'open';
+CREATE MATERIALIZED VIEW order_counts AS SELECT o.status, count(*) FROM orders o GROUP BY o.status;
+CREATE PROCEDURE cancel_order(p_id bigint) LANGUAGE sql AS $$UPDATE orders SET status = 'cancelled' WHERE id = p_id$$;
+CREATE INDEX orders_status ON orders USING gin (status gin_trgm_ops);
+"""
+
+
+def test_between_majors_the_same_schema_differs_only_by_version(fresh_db, other_server, tmp_path):
+    with scratch_database(other_server) as other:
+        local, production = snapshot_of(fresh_db, ACROSS_MAJORS), snapshot_of(other, ACROSS_MAJORS)
+    changes = compare(local, production)
+    assert [c.difference for c in changes if not c.version_only and c.kind not in ("version", "setting")] == []
+    assert "version" in [c.kind for c in changes]
+    assert not diff_verdict(local, production, ("version:*", "setting:*")).drift
 
 
 def test_role_attributes_are_compared(build: Build):
@@ -197,7 +247,7 @@ def test_difference_json_has_exactly_the_report_fields():
     difference = Difference("column", "public.users", "email", "type", "text", "varchar", "different")
     assert difference_json(difference) == {
         "kind": "column", "object": "public.users", "name": "email", "attribute": "type",
-        "local": "text", "production": "varchar", "status": "different",
+        "local": "text", "production": "varchar", "status": "different", "version_only": False,
     }
 
 
@@ -211,3 +261,25 @@ def test_comments_of_a_constraint_and_an_index_of_one_name_are_two_changes():
         Difference("comment", "public.t", "foo", None, "one", None, "missing_in_production"),
         Difference("comment", "public.t", "foo", "text", "one", "two", "different"),
     )
+
+
+def on_major(version_num: int, definition: str, extension_version: str) -> Snapshot:
+    view = View("public", "v", "postgres", definition, None, (), (), ())
+    return snapshot(server=ServerVersion(f"PostgreSQL {version_num}", version_num), views=(view,),
+                    extensions=(Extension("pg_trgm", extension_version, "public"),))
+
+
+def test_text_printed_differently_by_two_majors_is_version_only_not_drift():
+    local = on_major(150018, "SELECT o.id FROM public.orders o", "1.6")
+    production = on_major(170002, "SELECT id FROM public.orders o", "1.5")
+    assert [(c.kind, c.attribute, c.version_only) for c in compare(local, production)] == [
+        ("extension", "version", True), ("view", "definition", True)]
+    result = diff_verdict(local, production, ())
+    assert result.drift == () and result.server.status == "major_mismatch"
+    assert difference_json(differences(local, production)[0])["version_only"] is True
+
+
+def test_on_one_major_the_same_text_changes_are_drift():
+    local, production = on_major(150018, "SELECT 1", "1.6"), on_major(150020, "SELECT 2", "1.5")
+    assert [(c.kind, c.version_only) for c in compare(local, production)] == [
+        ("extension", False), ("view", False)]

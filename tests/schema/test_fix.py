@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import READER
+from conftest import READER, major_of, scratch_database
 from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
 
 from pgparity.cli.report import FIX_WORDS
@@ -20,11 +20,12 @@ from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing
 from pgparity.schema.fix.plan import FixPlan, Rename, plan_fix
 from pgparity.schema.fix.render import render, render_rollback
 from pgparity.schema.fix.write import write_fix
-from pgparity.schema.model import Role, Snapshot
+from pgparity.schema.model import Role, ServerVersion, Snapshot, View
 
 WORDS = FIX_WORDS["prod"]  # what db.fix writes by default
 
-UNFIXABLE = {"partition key", "setting", "migration checksum", "migration missing"}
+UNFIXABLE = {"partition key", "setting", "database setting", "custom database setting", "role setting",
+             "migration checksum", "migration missing"}
 
 
 @dataclass(frozen=True)
@@ -142,12 +143,61 @@ EXTRA = [
                  id="materialized view index done by its rebuild"),
     pytest.param("CREATE SEQUENCE s AS integer;", "CREATE SEQUENCE s AS bigint MAXVALUE 9000000000;",
                  id="sequence type and maximum"),
+    pytest.param("CREATE TABLE t (a int); CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t;",
+                 "CREATE TABLE t (a int); CREATE VIEW v WITH (check_option = cascaded) AS SELECT a FROM t;",
+                 id="view options set and reset"),
+    pytest.param("", "CREATE TABLE t (a int, b text) WITH (fillfactor = 50, toast.autovacuum_enabled = off);"
+                     "CREATE INDEX t_a ON t (a) WITH (fillfactor = 40) WHERE a > 0;"
+                     "CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t;"
+                     "CREATE MATERIALIZED VIEW m WITH (fillfactor = 30) AS SELECT a FROM t;",
+                 id="objects created with their options"),
+    pytest.param("CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m AS SELECT a FROM t;"
+                 "CREATE INDEX m_a ON m (a);",
+                 "CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m WITH (autovacuum_enabled = false) AS SELECT a FROM t;"
+                 "CREATE INDEX m_a ON m (a) WITH (fillfactor = 70);",
+                 id="materialized view and its index options in place"),
 ]
 
 
 @pytest.mark.parametrize(("local", "production"), EXTRA)
 def test_more_changes_are_fixed_and_rolled_back(pair, tmp_path, local, production):
     round_trip(pair, tmp_path, "", local, production)
+
+
+VIRTUAL = [
+    pytest.param("CREATE TABLE t (a int);", "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL);",
+                 id="virtual column missing"),
+    pytest.param("CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) STORED);",
+                 "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL);", id="stored becomes virtual"),
+    pytest.param("CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL);",
+                 "CREATE TABLE t (a int, v int);", id="virtual becomes plain"),
+]
+
+
+@pytest.mark.parametrize(("local", "production"), VIRTUAL)
+def test_virtual_columns_are_fixed_as_virtual(pair, tmp_path, local, production):
+    if major_of(pair.local) < 18:
+        pytest.skip("virtual generated columns are PostgreSQL 18's: run with PGPARITY_IMAGE of an 18 image")
+    _, text = round_trip(pair, tmp_path, "", local, production)
+    assert "VIRTUAL" in text
+
+
+def test_security_invoker_is_set_in_place(pair, tmp_path):
+    if major_of(pair.local) < 15:
+        pytest.skip("security_invoker views are PostgreSQL 15's")
+    view = "CREATE TABLE t (a int); CREATE VIEW v {}AS SELECT a FROM t;"
+    _, text = round_trip(pair, tmp_path, "", view.format(""), view.format("WITH (security_invoker = true) "))
+    assert 'ALTER VIEW "public"."v" SET ("security_invoker" = \'true\');' in text
+
+
+def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):
+    from test_diff import ACROSS_MAJORS
+    with scratch_database(other_server) as other:
+        local, production = snapshot_of(fresh_db, ACROSS_MAJORS), snapshot_of(other, ACROSS_MAJORS)
+    plan = plan_fix(compare(local, production), local, production, WORDS)
+    assert all(not fix.forward.steps and fix.forward.note for fix in plan.fixes)
+    with pytest.raises(FixError, match="nothing to apply"):
+        write_fix(tmp_path, plan)
 
 
 def test_identity_added_to_a_filled_column_continues_after_its_values(pair):
@@ -157,6 +207,18 @@ def test_identity_added_to_a_filled_column_continues_after_its_values(pair):
     assert pair.differences() == ()
     with psycopg.connect(pair.local) as conn:
         assert conn.execute("INSERT INTO t DEFAULT VALUES RETURNING id").fetchone() == (8,)
+
+
+def test_changes_two_majors_print_differently_are_explained_and_nothing_is_written(tmp_path):
+    def on_major(version_num: int, definition: str) -> Snapshot:
+        view = View("public", "v", "postgres", definition, None, (), (), ())
+        return snapshot(server=ServerVersion("PostgreSQL", version_num), views=(view,))
+    local, production = on_major(150018, "SELECT o.id FROM public.orders o"), on_major(170002, "SELECT id FROM public.orders o")
+    plan = plan_fix(compare(local, production), local, production, WORDS)
+    assert [fix.forward.steps for fix in plan.fixes] == [()]
+    assert "majors, which print the definition differently" in plan.fixes[0].forward.note
+    with pytest.raises(FixError, match="nothing to apply"):
+        write_fix(tmp_path, plan)
 
 
 def test_role_attributes_are_explained_not_altered():

@@ -138,7 +138,7 @@ def test_snapshot_from_prod_is_deterministic_sorted_complete_and_never_writes(pr
     assert profile.read_bytes() == text
 
     document = json.loads(text)
-    assert document["format"] == 2
+    assert document["format"] == 3
     assert [(t["schema"], t["name"]) for t in document["tables"]] == [
         ("public", "auth_tokens"), ("public", "roles"), ("public", "users")]
     users = next(t for t in document["tables"] if t["name"] == "users")

@@ -175,7 +175,8 @@ def verdict(result) -> None:
         for name in objects:
             rows = [
                 (row_name(f.difference), f.difference.source, f.difference.target,
-                 status_label(f.difference.status, sides) + (" (ignored)" if f.ignored else ""))
+                 status_label(f.difference.status, sides) + (" (ignored)" if f.ignored else "")
+                 + (" (version only)" if f.difference.version_only else ""))
                 for f in findings if f.difference.object == name
             ]
             table(name, ("Column", *sides, "Status"), rows)
@@ -215,7 +216,7 @@ def server_version(check) -> None:
 def difference_json(d) -> dict[str, str | None]:
     """A difference as the JSON report has it: its source is "local", its target "production"."""
     return {"kind": d.kind, "object": d.object, "name": d.name, "attribute": d.attribute,
-            "local": d.source, "production": d.target, "status": d.status}
+            "local": d.source, "production": d.target, "status": d.status, "version_only": d.version_only}
 
 
 def verdict_json(result) -> dict[str, object]:
@@ -228,7 +229,7 @@ def verdict_json(result) -> dict[str, object]:
                         for f in result.findings],
         "summary": {
             "differences": len(result.drift),
-            "ignored": len(result.findings) - len(result.drift),
+            "ignored": sum(1 for f in result.findings if f.ignored),
             "by_scope": counts,
             "pending_in_production": [label(m) for m in result.pending_in_production],
         },
@@ -263,9 +264,11 @@ def position(found) -> None:
 
 def summary_line(result) -> str:
     drift = result.drift
-    ignored = len(result.findings) - len(drift)
+    by_major = sum(1 for f in result.findings if f.difference.version_only and not f.ignored)
+    ignored = len(result.findings) - len(drift) - by_major
     pending = [f"{m.version} {m.name}" for m in result.pending_in_production]
     tail = (f"; {ignored} ignored" if ignored else "") + (
+        f"; {by_major} printed differently by the two majors (not drift)" if by_major else "") + (
         f"; {len(pending)} migrations pending in production: {', '.join(pending)}" if pending else "")
     if result.failed and not drift:
         return "version mismatch: no schema differences, but the servers run different majors" + tail

@@ -6,12 +6,15 @@ missing on one side is one change, nothing is reported about its contents; objec
 schema missing on one side are covered by that schema's change. Owners are recorded in the
 snapshot but not compared: they say who ran the DDL (a local superuser, production's deploy
 role), not what the schema is.
+
+Servers of different majors print some catalog text differently (a view's definition, a function's);
+between such servers a change to that text is marked `version_only`: shown, never drift to act on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from pgparity.schema.model import Ledger, Model, Snapshot, collections, key_fields, key_of
 
@@ -20,7 +23,7 @@ PGPARITY = "pgparity"
 KINDS = (
     "schema", "table", "column", "constraint", "index", "sequence", "view", "materialized_view",
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "comment",
-    "setting", "migration", "role",
+    "setting", "role_setting", "migration", "role",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -58,6 +61,7 @@ class Change:
     status: str
     source: Node | None
     target: Node | None
+    version_only: bool = False  # text the two sides' majors print differently: not drift
 
     @property
     def node(self) -> Node:
@@ -66,7 +70,8 @@ class Change:
     @property
     def difference(self) -> Difference:
         """The report's row: both sides' values as text, a missing object by its summary."""
-        return Difference(self.kind, self.object, self.name, self.attribute, *shown(self), self.status)
+        return Difference(self.kind, self.object, self.name, self.attribute, *shown(self), self.status,
+                          self.version_only)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,7 @@ class Difference:
     source: str | None
     target: str | None
     status: str
+    version_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,9 @@ class Rule:
     # A snapshot lists only the roles its grants and policies name, so a role absent from one
     # side is unreferenced there, not missing; the grant that names it is the change.
     missing_reported: bool = True
+    # Fields whose text depends on the server's major (how it prints a definition, an extension's
+    # default version): a change to them between two majors is version-only.
+    by_major: tuple[str, ...] = ()
 
 
 def qualified(obj: Model) -> str:
@@ -121,6 +130,10 @@ def role_summary(role: Model) -> str:
     return ", ".join(flags) or "no attributes"
 
 
+def role_setting_label(setting: Model) -> str:
+    return f"{setting.name} for role {setting.role}" + (" in this database" if setting.in_database else "")
+
+
 def privilege_label(grant: Model) -> str:
     column = f" ({grant.column})" if grant.column else ""
     return f"{grant.privilege}{column} TO {grant.grantee}"
@@ -129,17 +142,19 @@ def privilege_label(grant: Model) -> str:
 # Keyed by the field name under which the collection appears (in Snapshot or in its parent).
 RULES = {
     "settings": Rule("setting", by_name, lambda s: s.value),
+    "role_settings": Rule("role_setting", role_setting_label, lambda s: s.value),
     "roles": Rule("role", by_name, role_summary, missing_reported=False),
-    "extensions": Rule("extension", by_name, lambda e: e.version),
+    "extensions": Rule("extension", by_name, lambda e: e.version, by_major=("version",)),
     "schemas": Rule("schema", by_name, lambda s: "schema"),
     "tables": Rule("table", qualified, table_summary, in_schema=True),
-    "views": Rule("view", qualified, lambda v: v.definition, in_schema=True),
-    "materialized_views": Rule("materialized_view", qualified, lambda v: v.definition, in_schema=True),
+    "views": Rule("view", qualified, lambda v: v.definition, in_schema=True, by_major=("definition",)),
+    "materialized_views": Rule("materialized_view", qualified, lambda v: v.definition, in_schema=True,
+                               by_major=("definition",)),
     "sequences": Rule("sequence", qualified, lambda s: s.type, in_schema=True),
     "functions": Rule(
         "function", lambda f: f"{f.schema}.{f.name}({f.arguments})",
         lambda f: f"returns {f.result}" if f.result else f.kind, in_schema=True,
-        fallback="definition",
+        fallback="definition", by_major=("definition",),
     ),
     "enums": Rule("enum", qualified, lambda e: ", ".join(e.labels), in_schema=True),
     "domains": Rule("domain", qualified, lambda d: d.type, in_schema=True),
@@ -171,7 +186,18 @@ def compare(source: Snapshot, target: Snapshot) -> tuple[Change, ...]:
             found.extend(collection(f.name, in_schemas(f.name, getattr(source, f.name), shared),
                                     in_schemas(f.name, getattr(target, f.name), shared)))
     found.extend(ledgers(source.ledger, target.ledger))
+    if major(source) != major(target):
+        found = [replace(c, version_only=True) if printed_by_major(c) else c for c in found]
     return tuple(sorted(found, key=lambda c: (c.object, c.kind, c.name, c.attribute or "", c.status)))
+
+
+def major(snapshot: Snapshot) -> int:
+    return snapshot.server.version_num // 10000
+
+
+def printed_by_major(change: Change) -> bool:
+    rule = RULES_BY_KIND.get(change.kind)
+    return change.status == DIFFERENT and rule is not None and change.attribute in rule.by_major
 
 
 def ledgers(source: Ledger | None, target: Ledger | None) -> Iterator[Change]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import TypeVar
 
@@ -28,6 +29,7 @@ from pgparity.schema.model import (
     Policy,
     Privilege,
     Role,
+    RoleSetting,
     Schema,
     Sequence,
     ServerVersion,
@@ -44,6 +46,7 @@ T = TypeVar("T")
 BULK = {
     "server": queries.SERVER,
     "settings": queries.SETTING_ROWS,
+    "role_settings": queries.ROLE_SETTINGS,
     "roles": queries.ROLES,
     "extensions": queries.EXTENSIONS,
     "schemas": queries.SCHEMAS,
@@ -76,16 +79,37 @@ PARAMETERS = {
 }
 
 
+# Every session setting that changes how the server prints catalog text: names (search_path empty, so
+# they come out schema-qualified; quoting), and constants in defaults, checks and view definitions
+# (timestamps, intervals, floats, bytea, money, backslashes). Two databases whose own defaults differ
+# then print the same schema the same way.
+RENDERING = {
+    "search_path": "",
+    "quote_all_identifiers": "off",
+    "TimeZone": "UTC",
+    "DateStyle": "ISO, MDY",
+    "IntervalStyle": "postgres",
+    "extra_float_digits": "1",
+    "bytea_output": "hex",
+    "lc_monetary": "C",
+    "standard_conforming_strings": "on",
+}
+PIN = sql.SQL("SELECT set_config(name, value, true) FROM unnest(%s::text[], %s::text[]) AS pinned(name, value)")
+
+
+@contextmanager
+def pinned(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """A transaction (a savepoint if the caller has one open) with RENDERING set in it, always rolled
+    back so nothing leaks into the caller's session. Only reads go in it, so it may be READ ONLY."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(PIN, (list(RENDERING), list(RENDERING.values())))
+        yield conn
+
+
 def inspect(conn: psycopg.Connection, configured: LedgerTable | None = None) -> Snapshot:
     """The schema of the database `conn` is connected to, and its migration ledger (`configured`, or the
-    first one found) apart from the schema.
-
-    Only reads, so it can run inside a READ ONLY transaction. It works in its own transaction (a
-    savepoint if the caller has one open) that is always rolled back, so the empty search_path it
-    sets for stable, schema-qualified catalog output does not leak into the caller's session.
-    """
-    with conn.transaction(force_rollback=True):
-        conn.execute("SELECT set_config('search_path', '', true)")
+    first one found) apart from the schema. Only reads, with the rendering settings pinned."""
+    with pinned(conn):
         rows = fetch(conn, BULK)
         ledger = ledgers.read_ledger(conn, configured)
     return without_bookkeeping(assemble(rows, ledger))
@@ -104,19 +128,22 @@ def fetch(conn: psycopg.Connection, bulk: dict[str, sql.Composed],
 
 def stored_tables(conn: psycopg.Connection) -> dict[str, list[Row]]:
     """What the dump reads of the tables that hold rows: their `columns` (see queries.STORED_COLUMNS) and
-    `keys`. Only reads, in the caller's transaction (the dump's snapshot) and search_path, so the column
-    types come out spelled as that session will cast them."""
-    return fetch(conn, DUMP_TABLES, DUMP_PARAMETERS)
+    `keys`. Only reads, in the caller's transaction (the dump's snapshot); types come out schema-qualified,
+    so they cast the same in any session."""
+    with pinned(conn):
+        return fetch(conn, DUMP_TABLES, DUMP_PARAMETERS)
 
 
 def partition_roots(conn: psycopg.Connection) -> list[Row]:
     """Each partition holding rows (`schema`, `name`) and its partitioned table at the top (`root_schema`, `root`)."""
-    return conn.cursor(row_factory=dict_row).execute(queries.PARTITION_ROOTS, DUMP_PARAMETERS).fetchall()
+    with pinned(conn):
+        return conn.cursor(row_factory=dict_row).execute(queries.PARTITION_ROOTS, DUMP_PARAMETERS).fetchall()
 
 
 def relation_count(conn: psycopg.Connection) -> int:
     """How many tables, views, sequences and foreign tables the database holds outside the system schemas."""
-    return conn.execute(queries.USER_RELATIONS, DUMP_PARAMETERS).fetchone()[0]
+    with pinned(conn):
+        return conn.execute(queries.USER_RELATIONS, DUMP_PARAMETERS).fetchone()[0]
 
 
 def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
@@ -139,6 +166,7 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
     return Snapshot(
         server=build(ServerVersion, rows["server"][0]),
         settings=plain(Setting, rows["settings"]),
+        role_settings=plain(RoleSetting, rows["role_settings"]),
         roles=referenced_roles(rows["roles"], tables, views + materialized_views + sequences),
         extensions=plain(Extension, rows["extensions"]),
         schemas=plain(Schema, rows["schemas"]),
@@ -146,7 +174,7 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         views=views,
         materialized_views=materialized_views,
         sequences=sequences,
-        functions=plain(Function, rows["functions"]),
+        functions=plain(Function, map(function_row, rows["functions"])),
         enums=owners(EnumType, rows["enums"]),
         domains=owners(Domain, rows["domains"], constraints=constraints),
         types=owners(CompositeType, rows["composites"], columns=columns),
@@ -213,12 +241,43 @@ def owners(cls: type[T], rows: Iterable[Row], **groups: dict[int, list]) -> tupl
 
 
 def index_row(row: Row) -> Row:
-    """Strips "CREATE [UNIQUE] INDEX name ON [ONLY] table " so the definition compares by content."""
+    """Strips "CREATE [UNIQUE] INDEX name ON [ONLY] table " and the options clause (kept in `options`),
+    so the definition compares by content."""
     row = dict(row)
     head = f"CREATE {'UNIQUE ' if row['unique'] else ''}INDEX {row.pop('quoted_name')} ON "
     table = f"{row.pop('relation')} "
-    row["definition"] = row["definition"].removeprefix(head).removeprefix("ONLY ").removeprefix(table)
+    definition = row["definition"].removeprefix(head).removeprefix("ONLY ").removeprefix(table)
+    row["definition"] = without_options(definition) if row["options"] else definition
     return row
+
+
+OPTIONS_CLAUSE = " WITH ("
+
+
+def without_options(definition: str) -> str:
+    """`pg_get_indexdef` text less its ` WITH (...)`: the only one outside parentheses and quotes."""
+    depth, quote, start = 0, "", None
+    for position, char in enumerate(definition):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif start is None and depth == 0 and definition.startswith(OPTIONS_CLAUSE, position):
+            start = position
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+            if start is not None and depth == 0:
+                return definition[:start] + definition[position + 1:]
+    return definition
+
+
+# An argument's leading IN: the default mode, which some majors print in identity arguments and others not.
+IN_MODE = re.compile(r"(^|, )IN ")
+
+
+def function_row(row: Row) -> Row:
+    """Identity arguments without the IN mode, so a function's key is the same on every major."""
+    return row | {"arguments": IN_MODE.sub(r"\1", row["arguments"])}
 
 
 # A quoted literal or identifier (kept as is) or a run of whitespace (collapsed to one space).

@@ -5,6 +5,7 @@ sorted by their key fields, so two snapshots of the same schema are equal no mat
 order the catalogs returned the rows; only `columns` keep the table's own column order, which is
 what `CREATE TABLE` needs (diff still matches columns by name, never by position). Tuples of
 strings (enum labels in sort order, policy roles sorted by name) are stored as inspect reads them.
+Fields added after a profile format was published come last and carry defaults, so that format loads.
 """
 
 from __future__ import annotations
@@ -74,6 +75,19 @@ def release(version_num: int) -> str:
 
 @dataclass(frozen=True)
 class Setting(Model):
+    """A value every session in the database starts with: the server's, or one set for the database
+    (ALTER DATABASE … SET, ALTER ROLE ALL … SET), as its setter wrote it."""
+
+    name: str = field(metadata=KEY)
+    value: str
+
+
+@dataclass(frozen=True)
+class RoleSetting(Model):
+    """A value one role's sessions start with (ALTER ROLE … SET): in every database, or only in this one."""
+
+    role: str = field(metadata=KEY)
+    in_database: bool = field(metadata=KEY)  # ALTER ROLE … IN DATABASE, naming this database
     name: str = field(metadata=KEY)
     value: str
 
@@ -115,9 +129,10 @@ class Column(Model):
     nullable: bool
     default: str | None
     identity: str | None  # "always" | "by default"
-    generated: str | None  # expression of a stored generated column
+    generated: str | None  # expression of a generated column
     collation: str | None  # only when it differs from the type's default
     comment: str | None
+    virtual: bool = False  # a generated column computed when read (PostgreSQL 18), not stored
 
 
 @dataclass(frozen=True)
@@ -136,12 +151,13 @@ class Constraint(Model):
 
 @dataclass(frozen=True)
 class Index(Model):
-    """An index no constraint owns; `definition` is `pg_get_indexdef` from `USING` on."""
+    """An index no constraint owns; `definition` is `pg_get_indexdef` from `USING` on, less its options."""
 
     name: str = field(metadata=KEY)
     unique: bool
     definition: str
     comment: str | None
+    options: tuple[str, ...] = ()  # reloptions, "name=value" in name order
 
 
 @dataclass(frozen=True)
@@ -193,6 +209,7 @@ class Table(Model):
     triggers: tuple[Trigger, ...]
     policies: tuple[Policy, ...]
     privileges: tuple[Privilege, ...]
+    options: tuple[str, ...] = ()  # reloptions, its TOAST table's as "toast.name=value", in name order
 
 
 @dataclass(frozen=True)
@@ -207,6 +224,7 @@ class View(Model):
     indexes: tuple[Index, ...]
     triggers: tuple[Trigger, ...]
     privileges: tuple[Privilege, ...]
+    options: tuple[str, ...] = ()  # reloptions (check_option, security_invoker, ...), in name order
 
 
 @dataclass(frozen=True)
@@ -317,3 +335,4 @@ class Snapshot(Model):
     domains: tuple[Domain, ...]
     types: tuple[CompositeType, ...]
     ledger: Ledger | None
+    role_settings: tuple[RoleSetting, ...] = ()

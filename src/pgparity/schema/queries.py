@@ -1,8 +1,9 @@
 """One bulk catalog query per object kind; column aliases are the dataclass field names.
 
 Child rows (columns, constraints, ...) carry `parent`, the oid of the object they belong to,
-and are attached in Python. Every query only reads. `pg_get_*` output depends on search_path,
-so inspect runs them with an empty one: names come out schema-qualified the same way everywhere.
+and are attached in Python. Every query only reads. `pg_get_*` and `format_type` output depends on
+the session (search_path, TimeZone, DateStyle, ...), so introspect runs them with its settings pinned:
+names come out schema-qualified and constants spelled the same way everywhere.
 """
 
 from __future__ import annotations
@@ -61,14 +62,34 @@ def query(
 
 SERVER = query("SELECT version() AS version, current_setting('server_version_num')::int AS version_num")
 
-# reset_val: the database's (or server's) value, not one this session may have SET.
+# What ALTER DATABASE and ALTER ROLE set for this database's sessions (pg_db_role_setting), one row a value.
+CONFIGURED = """
+configured AS (
+    SELECT s.setrole, s.setdatabase, split_part(c, '=', 1) AS name, substr(c, strpos(c, '=') + 1) AS value
+    FROM pg_db_role_setting s CROSS JOIN unnest(s.setconfig) AS c
+    WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+)"""
+
+# The fixed names by reset_val, the database's (or server's) value, not one this session may have SET;
+# then every other name set for the database by its own text (a custom name has no pg_settings row).
+# Set for this database and for all of them (ALTER ROLE ALL), the database's wins.
 SETTING_ROWS = query("""
+WITH {configured}
 SELECT name, reset_val AS value FROM pg_settings WHERE name = ANY(%(settings)s)
 UNION ALL
 SELECT 'lc_collate', datcollate FROM pg_database WHERE datname = current_database()
 UNION ALL
 SELECT 'lc_ctype', datctype FROM pg_database WHERE datname = current_database()
-""")
+UNION ALL
+(SELECT DISTINCT ON (name) name, value FROM configured
+ WHERE setrole = 0 AND name <> ALL(%(settings)s) ORDER BY name, setdatabase DESC)
+""", configured=sql.SQL(CONFIGURED))
+
+ROLE_SETTINGS = query("""
+WITH {configured}
+SELECT pg_get_userbyid(setrole) AS role, setdatabase <> 0 AS in_database, name, value
+FROM configured WHERE setrole <> 0 AND pg_get_userbyid(setrole) !~ '^pg_'
+""", configured=sql.SQL(CONFIGURED))
 
 ROLES = query("""
 SELECT rolname AS name, rolsuper AS superuser, rolcanlogin AS login, rolcreatedb AS createdb,
@@ -96,23 +117,31 @@ SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.r
              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
        c.relrowsecurity AS rls_enabled, c.relforcerowsecurity AS rls_forced,
-       comment_d.description AS comment
+       comment_d.description AS comment,
+       ARRAY(SELECT o FROM unnest(c.reloptions) AS o
+             UNION ALL SELECT 'toast.' || o FROM pg_class tc, unnest(tc.reloptions) AS o WHERE tc.oid = c.reltoastrelid
+             ORDER BY 1) AS options
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
 WHERE c.relkind IN ('r', 'p') AND {visible} AND {own}
 """, member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"))
 
 VIEW_QUERY = """
 SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
-       pg_get_viewdef(c.oid) AS definition, comment_d.description AS comment
+       pg_get_viewdef(c.oid) AS definition, comment_d.description AS comment, {options}
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
 WHERE c.relkind = {relkind} AND {visible} AND {own}
 """
 
 
+def options(relation: str) -> sql.Composed:
+    """A relation's reloptions as `options`, in name order."""
+    return sql.SQL("ARRAY(SELECT o FROM unnest({}.reloptions) AS o ORDER BY 1) AS options").format(sql.SQL(relation))
+
+
 def view_query(relkind: str) -> sql.Composed:
     return query(
         VIEW_QUERY, member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"),
-        relkind=sql.Literal(relkind),
+        relkind=sql.Literal(relkind), options=options("c"),
     )
 
 
@@ -143,7 +172,8 @@ SELECT a.attrelid AS parent, a.attname AS name, format_type(a.atttypid, a.atttyp
        NOT a.attnotnull AS nullable,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default,
        CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END AS identity,
-       CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
+       CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
+       a.attgenerated = 'v' AS virtual,
        CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation,
        comment_d.description AS comment
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
@@ -177,13 +207,13 @@ WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND k.conparentid = 0 AND k.coninhc
 INDEXES = query("""
 SELECT i.indrelid AS parent, ic.relname AS name, i.indisunique AS "unique",
        pg_get_indexdef(i.indexrelid) AS definition, quote_ident(ic.relname) AS quoted_name,
-       i.indrelid::regclass::text AS relation, comment_d.description AS comment
+       i.indrelid::regclass::text AS relation, comment_d.description AS comment, {options}
 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
      JOIN pg_namespace n ON n.oid = ic.relnamespace {comment}
 WHERE {visible} AND NOT ic.relispartition
   AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid
                   AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
-""", comment=("pg_class", "i.indexrelid"))
+""", comment=("pg_class", "i.indexrelid"), options=options("ic"))
 
 # User triggers; the copies a partition gets from its parent's trigger are left out.
 TRIGGERS = query("""

@@ -6,15 +6,17 @@ import functools
 import json
 import types
 import typing
-from dataclasses import fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 
 from pgparity.errors import SnapshotError
 from pgparity.schema.model import Snapshot
 
-FORMAT = 2
+FORMAT = 3
 # Format 1 kept only pgparity's own ledger rows, as `migrations`; format 2 keeps any tool's, as `ledger`.
-READABLE = (1, FORMAT)
+# Format 3 added fields with defaults (role settings, reloptions, virtual columns): a format 2 document
+# lacks them and loads with the defaults.
+READABLE = (1, 2, FORMAT)
 
 
 def dump_snapshot(snapshot: Snapshot) -> str:
@@ -83,8 +85,11 @@ def from_plain(hint: object, value: object, where: str) -> object:
         return tuple(from_plain(element, item, f"{where}[{i}]") for i, item in enumerate(value))
     if is_dataclass(hint):
         names = [f.name for f in fields(hint)]
-        expect(isinstance(value, dict) and sorted(value) == sorted(names), where, f"an object with {', '.join(names)}")
-        return hint(**{name: from_plain(hints(hint)[name], value[name], f"{where}.{name}") for name in names})
+        required = {f.name for f in fields(hint) if f.default is MISSING}
+        expect(isinstance(value, dict) and required <= set(value) <= set(names), where,
+               f"an object with {', '.join(names)}")
+        return hint(**{name: from_plain(hints(hint)[name], value[name], f"{where}.{name}")
+                       for name in names if name in value})
     expect(type(value) is hint, where, hint.__name__)
     return value
 

@@ -66,7 +66,7 @@ class Verdict:
 
     @property
     def drift(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if not f.ignored)
+        return tuple(f for f in self.findings if not f.ignored and not f.difference.version_only)
 
     @property
     def failed(self) -> bool:

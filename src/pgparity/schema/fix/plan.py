@@ -65,15 +65,27 @@ class FixPlan:
 
 # Changes no migration fixes: they are explained in the header instead.
 NOTES: dict[str, Callable[[Difference, Words], str]] = {
-    "setting": lambda d, w: (f"{d.object} is {d.source} {w.source_place} and {d.target} {w.target_place}: a "
-                             "server or database setting, mirrored by the container's configuration (PGPARITY_* "
-                             "settings), not by a migration"),
+    "setting": lambda d, w: (f"{d.object} is {shown_value(d.source)} {w.source_place} and {shown_value(d.target)} "
+                             f"{w.target_place}: a server or database setting, mirrored by the container's "
+                             "configuration (PGPARITY_* settings) or set with ALTER DATABASE … SET, not by a migration"),
+    "role_setting": lambda d, w: (f"{d.object} is {shown_value(d.source)} {w.source_place} and "
+                                  f"{shown_value(d.target)} {w.target_place}; roles are cluster-wide, set it with "
+                                  "ALTER ROLE … SET by hand"),
     "migration": lambda d, w: (f"ledger row {d.name}: ledger rows record which files ran; replay them with "
                                "db.sync or db.migrate, or accept edited files with db.repair"),
     "role": lambda d, w: (f"role {d.object}: {d.attribute} is {d.source} {w.source_place} and {d.target} "
                           f"{w.target_place}; roles are cluster-wide and hold secrets, change them with ALTER ROLE "
                           "by hand"),
 }
+
+
+def shown_value(value: str | None) -> str:
+    return "not set" if value is None else value
+
+
+def version_only(d: Difference) -> str:
+    return (f"the two servers run different PostgreSQL majors, which print the {d.attribute} differently: not "
+            "drift, nothing to fix (compare on one major to see a real change)")
 
 
 def plan_fix(changes: Sequence[Change], source: Snapshot, target: Snapshot, words: Words) -> FixPlan:
@@ -88,7 +100,7 @@ def plan_fix(changes: Sequence[Change], source: Snapshot, target: Snapshot, word
 
 
 # Column changes after which a view reading the column must be dropped and created again.
-REBUILDING = ("type", "collation", "generated")
+REBUILDING = ("type", "collation", "generated", "virtual")
 
 
 def is_definition(change: Change) -> bool:
@@ -119,6 +131,8 @@ def fix_for(change: Change, forward: Sides, backward: Sides, rebuilt: set[Name],
     view = view_name(change)
     if view in rebuilt and not is_definition(change):
         return Fix(change, f"{subject}: done by rebuilding {'.'.join(view)}", Action(), Action())
+    if change.version_only:
+        return Fix(change, subject, Action(note=version_only(change.difference)), Action())
     if change.kind in NOTES:
         return Fix(change, subject, Action(note=NOTES[change.kind](change.difference, words)), Action())
     top = change.node.top

@@ -10,8 +10,9 @@ from psycopg import sql
 from pgparity.identifiers import names, unquote
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_on_parent, with_contents
+from pgparity.schema.fix.kinds.options import changed_options
 from pgparity.schema.fix.lookup import Sides, label
-from pgparity.schema.fix.phases import Narrowing, Phase, Step
+from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step
 from pgparity.schema.fix.sqltext import (
     INDEX_KEY,
     REFERENCED,
@@ -120,16 +121,28 @@ def orphans(node: Node, columns: list[sql.Composable], rest: str, rows: sql.Comp
 
 
 def build_index(node: Node, sides: Sides) -> tuple[Step, ...]:
-    """The model keeps the definition from USING on: the name and table are put back in front."""
+    """The model keeps the definition from USING on, less its options: the name and table are put back in
+    front, the options set once it exists."""
     index = node.obj
     template = "CREATE UNIQUE INDEX {} ON {} {}" if index.unique else "CREATE INDEX {} ON {} {}"
     own = step(Phase.INDEX, template, sql.Identifier(index.name), qualified(node.parent.obj),
                raw(index.definition))
-    return with_contents(node, sides, [own])
+    options = changed_options("INDEX", index_ref(node), (), index.options, Phase.INDEX)
+    return with_contents(node, sides, [own, *options])
+
+
+def alter_index(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
+    if attribute != "options":
+        return None  # dropped and created
+    return Action(changed_options("INDEX", index_ref(target), source.obj.options, target.obj.options))
+
+
+def index_ref(node: Node) -> sql.Identifier:
+    return sql.Identifier(node.parent.obj.schema, node.obj.name)
 
 
 def remove_index(node: Node, sides: Sides) -> tuple[Step, ...]:
-    return (step(Phase.DROP_CONSTRAINT, "DROP INDEX {}", sql.Identifier(node.parent.obj.schema, node.obj.name)),)
+    return (step(Phase.DROP_CONSTRAINT, "DROP INDEX {}", index_ref(node)),)
 
 
 def index_narrowing(node: Node, sides: Sides) -> tuple[Narrowing, ...]:
@@ -149,9 +162,9 @@ def index_narrowing(node: Node, sides: Sides) -> tuple[Narrowing, ...]:
 
 
 def index_named(node: Node) -> sql.Composable:
-    return sql.SQL("INDEX {}").format(sql.Identifier(node.parent.obj.schema, node.obj.name))
+    return sql.SQL("INDEX {}").format(index_ref(node))
 
 
 CONSTRAINT = Handler(build_constraint, remove_constraint, narrowing=constraint_narrowing,
                      comment_on=commented_on_parent("CONSTRAINT"))
-INDEX = Handler(build_index, remove_index, narrowing=index_narrowing, comment_on=index_named)
+INDEX = Handler(build_index, remove_index, alter_index, narrowing=index_narrowing, comment_on=index_named)

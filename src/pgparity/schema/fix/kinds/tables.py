@@ -6,6 +6,7 @@ from psycopg import sql
 
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_as, dropping, with_contents
+from pgparity.schema.fix.kinds.options import changed_options, with_options
 from pgparity.schema.fix.kinds.types import attribute_sql
 from pgparity.schema.fix.lookup import Sides, label
 from pgparity.schema.fix.narrowing import Conversion, converted
@@ -17,7 +18,8 @@ from pgparity.schema.model import Column, Table
 def column_sql(c: Column) -> sql.Composed:
     parts = [sql.Identifier(c.name), raw(c.type)]
     parts += [sql.SQL("COLLATE {}").format(raw(c.collation))] if c.collation else []
-    parts += [sql.SQL("GENERATED ALWAYS AS ({}) STORED").format(raw(c.generated))] if c.generated else []
+    stored = "VIRTUAL" if c.virtual else "STORED"
+    parts += [sql.SQL("GENERATED ALWAYS AS ({}) " + stored).format(raw(c.generated))] if c.generated else []
     parts += [sql.SQL(f"GENERATED {c.identity.upper()} AS IDENTITY")] if c.identity else []
     parts += [sql.SQL("DEFAULT {}").format(raw(c.default))] if c.default is not None else []
     parts += [] if c.nullable else [sql.SQL("NOT NULL")]
@@ -37,6 +39,7 @@ def build_table(node: Node, sides: Sides) -> tuple[Step, ...]:
             body += sql.SQL(" INHERITS ({})").format(sql.SQL(", ").join(raw(p) for p in t.parents))
     if t.partition_key:
         body += sql.SQL(" PARTITION BY {}").format(raw(t.partition_key))
+    body += with_options(t.options)
     own = [Step(Phase.TABLE, (head + body).as_string(None))]
     own += [flag_step(t, attribute, True) for attribute in ("rls_enabled", "rls_forced") if getattr(t, attribute)]
     return with_contents(node, sides, own, inline=("column",))
@@ -58,6 +61,8 @@ def alter_table(source: Node, target: Node, attribute: str, sides: Sides) -> Act
     t = target.obj
     if attribute in FLAGS:
         return Action((flag_step(t, attribute, getattr(t, attribute)),))
+    if attribute == "options":
+        return Action(changed_options("TABLE", qualified(t), source.obj.options, t.options))
     partitioned = source.obj.partition_bound is not None or t.partition_bound is not None
     if attribute == "partition_bound" and source.obj.parents == t.parents:
         parent = raw(t.parents[0])
@@ -181,8 +186,9 @@ def column_identity(source: Node, target: Node, sides: Sides) -> Action:
 
 
 def column_generated(source: Node, target: Node, sides: Sides) -> Action:
-    """PostgreSQL 15 can only drop an expression; a new one needs the column dropped and re-added."""
-    if target.obj.generated is None:
+    """A stored expression can only be dropped; a new one, or a virtual column's change, needs the column
+    dropped and re-added."""
+    if target.obj.generated is None and not source.obj.virtual:
         return Action((alter_clause(target, Phase.DROP_DEFAULT, "DROP EXPRESSION"),))
     why = ("replaces its values by the generated ones" if source.obj.generated is None
            else "drops and re-adds it; indexes, constraints and views on it go too")
@@ -193,6 +199,7 @@ def column_generated(source: Node, target: Node, sides: Sides) -> Action:
 COLUMN_CHANGES = {
     "type": column_type, "collation": column_collation, "nullable": column_nullable,
     "default": column_default, "identity": column_identity, "generated": column_generated,
+    "virtual": column_generated,
 }
 
 
