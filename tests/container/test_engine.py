@@ -297,7 +297,7 @@ def test_a_pinned_image_of_another_major_is_a_warning_in_up_and_a_failure_in_doc
         in up.stderr
 
     doctor = project.run("db.doctor")
-    assert doctor.returncode == 1
+    assert doctor.returncode == 2
     assert f"✗ server version: {sentence} — unset PGPARITY_IMAGE" in doctor.stdout
 
 
