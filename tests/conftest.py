@@ -1,7 +1,8 @@
-"""Shared fixtures: the test PostgreSQL image and a real server started from it."""
+"""Shared fixtures: the test PostgreSQL images and a real server started from one."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -9,14 +10,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import psycopg
 import pytest
+import requests
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +41,7 @@ class Server:
 
 
 # Every fixture that reaches a server needs one of these, directly or through another fixture.
-ENGINE_FIXTURES = frozenset({"docker_client", "test_image"})
+ENGINE_FIXTURES = frozenset({"docker_client", "test_image", "image_of"})
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -50,19 +52,96 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.docker)
 
 
+DEFAULT_MAJOR = "15"
+MAJORS = (13, 15, 17, 18)  # the supported majors, oldest first
+TEST_REPOSITORY = "pgparity-test-postgres"
+# A read timeout, not a deadline: a pull that streams progress may take as long as it needs,
+# one that stalls (an unreachable registry) gives up after this many seconds.
+PULL_TIMEOUT = 30
+
+
+class ImageUnavailable(Exception):
+    """No image of the asked major can be had; the message says why."""
+
+
+def image_present(client: docker.DockerClient, image: str) -> bool:
+    try:
+        client.images.get(image)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def image_pulled(client: docker.DockerClient, image: str) -> bool:
+    """Pull the image; any failure (no registry, no such tag, a stalled connection) means no."""
+    try:
+        client.images.pull(image)
+        return True
+    except (docker.errors.APIError, requests.exceptions.RequestException):
+        return False
+
+
+def built_image(major: str) -> str:
+    """Build the test image of the major from Debian's packages; its tag."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "docker" / "build_image.py"), major],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        error = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ImageUnavailable(f"no image of PostgreSQL {major}: postgres:{major} cannot be pulled, "
+                               f"{TEST_REPOSITORY}:{major} is absent and building it failed: {error}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+@functools.cache
+def find_image(major: str) -> str:
+    """The image that runs PostgreSQL `major` here, as a developer's laptop would have it:
+    the official image when present or pullable, else the project's own, built if need be."""
+    official, own = f"postgres:{major}", f"{TEST_REPOSITORY}:{major}"
+    with closing(docker.from_env(timeout=PULL_TIMEOUT)) as client:
+        if image_present(client, official) or image_pulled(client, official):
+            return official
+        if image_present(client, own):
+            return own
+    return built_image(major)
+
+
 @pytest.fixture(scope="session")
 def test_image() -> str:
-    """The locally built PostgreSQL image; built (or reused by its recipe hash) on first use."""
+    """The suite's image: PGPARITY_IMAGE if set, else one of PGPARITY_TEST_MAJOR (default 15)."""
     image = os.environ.get("PGPARITY_IMAGE")
-    if image:
-        return image
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "docker" / "build_image.py")],
-        check=True, capture_output=True, text=True,
-    )
-    image = result.stdout.strip().splitlines()[-1]
-    os.environ["PGPARITY_IMAGE"] = image
+    if not image:
+        try:
+            image = find_image(os.environ.get("PGPARITY_TEST_MAJOR", DEFAULT_MAJOR))
+        except ImageUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+        os.environ["PGPARITY_IMAGE"] = image
     return image
+
+
+@pytest.fixture(scope="session")
+def image_of() -> Callable[[int | str], str]:
+    """For tests that need a second major: image_of(17) is an image of PostgreSQL 17, found by
+    the same rule as the suite's own; the test is skipped, with the reason, when none can be had."""
+
+    def image(major: int | str) -> str:
+        try:
+            return find_image(str(major))
+        except ImageUnavailable as exc:
+            pytest.skip(str(exc))
+
+    return image
+
+
+@pytest.fixture(scope="session")
+def image_major(docker_client, test_image) -> int:
+    """The major of the suite's image, from its PG_MAJOR (set by the official image and ours):
+    tests compare versions with this, never with a literal."""
+    env = dict(item.split("=", 1) for item in docker_client.images.get(test_image).attrs["Config"]["Env"] or ())
+    if not env.get("PG_MAJOR", "").isdigit():
+        pytest.fail(f"image {test_image} sets no PG_MAJOR, so its PostgreSQL major is unknown", pytrace=False)
+    return int(env["PG_MAJOR"])
 
 
 @pytest.fixture(scope="session")
@@ -242,57 +321,36 @@ def proj(dev: Project, production: Production) -> Project:
     return Project(dev.name, dev.root, {**dev.env, "PGPARITY_PROD_URL": production.url})
 
 
-def image_major(client: docker.DockerClient, image: str) -> int:
-    """The PostgreSQL major of an image, from the PG_MAJOR its recipe sets (the official images set it too)."""
-    env = dict(item.split("=", 1) for item in client.images.get(image).attrs["Config"]["Env"])
-    return int(env["PG_MAJOR"])
-
-
 @pytest.fixture(scope="session")
-def image_repository(docker_client, test_image) -> str:
+def image_repository(docker_client, test_image, image_major) -> str:
     """The test image's repository, which holds it under its major's tag too (tagged here when it does not)."""
     repository = test_image.rsplit(":", 1)[0]
-    major_tag = f"{repository}:{image_major(docker_client, test_image)}"
-    try:
-        docker_client.images.get(major_tag)
-    except docker.errors.ImageNotFound:
-        docker_client.images.get(test_image).tag(major_tag)
+    if not image_present(docker_client, f"{repository}:{image_major}"):
+        docker_client.images.get(test_image).tag(f"{repository}:{image_major}")
     return repository
 
 
 @pytest.fixture(scope="session")
-def newer_server(docker_client, test_image, image_repository) -> Server:
-    """A server of a newer major than the test image's, from the same repository; skipped when none is built."""
-    major = image_major(docker_client, test_image)
-    for newer in (17, 18, 16):
-        if newer > major and docker_client.images.list(name=f"{image_repository}:{newer}"):
-            break
-    else:
-        pytest.skip(f"no {image_repository} image of a major newer than {major}")
-    label = f"newer-{uuid.uuid4().hex[:8]}"
-    server = start_server(docker_client, f"{image_repository}:{newer}", label)
-    yield server
-    for container in docker_client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={label}"}):
-        container.remove(force=True, v=True)
-
-
-@pytest.fixture(scope="session")
-def other_server(docker_client, pg_server) -> Server:
-    """A server of another PostgreSQL major than the session's, from PGPARITY_OTHER_IMAGE: comparisons
-    across majors need two. Skipped when it is not set or runs the session server's major."""
-    image = os.environ.get("PGPARITY_OTHER_IMAGE")
-    if not image:
-        pytest.skip("comparing across majors needs PGPARITY_OTHER_IMAGE, an image of another PostgreSQL major")
+def other_server(docker_client, image_major, image_of) -> Server:
+    """A server of the nearest other supported major, newer first: comparisons across majors need two.
+    Skipped, with the reason, when no image of that major can be had."""
+    newer, older = [m for m in MAJORS if m > image_major], [m for m in MAJORS if m < image_major]
+    major = newer[0] if newer else older[-1]
+    image = image_of(major)
     label = f"other-{uuid.uuid4().hex[:8]}"
-    server = start_server(docker_client, image, label)
     try:
-        majors = [major_of(s.url()) for s in (pg_server, server)]
-        if majors[0] == majors[1]:
-            pytest.skip(f"PGPARITY_OTHER_IMAGE={image} runs the session server's major, {majors[0]}")
-        yield server
+        yield start_server(docker_client, image, label)
     finally:
         for container in docker_client.containers.list(all=True, filters={"label": f"{TEST_LABEL}={label}"}):
             container.remove(force=True, v=True)
+
+
+@pytest.fixture
+def newer_server(other_server, image_major) -> Server:
+    """`other_server` when it runs a newer major than the suite's image (production ahead of dev)."""
+    if major_of(other_server.url()) < image_major:
+        pytest.skip(f"no supported major is newer than {image_major}")
+    return other_server
 
 
 def major_of(url: str) -> int:

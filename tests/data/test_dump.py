@@ -28,7 +28,7 @@ from pgparity.data.pgdump import CLIENT_LABEL, client_network, dump_schema, pg_d
 from pgparity.data.progress import TableReport
 from pgparity.data.restore import RestoreReport, restore
 from pgparity.data.sanitize import ID_FORMATS, Column, ColumnName, TableName, parse_rules
-from pgparity.data.subset import Subset, part_count
+from pgparity.data.subset import TID_RANGE_SCANS, Subset, part_count
 from pgparity.data.tables import ForeignKey, SourceTable, read_tables
 from pgparity.data.transformers import FIRST_NAMES, LAST_NAMES, IdFormat
 from pgparity.errors import DumpError, SanitizeError
@@ -501,11 +501,15 @@ def test_parts_read_in_parallel_keep_unique_columns_unique_as_one_whole_read_doe
 
 
 def test_a_dump_in_many_parts_restores_the_same_rows(production, first_dump, test_image, docker_client, tmp_path,
-                                                      fresh_db, production_db, monkeypatch):
+                                                      fresh_db, production_db, monkeypatch, image_major):
     monkeypatch.setattr("pgparity.data.subset.PART_PAGES", 8)
     report = run_dump(production, test_image, docker_client, tmp_path, SECRET)
     parts = {t.entry.table: len(t.entry.members) for t in report.tables}
-    assert parts["public.users"] > 2 and parts["public.auth_tokens"] > 2 and parts["public.orders"] == 1
+    if image_major * 10000 >= TID_RANGE_SCANS:
+        assert parts["public.users"] > 2 and parts["public.auth_tokens"] > 2
+    else:  # without ctid range scans every part would read the whole table
+        assert parts["public.users"] == parts["public.auth_tokens"] == 1
+    assert parts["public.orders"] == 1
     restore(Path(report.path), fresh_db, jobs=3)
     restore(Path(first_dump.path), production_db)
     assert fingerprint(fresh_db) == fingerprint(production_db)

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Build (or reuse) the local PostgreSQL 15 test image from Debian bookworm packages.
+"""Build (or reuse) a local PostgreSQL test image from the Debian suite that ships that major.
 
-This machine has a Docker engine but no registry, so the official ``postgres`` image
-cannot be pulled. Instead we debootstrap a minimal bookworm root from the machine's own
-apt mirror, import it as a base image and finish it with a Dockerfile (no network
-needed) whose entrypoint honours the official image's documented interface.
+Usage: ``build_image.py [MAJOR]`` (default 15). Without a registry the official ``postgres``
+image cannot be pulled. Instead we debootstrap a minimal root of the suite from the machine's
+own apt mirror, apply the suite's security updates, import it as a base image and finish it
+with a Dockerfile (no network needed) whose entrypoint honours the official image's
+documented interface.
 
-The tag carries a hash of the recipe, so an unchanged recipe is a cache hit that costs
-one ``docker image ls``. The tag is the last line on stdout; progress goes to stderr.
+The image is tagged ``<major>-<recipe hash>`` and ``<major>``. The hash covers the major, so
+each major is cached on its own, and an unchanged recipe is a cache hit that costs one
+``docker image ls``. The hash tag is the last line on stdout; progress goes to stderr.
 """
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import glob
 import hashlib
@@ -29,9 +32,11 @@ HERE = Path(__file__).resolve().parent
 # Everything the image is made from; the Dockerfile's build context is exactly these files.
 RECIPE = ("build_image.py", "Dockerfile", "docker-entrypoint.sh")
 REPOSITORY = "pgparity-test-postgres"
-PG_MAJOR = "15"
-SUITE = "bookworm"
-PACKAGES = (f"postgresql-{PG_MAJOR}", "locales")
+DEFAULT_MAJOR = "15"
+# The Debian suite whose main archive ships postgresql-<major>.
+SUITES = {"13": "bullseye", "15": "bookworm", "17": "trixie", "18": "sid"}
+# sid is never a release, so it has no security archive: its updates land in main.
+UNRELEASED = {"sid"}
 LABEL = "pgparity.test-image=1"
 # Left behind by debootstrap but useless in a container. Pruned before the import because a
 # RUN rm in the Dockerfile could not shrink the imported layer. The cluster Debian creates on
@@ -42,10 +47,12 @@ PRUNE = (
     "var/lib/apt/lists/*_*",
     "usr/share/man",
     "usr/share/info",
-    f"var/lib/postgresql/{PG_MAJOR}",
-    f"etc/postgresql/{PG_MAJOR}",
+    "var/lib/postgresql/*",
+    "etc/postgresql/*",
     "var/log/postgresql/*",
 )
+# Kept in the root only while apt upgrades it: no package may start a server in the chroot.
+POLICY_RC = "usr/sbin/policy-rc.d"
 
 
 class BuildError(Exception):
@@ -57,9 +64,9 @@ def progress(message: str) -> None:
     print(f"build_image: {message}", file=sys.stderr, flush=True)
 
 
-def recipe_hash() -> str:
-    """Hash names and contents of the recipe files, so any edit gives a new tag."""
-    digest = hashlib.sha256()
+def recipe_hash(major: str) -> str:
+    """Hash the major, its suite and the recipe files, so any edit or other major gives a new tag."""
+    digest = hashlib.sha256(f"{major}\0{SUITES[major]}\0".encode())
     for name in RECIPE:
         path = HERE / name
         if not path.is_file():
@@ -118,11 +125,14 @@ def deb822_sources(text: str) -> Iterator[tuple[list[str], list[str], list[str]]
                 fields.get("components", "").split()
 
 
-def mirror_url() -> str:
-    """The machine's configured mirror for `bookworm main` (not -security or -updates).
+def mirror_url(suffix: str) -> str:
+    """The machine's mirror of Debian's main archive (suffix "") or security archive ("-security").
 
-    Read at run time so no mirror host name is ever baked into the repository.
+    Recognised by a Debian suite name + suffix serving main; the same archive serves every
+    suite, so a bookworm machine's mirror also has bullseye, trixie and sid. Read at run time
+    so no mirror host name is ever baked into the repository.
     """
+    wanted = {suite + suffix for suite in SUITES.values()}
     sources = ["/etc/apt/sources.list", *sorted(glob.glob("/etc/apt/sources.list.d/*.list")),
                *sorted(glob.glob("/etc/apt/sources.list.d/*.sources"))]
     for source in sources:
@@ -132,11 +142,11 @@ def mirror_url() -> str:
             continue
         parse = deb822_sources if source.endswith(".sources") else one_line_sources
         for uris, suites, components in parse(text):
-            if SUITE in suites and "main" in components:
+            if wanted & set(suites) and "main" in components:
                 for uri in uris:
                     if uri.startswith(("http://", "https://", "file:")):
                         return uri
-    raise BuildError(f"no apt source on this machine serves '{SUITE} main'")
+    raise BuildError(f"no apt source on this machine serves Debian's '<suite>{suffix} main'")
 
 
 def remove(path: Path) -> None:
@@ -157,13 +167,34 @@ def prune(root: Path) -> None:
             remove(path)
 
 
-def debootstrap(root: Path) -> None:
-    """Install a minimal bookworm with PostgreSQL into root, straight from the apt mirror."""
-    mirror = mirror_url()
-    progress(f"debootstrapping {SUITE} with {', '.join(PACKAGES)}")
-    run(["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
-         SUITE, str(root), mirror], "debootstrap")
-    prune(root)
+def debootstrap(root: Path, major: str) -> None:
+    """Install a minimal root of the major's suite with PostgreSQL, straight from the apt mirror."""
+    suite, packages = SUITES[major], (f"postgresql-{major}", "locales")
+    progress(f"debootstrapping {suite} with {', '.join(packages)}")
+    run(["debootstrap", "--variant=minbase", f"--include={','.join(packages)}",
+         suite, str(root), mirror_url("")], "debootstrap")
+
+
+def apply_security_updates(root: Path, suite: str) -> None:
+    """Upgrade the root from the suite's security archive: debootstrap reads the main archive only,
+    which lags the security releases (PostgreSQL's minor releases among them)."""
+    if suite in UNRELEASED:
+        return
+    sources = root / "etc/apt/sources.list"
+    sources.write_text(f"deb {mirror_url('')} {suite} main\n"
+                       f"deb {mirror_url('-security')} {suite}-security main\n")
+    progress(f"applying {suite}-security updates")
+    policy = root / POLICY_RC
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive"}
+    # The chroot has no /dev/pts, so dpkg must log without a pseudo-terminal.
+    apt = ["chroot", str(root), "apt-get", "-qq", "-o", "Dpkg::Use-Pty=0"]
+    try:
+        run([*apt, "update"], "apt-get update", env=env)
+        run([*apt, "-y", "upgrade"], "apt-get upgrade", env=env)
+    finally:
+        policy.unlink()
 
 
 def import_root(root: Path, tag: str) -> None:
@@ -178,12 +209,23 @@ def import_root(root: Path, tag: str) -> None:
         raise BuildError(f"tar of the root file system failed (exit status {tar.returncode})")
 
 
-def build_final(base: str, tag: str, context: Path) -> None:
+def data_layout(major: str) -> tuple[str, str]:
+    """(PGDATA, volume) as the official image has them: since 18 the cluster sits in a
+    major-specific directory below one volume, so pg_upgrade --link works within it."""
+    if int(major) >= 18:
+        return f"/var/lib/postgresql/{major}/docker", "/var/lib/postgresql"
+    return "/var/lib/postgresql/data", "/var/lib/postgresql/data"
+
+
+def build_final(base: str, tag: str, major: str, context: Path) -> None:
     """Finish the image from the Dockerfile; the legacy builder needs no buildx plugin."""
     for name in RECIPE:
         shutil.copy2(HERE / name, context / name)
+    pgdata, volume = data_layout(major)
+    arguments = {"BASE": base, "PG_MAJOR": major, "PGDATA": pgdata, "DATA_VOLUME": volume}
     progress(f"building {tag}")
-    run(["docker", "build", "--force-rm", "--label", LABEL, "--build-arg", f"BASE={base}",
+    run(["docker", "build", "--force-rm", "--label", LABEL,
+         *(f"--build-arg={name}={value}" for name, value in arguments.items()),
          "--tag", tag, str(context)], "docker build", env={**os.environ, "DOCKER_BUILDKIT": "0"})
 
 
@@ -194,8 +236,8 @@ def unmount_below(path: Path) -> None:
         subprocess.run(["umount", "--lazy", point], check=False)
 
 
-def build(tag: str) -> None:
-    """Debootstrap, import and finish the image; always clean up the work dir and base tag."""
+def build(tag: str, major: str) -> None:
+    """Debootstrap, update, import and finish the image; always clean up the work dir and base tag."""
     if os.geteuid() != 0:
         raise BuildError("building the image needs root (debootstrap creates device nodes)")
     base = f"{tag}-base"
@@ -203,9 +245,11 @@ def build(tag: str) -> None:
     try:
         root, context = work / "root", work / "context"
         context.mkdir()
-        debootstrap(root)
+        debootstrap(root, major)
+        apply_security_updates(root, SUITES[major])
+        prune(root)
         import_root(root, base)
-        build_final(base, tag, context)
+        build_final(base, tag, major, context)
     finally:
         unmount_below(work)
         shutil.rmtree(work)
@@ -214,21 +258,26 @@ def build(tag: str) -> None:
                        stderr=subprocess.DEVNULL, check=False)
 
 
-def build_once(tag: str) -> None:
+def build_once(tag: str, major: str) -> None:
     """Build under a machine-wide lock: parallel test sessions share the engine and the base tag,
     so a second builder waits and then reuses the first one's image."""
     with open(Path(tempfile.gettempdir()) / f"{REPOSITORY}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not image_exists(tag):
-            build(tag)
+            build(tag, major)
 
 
-def main() -> int:
-    """Print the tag of an up-to-date image, building it first on a cache miss."""
+def main(argv: list[str]) -> int:
+    """Print the hash tag of an up-to-date image of the major, building it first on a cache miss."""
+    parser = argparse.ArgumentParser(description="Build the PostgreSQL test image of one major.")
+    parser.add_argument("major", nargs="?", default=DEFAULT_MAJOR, choices=sorted(SUITES, key=int))
+    major = parser.parse_args(argv).major
     try:
-        tag = f"{REPOSITORY}:{PG_MAJOR}-{recipe_hash()}"
+        tag = f"{REPOSITORY}:{major}-{recipe_hash(major)}"
         if not image_exists(tag):
-            build_once(tag)
+            build_once(tag, major)
+        # The plain major tag follows the current recipe, also on a cache hit.
+        run(["docker", "tag", tag, f"{REPOSITORY}:{major}"], "docker tag")
     except BuildError as exc:
         print(f"build_image: error: {exc}", file=sys.stderr)
         return 1
@@ -237,4 +286,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

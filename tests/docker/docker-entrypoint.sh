@@ -6,6 +6,8 @@
 #   POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_USER,
 #   POSTGRES_DB, POSTGRES_INITDB_ARGS, POSTGRES_INITDB_WALDIR, POSTGRES_HOST_AUTH_METHOD,
 #   PGDATA, the <VAR>_FILE variants of the first four, and /docker-entrypoint-initdb.d.
+# Since PostgreSQL 18, PGDATA is /var/lib/postgresql/<major>/docker below a volume at
+# /var/lib/postgresql, and a mount at the old /var/lib/postgresql/data is refused.
 # A new cluster is initialised behind a temporary server that listens on the Unix socket only,
 # so TCP clients see nothing until the real server starts, as with the official image.
 # No `set -u`: sourced init scripts written for the official image must behave the same here.
@@ -55,6 +57,17 @@ prepare_directories() {
     chmod 3777 "$SOCKET_DIR" 2>/dev/null || :
 }
 
+# A volume at the pre-18 path would silently go unused while the cluster lands elsewhere.
+refuse_unused_data_mount() {
+    local old=/var/lib/postgresql/data
+    if [[ "$PGDATA" == "$old" || "$PGDATA" == "$old"/* ]]; then
+        return 0
+    fi
+    if mountpoint -q "$old" || [[ -s "$old/PG_VERSION" ]]; then
+        fail "$old is a mount or holds a cluster, but PGDATA is $PGDATA; mount the volume at /var/lib/postgresql instead"
+    fi
+}
+
 require_password() {
     if [[ -n "${POSTGRES_PASSWORD:-}" || "${POSTGRES_HOST_AUTH_METHOD:-}" == trust ]]; then
         return 0
@@ -68,12 +81,24 @@ EOF
     exit 1
 }
 
+# Without POSTGRES_HOST_AUTH_METHOD, TCP logins use the method matching how the server hashes
+# passwords: its password_encryption under the user's server arguments (md5 by default before
+# PostgreSQL 14, scram-sha-256 since), so the stored superuser password always verifies.
+host_auth_method() {
+    if [[ -n "${POSTGRES_HOST_AUTH_METHOD:-}" ]]; then
+        printf '%s\n' "$POSTGRES_HOST_AUTH_METHOD"
+    else
+        postgres -D "$PGDATA" -C password_encryption "${@:2}"
+    fi
+}
+
 init_cluster() {
-    local args=()
+    local args=() method
     read -ra args <<< "${POSTGRES_INITDB_ARGS:-}"
     [[ -z "${POSTGRES_INITDB_WALDIR:-}" ]] || args+=(--waldir="$POSTGRES_INITDB_WALDIR")
     initdb --username="$POSTGRES_USER" --pwfile=<(printf '%s\n' "${POSTGRES_PASSWORD:-}") "${args[@]}"
-    printf '\nhost all all all %s\n' "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
+    method="$(host_auth_method "$@")"
+    printf '\nhost all all all %s\n' "$method" >> "$PGDATA/pg_hba.conf"
     printf "\nlisten_addresses = '*'\n" >> "$PGDATA/postgresql.conf"
 }
 
@@ -123,7 +148,7 @@ run_init_files() {
 
 initialise() {
     require_password
-    init_cluster
+    init_cluster "$@"
     export PGPASSWORD="${PGPASSWORD:-${POSTGRES_PASSWORD:-}}"
     start_socket_only_server "$@"
     create_database
@@ -142,6 +167,7 @@ main() {
     fi
     # Before dropping root: a secret file may be readable by root only.
     load_secret_files
+    refuse_unused_data_mount
     prepare_directories
     if [[ $(id -u) == 0 ]]; then
         HOME=~postgres exec setpriv --reuid=postgres --regid=postgres --init-groups "${BASH_SOURCE[0]}" "$@"
