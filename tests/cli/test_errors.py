@@ -74,6 +74,17 @@ def test_snapshot_from_an_unknown_source_says_what_from_takes(folder):  # B66
     assert not (folder.root / "parity").exists()
 
 
+@pytest.mark.parametrize("args", [("--from", "dev"), ("--from", "migrations"), ("--from", "dev", "--output",
+                                                                                  "parity/production.json")])
+def test_only_prod_writes_the_production_profile(folder, args):
+    profile = folder.root / "parity" / "production.json"
+    profile.parent.mkdir()
+    profile.write_text("kept")
+    line = one_error_line(folder.run("db.snapshot", *args))
+    assert "only --from prod writes the production profile (parity/production.json)" in line
+    assert profile.read_text() == "kept"
+
+
 def test_fix_refuses_a_name_that_is_not_a_file_name(folder):  # B67
     line = one_error_line(folder.run("db.fix", "--target", "dev", "--name", "../../evil"))
     assert "--name must be letters, digits" in line and "'../../evil'" in line

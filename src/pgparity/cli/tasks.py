@@ -282,14 +282,18 @@ def repair(c):
 
 @task(name="snapshot", help={"from": "prod (PGPARITY_PROD_URL, read-only), dev, profile, migrations, a "
                                      "postgresql:// URL or a snapshot file",
-                             "output": "file to write (default: the production profile, PGPARITY_PROFILE)"})
+                             "output": "file to write (default, and only for --from prod: the production "
+                                       "profile, PGPARITY_PROFILE)"})
 @guarded
 def snapshot_(c, from_="prod", output=None):
     """Capture a schema profile (schema, settings, version, extensions, roles, ledger; no data) to a file."""
     ws = _workspace()
     _check_endpoint(ws, "--from", from_)
-    snapshot = _resolve(ws, from_)
     path = ws.settings.root / output if output else ws.settings.profile
+    if from_ != "prod" and path.resolve() == ws.settings.profile.resolve():
+        raise PgParityError(f"only --from prod writes the production profile ({shown(ws.settings.profile)}); "
+                            f"give --from {from_} an --output file")
+    snapshot = _resolve(ws, from_)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(dump_snapshot(snapshot), encoding="utf-8")
     report.say(f"wrote {path} ({len(snapshot.tables)} tables, {snapshot.server.version.split(' (')[0]})")
