@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from io import StringIO
 from pathlib import Path
 
 import docker.errors
@@ -14,8 +15,9 @@ import pytest
 from commands import one_error_line, write
 from conftest import Project
 from invoke.exceptions import Exit
+from rich.console import Console
 
-from pgparity.cli import shell
+from pgparity.cli import report, shell
 from pgparity.database import connect
 from pgparity.errors import DatabaseError
 from pgparity.schema.model import Schema, ServerVersion, Snapshot
@@ -227,3 +229,12 @@ def test_a_container_killed_mid_sync_is_named_with_its_last_log_lines(project, d
     line = one_error_line(subprocess.CompletedProcess(sync.args, sync.returncode, stdout, stderr))
     assert f"{project.name}-db-1 stopped while the command ran (exited, exit code 137" in line
     assert "its last log lines:" in line and project.env["PGPARITY_PASSWORD"] not in line
+
+
+def test_warnings_are_masked_like_errors(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PGPARITY_PASSWORD", "warn-s3cret")
+    buffer = StringIO()
+    monkeypatch.setattr(report, "err", Console(file=buffer, width=200))
+    report.warn("login as app with warn-s3cret failed at postgresql://ro:other-pw@db/app")
+    assert buffer.getvalue().strip() == "pgparity: warning: login as app with **** failed at postgresql://ro:****@db/app"

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pgparity import config
 from pgparity.errors import shown
 from pgparity.migrations.position import label
 from pgparity.schema.fix.plan import Words
@@ -40,7 +41,8 @@ def say(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    err.print(f"pgparity: warning: {message}", markup=False, style="yellow")
+    """A warning, masked like an error: it may quote the server, a URL or a setting."""
+    err.print(f"pgparity: warning: {config.mask(message, config.secrets())}", markup=False, style="yellow")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
