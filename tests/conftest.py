@@ -256,18 +256,19 @@ def remove_project(client: docker.DockerClient, name: str) -> None:
         volume.remove(force=True)
 
 
-def project_env(name: str, image: str) -> dict[str, str]:
-    """The environment a project's commands run in: this process's, without its own PGPARITY_ settings."""
+def project_env(name: str, image: str, repository: str) -> dict[str, str]:
+    """The environment a project's commands run in: this process's, without its own PGPARITY_ settings;
+    dev pinned to the suite's image, and images of other majors (pg_dump's) from the same repository."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
-    env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=image, PGPARITY_PORT=str(free_port()),
-               PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
+    env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=image, PGPARITY_IMAGE_REPOSITORY=repository,
+               PGPARITY_PORT=str(free_port()), PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
     return env
 
 
 @pytest.fixture
-def project(tmp_path, docker_client, test_image) -> Project:
+def project(tmp_path, docker_client, test_image, image_repository) -> Project:
     name = f"pgp-test-{uuid.uuid4().hex[:8]}"
-    yield Project(name, tmp_path, project_env(name, test_image))
+    yield Project(name, tmp_path, project_env(name, test_image, image_repository))
     remove_project(docker_client, name)
 
 
@@ -285,10 +286,10 @@ class Production:
 
 
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory, docker_client, test_image) -> Project:
+def dev(tmp_path_factory, docker_client, test_image, image_repository) -> Project:
     """One dev container for the module, started through `db.up` like a developer would."""
     name = f"pgp-verify-{uuid.uuid4().hex[:8]}"
-    shared = Project(name, tmp_path_factory.mktemp("verify"), project_env(name, test_image))
+    shared = Project(name, tmp_path_factory.mktemp("verify"), project_env(name, test_image, image_repository))
     try:
         up = shared.run("db.up")
         assert up.returncode == 0, up.stderr
