@@ -207,7 +207,8 @@ def test_seed_story_verify_reports_the_nine_production_differences(proj, product
     assert lines[-1].startswith("drift: 9 differences"), lines[-1]
 
 
-def test_db_up_mirrors_production_roles_and_names_what_it_cannot_mirror(proj, production, reader):
+def test_db_up_mirrors_production_roles_and_names_what_it_cannot_mirror(proj, production, reader, image_major,
+                                                                        image_repository):
     """Roles named by production's grants are created on the dev server without a password; what the image
     cannot give (another major, an extension it lacks) is a warning naming production's value."""
     production.execute(OLD_SCHEMA + f"GRANT SELECT ON users TO {reader};")
@@ -220,8 +221,8 @@ def test_db_up_mirrors_production_roles_and_names_what_it_cannot_mirror(proj, pr
 
     up = proj.run("db.up")
     assert up.returncode == 0, up.stderr
-    assert "production runs PostgreSQL 99.1, dev runs 15." in up.stderr
-    assert "unset PGPARITY_IMAGE so that db.up runs postgres:99" in up.stderr
+    assert f"production runs PostgreSQL 99.1, dev runs {image_major}." in up.stderr
+    assert f"unset PGPARITY_IMAGE so that db.up runs {image_repository}:99" in up.stderr
     assert "extension no_such_extension 1.0 is used in production but not available in" in up.stderr
     with psycopg.connect(proj.url(), autocommit=True) as conn:
         assert conn.execute("SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = %s",
