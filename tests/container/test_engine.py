@@ -283,7 +283,7 @@ def test_the_dev_server_follows_production_to_another_major_and_says_how_to_leav
 
 
 def test_a_pinned_image_of_another_major_is_a_warning_in_up_and_a_failure_in_doctor(
-        project, test_image, newer_server):
+        project, test_image, image_repository, newer_server):
     project.env["PGPARITY_PROD_URL"] = newer_server.url()
     assert project.run("db.snapshot", "--from", "prod").returncode == 0
     production = json.loads((project.root / "parity" / "production.json").read_text())["server"]["version_num"]
@@ -293,8 +293,8 @@ def test_a_pinned_image_of_another_major_is_a_warning_in_up_and_a_failure_in_doc
     assert up.returncode == 0, up.stderr
     dev_release = json.loads(project.run("db.status", "--json").stdout)["server_version"].split(" ")[0]
     sentence = f"production runs PostgreSQL {prod_release}, dev runs {dev_release} ({test_image})"
-    assert f"pgparity: warning: {sentence}; unset PGPARITY_IMAGE so that db.up runs postgres:{production // 10000}" \
-        in up.stderr
+    follows = f"{image_repository}:{production // 10000}"
+    assert f"pgparity: warning: {sentence}; unset PGPARITY_IMAGE so that db.up runs {follows}" in up.stderr
 
     doctor = project.run("db.doctor")
     assert doctor.returncode == 2
