@@ -27,8 +27,16 @@ from pgparity.schema.introspect import inspect
 from pgparity.schema.model import Snapshot
 from pgparity.schema.roles import create_missing
 from pgparity.schema.serialize import load_snapshot
-from pgparity.schema.verify import (PRODUCTION, ServerCheck, Verdict, ignored, production_drift, rows, verdict,
-                                    without_ledger)
+from pgparity.schema.verify import (
+    PRODUCTION,
+    ServerCheck,
+    Verdict,
+    ignored,
+    production_drift,
+    rows,
+    verdict,
+    without_ledger,
+)
 
 STOP_GRACE = 5  # seconds the engine may take to mark a killed container exited
 

@@ -614,9 +614,8 @@ def rules_toml(rules: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project, docker_client, image_repository):
-    project.env.update(PGPARITY_PROD_URL=production.url, PGPARITY_SANITIZE_SECRET=SECRET.decode(),
-                       PGPARITY_IMAGE_REPOSITORY=image_repository)
+def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project, docker_client):
+    project.env.update(PGPARITY_PROD_URL=production.url, PGPARITY_SANITIZE_SECRET=SECRET.decode())
     (project.root / "migrations").mkdir()
     for name, text in MIGRATIONS.items():
         (project.root / "migrations" / name).write_text(text)
@@ -738,13 +737,11 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     assert count(fresh_db, "SELECT count(*) FROM visits WHERE email LIKE 'user-%@example.com'") == 400
 
 
-def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_through(production_db, project,
-                                                                                     image_repository):
+def test_init_rules_writes_a_rule_for_every_flagged_column_then_the_dump_goes_through(production_db, project):
     with psycopg.connect(production_db, autocommit=True) as conn:
         conn.execute(FREE_TEXT)
     (project.root / "pgparity.toml").write_text('# ours\n[migrations]\nskip = []\n')
-    env = {"PGPARITY_PROD_URL": production_db, "PGPARITY_SANITIZE_SECRET": SECRET.decode(),
-           "PGPARITY_IMAGE_REPOSITORY": image_repository}
+    env = {"PGPARITY_PROD_URL": production_db, "PGPARITY_SANITIZE_SECRET": SECRET.decode()}
     explained = project.run("db.dump", "--explain", extra=env)
     assert explained.returncode == 0, explained.stderr
     assert "6 flagged columns, 6 without a rule" in explained.stdout and "public.people.comment" in explained.stdout
@@ -851,15 +848,14 @@ def test_arrays_masked_element_by_element_restore(production_db, fresh_db, test_
 
 
 def test_a_production_newer_than_dev_is_dumped_by_its_own_pg_dump_and_not_restored_on_another_major(
-        newer_server, project, image_repository, docker_client, test_image):
+        newer_server, project, docker_client, test_image):
     """pg_dump comes from production's major, not from dev's image; the dump is refused by a dev server of
     another major in one line naming both releases; an older pg_dump's refusal carries pg_dump's own words."""
     with scratch_database(newer_server) as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE TABLE plans (id int PRIMARY KEY, name text); INSERT INTO plans VALUES (1, 'free');")
             newer = conn.info.server_version
-        project.env.update(PGPARITY_PROD_URL=url, PGPARITY_SANITIZE_SECRET=SECRET.decode(),
-                           PGPARITY_IMAGE_REPOSITORY=image_repository)
+        project.env.update(PGPARITY_PROD_URL=url, PGPARITY_SANITIZE_SECRET=SECRET.decode())
         (project.root / "pgparity.toml").write_text('[sanitize.columns]\n"public.plans.name" = "keep"\n')
         (project.root / "migrations").mkdir()
         dumped = project.run("db.dump")

@@ -20,7 +20,7 @@ from docker.models.containers import Container
 from pgparity.config import Settings, mask_url
 from pgparity.container import compose
 from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse
-from pgparity.schema.model import ServerVersion, Snapshot, release
+from pgparity.schema.model import ServerVersion, Snapshot, major, release
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
@@ -64,7 +64,7 @@ class Mirror:
 
     def version_mismatch(self, production: ServerVersion, dev_version_num: int, image: str) -> tuple[str, str] | None:
         """When dev runs another major than production: the fact in one sentence, and what to do about it."""
-        if dev_version_num // 10000 == production.major:
+        if major(dev_version_num) == production.major:
             return None
         fact = f"production runs PostgreSQL {production.release}, dev runs {release(dev_version_num)} ({image})"
         if self.image != self.production_image:

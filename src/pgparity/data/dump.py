@@ -41,6 +41,7 @@ from pgparity.database import database_of
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.folders import own_folder
 from pgparity.migrations.ledgers import hidden, read_ledger
+from pgparity.schema.model import major
 
 # With the table owning each sequence (serial, identity), so that a ledger's own sequence stays behind with it.
 SEQUENCES_QUERY = """
@@ -102,7 +103,7 @@ def dump(prod_url: str, *, image_of: Callable[[int], str], rules: Rules, secret:
             raise SanitizeError(f"refusing to dump ({rules.source} [sanitize]): " + "; ".join(problems))
         planned = plan(conn, tables, rules)
         server_version = conn.execute("SHOW server_version").fetchone()[0]
-        image = image_of(conn.info.server_version // 10000)
+        image = image_of(major(conn.info.server_version))
         sequences = tuple(SequenceEntry(schema, name, value) for schema, name, value, owner in conn.execute(SEQUENCES_QUERY)
                           if not bookkeeping(f"{schema}.{name}", left_out) and not bookkeeping(owner or "", left_out))
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]

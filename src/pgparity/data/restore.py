@@ -24,7 +24,7 @@ from pgparity.database import connect, database_of
 from pgparity.errors import DumpError
 from pgparity.migrations.apply import describe_failure
 from pgparity.schema import introspect
-from pgparity.schema.model import Ledger, release
+from pgparity.schema.model import Ledger, major, release
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def same_major(path: Path, manifest: Manifest, server_version_num: int) -> None:
     """A dump is restored on its own major: pg_dump writes the SQL of the server it read, which another major
     may reject or read differently."""
     dumped = int(re.match(r"\d+", manifest.server_version).group())
-    if dumped != server_version_num // 10000:
+    if dumped != major(server_version_num):
         raise DumpError(f"{path.name} is a dump of PostgreSQL {manifest.server_version.split(' ')[0]} but the dev "
                         f"server runs {release(server_version_num)}; restore it on PostgreSQL {dumped}: set "
                         f"PGPARITY_IMAGE to an image of {dumped} (such as postgres:{dumped}), or unset it when the "

@@ -186,13 +186,9 @@ def compare(source: Snapshot, target: Snapshot) -> tuple[Change, ...]:
             found.extend(collection(f.name, in_schemas(f.name, getattr(source, f.name), shared),
                                     in_schemas(f.name, getattr(target, f.name), shared)))
     found.extend(ledgers(source.ledger, target.ledger))
-    if major(source) != major(target):
+    if source.server.major != target.server.major:
         found = [replace(c, version_only=True) if printed_by_major(c) else c for c in found]
     return tuple(sorted(found, key=lambda c: (c.object, c.kind, c.name, c.attribute or "", c.status)))
-
-
-def major(snapshot: Snapshot) -> int:
-    return snapshot.server.version_num // 10000
 
 
 def printed_by_major(change: Change) -> bool:

@@ -60,7 +60,7 @@ class ServerVersion(Model):
 
     @property
     def major(self) -> int:
-        return self.version_num // 10000
+        return major(self.version_num)
 
     @property
     def release(self) -> str:
@@ -68,9 +68,14 @@ class ServerVersion(Model):
         return release(self.version_num)
 
 
+def major(version_num: int) -> int:
+    """The major of a `server_version_num`: 150020 is 15."""
+    return version_num // 10000
+
+
 def release(version_num: int) -> str:
     """`server_version_num` as major.minor (every release from 10 on numbers itself so)."""
-    return f"{version_num // 10000}.{version_num % 10000}"
+    return f"{major(version_num)}.{version_num % 10000}"
 
 
 @dataclass(frozen=True)
