@@ -52,6 +52,7 @@ def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
         (".env", "PGPARITY_DATABASE=" + "d" * 31 + "\n", ".env: PGPARITY_DATABASE must be at most 30 characters"),
         (".env.local", "PGPARITY_DURABLE=maybe\n", ".env.local: PGPARITY_DURABLE must be true or false"),
         (".env", "PGPARITY_PROD_URL=mysql://x\n", ".env: PGPARITY_PROD_URL must be a postgresql:// URL"),
+        (".env", "PGPARITY_ALLOW_PUBLIC_PORT=sure\n", ".env: PGPARITY_ALLOW_PUBLIC_PORT must be true or false"),
         (".env", "PGPARITY_IMAGE_REPOSITORY=postgres:15\n",
          ".env: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
         (".env.local", "PGPARITY_IMAGE_REPOSITORY=pg@sha256:ab\n",

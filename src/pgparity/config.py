@@ -124,6 +124,7 @@ KEYS: dict[str, Key] = {
         Key("IMAGE", _text, None, "PostgreSQL image pinned for the dev server (default: <IMAGE_REPOSITORY>:<production's major>)"),
         Key("IMAGE_REPOSITORY", _repository, "postgres", "where the images of each PostgreSQL major are found, tagged by major"),
         Key("PORT", _port, None, "host port, bound to 127.0.0.1 only (default: derived from the environment name)"),
+        Key("ALLOW_PUBLIC_PORT", _flag, "false", "let the compose file publish the dev server beyond loopback (0.0.0.0, a LAN address); warned at every db.up"),
         Key("USER", _role, "postgres", "superuser created in the dev container"),
         Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
         Key("DATABASE", _database, "app", "the dev database"),
@@ -152,6 +153,7 @@ class Settings:
     image: str | None  # the user's pin; None: the image follows production's major
     image_repository: str
     port: int
+    allow_public_port: bool
     user: str
     password: str
     database: str
@@ -336,6 +338,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         image=values.get("IMAGE"),
         image_repository=values["IMAGE_REPOSITORY"],
         port=values.get("PORT") or default_port(project),
+        allow_public_port=values["ALLOW_PUBLIC_PORT"],
         user=values["USER"],
         password=values["PASSWORD"],
         database=values["DATABASE"],

@@ -77,7 +77,7 @@ class Workspace:
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.settings, Mirror.from_profile(self.profile, self.settings))
+        return Engine(self.settings, Mirror.from_profile(self.profile, self.settings), warn=self.warn)
 
     def plan(self, show: bool = True, revision: str | None = None) -> Plan:
         """Discover and lint the migrations (as they are in commit `revision`, when given); show the
