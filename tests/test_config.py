@@ -52,6 +52,8 @@ def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
         (".env", "PGPARITY_DATABASE=" + "d" * 31 + "\n", ".env: PGPARITY_DATABASE must be at most 30 characters"),
         (".env.local", "PGPARITY_DURABLE=maybe\n", ".env.local: PGPARITY_DURABLE must be true or false"),
         (".env", "PGPARITY_PROD_URL=mysql://x\n", ".env: PGPARITY_PROD_URL must be a postgresql:// URL"),
+        (".env.local", "PGPARITY_PROD_URL=postgresql://ro:pw@db/50%off\n",  # B97
+         '.env.local: PGPARITY_PROD_URL is not a URL libpq can read (invalid percent-encoded token: "50%off")'),
         (".env", "PGPARITY_ALLOW_PUBLIC_PORT=sure\n", ".env: PGPARITY_ALLOW_PUBLIC_PORT must be true or false"),
         (".env", "PGPARITY_IMAGE_REPOSITORY=postgres:15\n",
          ".env: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
@@ -70,6 +72,16 @@ def test_bad_values_name_key_and_file(tmp_path, file, text, expected):
         config.load(tmp_path, environ={})
     assert str(caught.value).startswith(expected)
     assert "\n" not in str(caught.value)
+
+
+def test_a_production_url_libpq_cannot_read_never_shows_its_password(tmp_path):  # B97
+    write(tmp_path, ".env.local", "PGPARITY_PROD_URL=postgresql://ro:se%cret@db/my%db\n")
+    with pytest.raises(ConfigError) as caught:
+        config.load(tmp_path, environ={})
+    said = str(caught.value)
+    assert said.startswith(".env.local: PGPARITY_PROD_URL is not a URL libpq can read") and "%25" in said
+    assert "se%cret" not in said and "****" in said
+    assert config.load(tmp_path, environ={"PGPARITY_PROD_URL": "postgresql://ro:se%25cret@db/my%25db"}).prod_url
 
 
 def test_bad_process_environment_value_names_environment(tmp_path):

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+import psycopg
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
+from psycopg.conninfo import conninfo_to_dict
 
 from pgparity.data.sanitize import Rules, parse_rules
 from pgparity.errors import ConfigError
@@ -90,8 +92,16 @@ def _database(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    if urlsplit(value).scheme not in ("postgresql", "postgres"):
+    """A postgresql:// URL libpq can read: checked here, where a bad one can be named with its setting."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError("must be a postgresql:// URL")
+    try:
+        conninfo_to_dict(value)
+    except psycopg.ProgrammingError as error:  # libpq's words may quote the password
+        said = mask(" ".join(str(error).split()), [parts.password or ""])
+        raise ValueError(f"is not a URL libpq can read ({said}); percent-encode reserved characters in the user, "
+                         "password and database name (`%` as %25, a space as %20, `/` as %2F)") from None
     return value
 
 
