@@ -17,7 +17,8 @@ from pgparity.container.engine import discard
 from pgparity.errors import DockerError
 
 LIFETIME_SECONDS = "86400"  # the sleep that keeps it running; it is removed long before
-ERROR_LINE = re.compile(r"^\S+: (?:error|detail|hint): ")  # `pg_dump: error: …` and what follows it
+# `pg_dump: error: …` and its details; a line that does not begin so continues the message above it
+MESSAGE = re.compile(r"^[\w.-]+: (error|warning|detail|hint|info|debug): ")
 VERSION_LABEL = "pgparity.version-probe"
 RELEASE = re.compile(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?")
 
@@ -31,10 +32,17 @@ class Finished:
     stderr: bytes
 
     def errors(self) -> str:
-        """The tool's `error:` lines with their details and hints (the cause may be in any of them), else its
-        last line."""
+        """The tool's `error:` messages, then their details and hints (the cause may be in any of them), else its
+        last line. The errors come first, whole, so that a long detail (the query that failed) never hides them."""
         lines = [line.strip() for line in self.stderr.decode(errors="replace").splitlines() if line.strip()]
-        said = [line for line in lines if ERROR_LINE.search(line)]
+        messages: list[tuple[str | None, str]] = []
+        for line in lines:
+            if (start := MESSAGE.match(line)) or not messages:
+                messages.append((start.group(1) if start else None, line))
+            else:
+                messages[-1] = (messages[-1][0], f"{messages[-1][1]} {line}")
+        said = [text for level, text in messages if level == "error"]
+        said += [text for level, text in messages if level in ("detail", "hint")]
         return " | ".join(said or lines[-1:] or ["(no output)"])
 
 
