@@ -9,9 +9,12 @@ import tempfile
 from pathlib import Path
 
 
-def own_folder(path: Path, what: str) -> Path:
-    """`path`, created if needed, holding a `.gitignore` of `*` that names what the folder is for."""
+def own_folder(path: Path, what: str, private: bool = False) -> Path:
+    """`path`, created if needed, holding a `.gitignore` of `*` that names what the folder is for; a `private`
+    folder (production's data) is for its owner alone, whatever the umask."""
     path.mkdir(parents=True, exist_ok=True)
+    if private:
+        path.chmod(0o700)
     ignore = path / ".gitignore"
     if not ignore.exists():
         ignore.write_text(f"# {what}: never committed\n*\n", encoding="utf-8")
