@@ -16,7 +16,7 @@ import psycopg
 from pgparity import config, hook
 from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
-from pgparity.errors import ContainerUnhealthy, SnapshotError
+from pgparity.errors import ContainerUnhealthy, SnapshotError, shown
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
@@ -71,9 +71,17 @@ class Workspace:
 
     @cached_property
     def profile(self) -> Snapshot | None:
-        """The committed production profile, or None when it has not been captured yet."""
+        """The committed production profile, or None when it has not been captured yet. Every task that touches
+        dev reads it (the container mirrors production from it), so a broken one says how to mend it."""
         path = self.settings.profile
-        return load_snapshot(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return load_snapshot(path)
+        except SnapshotError as error:
+            raise SnapshotError(f"{error}; it is the production profile, which dev mirrors: restore it with "
+                                f"`git checkout -- {shown(path)}` or capture it again with `db.snapshot --from prod`"
+                                ) from error
 
     @cached_property
     def engine(self) -> Engine:

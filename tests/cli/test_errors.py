@@ -238,3 +238,12 @@ def test_warnings_are_masked_like_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "err", Console(file=buffer, width=200))
     report.warn("login as app with warn-s3cret failed at postgresql://ro:other-pw@db/app")
     assert buffer.getvalue().strip() == "pgparity: warning: login as app with **** failed at postgresql://ro:****@db/app"
+
+
+def test_a_broken_profile_says_it_is_the_one_dev_mirrors(folder):  # B76
+    (folder.root / "parity").mkdir()
+    (folder.root / "parity" / "production.json").write_text("{not json")
+    (folder.root / "other.json").write_text("{}")
+    line = one_error_line(folder.run("db.diff", "--source", "dev", "--target", "other.json"))
+    assert line.startswith("pgparity: parity/production.json is not a pgparity snapshot")
+    assert "which dev mirrors" in line and "db.snapshot --from prod" in line
