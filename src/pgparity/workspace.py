@@ -6,7 +6,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -17,12 +17,13 @@ from pgparity import config, hook
 from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
 from pgparity.errors import ContainerUnhealthy, SnapshotError
+from pgparity.migrations import ledger
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
-from pgparity.schema.diff import Change, compare
+from pgparity.schema.diff import PGPARITY, Change, compare
 from pgparity.schema.introspect import inspect
 from pgparity.schema.model import Snapshot
 from pgparity.schema.roles import create_missing
@@ -185,7 +186,7 @@ class Workspace:
             self.warn(f"{self.settings.profile} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
         with self.server() as server:
-            dev = self.inspect_url(self.engine.url)
+            dev = self._dev_against(plan)
             syncer = self.syncer(server)
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
@@ -195,6 +196,16 @@ class Workspace:
                 built = self._replayed_or(expected, server, syncer, plan, position.applied)
         return verdict(rows(compare(dev, expected)), production_drift(built, profile, position), position, ignore,
                        ServerCheck(PRODUCTION, built.server, profile.server))
+
+    def _dev_against(self, plan: Plan) -> Snapshot:
+        """The dev database's schema, refused when its ledger records files renamed or gone (what it applied
+        is then unknown); rows with the earlier spelling of a file's checksum read as the current one."""
+        dev = self.inspect_url(self.engine.url)
+        if dev.ledger is None or dev.ledger.kind != PGPARITY:
+            return dev
+        entries = dev.ledger.entries
+        ledger.refuse_unresolved(ledger.unresolved(entries, plan, self.project_file.migrations.baseline))
+        return replace(dev, ledger=replace(dev.ledger, entries=ledger.current(entries, plan.migrations)))
 
     def _replayed_or(self, every: Snapshot, server: Server, syncer: Syncer, plan: Plan,
                      migrations: Sequence[Migration]) -> Snapshot:

@@ -267,16 +267,22 @@ def migrate(c, json=False):
 @task
 @guarded
 def repair(c):
-    """Accept edited migration files: record their current checksums in the dev database's ledger."""
+    """Accept edited, renamed and deleted applied migrations in the dev database's ledger."""
     ws = _workspace()
     plan = ws.plan()
     ws.engine.up()
     with connect(ws.engine.url) as conn:
+        applied = ledger.read(conn)
+        moved = ledger.unresolved(applied, plan, ws.project_file.migrations.baseline)
+        ledger.resolve(conn, moved)
         edited = [migration for _, migration in ledger.changed(ledger.read(conn), plan.migrations)]
         ledger.accept(conn, edited)
+    for problem in moved:
+        report.say(f"accepted the removal of {problem.recorded} from the ledger" if problem.file is None else
+                   f"accepted {problem.recorded} renamed to {problem.file.path.name}")
     for migration in edited:
         report.say(f"accepted {migration.path.name} (sha256 {migration.checksum[:12]})")
-    if not edited:
+    if not edited and not moved:
         report.say("every applied migration matches its file; nothing to repair")
 
 

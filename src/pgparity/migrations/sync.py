@@ -105,12 +105,13 @@ class Names:
 
 
 def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
-    """Hash of every migration's content and options, the server and its settings."""
+    """Hash of every migration's content (its exact bytes: line endings reach function bodies) and options,
+    the server and its settings."""
     digest = hashlib.sha256(__version__.encode())
     for item in environment:
         digest.update(b"\0" + item.encode())
     for migration in migrations:
-        digest.update(f"\0{migration.version}\0{migration.name}\0{migration.checksum}\0{migration.no_transaction}".encode())
+        digest.update(f"\0{migration.version}\0{migration.name}\0{migration.raw_checksum}\0{migration.no_transaction}".encode())
     return digest.hexdigest()[:20]
 
 
@@ -378,6 +379,7 @@ def pending(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | Non
             f"{shown(migration.path)} changed after it was applied (ledger sha256 {row.checksum[:12]}, "
             f"file {migration.checksum[:12]}); restore the file, or accept the change with `invoke db.repair`"
         )
+    ledger.refuse_unresolved(ledger.unresolved(applied, plan, baseline))
     done = {(row.version, row.name) for row in applied}
     todo = [m for m in plan.migrations if ledger.key(m) not in done]
     versions = [int(row.version) for row in applied]  # pgparity's ledger keeps numbers
