@@ -18,6 +18,7 @@ from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
 from pgparity.errors import ContainerUnhealthy, SnapshotError
 from pgparity.migrations import ledger
+from pgparity.migrations import seed as seeding
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
@@ -135,6 +136,11 @@ class Workspace:
         code = container.attrs.get("State", {}).get("ExitCode")
         return ContainerUnhealthy(f"{name} stopped while the command ran ({container.status}, exit code {code}; "
                                   f"the command saw: {error}); its last log lines: {tail(container, 5)}")
+
+    def seeds(self) -> list[Path]:
+        """The seed files `[seed] path` names, in the order they run; none when it names nothing."""
+        path = self.project_file.seed
+        return seeding.files(self.settings.root / path) if path else []
 
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
         return Syncer(server, self.settings.database, progress, notify=self.warn,

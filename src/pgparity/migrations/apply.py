@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -237,3 +238,14 @@ def describe_failure(where: str, error: psycopg.Error, cause: str = "") -> str:
     if diag.context:
         parts.append(f"context: {diag.context.splitlines()[0]}")
     return " | ".join(" ".join(part.split()) for part in parts)
+
+
+def run_file(conn: psycopg.Connection, path: Path, text: str, then: sql.Composable | None = None) -> None:
+    """Run a file that is not a migration (a rollback, a seed) whole, as one implicit transaction with `then`
+    (its bookkeeping) written after it as the session's user; a failure names the file and line as
+    `apply`'s do. `conn` is in autocommit mode."""
+    after = then.as_string(conn) if then is not None else ""
+    try:
+        conn.execute(f"{text}\n;\n{AS_SESSION_USER}{after};\nRESET ALL")
+    except psycopg.Error as error:
+        raise failure(conn, Migration(0, path.stem, path, text, "", False, None), shown(path), error) from None
