@@ -11,6 +11,7 @@ import pytest
 from commands import ok, one_error_line, write
 
 from pgparity.errors import MigrationError
+from pgparity.migrations import rollback as rollbacks
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.model import Migration
 from pgparity.migrations.sync import Quiet, replay
@@ -81,6 +82,20 @@ def migrations_in(directory: Path, files: dict[str, str]) -> tuple[Migration, ..
     for name, text in files.items():
         (directory / name).write_text(text)
     return discover(directory).migrations
+
+
+def test_rollbacks_are_chosen_newest_first_and_refused_before_anything_runs(tmp_path):
+    migrations = migrations_in(tmp_path, {"001_a.sql": "create table a (id int);\n",
+                                          "001_a_rollback.sql": "drop table a;\n",
+                                          "002_b.sql": "create table b (id int);\n",
+                                          "002_b.down.sql": "alter table x\n-- ALTER TABLE b DROP COLUMN c;\n"})
+    assert [(m.version, path.name) for m, path, _ in rollbacks.choose(migrations[:1], 1, "app")] == [
+        (1, "001_a_rollback.sql")]
+    with pytest.raises(MigrationError, match=r"002_b\.down\.sql:2: ALTER TABLE b is commented out"):
+        rollbacks.choose(migrations, 2, "app")
+    (tmp_path / "002_b.down.sql").write_bytes(b"drop table b; -- \xff\n")
+    with pytest.raises(MigrationError, match=r"002_b\.down\.sql: cannot read the rollback"):
+        rollbacks.choose(migrations, 1, "app")
 
 
 def test_a_failure_after_the_file_commits_is_named_at_its_own_line(fresh_db, tmp_path):  # B48

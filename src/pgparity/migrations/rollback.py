@@ -44,7 +44,10 @@ def choose(applied: Sequence[Migration], steps: int, database: str) -> list[tupl
             expected = " or ".join(rollback_names(migration.path.name.removesuffix(".sql")))
             raise MigrationError(f"{shown(migration.path)} has no rollback: expected {expected} beside it; write "
                                  "it, or rebuild with `invoke db.sync`")
-        text = migration.rollback.read_text(encoding="utf-8")
+        try:
+            text = migration.rollback.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise MigrationError(f"{shown(migration.rollback)}: cannot read the rollback ({error})") from None
         for number, line in enumerate(text.splitlines(), 1):
             if match := COMMENTED_DROP.search(line):
                 raise MigrationError(f"{shown(migration.rollback)}:{number}: {' '.join(match[1].split()[:3])} is "
