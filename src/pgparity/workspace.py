@@ -16,7 +16,7 @@ import psycopg
 from pgparity import config, hook
 from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
-from pgparity.errors import ContainerUnhealthy, SnapshotError
+from pgparity.errors import ContainerUnhealthy, MigrationError, SnapshotError
 from pgparity.migrations import ledger
 from pgparity.migrations import seed as seeding
 from pgparity.migrations.discovery import discover
@@ -192,7 +192,7 @@ class Workspace:
             self.warn(f"{self.settings.profile} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
         with self.server() as server:
-            dev = self._dev_against(plan)
+            dev = self._dev_against(plan, revision)
             syncer = self.syncer(server)
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
@@ -203,14 +203,20 @@ class Workspace:
         return verdict(rows(compare(dev, expected)), production_drift(built, profile, position), position, ignore,
                        ServerCheck(PRODUCTION, built.server, profile.server))
 
-    def _dev_against(self, plan: Plan) -> Snapshot:
-        """The dev database's schema, refused when its ledger records files renamed or gone (what it applied
-        is then unknown); rows with the earlier spelling of a file's checksum read as the current one."""
+    def _dev_against(self, plan: Plan, revision: str | None = None) -> Snapshot:
+        """The dev database's schema, refused when its ledger records files renamed or gone from the plan (of
+        commit `revision`, when given): what it applied is then unknown. Rows with the earlier spelling of a
+        file's checksum read as the current one."""
         dev = self.inspect_url(self.engine.url)
         if dev.ledger is None or dev.ledger.kind != PGPARITY:
             return dev
         entries = dev.ledger.entries
-        ledger.refuse_unresolved(ledger.unresolved(entries, plan, self.project_file.migrations.baseline))
+        try:
+            ledger.refuse_unresolved(ledger.unresolved(entries, plan, self.project_file.migrations.baseline))
+        except MigrationError as error:
+            if revision is None:
+                raise
+            raise MigrationError(f"{error} (in the migrations of commit {revision})") from None
         return replace(dev, ledger=replace(dev.ledger, entries=ledger.current(entries, plan.migrations)))
 
     def _replayed_or(self, every: Snapshot, server: Server, syncer: Syncer, plan: Plan,

@@ -4,6 +4,7 @@ and failures named at the file's own line or as the ledger row's."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -57,6 +58,18 @@ def test_a_deleted_applied_migration_is_named_until_repair_forgets_it(proj):  # 
     assert "nothing to repair" in ok(proj, "db.repair")
     drift = proj.run("db.verify")  # its table is still in dev, which the migrations no longer build
     assert drift.returncode == 1 and "r2" in drift.stdout
+
+
+def test_verify_of_a_commit_without_an_applied_migration_names_the_commit(proj):
+    folder = synced(proj)
+    for args in (("init", "-q", "-b", "main"), ("add", "migrations/001_a.sql", "migrations/002_create_r1.sql"),
+                 ("commit", "-q", "-m", "two of three")):
+        subprocess.run(["git", "-c", "user.email=dev@pgparity.invalid", "-c", "user.name=dev", *args], cwd=proj.root,
+                       check=True, capture_output=True)
+    assert (folder / "003_create_r2.sql").is_file()  # in the working tree, applied to dev, not in the commit
+    line = one_error_line(proj.run("db.verify", "--json", "--revision", "HEAD"))
+    assert line == ("pgparity: 003_create_r2.sql is recorded in the ledger but its file is gone; restore it, or "
+                    "accept its removal with `invoke db.repair` (in the migrations of commit HEAD)")
 
 
 def test_line_endings_are_not_an_edit_and_old_rows_still_match(proj):
