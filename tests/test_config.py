@@ -1,5 +1,6 @@
 """Settings: precedence, validation naming key and file, masking."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,15 @@ def test_secrets_are_read_from_every_source_without_validation(tmp_path):
     (tmp_path / ".env").unlink()
     (tmp_path / ".env").mkdir()
     assert "env-pw" in config.secrets(tmp_path, {"PGPARITY_PASSWORD": "env-pw"})
+
+
+def test_the_seed_path_is_read_from_its_section(tmp_path):
+    path = tmp_path / "pgparity.toml"
+    path.write_text('[seed]\npath = "seeds"\n')
+    assert config.load_project_file(path).seed == "seeds"
+    assert config.load_project_file(tmp_path / "absent.toml").seed is None
+    for text, culprit in (('[seed]\npath = ""\n', "seed.path must name a .sql file or a folder of them, not ''"),
+                          ('[seed]\nfile = "x"\n', "unknown key seed.file; known: path")):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=re.escape(culprit)):
+            config.load_project_file(path)

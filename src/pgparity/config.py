@@ -401,6 +401,7 @@ class ProjectFile:
     ignore: tuple[str, ...] = ()  # accepted differences, `kind:object.name.attribute` globs
     sanitize: Rules = Rules()
     production: ProductionPolicy = ProductionPolicy()
+    seed: str | None = None  # `[seed] path`: a .sql file or a folder of them, applied to dev after each sync
 
 
 def _applied_through(path: Path, value: Any) -> int | None:
@@ -491,7 +492,10 @@ def load_project_file(path: Path) -> ProjectFile:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize", "production"})
+    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize", "production", "seed"})
+    seed = _check_keys(path, "seed", document.get("seed", {}), {"path"}).get("path")
+    if seed is not None and not (isinstance(seed, str) and seed.strip()):
+        raise ConfigError(f"{path}: seed.path must name a .sql file or a folder of them, not {seed!r}")
     production = _check_keys(path, "production", document.get("production", {}), {"applied_through", "ledger"})
     verify = _check_keys(path, "verify", document.get("verify", {}), {"ignore"})
     section = _check_keys(path, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
@@ -505,4 +509,5 @@ def load_project_file(path: Path) -> ProjectFile:
         sanitize=parse_rules(document.get("sanitize", {}), path),
         production=ProductionPolicy(_applied_through(path, production.get("applied_through")),
                                     _ledger(path, production.get("ledger"))),
+        seed=seed,
     )

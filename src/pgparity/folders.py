@@ -36,6 +36,12 @@ def write_whole(path: Path, text: str) -> None:
         raise
 
 
+def create_new(path: Path, text: str) -> None:
+    """Create `path` holding `text`; never replaces a file (FileExistsError), even one created a moment ago."""
+    with open(path, "x", encoding="utf-8") as out:
+        out.write(text)
+
+
 def umask() -> int:
     current = os.umask(0o022)
     os.umask(current)

@@ -11,7 +11,8 @@ from conftest import READER, major_of, scratch_database
 from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
 
 from pgparity.cli.report import FIX_WORDS
-from pgparity.errors import FixError
+from pgparity.errors import FixError, MigrationError
+from pgparity.migrations import rollback as rollbacks
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.naming import next_number
@@ -445,6 +446,10 @@ def test_written_files_pair_as_migration_and_rollback(tmp_path):
     assert [s.text for s in statements(down.read_text())] == []  # destructive: commented out
     assert '-- DROP TABLE "public"."t";' in down.read_text()
     assert '-- DROP TABLE "public"."t";' in forward.read_text()  # the rollback, repeated for readers
+    assert "match local again once the destructive statements commented out below are uncommented" \
+        in down.read_text()
+    with pytest.raises(MigrationError, match=r"\.down\.sql:\d+: DROP TABLE is commented out, so this rollback"):
+        rollbacks.choose([migration], 1, "app")
 
 
 def test_empty_plan_has_nothing_to_write(tmp_path):

@@ -24,8 +24,11 @@ from pgparity.data.sanitize import secret_key, suggest
 from pgparity.data.survey import survey
 from pgparity.database import connect
 from pgparity.errors import PgParityError, shown
+from pgparity.folders import create_new
 from pgparity.migrations import ledger
-from pgparity.migrations.naming import DESCRIPTION
+from pgparity.migrations import rollback as rollbacks
+from pgparity.migrations import seed as seeding
+from pgparity.migrations.naming import DESCRIPTION, new_files
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema.fix.narrowing import check_narrowing
 from pgparity.schema.fix.plan import plan_fix
@@ -175,16 +178,38 @@ def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
                        + (f" ({terminated} sessions ended)" if terminated else ""))
             return
         plan = ws.plan(show=not json)
+        seeds = [] if from_dump else ws.seeds()  # a dump brings its own rows
         with report.bar(report.MigrationBar, enabled=not json) as bar:
             syncer = ws.syncer(server, bar)
             if from_dump:
                 result = _rebuild_from_dump(ws, syncer, plan, from_dump, json)
             else:
-                result = syncer.sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache)
+                result = syncer.sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache,
+                                     seed=(lambda url: seeding.run(url, seeds)) if seeds else None)
     result = replace(result, seconds=time.monotonic() - started)  # all the work: settings, lint, server
     if result.terminated and not json:
         report.warn(f"ended {result.terminated} sessions connected to {database} before the swap")
     _render_applied(result, json, f"synced (from {from_dump})" if from_dump else f"synced (cache {result.cache})")
+    if seeds and not json:
+        _say_seeded(ws, database, seeds)
+
+
+def _say_seeded(ws: Workspace, database: str, seeds: list[Path]) -> None:
+    report.say(f"seeded {database} from {shown(ws.settings.root / ws.project_file.seed)} ({len(seeds)} file"
+               + ("s)" if len(seeds) > 1 else ")"))
+
+
+@task
+@guarded
+def seed(c):
+    """Run the seed files (`[seed] path` in pgparity.toml) on the dev database as it is; db.sync runs them too."""
+    ws = _workspace()
+    seeds = ws.seeds()
+    if not seeds:
+        raise PgParityError(f"{shown(ws.settings.config_file)}: no [seed] path; name a .sql file or a folder of them")
+    with ws.server():
+        seeding.run(ws.engine.url, seeds)
+    _say_seeded(ws, ws.settings.database, seeds)
 
 
 def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
@@ -264,19 +289,70 @@ def migrate(c, json=False):
     _render_applied(result, json, "migrated")
 
 
+@task(help={"steps": "how many of the last applied migrations to undo, newest first (default 1)"})
+@guarded
+def rollback(c, steps=None):
+    """Undo the last applied migrations on the dev database with their rollback files (.down.sql)."""
+    count = _whole_number("--steps", steps, minimum=1) or 1
+    ws = _workspace()
+    plan = ws.plan()
+    with ws.server() as server:
+        undone = rollbacks.rollback(server, ws.settings.database, plan, ws.project_file.migrations.baseline, count)
+    for item in undone:
+        report.say(f"rolled back {item.migration.path.name} with {shown(item.rollback)}")
+    report.say(f"{len(undone)} migration(s) rolled back in {ws.settings.database}; they are pending again "
+               "(`invoke db.migrate` applies them)")
+
+
+def _description(flag: str, name: str) -> str:
+    """A new migration's description, refused unless it can be a file name's part on its own."""
+    if not DESCRIPTION.fullmatch(name):
+        raise PgParityError(f"{flag} must be letters, digits, '_' or '-' (the file is NNN_<name>.sql), not {name!r}")
+    return name
+
+
+@task(help={"name": "what the migration does, as the file name's part: add_users_email"})
+@guarded
+def new(c, name):
+    """Write the next numbered migration (and a rollback, when the project keeps them) to fill in."""
+    description = _description("NAME", name)
+    directory = _workspace().settings.migrations
+    directory.mkdir(parents=True, exist_ok=True)
+    forward, down = new_files(directory, description)
+    files = [(forward, f"-- {description}: this migration's SQL.\n")]
+    if down is not None:  # written first: a migration is replayed as soon as it exists
+        files.insert(0, (down, f"-- Undoes {forward.name}.\n"))
+    created: list[Path] = []
+    for path, text in files:
+        try:
+            create_new(path, text)
+        except FileExistsError:
+            for done in created:
+                done.unlink()
+            raise PgParityError(f"{shown(path)} exists already; nothing written") from None
+        created.append(path)
+    report.say(f"wrote {' and '.join(shown(path) for path in reversed(created))}")
+
+
 @task
 @guarded
 def repair(c):
-    """Accept edited migration files: record their current checksums in the dev database's ledger."""
+    """Accept edited, renamed and deleted applied migrations in the dev database's ledger."""
     ws = _workspace()
     plan = ws.plan()
     ws.engine.up()
     with connect(ws.engine.url) as conn:
+        applied = ledger.read(conn)
+        moved = ledger.unresolved(applied, plan, ws.project_file.migrations.baseline)
+        ledger.resolve(conn, moved)
         edited = [migration for _, migration in ledger.changed(ledger.read(conn), plan.migrations)]
         ledger.accept(conn, edited)
+    for problem in moved:
+        report.say(f"accepted the removal of {problem.recorded} from the ledger" if problem.file is None else
+                   f"accepted {problem.recorded} renamed to {problem.file.path.name}")
     for migration in edited:
         report.say(f"accepted {migration.path.name} (sha256 {migration.checksum[:12]})")
-    if not edited:
+    if not edited and not moved:
         report.say("every applied migration matches its file; nothing to repair")
 
 
@@ -381,8 +457,8 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     """Write the next numbered migration (and its .down.sql) that brings the migrations to the target."""
     if target not in ("prod", "dev"):
         raise PgParityError(f"--target must be prod or dev, not {target!r}")
-    if name is not None and not DESCRIPTION.fullmatch(name):
-        raise PgParityError(f"--name must be letters, digits, '_' or '-' (the file is NNN_<name>.sql), not {name!r}")
+    if name is not None:
+        _description("--name", name)
     ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
     plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target])
@@ -467,4 +543,4 @@ def _render_verdict(ws: Workspace, result, as_json: bool, fail: bool = False) ->
 
 
 db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook,
-                doctor, dump, restore, stamp)
+                doctor, dump, restore, stamp, new, rollback, seed)
