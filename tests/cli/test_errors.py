@@ -247,3 +247,11 @@ def test_a_broken_profile_says_it_is_the_one_dev_mirrors(folder):  # B76
     line = one_error_line(folder.run("db.diff", "--source", "dev", "--target", "other.json"))
     assert line.startswith("pgparity: parity/production.json is not a pgparity snapshot")
     assert "which dev mirrors" in line and "db.snapshot --from prod" in line
+
+
+@pytest.mark.parametrize("task", ["db.restore", "db.new", "db.stamp"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_after_a_task_that_takes_an_argument_shows_its_help(folder, task, flag):
+    result = folder.run(task, flag)
+    assert result.returncode == 0 and f"db.{task[3:]} [--options]" in result.stdout, result.stderr
+    assert not (folder.root / "migrations").exists()
