@@ -72,7 +72,7 @@ def test_two_worktrees_run_side_by_side(tmp_path, docker_client, test_image):
     env.update(PGPARITY_IMAGE=test_image, PGPARITY_PASSWORD="pw")
     folders = [repo, tmp_path / "shop-feature"]
     names = [config.load(folder, environ=env).project for folder in folders]
-    assert names == ["shop-main", "shop-feature-feature"]
+    assert names == [f"shop-{config.path_hash(repo)}", f"shop-feature-{config.path_hash(folders[1])}"]
     try:
         for folder in folders:
             up = subprocess.run([sys.executable, "-m", "pgparity", "db.up"], cwd=folder, env=env,
