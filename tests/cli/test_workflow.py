@@ -7,11 +7,13 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import remove_project
+from commands import one_error_line
+from conftest import Project, project_env, remove_project
 
 from pgparity import config
 from pgparity.cli import doctor
@@ -89,12 +91,79 @@ def test_two_worktrees_run_side_by_side(tmp_path, docker_client, test_image):
             remove_project(docker_client, name)
 
 
-@pytest.mark.skipif(not os.environ.get("CI"), reason="stops every pgparity environment on this engine")
-def test_down_all_stops_every_environment(project, docker_client):
-    assert project.run("db.up").returncode == 0
-    result = project.run("db.down", "--all")
-    assert result.returncode == 0 and f"container {project.name}-db-1" in result.stdout
-    assert docker_client.containers.list(filters={"label": "pgparity.project"}) == []
+@pytest.fixture
+def unnamed(tmp_path, docker_client, test_image, image_repository) -> Project:
+    """A project folder without PGPARITY_PROJECT, so its environment takes the default name (`pgp-test-…-<hash>`)."""
+    root = tmp_path / f"pgp-test-{uuid.uuid4().hex[:8]}"
+    root.mkdir()
+    env = project_env("-", test_image, image_repository)
+    del env["PGPARITY_PROJECT"]
+    name = config.default_project(root)
+    yield Project(name, root, env)
+    remove_project(docker_client, name)
+
+
+def ours(docker_client, project: Project) -> list:
+    """The pgparity containers made for this project's folder, whatever name they were given."""
+    return [c for c in docker_client.containers.list(all=True, filters={"label": "pgparity.project"})
+            if c.labels["pgparity.project"].startswith(project.root.name)]
+
+
+def test_two_branches_of_one_worktree_share_one_environment(unnamed, docker_client):
+    remote = unnamed.root.parent / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    (unnamed.root / "migrations").mkdir()
+    (unnamed.root / "migrations" / "001_users.sql").write_text("create table users (id int primary key);")
+    git(unnamed.root, "init", "-q", "-b", "main")
+    git(unnamed.root, "remote", "add", "origin", str(remote))
+    assert unnamed.run("db.sync").returncode == 0
+    assert unnamed.run("db.hook", "--install").returncode == 0
+    git(unnamed.root, "add", "migrations")
+    git(unnamed.root, "commit", "-q", "-m", "users")
+    assert git(unnamed.root, "push", "-q", "origin", "main", env=unnamed.env).returncode == 0
+    [container] = ours(docker_client, unnamed)
+
+    # A new branch without a schema change: the same container, so its push passes (PGPARITY_PORT is pinned).
+    git(unnamed.root, "checkout", "-q", "-b", "feature/login")
+    git(unnamed.root, "commit", "-q", "--allow-empty", "-m", "copy only")
+    verified = unnamed.run("db.verify")
+    assert verified.returncode == 0, verified.stderr
+    pushed = git(unnamed.root, "push", "-q", "origin", "feature/login", env=unnamed.env)
+    assert pushed.returncode == 0, pushed.stderr
+    assert [c.id for c in ours(docker_client, unnamed)] == [container.id]
+    git(unnamed.root, "checkout", "-q", "--detach")
+    assert unnamed.run("db.verify").returncode == 0
+    assert [c.id for c in ours(docker_client, unnamed)] == [container.id]
+
+
+def test_verify_and_the_hook_never_create_an_environment(project, docker_client):
+    remote = project.root.parent / f"{project.name}-remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    (project.root / "migrations").mkdir()
+    (project.root / "migrations" / "001_users.sql").write_text("create table users (id int primary key);")
+    label = {"label": f"pgparity.project={project.name}"}
+
+    line = one_error_line(project.run("db.verify"))
+    assert line.startswith(f"pgparity: no dev environment for this worktree (no container {project.name}-db-1)")
+    assert "db.verify does not create one" in line and "`invoke db.up`, then `invoke db.sync`" in line
+    assert one_error_line(project.run("db.verify", "--json")) == line
+
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "remote", "add", "origin", str(remote))
+    assert project.run("db.hook", "--install").returncode == 0
+    git(project.root, "add", "migrations")
+    git(project.root, "commit", "-q", "-m", "users")
+    blocked = git(project.root, "push", "-q", "origin", "main", env=project.env)
+    assert blocked.returncode != 0 and line in blocked.stderr.splitlines()
+    assert "pgparity: push blocked: db.verify failed (see above)" in blocked.stderr
+    assert docker_client.containers.list(all=True, filters=label) == []
+    assert docker_client.volumes.list(filters=label) == []
+
+    # A stopped container is this worktree's own: verify starts it, as db.up would.
+    assert project.run("db.sync").returncode == 0
+    docker_client.containers.get(f"{project.name}-db-1").stop(timeout=10)
+    verified = project.run("db.verify")
+    assert verified.returncode == 0, verified.stderr
 
 
 def test_doctor_reports_each_check_with_a_hint(project):
