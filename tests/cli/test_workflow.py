@@ -7,9 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
+import docker.errors
 import psycopg
 import pytest
 from commands import one_error_line
@@ -17,6 +19,8 @@ from conftest import Project, project_env, remove_project
 
 from pgparity import config
 from pgparity.cli import doctor
+from pgparity.container.engine import discard
+from pgparity.container.oneoff import CLIENT_LABEL, OneOff
 
 
 def git(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -164,6 +168,63 @@ def test_verify_and_the_hook_never_create_an_environment(project, docker_client)
     docker_client.containers.get(f"{project.name}-db-1").stop(timeout=10)
     verified = project.run("db.verify")
     assert verified.returncode == 0, verified.stderr
+
+
+def test_down_all_lists_and_removes_only_your_own(docker_client, test_image, image_repository):
+    me, someone = f"pgp-test-me-{uuid.uuid4().hex[:6]}", f"pgp-test-other-{uuid.uuid4().hex[:6]}"
+    as_me, as_someone = {"USER": me, "LOGNAME": me}, {"USER": someone, "LOGNAME": someone}
+    with tempfile.TemporaryDirectory(prefix="pgp-") as folder:  # short paths: the listing's rows stay one line
+        project, theirs = (Project(f"pgp-test-{uuid.uuid4().hex[:8]}", Path(folder) / side,
+                                   project_env("-", test_image, image_repository)) for side in ("mine", "theirs"))
+        for each in (project, theirs):
+            each.env["PGPARITY_PROJECT"] = each.name
+            each.root.mkdir()
+        _down_all_leaves_others_alone(docker_client, test_image, project, theirs, me, someone, as_me, as_someone)
+
+
+def _down_all_leaves_others_alone(docker_client, test_image, project, theirs, me, someone, as_me, as_someone):
+    leftover = None
+    try:
+        assert project.run("db.up", extra=as_me).returncode == 0
+        assert theirs.run("db.up", extra=as_someone).returncode == 0
+        with pytest.MonkeyPatch.context() as patch:  # a pg_dump client a killed dump left behind
+            for name, value in as_me.items():
+                patch.setenv(name, value)
+            leftover = OneOff(docker_client, test_image, "pg_dump", {CLIENT_LABEL: project.name}).__enter__()
+
+        states = {s["project"]: s for s in json.loads(project.run("db.status", "--all", "--json").stdout)}
+        assert (states[project.name]["user"], states[project.name]["folder"]) == (me, str(project.root.resolve()))
+        assert (states[theirs.name]["user"], states[theirs.name]["folder"]) == (someone, str(theirs.root.resolve()))
+        table = project.run("db.status", "--all").stdout
+        assert ["User", "Folder"] == [column.strip() for column in table.splitlines()[1].split("┃")[-3:-1]]
+
+        refused = project.run("db.down", "--all", "--volumes", extra=as_me)
+        assert refused.returncode == 2 and "pass --yes" in refused.stderr
+        listed = [line for line in refused.stdout.splitlines() if me in line]
+        assert len(listed) == 2 and all(project.name in line for line in listed)
+        assert any("pg_dump client" in line for line in listed)
+        assert any(f"{project.name}_data" in line and "running" in line for line in listed)
+        assert theirs.name not in refused.stdout and "left alone: " in refused.stdout
+        assert "--everyone includes them" in refused.stdout
+        assert docker_client.containers.get(f"{project.name}-db-1").status == "running"
+
+        removed = project.run("db.down", "--all", "--volumes", "--yes", extra=as_me)
+        assert removed.returncode == 0, removed.stderr
+        assert f"removed container {project.name}-db-1, volume {project.name}_data" in removed.stdout
+        assert f"removed pg_dump client {leftover.container.name}" in removed.stdout
+        mine = {"label": f"pgparity.user={me}"}
+        assert docker_client.containers.list(all=True, filters=mine) == []
+        assert docker_client.volumes.list(filters=mine) == []
+        assert docker_client.containers.get(f"{theirs.name}-db-1").status == "running"
+        assert project.run("db.down", "--everyone").returncode == 2
+    finally:
+        remove_project(docker_client, project.name)
+        remove_project(docker_client, theirs.name)
+        if leftover is not None:
+            try:
+                discard(leftover.container)
+            except docker.errors.NotFound:
+                pass
 
 
 def test_doctor_reports_each_check_with_a_hint(project):

@@ -15,6 +15,7 @@ import pytest
 from conftest import ROOT
 
 from pgparity import config
+from pgparity.container import engine as engines
 from pgparity.container.engine import Engine, Mirror
 from pgparity.schema.model import ServerVersion
 
@@ -310,3 +311,26 @@ def test_a_volume_initialised_with_another_password_stops_up_at_once_with_the_wa
     assert_one_line_error(refused, 'password authentication failed for user "postgres"')
     assert "PGPARITY_PASSWORD" in refused.stderr and "`invoke db.down --volumes`" in refused.stderr
     assert "another-pw" not in refused.stderr
+
+
+def status_of(project: str, user: str | None) -> engines.Status:
+    return engines.Status(project, f"{project}-db-1", "postgres:15", "running", "-", None, f"{project}_data", None,
+                          None, user, None if user is None else f"/home/{user}/{project}")
+
+
+def test_down_all_acts_on_your_own_environments_unless_everyone(monkeypatch):
+    monkeypatch.setenv("LOGNAME", "ann")
+    mine, theirs, unknown = status_of("shop", "ann"), status_of("shop-bob", "bob"), status_of("old", None)
+    assert engines.owned([mine, theirs, unknown], everyone=False) == ([mine], [theirs, unknown])
+    assert engines.owned([mine, theirs, unknown], everyone=True) == ([mine, theirs, unknown], [])
+
+
+def test_the_owner_is_the_login_name_else_the_user_id(monkeypatch, tmp_path):
+    monkeypatch.setenv("LOGNAME", "ann")
+    assert engines.owner_labels(tmp_path) == {engines.LABEL_USER: "ann", engines.LABEL_FOLDER: str(tmp_path)}
+
+    def nameless() -> str:
+        raise OSError("no login name")
+
+    monkeypatch.setattr(engines.getpass, "getuser", nameless)
+    assert engines.owner_labels() == {engines.LABEL_USER: f"uid-{engines.os.getuid()}"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
@@ -9,6 +10,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import docker
@@ -24,6 +26,8 @@ from pgparity.schema.model import ServerVersion, Snapshot, major, release
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
+LABEL_USER = "pgparity.user"  # who created the container or volume
+LABEL_FOLDER = "pgparity.folder"  # the project folder it serves
 POLL_SECONDS = 0.1
 LOG_LINES = 15
 NOT_DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
@@ -115,6 +119,28 @@ class Status:
     volume: str
     server_version: str | None
     database_size: str | None
+    user: str | None = None  # None: created before pgparity recorded who creates a container
+    folder: str | None = None
+
+
+def current_user() -> str:
+    """Who is creating a container, as its labels record it: the login name, else the numeric user id."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid-{os.getuid()}"
+
+
+def owner_labels(folder: Path | None = None) -> dict[str, str]:
+    """The labels saying whose a container (or volume) is, and which project folder it serves."""
+    return {LABEL_USER: current_user(), **({LABEL_FOLDER: str(folder)} if folder else {})}
+
+
+def owned(states: list[Status], everyone: bool) -> tuple[list[Status], list[Status]]:
+    """`states` split into those to act on (this user's, or every one) and those left alone."""
+    user = current_user()
+    chosen = [state for state in states if everyone or state.user == user]
+    return chosen, [state for state in states if state not in chosen]
 
 
 def connect_client() -> docker.DockerClient:
@@ -161,19 +187,25 @@ def health_of(container: Container) -> str | None:
     return container.attrs["State"].get("Health", {}).get("Status")
 
 
-def environments(client: docker.DockerClient) -> list[Status]:
-    """Every pgparity environment on this Docker engine, by label (other worktrees and projects too)."""
+def labelled(client: docker.DockerClient, label: str) -> list[Status]:
+    """Every container on this Docker engine carrying `label`, whoever made it, named by the label's value."""
     found = []
-    for container in client.containers.list(all=True, filters={"label": LABEL_PROJECT}):
+    for container in client.containers.list(all=True, filters={"label": label}):
         binding = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5432/tcp") or [{}]
         mounts = [m.get("Name") for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume"]
         found.append(Status(
-            container.labels[LABEL_PROJECT], container.name, container.attrs["Config"]["Image"], container.status,
+            container.labels[label], container.name, container.attrs["Config"]["Image"], container.status,
             health_of(container) or "-",
             int(binding[0]["HostPort"]) if binding[0].get("HostPort") else None,
             mounts[0] if mounts else "-", None, None,
+            container.labels.get(LABEL_USER), container.labels.get(LABEL_FOLDER),
         ))
-    return sorted(found, key=lambda status: status.project)
+    return sorted(found, key=lambda status: (status.project, status.container))
+
+
+def environments(client: docker.DockerClient) -> list[Status]:
+    """Every pgparity environment on this Docker engine, by label (other worktrees, projects and users too)."""
+    return labelled(client, LABEL_PROJECT)
 
 
 class Engine:
@@ -217,6 +249,7 @@ class Engine:
             "com.docker.compose.container-number": "1",
             "com.docker.compose.project.config_files": str(self.settings.compose_file),
             "com.docker.compose.project.working_dir": str(self.settings.compose_file.parent),
+            **owner_labels(self.settings.root),
         }
 
     def find(self) -> Container | None:
@@ -291,6 +324,7 @@ class Engine:
                     LABEL_PROJECT: self.settings.project,
                     "com.docker.compose.project": self.settings.project,
                     "com.docker.compose.volume": self.spec.volume,
+                    **owner_labels(self.settings.root),
                 },
             )
 
@@ -386,7 +420,8 @@ class Engine:
             version, size = self._server_facts()
         return Status(self.settings.project, container.name, container.image.tags[0] if container.image.tags else
                       container.attrs["Config"]["Image"], container.status, health, self.settings.port,
-                      self.settings.volume_name, version, size)
+                      self.settings.volume_name, version, size, container.labels.get(LABEL_USER),
+                      container.labels.get(LABEL_FOLDER))
 
     def _server_facts(self) -> tuple[str | None, str | None]:
         try:
