@@ -16,7 +16,7 @@ import psycopg
 from pgparity import config, hook
 from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
-from pgparity.errors import ContainerUnhealthy, MigrationError, SnapshotError, shown
+from pgparity.errors import ContainerUnhealthy, MigrationError, NoEnvironment, SnapshotError, shown
 from pgparity.migrations import ledger
 from pgparity.migrations import seed as seeding
 from pgparity.migrations.discovery import discover
@@ -194,6 +194,7 @@ class Workspace:
         local drift alone). With `revision`, the migrations are those of that commit (what a push sends),
         not the working tree's."""
         plan = self.plan(show, revision)
+        self.require_environment("db.verify")
         profile = self.profile
         ignore = self.project_file.ignore
         if profile is None and show:
@@ -226,6 +227,16 @@ class Workspace:
                 raise
             raise MigrationError(f"{error} (in the migrations of commit {revision})") from None
         return replace(dev, ledger=replace(dev.ledger, entries=ledger.current(entries, plan.migrations)))
+
+    def require_environment(self, task: str) -> None:
+        """Refuse, before any database work, when this folder has no dev container: `task` does not create
+        one. It needs the dev server even for production's check, whose migrations it replays there; a
+        stopped container is started, as it is this folder's own."""
+        if self.engine.find() is None:
+            raise NoEnvironment(
+                f"no dev environment for this worktree (no container {self.settings.container_name}), and {task} "
+                "does not create one: it compares the dev database with the migrations and replays them, for "
+                "production's check too, on the dev server; start one with `invoke db.up`, then `invoke db.sync`")
 
     def _replayed_or(self, every: Snapshot, server: Server, syncer: Syncer, plan: Plan,
                      migrations: Sequence[Migration]) -> Snapshot:

@@ -129,6 +129,15 @@ def test_missing_project_file_named_in_pgparity_config(folder):
     assert "PGPARITY_CONFIG names pgparity-ci.toml, which is not a file" in line
 
 
+@pytest.mark.parametrize("task", ["db.verify", "db.up", "db.down"])
+def test_an_unknown_placeholder_in_the_project_template_names_the_key_and_its_file(folder, task):
+    del folder.env["PGPARITY_PROJECT"]
+    (folder.root / ".env.local").write_text("PGPARITY_PROJECT={folder}-{user}\n")
+    line = one_error_line(folder.run(task))
+    assert line == ("pgparity: .env.local: PGPARITY_PROJECT has an unknown placeholder {user} (known: {folder}, "
+                    "{branch}, {hash}), got '{folder}-{user}'")
+
+
 def test_user_name_with_a_space_is_refused_by_its_key(folder):  # B17
     line = one_error_line(folder.run("db.lint", extra={"PGPARITY_USER": "Bad User"}))
     assert "environment: PGPARITY_USER must be letters, digits" in line

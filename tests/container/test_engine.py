@@ -15,6 +15,7 @@ import pytest
 from conftest import ROOT
 
 from pgparity import config
+from pgparity.container import engine as engines
 from pgparity.container.engine import Engine, Mirror
 from pgparity.schema.model import ServerVersion
 
@@ -363,6 +364,12 @@ def test_user_labels_and_every_volume_reach_the_container(project, docker_client
     assert again.returncode == 0 and "recreated" in again.stdout, again.stderr
     assert docker_client.containers.get(f"{project.name}-db-1").labels["team"] == "platform"
 
+    own_compose(project, ("      - data:/var/lib/postgresql/data", "      - data:/var/lib/postgresql/data\n      - wal:/wal"),
+                ("volumes:\n  data:", "volumes:\n  data:\n  wal:"))
+    gone = project.run("db.down", "--volumes", "--yes")
+    assert gone.returncode == 0 and f"volume {project.name}_wal" in gone.stdout, gone.stderr
+    assert docker_client.volumes.list(filters={"label": f"pgparity.project={project.name}"}) == []
+
 
 def test_a_port_beyond_loopback_is_refused_unless_allowed_and_then_warned(project, docker_client):  # B34
     port = project.env["PGPARITY_PORT"]
@@ -378,3 +385,26 @@ def test_a_port_beyond_loopback_is_refused_unless_allowed_and_then_warned(projec
     assert f"@0.0.0.0:{port}/app" in allowed.stdout
     bindings = docker_client.containers.get(f"{project.name}-db-1").attrs["HostConfig"]["PortBindings"]["5432/tcp"]
     assert bindings == [{"HostIp": "0.0.0.0", "HostPort": port}]
+
+
+def status_of(project: str, user: str | None) -> engines.Status:
+    return engines.Status(project, f"{project}-db-1", "postgres:15", "running", "-", None, f"{project}_data", None,
+                          None, user, None if user is None else f"/home/{user}/{project}")
+
+
+def test_down_all_acts_on_your_own_environments_unless_everyone(monkeypatch):
+    monkeypatch.setenv("LOGNAME", "ann")
+    mine, theirs, unknown = status_of("shop", "ann"), status_of("shop-bob", "bob"), status_of("old", None)
+    assert engines.owned([mine, theirs, unknown], everyone=False) == ([mine], [theirs, unknown])
+    assert engines.owned([mine, theirs, unknown], everyone=True) == ([mine, theirs, unknown], [])
+
+
+def test_the_owner_is_the_login_name_else_the_user_id(monkeypatch, tmp_path):
+    monkeypatch.setenv("LOGNAME", "ann")
+    assert engines.owner_labels(tmp_path) == {engines.LABEL_USER: "ann", engines.LABEL_FOLDER: str(tmp_path)}
+
+    def nameless() -> str:
+        raise OSError("no login name")
+
+    monkeypatch.setattr(engines.getpass, "getuser", nameless)
+    assert engines.owner_labels() == {engines.LABEL_USER: f"uid-{engines.os.getuid()}"}

@@ -17,7 +17,9 @@ from pgparity import hook as hooks
 from pgparity.cli import doctor as doctor_checks
 from pgparity.cli import report
 from pgparity.cli.shell import ERROR_EXIT, guarded
-from pgparity.container.engine import Engine, environments
+from pgparity.container.engine import Engine, environments, owned
+from pgparity.container.oneoff import dump_clients
+from pgparity.container.oneoff import remove as remove_client
 from pgparity.data import DEFAULT_JOBS
 from pgparity.data import dump as dumps
 from pgparity.data.sanitize import secret_key, suggest
@@ -62,19 +64,59 @@ def up(c):
     report.say(f"{result.container} {verb}: {result.url} (port {result.port}, {result.seconds:.1f}s)")
 
 
-@task(help={"volumes": "also delete the data volume (asks first)", "yes": "do not ask before deleting",
-            "all": "every pgparity environment on this Docker engine, not just this one"})
+@task(help={"volumes": "also delete the data volume (asks first)", "yes": "do not ask before removing",
+            "all": "every environment of yours on this Docker engine (listed, asks first), not just this one",
+            "everyone": "with --all: other users' environments and those of unknown owner too"})
 @guarded
-def down(c, volumes=False, yes=False, all=False):
+def down(c, volumes=False, yes=False, all=False, everyone=False):
     """Stop and remove the dev container; its data volume is kept unless --volumes."""
     ws = _workspace()
-    projects = [state.project for state in environments(ws.engine.client)] if all else [ws.settings.project]
+    if everyone and not all:
+        raise PgParityError("--everyone goes with --all")
+    if all:
+        _down_all(ws, volumes, yes, everyone)
+        return
     if volumes and not yes:
-        _confirm(f"delete the data volumes of {', '.join(projects) or 'no environment'} and every database in them?")
-    for project in projects:
-        engine = Engine(replace(ws.settings, project=project), ws.engine.mirror, ws.engine.client)
-        removed = engine.down(volumes=volumes)
-        report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
+        _confirm(f"delete the data volume of {ws.settings.project} and every database in it?")
+    _removed(ws.settings.project, ws.engine.down(volumes=volumes))
+
+
+def _removed(project: str, removed: list[str]) -> None:
+    report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
+
+
+def _down_all(ws: Workspace, volumes: bool, yes: bool, everyone: bool) -> None:
+    """List what `db.down --all` removes (yours alone unless `everyone`), ask, then remove it."""
+    client = ws.engine.client
+    servers, kept = owned(environments(client), everyone)
+    clients, kept_clients = owned(dump_clients(client), everyone)
+    if servers or clients:
+        columns = ("Removes", "Environment", "Folder", "User", "State") + (("Volume",) if volumes else ())
+        report.table("db.down --all", columns, [
+            (what, s.project, s.folder or "-", s.user or UNKNOWN_OWNER, s.state) + ((s.volume,) if volumes else ())
+            for what, states in (("container", servers), ("pg_dump client", clients)) for s in states])
+    unknown = sum(1 for s in servers + clients + kept + kept_clients if s.user is None)
+    if unknown:
+        report.say(f"{UNKNOWN_OWNER}: made before pgparity recorded who creates a container")
+    if kept or kept_clients:
+        others = len(kept) + len(kept_clients) - unknown
+        counts = [f"{others} of other users"] * bool(others) + [f"{unknown} of {UNKNOWN_OWNER}"] * bool(unknown)
+        report.say(f"left alone: {', '.join(counts)}; --everyone includes them")
+    if not servers and not clients:
+        report.say("nothing to remove")
+        return
+    if not yes:
+        volume_words = " and their data volumes (every database in them)" if volumes else ""
+        _confirm(f"remove these {len(servers) + len(clients)} containers{volume_words}?", "nothing removed")
+    for state in servers:
+        engine = Engine(replace(ws.settings, project=state.project), ws.engine.mirror, client)
+        _removed(state.project, engine.down(volumes=volumes))
+    for state in clients:
+        remove_client(client, state)
+        report.say(f"removed pg_dump client {state.container}")
+
+
+UNKNOWN_OWNER = "unknown owner"
 
 
 def _confirm(question: str, untouched: str = "nothing deleted") -> None:
@@ -94,8 +136,10 @@ def status(c, json=False, all=False):
         if json:
             report.print_json(states)
         else:
-            report.table(None, ("Environment", "Container", "Image", "State", "Health", "Port", "Volume"),
-                         [(s.project, s.container, s.image, s.state, s.health, s.port, s.volume) for s in states])
+            report.table(None, ("Environment", "Container", "Image", "State", "Health", "Port", "Volume", "User",
+                                "Folder"),
+                         [(s.project, s.container, s.image, s.state, s.health, s.port, s.volume,
+                           s.user or UNKNOWN_OWNER, s.folder or "-") for s in states])
         return
     state = engine.status()
     if json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import ipaddress
 import json
@@ -10,6 +11,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import docker
@@ -26,6 +28,8 @@ from pgparity.schema.model import ServerVersion, Snapshot, major, release
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
+LABEL_USER = "pgparity.user"  # who created the container or volume
+LABEL_FOLDER = "pgparity.folder"  # the project folder it serves
 POLL_SECONDS = 0.1
 LOG_LINES = 15
 NOT_DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
@@ -117,6 +121,28 @@ class Status:
     volume: str
     server_version: str | None
     database_size: str | None
+    user: str | None = None  # None: created before pgparity recorded who creates a container
+    folder: str | None = None
+
+
+def current_user() -> str:
+    """Who is creating a container, as its labels record it: the login name, else the numeric user id."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid-{os.getuid()}"
+
+
+def owner_labels(folder: Path | None = None) -> dict[str, str]:
+    """The labels saying whose a container (or volume) is, and which project folder it serves."""
+    return {LABEL_USER: current_user(), **({LABEL_FOLDER: str(folder)} if folder else {})}
+
+
+def owned(states: list[Status], everyone: bool) -> tuple[list[Status], list[Status]]:
+    """`states` split into those to act on (this user's, or every one) and those left alone."""
+    user = current_user()
+    chosen = [state for state in states if everyone or state.user == user]
+    return chosen, [state for state in states if state not in chosen]
 
 
 def connect_client() -> docker.DockerClient:
@@ -164,19 +190,25 @@ def health_of(container: Container) -> str | None:
     return container.attrs["State"].get("Health", {}).get("Status")
 
 
-def environments(client: docker.DockerClient) -> list[Status]:
-    """Every pgparity environment on this Docker engine, by label (other worktrees and projects too)."""
+def labelled(client: docker.DockerClient, label: str) -> list[Status]:
+    """Every container on this Docker engine carrying `label`, whoever made it, named by the label's value."""
     found = []
-    for container in client.containers.list(all=True, filters={"label": LABEL_PROJECT}):
+    for container in client.containers.list(all=True, filters={"label": label}):
         binding = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5432/tcp") or [{}]
         mounts = [m.get("Name") for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume"]
         found.append(Status(
-            container.labels[LABEL_PROJECT], container.name, container.attrs["Config"]["Image"], container.status,
+            container.labels[label], container.name, container.attrs["Config"]["Image"], container.status,
             health_of(container) or "-",
             int(binding[0]["HostPort"]) if binding[0].get("HostPort") else None,
             mounts[0] if mounts else "-", None, None,
+            container.labels.get(LABEL_USER), container.labels.get(LABEL_FOLDER),
         ))
-    return sorted(found, key=lambda status: status.project)
+    return sorted(found, key=lambda status: (status.project, status.container))
+
+
+def environments(client: docker.DockerClient) -> list[Status]:
+    """Every pgparity environment on this Docker engine, by label (other worktrees, projects and users too)."""
+    return labelled(client, LABEL_PROJECT)
 
 
 class Engine:
@@ -222,6 +254,7 @@ class Engine:
             "com.docker.compose.container-number": "1",
             "com.docker.compose.project.config_files": str(self.settings.compose_file),
             "com.docker.compose.project.working_dir": str(self.settings.compose_file.parent),
+            **owner_labels(self.settings.root),
         }
 
     def find(self) -> Container | None:
@@ -286,6 +319,10 @@ class Engine:
         own = mount.source == self.spec.volume
         return self.settings.volume_name if own else f"{self.settings.project}_{mount.source}"
 
+    def volume_names(self) -> list[str]:
+        """Every named volume the compose file gives the container, the data volume first."""
+        return [self.volume_name(mount) for mount in self.spec.mounts if mount.kind == "volume"]
+
     def _create(self) -> Container:
         spec = self.spec
         ports: dict[str, list[tuple[str, int | None]]] = {}
@@ -319,6 +356,7 @@ class Engine:
                     LABEL_PROJECT: self.settings.project,
                     "com.docker.compose.project": self.settings.project,
                     "com.docker.compose.volume": mount.source,
+                    **owner_labels(self.settings.root),
                 })
 
     def _start(self, container: Container, created: bool) -> None:
@@ -390,16 +428,15 @@ class Engine:
             container.stop(timeout=10)
             container.remove(v=True)
             removed.append(f"container {container.name}")
-        if volumes:
+        for name in self.volume_names() if volumes else ():
             try:
-                volume = self.client.volumes.get(self.settings.volume_name)
+                volume = self.client.volumes.get(name)
             except docker.errors.NotFound:
-                volume = None
-            if volume is not None:
-                if volume.attrs.get("Labels", {}).get(LABEL_PROJECT) != self.settings.project:
-                    raise ContainerConflict(f"volume {volume.name} was not created by pgparity; not removing it")
-                volume.remove()
-                removed.append(f"volume {volume.name}")
+                continue
+            if volume.attrs.get("Labels", {}).get(LABEL_PROJECT) != self.settings.project:
+                raise ContainerConflict(f"volume {volume.name} was not created by pgparity; not removing it")
+            volume.remove()
+            removed.append(f"volume {volume.name}")
         return removed
 
     def status(self) -> Status:
@@ -413,7 +450,8 @@ class Engine:
             version, size = self._server_facts()
         return Status(self.settings.project, container.name, container.image.tags[0] if container.image.tags else
                       container.attrs["Config"]["Image"], container.status, health, self.settings.port,
-                      self.settings.volume_name, version, size)
+                      self.settings.volume_name, version, size, container.labels.get(LABEL_USER),
+                      container.labels.get(LABEL_FOLDER))
 
     def _server_facts(self) -> tuple[str | None, str | None]:
         try:

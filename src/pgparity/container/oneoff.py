@@ -13,13 +13,14 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from pgparity.container.engine import discard
+from pgparity.container.engine import Status, discard, labelled, owner_labels
 from pgparity.errors import DockerError
 
 LIFETIME_SECONDS = "86400"  # the sleep that keeps it running; it is removed long before
 # `pg_dump: error: …` and its details; a line that does not begin so continues the message above it
 MESSAGE = re.compile(r"^[\w.-]+: (error|warning|detail|hint|info|debug): ")
 VERSION_LABEL = "pgparity.version-probe"
+CLIENT_LABEL = "pgparity.dump-client"  # its value: the environment the dump is taken for
 RELEASE = re.compile(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?")
 
 
@@ -61,8 +62,8 @@ class OneOff:
     def __enter__(self) -> OneOff:
         try:
             self.container = self.client.containers.run(
-                self.image, entrypoint=["sleep"], command=[LIFETIME_SECONDS], detach=True, labels=self.labels,
-                **self.options)
+                self.image, entrypoint=["sleep"], command=[LIFETIME_SECONDS], detach=True,
+                labels={**self.labels, **owner_labels()}, **self.options)
         except docker.errors.DockerException as error:
             raise DockerError(f"cannot start a {self.purpose} container from {self.image}: {error}") from None
         return self
@@ -79,6 +80,19 @@ class OneOff:
             out += stdout or b""
             err += stderr or b""
         return Finished(api.exec_inspect(exec_id)["ExitCode"], bytes(out), bytes(err))
+
+
+def dump_clients(client: docker.DockerClient) -> list[Status]:
+    """pg_dump client containers on this engine: a killed dump leaves its own behind."""
+    return labelled(client, CLIENT_LABEL)
+
+
+def remove(client: docker.DockerClient, state: Status) -> None:
+    """Remove a listed client container; one whose dump ended since is gone already."""
+    try:
+        discard(client.containers.get(state.container))
+    except docker.errors.NotFound:
+        pass
 
 
 def version_of(client: docker.DockerClient, image: str) -> int:
