@@ -16,6 +16,7 @@ from psycopg.pq import TransactionStatus
 
 from pgparity import __version__
 from pgparity.errors import MigrationError, shown
+from pgparity.migrations import ledger
 from pgparity.migrations.ledger import QUALIFIED
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.model import Migration
@@ -59,22 +60,30 @@ def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timin
 
     The file, its ledger row and a RESET ALL (so settings a file leaves behind, such as a dump's
     search_path, do not leak into the next) travel as one message, which the server runs as one
-    implicit transaction: one round trip per file. A no-transaction file is sent alone first.
-    `conn` is in autocommit mode.
+    implicit transaction: one round trip per file. A no-transaction file is sent alone, between its
+    STARTED row and the statement that marks it applied (see `ledger`). `conn` is in autocommit mode.
     """
     started = time.perf_counter()
-    record = record_statement(migration).as_string(conn)
     try:
         if migration.no_transaction:
-            conn.execute(migration.sql)
-            conn.execute(f"{record};\nRESET ALL")
+            apply_alone(conn, migration, started)
         else:
-            conn.execute(f"{migration.sql}\n;\n{record};\nRESET ALL")
+            conn.execute(f"{migration.sql}\n;\n{record_statement(migration).as_string(conn)};\nRESET ALL")
     except psycopg.Error as error:
+        if migration.no_transaction and not conn.broken:  # failed here and now, and said so: not interrupted
+            ledger.forget(conn, ledger.key(migration))
         line = failing_line(conn, migration, error)
         where = f"{display}:{line}" if line else display
         raise MigrationError(describe_failure(where, error), error.sqlstate) from None
     return Timing(migration.version, migration.name, display, int((time.perf_counter() - started) * 1000))
+
+
+def apply_alone(conn: psycopg.Connection, migration: Migration, started: float) -> None:
+    """A no-transaction file: its STARTED row committed first, so a kill while it runs leaves evidence."""
+    ledger.start(conn, migration)
+    conn.execute(migration.sql)
+    elapsed = sql.Literal(int((time.perf_counter() - started) * 1000))
+    conn.execute(sql.Composed([ledger.finish(migration, elapsed), sql.SQL(";\nRESET ALL")]))
 
 
 def record_statement(migration: Migration) -> sql.Composed:
