@@ -73,6 +73,8 @@ def down(c, volumes=False, yes=False, all=False):
         engine = Engine(replace(ws.settings, project=project), ws.engine.mirror, ws.engine.client)
         removed = engine.down(volumes=volumes)
         report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
+    for note in dumps.remove_leftovers(ws.settings.root / "dumps", ws.engine.client, ws.settings.project):
+        report.say(note)
 
 
 def _confirm(question: str, untouched: str = "nothing deleted") -> None:
