@@ -143,7 +143,10 @@ def dump(prod_url: str, *, image_of: Callable[[int], str], rules: Rules, secret:
                 meters.report(entries[-1], [results[part.member] for part in parts])
             manifest = Manifest(archive.FORMAT, __version__, created.isoformat(timespec="seconds"), server_version,
                                 database_of(prod_url), tuple(entries), sequences, found)
-            archive.write(path, schema.result(), [(part.member, part_file(Path(work), part.member))
-                                                  for _, parts in planned for part in parts], manifest)
+            # Written in the work folder, so a dump killed while writing leaves its part there, to be removed.
+            written = Path(work) / path.name
+            archive.write(written, schema.result(), [(part.member, part_file(Path(work), part.member))
+                                                     for _, parts in planned for part in parts], manifest)
+            written.rename(path)
     return DumpReport(str(path), tuple(meters.reports), len(sequences), len(found.entries) if found else 0,
                       path.stat().st_size, time.monotonic() - started, tuple(notes))
