@@ -29,11 +29,11 @@ def database_of(url: str) -> str:
 
 
 def connect(url: str, *, autocommit: bool = False, options: str | None = None,
-            connect_timeout: int = 10) -> psycopg.Connection:
+            connect_timeout: int = 10, application: str = APPLICATION) -> psycopg.Connection:
     """A connection, or one DatabaseError line with the password masked."""
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=connect_timeout,
-                               application_name=APPLICATION, **({"options": options} if options else {}))
+                               application_name=application, **({"options": options} if options else {}))
     except psycopg.OperationalError as error:
         reason = " ".join(str(error).split())
         raise DatabaseError(f"cannot connect to {mask_url(url)}: {reason}") from None

@@ -22,13 +22,15 @@ def own_folder(path: Path, what: str, private: bool = False) -> Path:
 
 
 def write_whole(path: Path, text: str) -> None:
-    """`path` holds `text` entirely, or what it held before: written beside it, then renamed over it, so a
-    kill never leaves half a migration or half a pgparity.toml."""
+    """`path` holds `text` entirely, or what it held before: written beside it, flushed to the disk, then renamed
+    over it, so a kill (or a crash of the machine) never leaves half a migration or half a pgparity.toml."""
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask()  # as a plain write would leave it
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:

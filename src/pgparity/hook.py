@@ -10,6 +10,7 @@ import tarfile
 from pathlib import Path
 
 from pgparity.errors import PgParityError
+from pgparity.folders import write_whole
 
 MARKER = "# pgparity pre-push hook"
 
@@ -103,7 +104,7 @@ def install(root: Path, force: bool = False) -> Path:
     if path.exists() and not ours(path) and not force:
         raise PgParityError(f"{path} exists and was not written by pgparity; pass --force to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(script())
+    write_whole(path, script())
     path.chmod(0o755)
     return path
 

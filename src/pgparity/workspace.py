@@ -113,21 +113,28 @@ class Workspace:
         with the container's last log lines, rather than the driver's "the connection is closed".
         """
         self.engine.up()
-        with Server(self.engine.url) as server:
-            try:
-                yield server
-            except Exception as error:
-                stopped = self._stopped_during(error)
-                if stopped is None:
-                    raise
-                raise stopped from error
+        with self.watched(), Server(self.engine.url) as server:
+            yield server
+
+    @contextmanager
+    def watched(self) -> Iterator[None]:
+        """Work on the dev server, any of it (a session of its own too): when it fails because the container
+        stopped, the error names the container and carries its last log lines."""
+        try:
+            yield
+        except Exception as error:
+            stopped = self._stopped_during(error)
+            if stopped is None:
+                raise
+            raise stopped from error
 
     def _stopped_during(self, error: Exception) -> ContainerUnhealthy | None:
         """An error naming the dev container if it is no longer running, else None (the error is the work's).
 
         A lost connection is seen before the engine marks the container exited, so that case waits briefly.
         """
-        patience = STOP_GRACE if isinstance(error, psycopg.OperationalError) else 0
+        lost = (error, error.__context__)  # a failed migration's error stands for the driver's, kept as its context
+        patience = STOP_GRACE if any(isinstance(e, psycopg.OperationalError) for e in lost) else 0
         try:
             container = self.engine.find()
             deadline = time.monotonic() + patience

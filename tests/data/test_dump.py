@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
+import sys
+import time
 import tomllib
 import uuid
 import zipfile
@@ -883,3 +886,55 @@ def test_a_production_newer_than_dev_is_dumped_by_its_own_pg_dump_and_not_restor
             dump_schema(docker_client, test_image, url, "prod", "00000003-00000002-1", None)
         assert "pg_dump: error: aborting because of server version mismatch" in str(caught.value)
         assert f"server version: {newer // 10000}." in str(caught.value)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def until(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.02)
+
+
+def test_a_dump_killed_midway_leaves_nothing_once_the_next_dump_has_run(production, test_image, docker_client,
+                                                                        tmp_path):
+    environment = f"kill-{uuid.uuid4().hex[:8]}"
+    label = {"label": f"{CLIENT_LABEL}={environment}"}
+    code = ("import json, sys; from pathlib import Path; from pgparity.data import dump; "
+            "from pgparity.data.sanitize import parse_rules; url, image, folder, env, rules = sys.argv[1:]; "
+            "dump.dump(url, image_of=lambda major: image, rules=parse_rules(json.loads(rules), Path('pgparity.toml')), "
+            f"secret={SECRET!r}, directory=Path(folder), environment=env, jobs=2)")
+    killed = subprocess.Popen([sys.executable, "-c", code, production.url, test_image, str(tmp_path), environment,
+                               json.dumps(RULES)])
+    with psycopg.connect(production.url) as holder:
+        until(lambda: list(tmp_path.glob(".pgparity-dump-*")) or killed.poll() is not None)
+        # Taken once the dump has read the catalogs, before its pg_dump starts: pg_dump waits for it.
+        holder.execute("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE")
+        until(lambda: docker_client.containers.list(filters=label) and len(children(killed.pid)) >= 2
+              or killed.poll() is not None)
+        assert killed.poll() is None, "the dump ended before it could be killed midway"
+        workers = children(killed.pid)
+        killed.kill()
+        killed.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}/cmdline").exists() and Path(f"/proc/{pid}/cmdline").read_bytes() for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its dump"
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".pgparity-dump-*")) and docker_client.containers.list(all=True, filters=label)
+    report = dumping.dump(production.url, image_of=lambda major: test_image, rules=parse_rules(RULES, TOML),
+                          secret=SECRET, directory=tmp_path, environment=environment, client=docker_client)
+    assert "removed what killed dumps left: 1 work folders in" in " ".join(report.notes)
+    assert "and 1 pg_dump containers" in " ".join(report.notes)
+    assert list(tmp_path.glob(".pgparity-dump-*")) == []
+    assert docker_client.containers.list(all=True, filters=label) == []

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -71,17 +72,34 @@ def quiet_broken_pipe() -> Iterator[None]:
         sys.exit(BROKEN_PIPE_EXIT)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI timeout, `kill`), raised like Ctrl-C so the driver cancels the running statement first:
+    psycopg cancels the query in the server on KeyboardInterrupt, instead of leaving it running there."""
+
+
+def terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def guarded(body: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a task body; turn any exception into `pgparity: <line>` and exit 2 (tracebacks only with --debug)."""
+    """Run a task body; turn any exception into `pgparity: <line>` and exit 2 (tracebacks only with --debug).
+
+    SIGTERM and Ctrl-C cancel the statement the server is running for us, then exit with one line.
+    """
 
     @functools.wraps(body)
     def run(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():  # where Python runs signal handlers
+            signal.signal(signal.SIGTERM, terminate)
         try:
             return body(*args, **kwargs)
         except Exit:
             raise
+        except Terminated:
+            raise Exit("pgparity: terminated (SIGTERM); the running statement was cancelled",
+                       code=128 + signal.SIGTERM) from None
         except KeyboardInterrupt:
-            raise Exit("pgparity: interrupted", code=130) from None
+            raise Exit("pgparity: interrupted; the running statement was cancelled", code=130) from None
         except BrokenPipeError:
             silence_stdout()
             raise Exit(code=BROKEN_PIPE_EXIT) from None

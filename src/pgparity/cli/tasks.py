@@ -26,7 +26,7 @@ from pgparity.data.sanitize import secret_key, suggest
 from pgparity.data.survey import survey
 from pgparity.database import connect
 from pgparity.errors import PgParityError, shown
-from pgparity.folders import create_new
+from pgparity.folders import create_new, write_whole
 from pgparity.migrations import ledger
 from pgparity.migrations import rollback as rollbacks
 from pgparity.migrations import seed as seeding
@@ -75,10 +75,12 @@ def down(c, volumes=False, yes=False, all=False, everyone=False):
         raise PgParityError("--everyone goes with --all")
     if all:
         _down_all(ws, volumes, yes, everyone)
-        return
-    if volumes and not yes:
-        _confirm(f"delete the data volume of {ws.settings.project} and every database in it?")
-    _removed(ws.settings.project, ws.engine.down(volumes=volumes))
+    else:
+        if volumes and not yes:
+            _confirm(f"delete the data volume of {ws.settings.project} and every database in it?")
+        _removed(ws.settings.project, ws.engine.down(volumes=volumes))
+    for note in dumps.remove_leftovers(ws.settings.root / "dumps", ws.engine.client, ws.settings.project):
+        report.say(note)
 
 
 def _removed(project: str, removed: list[str]) -> None:
@@ -329,7 +331,8 @@ def migrate(c, json=False):
     ws = _workspace()
     plan = ws.plan(show=not json)
     with ws.server() as server, report.bar(report.MigrationBar, enabled=not json) as bar:
-        result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar)
+        result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar,
+                                  report.warn)
     _render_applied(result, json, "migrated")
 
 
@@ -385,7 +388,7 @@ def repair(c):
     ws = _workspace()
     plan = ws.plan()
     ws.engine.up()
-    with connect(ws.engine.url) as conn:
+    with ws.watched(), connect(ws.engine.url) as conn:
         applied = ledger.read(conn)
         moved = ledger.unresolved(applied, plan, ws.project_file.migrations.baseline)
         ledger.resolve(conn, moved)
@@ -415,7 +418,7 @@ def snapshot_(c, from_="prod", output=None):
                             f"give --from {from_} an --output file")
     snapshot = _resolve(ws, from_)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump_snapshot(snapshot), encoding="utf-8")
+    write_whole(path, dump_snapshot(snapshot))
     report.say(f"wrote {path} ({len(snapshot.tables)} tables, {snapshot.server.version.split(' (')[0]})")
     if from_ == "prod" and ws.settings.migrations.is_dir():
         report.position(ws.position(ws.plan(show=False), snapshot))
@@ -444,7 +447,8 @@ def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
         return ws.require_profile()
     if endpoint == "dev":
         ws.engine.up()
-        return ws.inspect_url(ws.engine.url)
+        with ws.watched():
+            return ws.inspect_url(ws.engine.url)
     if endpoint == "migrations":
         return ws.expected()
     if endpoint.startswith(("postgresql://", "postgres://")):
@@ -506,8 +510,15 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
     plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target])
-    with connect(ws.engine.url) as conn:
+    with ws.watched(), connect(ws.engine.url) as conn:
         checks = check_narrowing(conn, plan)
+    if target == "prod" and apply and not plan.fixes:
+        # An earlier db.fix killed between writing its file and applying it: the migrations match, dev lags.
+        result = _apply_pending(ws)
+        if result.applied:
+            report.say(f"the migrations already match production; applied {len(result.applied)} pending "
+                       f"migrations to {result.database} ({', '.join(t.path for t in result.applied)})")
+            return
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"
     forward, down = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
                               force=force, name=name or default, in_production=target == "prod")
@@ -515,12 +526,16 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     for rename in plan.renames:
         report.warn(f"possible rename, not applied: {rename.statement}")
     if target == "prod" and apply:
-        with ws.server() as server:
-            result = migrate_in_place(server, ws.settings.database, ws.plan(show=False),
-                                      ws.project_file.migrations.baseline)
+        result = _apply_pending(ws)
         report.say(f"applied {len(result.applied)} migration to {result.database}")
     elif target == "dev":
         report.say("the dev database already has these changes; `invoke db.sync` rebuilds it with the new file")
+
+
+def _apply_pending(ws: Workspace):
+    with ws.server() as server:
+        return migrate_in_place(server, ws.settings.database, ws.plan(show=False), ws.project_file.migrations.baseline,
+                                notify=report.warn)
 
 
 @task(help={"version": "the last migration production has applied (its number, e.g. 006)",
@@ -569,7 +584,7 @@ def doctor(c):
 
 def _write_report(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_whole(path, text)
     except OSError as error:
         raise PgParityError(f"PGPARITY_REPORT: cannot write the JSON report to {shown(path)} "
                             f"({error.strerror})") from None

@@ -1,12 +1,15 @@
 """One-off containers of a server image, for its client tools (pg_dump, psql) at the server's own version.
 
-The container only sleeps; commands run in it one after another through `docker exec`, so no client is
-needed on the host. It is removed, with its anonymous volume, when the `with` block ends.
+The container only waits; commands run in it one after another through `docker exec`, so no client is
+needed on the host. It is removed, with its anonymous volume, when the `with` block ends. It waits on a
+lease the `with` block renews: if the process that started it is killed, it ends within LEASE_SECONDS and
+removes itself, and its `OWNER` label lets the next command remove it sooner.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import docker
@@ -15,8 +18,13 @@ from docker.models.containers import Container
 
 from pgparity.container.engine import Status, discard, labelled, owner_labels
 from pgparity.errors import DockerError
+from pgparity.processes import gone, owner
 
-LIFETIME_SECONDS = "86400"  # the sleep that keeps it running; it is removed long before
+LEASE = "/tmp/pgparity-lease"
+LEASE_SECONDS, RENEW_SECONDS = 60, 15
+WAIT_ON_LEASE = (f"touch {LEASE}; while [ $(( $(date +%s) - $(stat -c %Y {LEASE}) )) -lt {LEASE_SECONDS} ]; "
+                 "do sleep 2; done")
+OWNER = "pgparity.owner"  # the process that started the container, `processes.owner()`
 # `pg_dump: error: …` and its details; a line that does not begin so continues the message above it
 MESSAGE = re.compile(r"^[\w.-]+: (error|warning|detail|hint|info|debug): ")
 VERSION_LABEL = "pgparity.version-probe"
@@ -58,18 +66,32 @@ class OneOff:
         self.labels = labels
         self.options = options  # such as network_mode
         self.container: Container | None = None
+        self.done = threading.Event()
 
     def __enter__(self) -> OneOff:
         try:
             self.container = self.client.containers.run(
-                self.image, entrypoint=["sleep"], command=[LIFETIME_SECONDS], detach=True,
-                labels={**self.labels, **owner_labels()}, **self.options)
+                self.image, entrypoint=["sh", "-c", WAIT_ON_LEASE], detach=True, auto_remove=True,
+                labels={**self.labels, OWNER: owner(), **owner_labels()}, **self.options)
         except docker.errors.DockerException as error:
             raise DockerError(f"cannot start a {self.purpose} container from {self.image}: {error}") from None
+        threading.Thread(target=self._renew, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        discard(self.container)
+        self.done.set()
+        try:
+            discard(self.container)
+        except docker.errors.APIError as error:  # it ended on its own and is removing itself, or is gone
+            if error.status_code not in (404, 409):
+                raise
+
+    def _renew(self) -> None:
+        while not self.done.wait(RENEW_SECONDS):
+            try:
+                self.container.exec_run(["touch", LEASE])
+            except docker.errors.DockerException:
+                return
 
     def exec(self, argv: list[str], environment: dict[str, str]) -> Finished:
         """Run a command to its end, its output streamed back (pg_dump's can be large)."""
@@ -93,6 +115,13 @@ def remove(client: docker.DockerClient, state: Status) -> None:
         discard(client.containers.get(state.container))
     except docker.errors.NotFound:
         pass
+
+
+def orphans(client: docker.DockerClient, labels: dict[str, str]) -> list[Container]:
+    """The containers carrying `labels` whose starting process has ended (a killed command's)."""
+    filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+    return [container for container in client.containers.list(all=True, filters=filters)
+            if gone(container.labels.get(OWNER, ""))]
 
 
 def version_of(client: docker.DockerClient, image: str) -> int:

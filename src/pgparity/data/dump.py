@@ -14,6 +14,7 @@ archive.py (the zip and its manifest), restore.py (the way back in).
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -27,11 +28,12 @@ import docker
 
 from pgparity import __version__
 from pgparity.config import LedgerTable
-from pgparity.container.engine import connect_client
+from pgparity.container.engine import connect_client, discard
+from pgparity.container.oneoff import orphans
 from pgparity.data import DEFAULT_JOBS, archive
 from pgparity.data.archive import Manifest, Member, SequenceEntry, TableEntry
 from pgparity.data.extract import Extractor, Part, PartResult, begin_snapshot, part_file
-from pgparity.data.pgdump import bookkeeping, dump_schema
+from pgparity.data.pgdump import CLIENT_LABEL, bookkeeping, dump_schema
 from pgparity.data.progress import Progress, Quiet, TableReport, Tables
 from pgparity.data.sanitize import Rules, check
 from pgparity.data.subset import Selection, plan
@@ -41,6 +43,7 @@ from pgparity.database import database_of
 from pgparity.errors import DumpError, SanitizeError
 from pgparity.folders import own_folder
 from pgparity.migrations.ledgers import hidden, read_ledger
+from pgparity.processes import gone, owner
 from pgparity.schema.model import major
 
 # With the table owning each sequence (serial, identity), so that a ledger's own sequence stays behind with it.
@@ -55,6 +58,24 @@ FROM pg_catalog.pg_sequences s
 WHERE s.last_value IS NOT NULL AND s.schemaname <> 'information_schema' AND s.schemaname !~ '^pg_'
 ORDER BY s.schemaname, s.sequencename
 """
+
+
+# A dump's work folder in the dumps folder, named for its process: `.pgparity-dump-<pid>@<host>.<random>`.
+WORK_PREFIX = ".pgparity-dump-"
+
+
+def remove_leftovers(directory: Path, client: docker.DockerClient, environment: str) -> list[str]:
+    """Remove what killed dumps of `environment` left (work folders in `directory`, pg_dump containers); say what."""
+    folders = [folder for folder in directory.glob(WORK_PREFIX + "*")
+               if folder.is_dir() and gone(folder.name.removeprefix(WORK_PREFIX).rpartition(".")[0])]
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    containers = orphans(client, {CLIENT_LABEL: environment})
+    for container in containers:
+        discard(container)
+    said = [f"{len(folders)} work folders in {directory.name}/" if folders else "",
+            f"{len(containers)} pg_dump containers" if containers else ""]
+    return [f"removed what killed dumps left: {' and '.join(filter(None, said))}"] if folders or containers else []
 
 
 @dataclass(frozen=True)
@@ -109,9 +130,10 @@ def dump(prod_url: str, *, image_of: Callable[[int], str], rules: Rules, secret:
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         client = client or connect_client()
         own_folder(directory, "sanitized production dumps", private=True)
+        notes += remove_leftovers(directory, client, environment)
         meters = Tables([(str(selection.table.name), [part.member for part in parts]) for selection, parts in planned],
                         progress or Quiet())
-        with tempfile.TemporaryDirectory(prefix=".pgparity-dump-", dir=directory) as work, \
+        with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{owner()}.", dir=directory) as work, \
                 Extractor(prod_url, snapshot, secret, rules, Path(work), jobs) as pool, ThreadPoolExecutor(1) as thread:
             schema = thread.submit(dump_schema, client, image, prod_url, environment, snapshot, left_out)
             results = pool.run([part for _, parts in planned for part in parts], meters.count)
@@ -121,7 +143,10 @@ def dump(prod_url: str, *, image_of: Callable[[int], str], rules: Rules, secret:
                 meters.report(entries[-1], [results[part.member] for part in parts])
             manifest = Manifest(archive.FORMAT, __version__, created.isoformat(timespec="seconds"), server_version,
                                 database_of(prod_url), tuple(entries), sequences, found)
-            archive.write(path, schema.result(), [(part.member, part_file(Path(work), part.member))
-                                                  for _, parts in planned for part in parts], manifest)
+            # Written in the work folder, so a dump killed while writing leaves its part there, to be removed.
+            written = Path(work) / path.name
+            archive.write(written, schema.result(), [(part.member, part_file(Path(work), part.member))
+                                                     for _, parts in planned for part in parts], manifest)
+            written.rename(path)
     return DumpReport(str(path), tuple(meters.reports), len(sequences), len(found.entries) if found else 0,
                       path.stat().st_size, time.monotonic() - started, tuple(notes))

@@ -15,6 +15,7 @@ identity transformer with a unique column wait for the moves instead.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +32,7 @@ from pgparity.data.transformers import IdFormat
 from pgparity.database import connect_read_only
 from pgparity.errors import DumpError
 from pgparity.migrations.apply import describe_failure
+from pgparity.processes import die_with
 
 IDLE_SECONDS = 3600  # production ends a session idle this long in its snapshot: a worker waiting for a long part
 PROGRESS_SECONDS = 0.25
@@ -124,8 +126,10 @@ class Worker:
 _worker: Worker | None = None
 
 
-def start_worker(*settings: object) -> None:
+def start_worker(parent: int, *settings: object) -> None:
+    """A worker's start: it ends with the dump that started it (a killed dump leaves no reader of production)."""
     global _worker
+    die_with(parent)
     _worker = Worker(*settings)
 
 
@@ -174,7 +178,8 @@ class Extractor:
                  formats: Mapping[str, IdFormat] = ID_FORMATS):
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited sessions or threads
         self.updates = context.Queue()
-        self.pool = context.Pool(jobs, start_worker, (url, snapshot, secret, rules, formats, directory, self.updates))
+        self.pool = context.Pool(jobs, start_worker,
+                                 (os.getpid(), url, snapshot, secret, rules, formats, directory, self.updates))
         self.formats = formats
         self.pending: list[tuple[Part, multiprocessing.pool.AsyncResult]] = []
 

@@ -17,6 +17,7 @@ from psycopg.pq import TransactionStatus
 
 from pgparity import __version__
 from pgparity.errors import MigrationError, shown
+from pgparity.migrations import ledger
 from pgparity.migrations.ledger import QUALIFIED, SCHEMA, TABLE
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.lint import TRANSACTION_CONTROL
@@ -65,20 +66,24 @@ def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timin
 
     The file, its ledger row and a RESET ALL (so settings a file leaves behind, such as a dump's
     search_path, do not leak into the next) travel as one message, which the server runs as one
-    implicit transaction: one round trip per file. A no-transaction file is sent alone first.
-    `conn` is in autocommit mode.
+    implicit transaction: one round trip per file. A no-transaction file is sent alone, between its
+    STARTED row and the statement that marks it applied (see `ledger`). `conn` is in autocommit mode.
     """
     started = time.perf_counter()
-    record = record_statement(migration).as_string(conn)
     ran = False  # the file itself has run: what fails now is its ledger row
     try:
         if migration.no_transaction:
+            ledger.start(conn, migration)
             conn.execute(migration.sql)
             ran = True
-            conn.execute(f"{record};\nRESET ALL")
+            elapsed = sql.Literal(int((time.perf_counter() - started) * 1000))
+            conn.execute(sql.Composed([sql.SQL(AS_SESSION_USER), ledger.finish(migration, elapsed),
+                                       sql.SQL(";\nRESET ALL")]))
         else:
-            conn.execute(f"{migration.sql}\n;\n{record};\nRESET ALL")
+            conn.execute(f"{migration.sql}\n;\n{record_statement(migration).as_string(conn)};\nRESET ALL")
     except psycopg.Error as error:
+        if migration.no_transaction and not ran and not conn.broken:  # it failed and said so: not interrupted
+            ledger.forget_started(conn, ledger.key(migration))
         raise failure(conn, migration, display, error, ran) from None
     return Timing(migration.version, migration.name, display, int((time.perf_counter() - started) * 1000))
 

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import psycopg
+
 from pgparity import __version__
 from pgparity.data import archive, restore
 from pgparity.data.progress import Progress as TableProgress
 from pgparity.database import Server, connect
 from pgparity.errors import MigrationError, shown
-from pgparity.migrations import apply, ledger
+from pgparity.migrations import apply, ledger, recovery
 from pgparity.migrations.apply import Timing
 from pgparity.migrations.model import Baseline, Migration, Plan
 from pgparity.migrations.position import Position
@@ -115,29 +117,39 @@ def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> st
     return digest.hexdigest()[:20]
 
 
+def applier(url: str) -> psycopg.Connection:
+    """The session that applies migrations to the database at `url`, named for `recovery` (autocommit)."""
+    # Commits need not wait for the disk: a replay is rebuilt, not recovered. As a connection option
+    # it survives the RESET ALL after each file.
+    return connect(url, autocommit=True, options="-c synchronous_commit=off", application=recovery.application_name())
+
+
 def replay(url: str, migrations: Sequence[Migration], progress: Progress) -> tuple[Timing, ...]:
-    """Apply migrations in order to the database at `url`, recording each in its ledger.
+    """Apply migrations in order to the new database at `url`, recording each in its ledger."""
+    with applier(url) as conn:
+        ledger.ensure(conn)
+        return apply_all(conn, migrations, progress)
+
+
+def apply_all(conn: psycopg.Connection, migrations: Sequence[Migration], progress: Progress) -> tuple[Timing, ...]:
+    """Apply migrations in order through the applier session `conn`.
 
     Files travel in batches; a lone file, and each file after a failure in a batch, is sent by itself,
     so an error names its file and line exactly as when every file is sent alone.
     """
     timings: list[Timing] = []
     progress.start(len(migrations))
-    # Commits need not wait for the disk: a replay is rebuilt, not recovered. As a connection option
-    # it survives the RESET ALL after each file.
-    with connect(url, autocommit=True, options="-c synchronous_commit=off") as conn:
-        ledger.ensure(conn)
-        for batch in apply.batches(migrations):
-            progress.step(shown(batch[0].path))
-            applied = apply.apply_batch(conn, batch) if len(batch) > 1 else []
-            for migration in batch[len(applied):]:
-                try:
-                    applied.append(apply.apply(conn, migration, shown(migration.path)))
-                except MigrationError as error:
-                    raise with_baseline_hint(error, migrations[: len(timings) + len(applied)]) from None
-            for timing in applied:
-                progress.done(timing)
-            timings += applied
+    for batch in apply.batches(migrations):
+        progress.step(shown(batch[0].path))
+        applied = apply.apply_batch(conn, batch) if len(batch) > 1 else []
+        for migration in batch[len(applied):]:
+            try:
+                applied.append(apply.apply(conn, migration, shown(migration.path)))
+            except MigrationError as error:
+                raise with_baseline_hint(error, migrations[: len(timings) + len(applied)]) from None
+        for timing in applied:
+            progress.done(timing)
+        timings += applied
     return tuple(timings)
 
 
@@ -400,14 +412,21 @@ def pending(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | Non
 
 
 def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None,
-            progress: Progress | None = None) -> MigrateResult:
-    """Apply only the pending migrations to the existing dev database, in place."""
+            progress: Progress | None = None, notify: Callable[[str], None] = lambda message: None) -> MigrateResult:
+    """Apply only the pending migrations to the existing dev database, in place.
+
+    What a killed command left is settled first (see `recovery`): its session, still running on the
+    server, and its no-transaction file's unfinished ledger row.
+    """
     started = time.monotonic()
-    url = server.url_for(dev)
-    with server.advisory_lock(LOCK_KEY):
-        with connect(url) as conn:
+    with server.advisory_lock(LOCK_KEY, on_wait=lambda: notify(
+            "another sync or migrate is running on this server; waiting for it")):
+        with applier(server.url_for(dev)) as conn:
+            recovery.claim(conn, notify)
+            ledger.ensure(conn)
+            recovery.reconcile(conn, plan.migrations, notify)
             todo = pending(ledger.read(conn), plan, baseline)
-        applied = replay(url, todo, progress or Quiet())
+            applied = apply_all(conn, todo, progress or Quiet())
     return MigrateResult(dev, applied, time.monotonic() - started, slowest(applied))
 
 
