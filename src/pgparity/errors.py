@@ -16,8 +16,9 @@ def shown(path: Path) -> str:
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """`1 migration`, `2 migrations`: a count and its noun, as every message and report line writes them."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+    """`1 migration`, `2 migrations`, `12,000 rows`: a count and its noun, as every message and report line
+    writes them."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 class PgParityError(Exception):

@@ -101,8 +101,8 @@ def test_json_carries_whole_values_the_table_shortens(monkeypatch):
 
 
 def test_counts_are_written_with_their_plurals():
-    assert (counted(1, "migration"), counted(2, "migration"), counted(0, "entry", "entries")) == (
-        "1 migration", "2 migrations", "0 entries")
+    assert (counted(1, "migration"), counted(2, "migration"), counted(0, "entry", "entries"), counted(12000, "row")) \
+        == ("1 migration", "2 migrations", "0 entries", "12,000 rows")
     line = report.summary_line(fixed_verdict())
     assert "4 differences" in line and "1 migration pending in production" in line
     one = Verdict(fixed_verdict().findings[1:2], checked=("local",))
@@ -135,6 +135,26 @@ def test_progress_lines_are_throttled_and_end_with_a_last_line(monkeypatch):
     assert len(printed) == 40 * 0.5 // report.LINE_SECONDS + 1, printed  # one every 5 s of 20 s, and the last
     assert all(re.fullmatch(r"\d\d:\d\d:\d\d migrations: .+ \(\d+s\)", line) for line in printed)
     assert printed[-1].endswith("migrations: 40 of 40 applied (20s)")
+
+
+def test_progress_is_drawn_as_bars_on_a_terminal_as_lines_in_ci_and_not_at_all_for_json(monkeypatch):
+    monkeypatch.setenv("CI", "1")
+    with report.bar(report.MigrationBar) as migrations, report.bar(report.DumpBar) as tables:
+        assert (type(migrations), type(tables)) == (report.MigrationLines, report.DumpLines)
+    with report.bar(report.MigrationBar, enabled=False) as nothing:
+        assert nothing is None
+
+
+def test_dump_lines_count_rows_and_tables(monkeypatch):
+    monkeypatch.setattr(report, "err", Console(file=StringIO(), width=160))
+    clock = Clock()
+    lines = report.DumpLines(clock)
+    lines.start(3)
+    clock.now += 6
+    lines.advance("public.users", 120000, 6.0)
+    lines.close()
+    printed = [line.split(" ", 1)[1] for line in report.err.file.getvalue().splitlines()]
+    assert printed == ["public.users: 120,000 rows; 0 of 3 tables done (6s)", "0 of 3 tables done (6s)"]
 
 
 def test_quick_work_prints_no_progress_line(monkeypatch):
