@@ -236,3 +236,10 @@ def test_a_wrong_format_is_one_line(folder, args, line):
     for task in ("db.diff", "db.verify"):
         result = folder.run(task, *args)
         assert (result.returncode, result.stdout, result.stderr.strip()) == (2, "", line)
+
+
+def test_lint_counts_one_migration_in_the_singular(folder):
+    (folder.root / "migrations").mkdir()
+    (folder.root / "migrations" / "001_users.sql").write_text("CREATE TABLE users (id int);\n")
+    result = folder.run("db.lint")
+    assert (result.returncode, result.stdout) == (0, "1 migration, 0 findings, no errors\n"), result.stderr

@@ -404,6 +404,19 @@ def test_local_drift_from_a_hand_edit_and_from_a_forgotten_sync(proj, production
 # --- the ignore list -------------------------------------------------------------------------
 
 
+def test_fix_for_dev_speaks_of_the_dev_database_and_the_migrations(proj, production):
+    write(proj, {"001_users.sql": STEPS["001_users.sql"]})
+    ok(proj, "db.sync")
+    dev_execute(proj, "ALTER TABLE users ADD COLUMN nickname text; CREATE TABLE notes (id int)")
+    fixed = ok(proj, "db.fix", "--target", "dev")
+    assert "wrote migrations/002_fix_local_drift.sql (2 changes)" in fixed
+    text = (proj.root / "migrations" / "002_fix_local_drift.sql").read_text()
+    assert "makes the database it runs on (the migrations' schema) match the dev database." in text
+    assert "only in the dev database" in text and "production" not in text
+    rollback = (proj.root / "migrations" / "002_fix_local_drift.down.sql").read_text()
+    assert "undoes the fix except 2 destructive changes, commented out below: uncomment them" in rollback
+
+
 def test_ignored_differences_are_reported_but_not_counted(proj, production):
     production.execute(MIGRATED_SCHEMA)
     prepare(proj, {"001_init.sql": OLD_SCHEMA})
