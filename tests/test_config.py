@@ -1,5 +1,7 @@
 """Settings: precedence, validation naming key and file, masking."""
 
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,9 @@ def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
         (".env", "PGPARITY_DATABASE=" + "d" * 31 + "\n", ".env: PGPARITY_DATABASE must be at most 30 characters"),
         (".env.local", "PGPARITY_DURABLE=maybe\n", ".env.local: PGPARITY_DURABLE must be true or false"),
         (".env", "PGPARITY_PROD_URL=mysql://x\n", ".env: PGPARITY_PROD_URL must be a postgresql:// URL"),
+        (".env.local", "PGPARITY_PROD_URL=postgresql://ro:pw@db/50%off\n",  # B97
+         '.env.local: PGPARITY_PROD_URL is not a URL libpq can read (invalid percent-encoded token: "50%off")'),
+        (".env", "PGPARITY_ALLOW_PUBLIC_PORT=sure\n", ".env: PGPARITY_ALLOW_PUBLIC_PORT must be true or false"),
         (".env", "PGPARITY_IMAGE_REPOSITORY=postgres:15\n",
          ".env: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
         (".env.local", "PGPARITY_IMAGE_REPOSITORY=pg@sha256:ab\n",
@@ -71,6 +76,16 @@ def test_bad_values_name_key_and_file(tmp_path, file, text, expected):
     assert "\n" not in str(caught.value)
 
 
+def test_a_production_url_libpq_cannot_read_never_shows_its_password(tmp_path):  # B97
+    write(tmp_path, ".env.local", "PGPARITY_PROD_URL=postgresql://ro:se%cret@db/my%db\n")
+    with pytest.raises(ConfigError) as caught:
+        config.load(tmp_path, environ={})
+    said = str(caught.value)
+    assert said.startswith(".env.local: PGPARITY_PROD_URL is not a URL libpq can read") and "%25" in said
+    assert "se%cret" not in said and "****" in said
+    assert config.load(tmp_path, environ={"PGPARITY_PROD_URL": "postgresql://ro:se%25cret@db/my%25db"}).prod_url
+
+
 def test_bad_process_environment_value_names_environment(tmp_path):
     with pytest.raises(ConfigError, match=r"^environment: PGPARITY_PORT"):
         config.load(tmp_path, environ={"PGPARITY_PORT": "5432x"})
@@ -80,22 +95,92 @@ def test_other_variables_are_ignored(tmp_path):
     assert config.load(tmp_path, environ={"PATH": "/bin", "PGPASSWORD": "x"}).user == "postgres"
 
 
-def test_environment_name_follows_folder_and_git_branch(tmp_path):
-    import subprocess
+def git(*args: str) -> None:
+    subprocess.run(["git", "-c", "user.email=a@b", "-c", "user.name=a", *args], check=True, capture_output=True)
 
+
+def test_one_environment_per_folder_whatever_branch_is_checked_out(tmp_path):
     repo = tmp_path / "My App"
     repo.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    assert config.load(repo, environ={}).project == "my-app-main"
-    subprocess.run(["git", "-C", str(repo), "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q",
-                    "--allow-empty", "-m", "x"], check=True)
+    git("init", "-q", "-b", "main", str(repo))
+    git("-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x")
+    on_main = config.load(repo, environ={})
+    assert on_main.project == f"my-app-{config.path_hash(repo)}" and len(config.path_hash(repo)) == 8
+    git("-C", str(repo), "checkout", "-q", "-b", "feature/login")
+    git("-C", str(repo), "checkout", "-q", "--detach")
+    assert config.load(repo, environ={}) == on_main  # same container, volume and port on any branch
+
     worktree = tmp_path / "other"
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "-b", "feature/login", str(worktree)],
-                   check=True)
-    main, other = config.load(repo, environ={}), config.load(worktree, environ={})
-    assert other.project == "other-feature-login"
-    assert (main.container_name, main.volume_name) != (other.container_name, other.volume_name)
-    assert main.port != other.port
+    git("-C", str(repo), "worktree", "add", "-q", "-b", "feature/signup", str(worktree))
+    other = config.load(worktree, environ={})
+    assert other.project == f"other-{config.path_hash(worktree)}"
+    assert (on_main.container_name, on_main.volume_name) != (other.container_name, other.volume_name)
+    assert on_main.port != other.port
+
+
+def test_two_clones_of_the_same_name_keep_apart(tmp_path):
+    first, second = tmp_path / "a" / "app", tmp_path / "b" / "app"
+    first.mkdir(parents=True)
+    second.mkdir(parents=True)
+    names = {config.load(folder, environ={}).project for folder in (first, second)}
+    assert len(names) == 2 and all(name.startswith("app-") for name in names)
+    assert config.path_hash(first) == config.path_hash(tmp_path / "a" / ".." / "a" / "app")  # the resolved path
+
+
+def test_a_template_asks_for_an_environment_per_branch(tmp_path):
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", str(repo))
+    git("-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x")
+    per_branch = {"PGPARITY_PROJECT": "{folder}-{branch}"}
+    assert config.load(repo, environ=per_branch).project == "shop-main"
+    git("-C", str(repo), "checkout", "-q", "-b", "Feature/Login")
+    assert config.load(repo, environ=per_branch).project == "shop-feature-login"
+    assert config.load(repo, environ={"PGPARITY_PROJECT": "pgp-{hash}"}).project == f"pgp-{config.path_hash(repo)}"
+    assert config.load(repo, environ={"PGPARITY_PROJECT": "fixed"}).project == "fixed"
+
+
+def test_a_rebase_keeps_the_branch_it_started_from(tmp_path):
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git("init", "-q", "-b", "main", str(repo))
+    git("-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x")
+    git("-C", str(repo), "checkout", "-q", "-b", "topic")
+    git("-C", str(repo), "checkout", "-q", "--detach")
+    (repo / ".git" / "rebase-merge").mkdir()
+    (repo / ".git" / "rebase-merge" / "head-name").write_text("refs/heads/topic\n")
+    assert config.git_branch(repo) == "topic"
+
+
+def test_names_stay_within_the_limit_and_keep_their_hash(tmp_path):
+    long = tmp_path / ("x" * 80)
+    long.mkdir()
+    for template in ("{folder}-{hash}", "{folder}-{branch}-{hash}", "{folder}"):
+        name = config.project_name(template, long)
+        assert len(name) <= config.MAX_PROJECT and config.NAME_PATTERN.match(name), (template, name)
+    assert config.project_name("{folder}-{hash}", long).endswith("-" + config.path_hash(long))
+    outside_git = config.project_name("{folder}-{branch}-{hash}", long)
+    assert outside_git == f"{'x' * 38}-{config.path_hash(long)}"  # no branch: no empty part either
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("{folder}-{user}", "PGPARITY_PROJECT has an unknown placeholder {user} (known: {folder}, {branch}, {hash})"),
+        ("{folder", "PGPARITY_PROJECT has an unmatched brace"),
+        ("-{folder}", "PGPARITY_PROJECT must be lowercase letters, digits, '-' or '_' and start with a letter or "
+                      "digit, got '-{folder}'"),
+        ("Shop-{branch}", "PGPARITY_PROJECT must be lowercase letters"),
+        ("p" * 49, "PGPARITY_PROJECT must be at most 48 characters once filled in"),
+        ("p" * 40 + "-{hash}", "PGPARITY_PROJECT must be at most 48 characters once filled in"),
+    ],
+)
+def test_a_bad_template_names_the_key_and_its_file(tmp_path, value, expected):
+    write(tmp_path, ".env.local", f"PGPARITY_PROJECT={value}\n")
+    with pytest.raises(ConfigError) as caught:
+        config.load(tmp_path, environ={})
+    assert str(caught.value).startswith(f".env.local: {expected}"), str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -162,3 +247,15 @@ def test_secrets_are_read_from_every_source_without_validation(tmp_path):
     (tmp_path / ".env").unlink()
     (tmp_path / ".env").mkdir()
     assert "env-pw" in config.secrets(tmp_path, {"PGPARITY_PASSWORD": "env-pw"})
+
+
+def test_the_seed_path_is_read_from_its_section(tmp_path):
+    path = tmp_path / "pgparity.toml"
+    path.write_text('[seed]\npath = "seeds"\n')
+    assert config.load_project_file(path).seed == "seeds"
+    assert config.load_project_file(tmp_path / "absent.toml").seed is None
+    for text, culprit in (('[seed]\npath = ""\n', "seed.path must name a .sql file or a folder of them, not ''"),
+                          ('[seed]\nfile = "x"\n', "unknown key seed.file; known: path")):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=re.escape(culprit)):
+            config.load_project_file(path)

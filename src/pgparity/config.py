@@ -6,6 +6,7 @@ reported as one line naming the key and its file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+import psycopg
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
+from psycopg.conninfo import conninfo_to_dict
 
 from pgparity.data.sanitize import Rules, parse_rules
 from pgparity.errors import ConfigError
@@ -34,6 +37,10 @@ URL_IN_TEXT = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)\S+")  # a keyword DSN's `password=...`
 PORT_BASE, PORT_RANGE = 25432, 1000  # below every OS's ephemeral ports, which a client may hold
 MAX_DATABASE = 30
+MAX_PROJECT = 48  # an environment name, so `<name>-db-1` and `<name>_data` stay short names for Docker and compose
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PROJECT_PLACEHOLDERS = ("folder", "branch", "hash")
+HASH_LENGTH = 8
 DEFAULT_MAJOR = 15  # the dev server's major when no production profile says which
 
 
@@ -59,11 +66,29 @@ def _seconds(value: str) -> float:
     return seconds
 
 
-def _project(value: str) -> str:
+def _name(value: str, written: str | None = None) -> str:
+    """A name of lowercase letters, digits, '-' and '_'; `written` is what the person wrote, when `value` was
+    derived from it."""
     if not NAME_PATTERN.match(value):
         raise ValueError(
-            f"must be lowercase letters, digits, '-' or '_' and start with a letter or digit, got {value!r}"
+            f"must be lowercase letters, digits, '-' or '_' and start with a letter or digit, got {written or value!r}"
         )
+    return value
+
+
+def _project(value: str) -> str:
+    """An environment name, or a template of one: `{folder}`, `{branch}` and `{hash}` are filled in by
+    `project_name`; the rest is written as it is, so it follows the name's own rules."""
+    unknown = [found for found in PLACEHOLDER.findall(value) if found not in PROJECT_PLACEHOLDERS]
+    if unknown:
+        known = ", ".join(f"{{{name}}}" for name in PROJECT_PLACEHOLDERS)
+        raise ValueError(f"has an unknown placeholder {{{unknown[0]}}} (known: {known}), got {value!r}")
+    shortest = PLACEHOLDER.sub(lambda found: "0" * HASH_LENGTH if found.group(1) == "hash" else "a", value)
+    if "{" in shortest or "}" in shortest:
+        raise ValueError(f"has an unmatched brace, got {value!r}")
+    _name(shortest, value)
+    if len(shortest) > MAX_PROJECT:
+        raise ValueError(f"must be at most {MAX_PROJECT} characters once filled in, got {len(shortest)} at least")
     return value
 
 
@@ -86,12 +111,20 @@ def _database(value: str) -> str:
     """A name that leaves room for sync's derived names (`<name>__pgparity_scratch_<id>`) within 63 bytes."""
     if len(value.encode()) > MAX_DATABASE:
         raise ValueError(f"must be at most {MAX_DATABASE} characters, got {len(value)}")
-    return _project(value)
+    return _name(value)
 
 
 def _url(value: str) -> str:
-    if urlsplit(value).scheme not in ("postgresql", "postgres"):
+    """A postgresql:// URL libpq can read: checked here, where a bad one can be named with its setting."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError("must be a postgresql:// URL")
+    try:
+        conninfo_to_dict(value)
+    except psycopg.ProgrammingError as error:  # libpq's words may quote the password
+        said = mask(" ".join(str(error).split()), [parts.password or ""])
+        raise ValueError(f"is not a URL libpq can read ({said}); percent-encode reserved characters in the user, "
+                         "password and database name (`%` as %25, a space as %20, `/` as %2F)") from None
     return value
 
 
@@ -120,10 +153,12 @@ class Key:
 KEYS: dict[str, Key] = {
     key.name: key
     for key in (
-        Key("PROJECT", _project, None, "environment name; container, volume and labels derive from it (default: folder + git branch)"),
+        Key("PROJECT", _project, "{folder}-{hash}", "environment name, or a template of one with {folder}, {branch} (git) "
+            "and {hash} (of the folder's path); container, volume, port and labels derive from it"),
         Key("IMAGE", _text, None, "PostgreSQL image pinned for the dev server (default: <IMAGE_REPOSITORY>:<production's major>)"),
         Key("IMAGE_REPOSITORY", _repository, "postgres", "where the images of each PostgreSQL major are found, tagged by major"),
         Key("PORT", _port, None, "host port, bound to 127.0.0.1 only (default: derived from the environment name)"),
+        Key("ALLOW_PUBLIC_PORT", _flag, "false", "let the compose file publish the dev server beyond loopback (0.0.0.0, a LAN address); warned at every db.up"),
         Key("USER", _role, "postgres", "superuser created in the dev container"),
         Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
         Key("DATABASE", _database, "app", "the dev database"),
@@ -152,6 +187,7 @@ class Settings:
     image: str | None  # the user's pin; None: the image follows production's major
     image_repository: str
     port: int
+    allow_public_port: bool
     user: str
     password: str
     database: str
@@ -242,7 +278,8 @@ def secrets(root: Path | None = None, environ: Mapping[str, str] | None = None) 
 
 
 def git_branch(root: Path) -> str | None:
-    """The checked-out branch (or short commit when detached) of the repository or worktree at `root`."""
+    """The checked-out branch of the repository or worktree at `root`; while a rebase or bisect has HEAD
+    detached, the branch it started from; else the short commit."""
     for folder in (root, *root.parents):
         marker = folder / ".git"
         if marker.is_file():  # a worktree: `gitdir: <path>`
@@ -255,7 +292,21 @@ def git_branch(root: Path) -> str | None:
             head = (git_dir / "HEAD").read_text().strip()
         except OSError:
             return None
-        return head.removeprefix("ref: refs/heads/") if head.startswith("ref: ") else head[:8]
+        if head.startswith("ref: "):
+            return head.removeprefix("ref: refs/heads/")
+        return _started_from(git_dir) or head[:8]
+    return None
+
+
+def _started_from(git_dir: Path) -> str | None:
+    """The branch a rebase or bisect in progress started from, as git records it."""
+    for record in ("rebase-merge/head-name", "rebase-apply/head-name", "BISECT_START"):
+        try:
+            name = (git_dir / record).read_text().strip()
+        except OSError:
+            continue
+        if name and name != "detached HEAD":
+            return name.removeprefix("refs/heads/")
     return None
 
 
@@ -263,14 +314,34 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
 
 
-def default_project(root: Path) -> str:
-    """The folder name plus the git branch, so two worktrees or branches get separate environments."""
+def path_hash(root: Path) -> str:
+    """A short hash of the folder's resolved path: two clones of one repository, both named `app`, differ."""
+    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:HASH_LENGTH]
+
+
+def project_name(template: str, root: Path) -> str:
+    """The environment name a PGPARITY_PROJECT value (a name or a template) gives for the folder `root`.
+
+    The folder and branch are shortened, never the hash or the written text, so the name stays within
+    MAX_PROJECT and two folders keep apart."""
     root = root.resolve()
-    parts = [slug(root.name) or "pgparity"]
-    branch = git_branch(root)
-    if branch:
-        parts.append(slug(branch))
-    return "-".join(part for part in parts if part)[:40].strip("-_")
+    names = PLACEHOLDER.findall(template)
+    if not names:
+        return template
+    values = {"folder": slug(root.name) or "pgparity", "branch": slug(git_branch(root) or ""),
+              "hash": path_hash(root)}
+    shortened = sorted((name for name in names if name != "hash"), key=lambda name: len(values[name]))
+    room = MAX_PROJECT - len(PLACEHOLDER.sub("", template)) - HASH_LENGTH * names.count("hash")
+    for index, name in enumerate(shortened):  # the shorter first, so a longer one has what they leave
+        values[name] = values[name][:max(room // (len(shortened) - index), 0)].strip("-_")
+        room -= len(values[name])
+    name = PLACEHOLDER.sub(lambda found: values[found.group(1)], template)
+    return re.sub(r"([-_])[-_]+", r"\1", name).strip("-_") or values["hash"]
+
+
+def default_project(root: Path) -> str:
+    """One environment per folder (worktree), whatever branch is checked out: its name plus its path's hash."""
+    return project_name(KEYS["PROJECT"].default, root)
 
 
 def default_port(project: str) -> int:
@@ -330,13 +401,14 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         if key.name not in values and key.default is not None:
             values[key.name] = key.parse(key.default)
     _check_config_file(root, values["CONFIG"], found.get(PREFIX + "CONFIG"))
-    project = values.get("PROJECT") or default_project(root)
+    project = project_name(values["PROJECT"], root)
     return Settings(
         root=root,
         project=project,
         image=values.get("IMAGE"),
         image_repository=values["IMAGE_REPOSITORY"],
         port=values.get("PORT") or default_port(project),
+        allow_public_port=values["ALLOW_PUBLIC_PORT"],
         user=values["USER"],
         password=values["PASSWORD"],
         database=values["DATABASE"],
@@ -390,6 +462,7 @@ class ProjectFile:
     ignore: tuple[str, ...] = ()  # accepted differences, `kind:object.name.attribute` globs
     sanitize: Rules = Rules()
     production: ProductionPolicy = ProductionPolicy()
+    seed: str | None = None  # `[seed] path`: a .sql file or a folder of them, applied to dev after each sync
 
 
 def _applied_through(path: Path, value: Any) -> int | None:
@@ -480,7 +553,10 @@ def load_project_file(path: Path) -> ProjectFile:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize", "production"})
+    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize", "production", "seed"})
+    seed = _check_keys(path, "seed", document.get("seed", {}), {"path"}).get("path")
+    if seed is not None and not (isinstance(seed, str) and seed.strip()):
+        raise ConfigError(f"{path}: seed.path must name a .sql file or a folder of them, not {seed!r}")
     production = _check_keys(path, "production", document.get("production", {}), {"applied_through", "ledger"})
     verify = _check_keys(path, "verify", document.get("verify", {}), {"ignore"})
     section = _check_keys(path, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
@@ -494,4 +570,5 @@ def load_project_file(path: Path) -> ProjectFile:
         sanitize=parse_rules(document.get("sanitize", {}), path),
         production=ProductionPolicy(_applied_through(path, production.get("applied_through")),
                                     _ledger(path, production.get("ledger"))),
+        seed=seed,
     )

@@ -47,6 +47,10 @@ class ContainerConflict(DockerError):
     """A container with our name exists but was not created by pgparity."""
 
 
+class NoEnvironment(DockerError):
+    """A task that never creates the dev container found none for this folder."""
+
+
 class ContainerUnhealthy(DockerError):
     """The container stopped or turned unhealthy before the server was ready."""
 

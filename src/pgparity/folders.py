@@ -9,9 +9,12 @@ import tempfile
 from pathlib import Path
 
 
-def own_folder(path: Path, what: str) -> Path:
-    """`path`, created if needed, holding a `.gitignore` of `*` that names what the folder is for."""
+def own_folder(path: Path, what: str, private: bool = False) -> Path:
+    """`path`, created if needed, holding a `.gitignore` of `*` that names what the folder is for; a `private`
+    folder (production's data) is for its owner alone, whatever the umask."""
     path.mkdir(parents=True, exist_ok=True)
+    if private:
+        path.chmod(0o700)
     ignore = path / ".gitignore"
     if not ignore.exists():
         ignore.write_text(f"# {what}: never committed\n*\n", encoding="utf-8")
@@ -31,6 +34,12 @@ def write_whole(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def create_new(path: Path, text: str) -> None:
+    """Create `path` holding `text`; never replaces a file (FileExistsError), even one created a moment ago."""
+    with open(path, "x", encoding="utf-8") as out:
+        out.write(text)
 
 
 def umask() -> int:

@@ -6,7 +6,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -16,13 +16,15 @@ import psycopg
 from pgparity import config, hook
 from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
-from pgparity.errors import ContainerUnhealthy, SnapshotError
+from pgparity.errors import ContainerUnhealthy, MigrationError, NoEnvironment, SnapshotError, shown
+from pgparity.migrations import ledger
+from pgparity.migrations import seed as seeding
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
-from pgparity.schema.diff import Change, compare
+from pgparity.schema.diff import PGPARITY, Change, compare
 from pgparity.schema.introspect import inspect
 from pgparity.schema.model import Snapshot
 from pgparity.schema.roles import create_missing
@@ -71,13 +73,21 @@ class Workspace:
 
     @cached_property
     def profile(self) -> Snapshot | None:
-        """The committed production profile, or None when it has not been captured yet."""
+        """The committed production profile, or None when it has not been captured yet. Every task that touches
+        dev reads it (the container mirrors production from it), so a broken one says how to mend it."""
         path = self.settings.profile
-        return load_snapshot(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return load_snapshot(path)
+        except SnapshotError as error:
+            raise SnapshotError(f"{error}; it is the production profile, which dev mirrors: restore it with "
+                                f"`git checkout -- {shown(path)}` or capture it again with `db.snapshot --from prod`"
+                                ) from error
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.settings, Mirror.from_profile(self.profile, self.settings))
+        return Engine(self.settings, Mirror.from_profile(self.profile, self.settings), warn=self.warn)
 
     def plan(self, show: bool = True, revision: str | None = None) -> Plan:
         """Discover and lint the migrations (as they are in commit `revision`, when given); show the
@@ -135,6 +145,11 @@ class Workspace:
         return ContainerUnhealthy(f"{name} stopped while the command ran ({container.status}, exit code {code}; "
                                   f"the command saw: {error}); its last log lines: {tail(container, 5)}")
 
+    def seeds(self) -> list[Path]:
+        """The seed files `[seed] path` names, in the order they run; none when it names nothing."""
+        path = self.project_file.seed
+        return seeding.files(self.settings.root / path) if path else []
+
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
         return Syncer(server, self.settings.database, progress, notify=self.warn,
                       prepare_spare=lambda template, trash: spawn_spare(server.url, self.settings.database, template, trash))
@@ -179,13 +194,14 @@ class Workspace:
         local drift alone). With `revision`, the migrations are those of that commit (what a push sends),
         not the working tree's."""
         plan = self.plan(show, revision)
+        self.require_environment("db.verify")
         profile = self.profile
         ignore = self.project_file.ignore
         if profile is None and show:
             self.warn(f"{self.settings.profile} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
         with self.server() as server:
-            dev = self.inspect_url(self.engine.url)
+            dev = self._dev_against(plan, revision)
             syncer = self.syncer(server)
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
@@ -195,6 +211,32 @@ class Workspace:
                 built = self._replayed_or(expected, server, syncer, plan, position.applied)
         return verdict(rows(compare(dev, expected)), production_drift(built, profile, position), position, ignore,
                        ServerCheck(PRODUCTION, built.server, profile.server))
+
+    def _dev_against(self, plan: Plan, revision: str | None = None) -> Snapshot:
+        """The dev database's schema, refused when its ledger records files renamed or gone from the plan (of
+        commit `revision`, when given): what it applied is then unknown. Rows with the earlier spelling of a
+        file's checksum read as the current one."""
+        dev = self.inspect_url(self.engine.url)
+        if dev.ledger is None or dev.ledger.kind != PGPARITY:
+            return dev
+        entries = dev.ledger.entries
+        try:
+            ledger.refuse_unresolved(ledger.unresolved(entries, plan, self.project_file.migrations.baseline))
+        except MigrationError as error:
+            if revision is None:
+                raise
+            raise MigrationError(f"{error} (in the migrations of commit {revision})") from None
+        return replace(dev, ledger=replace(dev.ledger, entries=ledger.current(entries, plan.migrations)))
+
+    def require_environment(self, task: str) -> None:
+        """Refuse, before any database work, when this folder has no dev container: `task` does not create
+        one. It needs the dev server even for production's check, whose migrations it replays there; a
+        stopped container is started, as it is this folder's own."""
+        if self.engine.find() is None:
+            raise NoEnvironment(
+                f"no dev environment for this worktree (no container {self.settings.container_name}), and {task} "
+                "does not create one: it compares the dev database with the migrations and replays them, for "
+                "production's check too, on the dev server; start one with `invoke db.up`, then `invoke db.sync`")
 
     def _replayed_or(self, every: Snapshot, server: Server, syncer: Syncer, plan: Plan,
                      migrations: Sequence[Migration]) -> Snapshot:

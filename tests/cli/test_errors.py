@@ -129,6 +129,15 @@ def test_missing_project_file_named_in_pgparity_config(folder):
     assert "PGPARITY_CONFIG names pgparity-ci.toml, which is not a file" in line
 
 
+@pytest.mark.parametrize("task", ["db.verify", "db.up", "db.down"])
+def test_an_unknown_placeholder_in_the_project_template_names_the_key_and_its_file(folder, task):
+    del folder.env["PGPARITY_PROJECT"]
+    (folder.root / ".env.local").write_text("PGPARITY_PROJECT={folder}-{user}\n")
+    line = one_error_line(folder.run(task))
+    assert line == ("pgparity: .env.local: PGPARITY_PROJECT has an unknown placeholder {user} (known: {folder}, "
+                    "{branch}, {hash}), got '{folder}-{user}'")
+
+
 def test_user_name_with_a_space_is_refused_by_its_key(folder):  # B17
     line = one_error_line(folder.run("db.lint", extra={"PGPARITY_USER": "Bad User"}))
     assert "environment: PGPARITY_USER must be letters, digits" in line
@@ -238,3 +247,20 @@ def test_warnings_are_masked_like_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "err", Console(file=buffer, width=200))
     report.warn("login as app with warn-s3cret failed at postgresql://ro:other-pw@db/app")
     assert buffer.getvalue().strip() == "pgparity: warning: login as app with **** failed at postgresql://ro:****@db/app"
+
+
+def test_a_broken_profile_says_it_is_the_one_dev_mirrors(folder):  # B76
+    (folder.root / "parity").mkdir()
+    (folder.root / "parity" / "production.json").write_text("{not json")
+    (folder.root / "other.json").write_text("{}")
+    line = one_error_line(folder.run("db.diff", "--source", "dev", "--target", "other.json"))
+    assert line.startswith("pgparity: parity/production.json is not a pgparity snapshot")
+    assert "which dev mirrors" in line and "db.snapshot --from prod" in line
+
+
+@pytest.mark.parametrize("task", ["db.restore", "db.new", "db.stamp"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_after_a_task_that_takes_an_argument_shows_its_help(folder, task, flag):
+    result = folder.run(task, flag)
+    assert result.returncode == 0 and f"db.{task[3:]} [--options]" in result.stdout, result.stderr
+    assert not (folder.root / "migrations").exists()

@@ -7,14 +7,20 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import uuid
 from pathlib import Path
 
+import docker.errors
 import psycopg
 import pytest
-from conftest import remove_project
+from commands import one_error_line
+from conftest import Project, project_env, remove_project
 
 from pgparity import config
 from pgparity.cli import doctor
+from pgparity.container.engine import discard
+from pgparity.container.oneoff import CLIENT_LABEL, OneOff
 
 
 def git(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -72,7 +78,7 @@ def test_two_worktrees_run_side_by_side(tmp_path, docker_client, test_image):
     env.update(PGPARITY_IMAGE=test_image, PGPARITY_PASSWORD="pw")
     folders = [repo, tmp_path / "shop-feature"]
     names = [config.load(folder, environ=env).project for folder in folders]
-    assert names == ["shop-main", "shop-feature-feature"]
+    assert names == [f"shop-{config.path_hash(repo)}", f"shop-feature-{config.path_hash(folders[1])}"]
     try:
         for folder in folders:
             up = subprocess.run([sys.executable, "-m", "pgparity", "db.up"], cwd=folder, env=env,
@@ -89,12 +95,136 @@ def test_two_worktrees_run_side_by_side(tmp_path, docker_client, test_image):
             remove_project(docker_client, name)
 
 
-@pytest.mark.skipif(not os.environ.get("CI"), reason="stops every pgparity environment on this engine")
-def test_down_all_stops_every_environment(project, docker_client):
-    assert project.run("db.up").returncode == 0
-    result = project.run("db.down", "--all")
-    assert result.returncode == 0 and f"container {project.name}-db-1" in result.stdout
-    assert docker_client.containers.list(filters={"label": "pgparity.project"}) == []
+@pytest.fixture
+def unnamed(tmp_path, docker_client, test_image, image_repository) -> Project:
+    """A project folder without PGPARITY_PROJECT, so its environment takes the default name (`pgp-test-…-<hash>`)."""
+    root = tmp_path / f"pgp-test-{uuid.uuid4().hex[:8]}"
+    root.mkdir()
+    env = project_env("-", test_image, image_repository)
+    del env["PGPARITY_PROJECT"]
+    name = config.default_project(root)
+    yield Project(name, root, env)
+    remove_project(docker_client, name)
+
+
+def ours(docker_client, project: Project) -> list:
+    """The pgparity containers made for this project's folder, whatever name they were given."""
+    return [c for c in docker_client.containers.list(all=True, filters={"label": "pgparity.project"})
+            if c.labels["pgparity.project"].startswith(project.root.name)]
+
+
+def test_two_branches_of_one_worktree_share_one_environment(unnamed, docker_client):
+    remote = unnamed.root.parent / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    (unnamed.root / "migrations").mkdir()
+    (unnamed.root / "migrations" / "001_users.sql").write_text("create table users (id int primary key);")
+    git(unnamed.root, "init", "-q", "-b", "main")
+    git(unnamed.root, "remote", "add", "origin", str(remote))
+    assert unnamed.run("db.sync").returncode == 0
+    assert unnamed.run("db.hook", "--install").returncode == 0
+    git(unnamed.root, "add", "migrations")
+    git(unnamed.root, "commit", "-q", "-m", "users")
+    assert git(unnamed.root, "push", "-q", "origin", "main", env=unnamed.env).returncode == 0
+    [container] = ours(docker_client, unnamed)
+
+    # A new branch without a schema change: the same container, so its push passes (PGPARITY_PORT is pinned).
+    git(unnamed.root, "checkout", "-q", "-b", "feature/login")
+    git(unnamed.root, "commit", "-q", "--allow-empty", "-m", "copy only")
+    verified = unnamed.run("db.verify")
+    assert verified.returncode == 0, verified.stderr
+    pushed = git(unnamed.root, "push", "-q", "origin", "feature/login", env=unnamed.env)
+    assert pushed.returncode == 0, pushed.stderr
+    assert [c.id for c in ours(docker_client, unnamed)] == [container.id]
+    git(unnamed.root, "checkout", "-q", "--detach")
+    assert unnamed.run("db.verify").returncode == 0
+    assert [c.id for c in ours(docker_client, unnamed)] == [container.id]
+
+
+def test_verify_and_the_hook_never_create_an_environment(project, docker_client):
+    remote = project.root.parent / f"{project.name}-remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    (project.root / "migrations").mkdir()
+    (project.root / "migrations" / "001_users.sql").write_text("create table users (id int primary key);")
+    label = {"label": f"pgparity.project={project.name}"}
+
+    line = one_error_line(project.run("db.verify"))
+    assert line.startswith(f"pgparity: no dev environment for this worktree (no container {project.name}-db-1)")
+    assert "db.verify does not create one" in line and "`invoke db.up`, then `invoke db.sync`" in line
+    assert one_error_line(project.run("db.verify", "--json")) == line
+
+    git(project.root, "init", "-q", "-b", "main")
+    git(project.root, "remote", "add", "origin", str(remote))
+    assert project.run("db.hook", "--install").returncode == 0
+    git(project.root, "add", "migrations")
+    git(project.root, "commit", "-q", "-m", "users")
+    blocked = git(project.root, "push", "-q", "origin", "main", env=project.env)
+    assert blocked.returncode != 0 and line in blocked.stderr.splitlines()
+    assert "pgparity: push blocked: db.verify failed (see above)" in blocked.stderr
+    assert docker_client.containers.list(all=True, filters=label) == []
+    assert docker_client.volumes.list(filters=label) == []
+
+    # A stopped container is this worktree's own: verify starts it, as db.up would.
+    assert project.run("db.sync").returncode == 0
+    docker_client.containers.get(f"{project.name}-db-1").stop(timeout=10)
+    verified = project.run("db.verify")
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_down_all_lists_and_removes_only_your_own(docker_client, test_image, image_repository):
+    me, someone = f"pgp-test-me-{uuid.uuid4().hex[:6]}", f"pgp-test-other-{uuid.uuid4().hex[:6]}"
+    as_me, as_someone = {"USER": me, "LOGNAME": me}, {"USER": someone, "LOGNAME": someone}
+    with tempfile.TemporaryDirectory(prefix="pgp-") as folder:  # short paths: the listing's rows stay one line
+        project, theirs = (Project(f"pgp-test-{uuid.uuid4().hex[:8]}", Path(folder) / side,
+                                   project_env("-", test_image, image_repository)) for side in ("mine", "theirs"))
+        for each in (project, theirs):
+            each.env["PGPARITY_PROJECT"] = each.name
+            each.root.mkdir()
+        _down_all_leaves_others_alone(docker_client, test_image, project, theirs, me, someone, as_me, as_someone)
+
+
+def _down_all_leaves_others_alone(docker_client, test_image, project, theirs, me, someone, as_me, as_someone):
+    leftover = None
+    try:
+        assert project.run("db.up", extra=as_me).returncode == 0
+        assert theirs.run("db.up", extra=as_someone).returncode == 0
+        with pytest.MonkeyPatch.context() as patch:  # a pg_dump client a killed dump left behind
+            for name, value in as_me.items():
+                patch.setenv(name, value)
+            leftover = OneOff(docker_client, test_image, "pg_dump", {CLIENT_LABEL: project.name}).__enter__()
+
+        states = {s["project"]: s for s in json.loads(project.run("db.status", "--all", "--json").stdout)}
+        assert (states[project.name]["user"], states[project.name]["folder"]) == (me, str(project.root.resolve()))
+        assert (states[theirs.name]["user"], states[theirs.name]["folder"]) == (someone, str(theirs.root.resolve()))
+        table = project.run("db.status", "--all").stdout
+        assert ["User", "Folder"] == [column.strip() for column in table.splitlines()[1].split("┃")[-3:-1]]
+
+        refused = project.run("db.down", "--all", "--volumes", extra=as_me)
+        assert refused.returncode == 2 and "pass --yes" in refused.stderr
+        listed = [line for line in refused.stdout.splitlines() if me in line]
+        assert len(listed) == 2 and all(project.name in line for line in listed)
+        assert any("pg_dump client" in line for line in listed)
+        assert any(f"{project.name}_data" in line and "running" in line for line in listed)
+        assert theirs.name not in refused.stdout and "left alone: " in refused.stdout
+        assert "--everyone includes them" in refused.stdout
+        assert docker_client.containers.get(f"{project.name}-db-1").status == "running"
+
+        removed = project.run("db.down", "--all", "--volumes", "--yes", extra=as_me)
+        assert removed.returncode == 0, removed.stderr
+        assert f"removed container {project.name}-db-1, volume {project.name}_data" in removed.stdout
+        assert f"removed pg_dump client {leftover.container.name}" in removed.stdout
+        mine = {"label": f"pgparity.user={me}"}
+        assert docker_client.containers.list(all=True, filters=mine) == []
+        assert docker_client.volumes.list(filters=mine) == []
+        assert docker_client.containers.get(f"{theirs.name}-db-1").status == "running"
+        assert project.run("db.down", "--everyone").returncode == 2
+    finally:
+        remove_project(docker_client, project.name)
+        remove_project(docker_client, theirs.name)
+        if leftover is not None:
+            try:
+                discard(leftover.container)
+            except docker.errors.NotFound:
+                pass
 
 
 def test_doctor_reports_each_check_with_a_hint(project):

@@ -15,6 +15,7 @@ import pytest
 from conftest import ROOT
 
 from pgparity import config
+from pgparity.container import engine as engines
 from pgparity.container.engine import Engine, Mirror
 from pgparity.schema.model import ServerVersion
 
@@ -310,3 +311,100 @@ def test_a_volume_initialised_with_another_password_stops_up_at_once_with_the_wa
     assert_one_line_error(refused, 'password authentication failed for user "postgres"')
     assert "PGPARITY_PASSWORD" in refused.stderr and "`invoke db.down --volumes`" in refused.stderr
     assert "another-pw" not in refused.stderr
+
+
+def own_compose(project, *edits: tuple[str, str]) -> None:
+    """The project's compose/compose.yaml: the shipped one with each (old, new) text replaced."""
+    text = (ROOT / "src" / "pgparity" / "compose.yaml").read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    (project.root / "compose").mkdir(exist_ok=True)
+    (project.root / "compose" / "compose.yaml").write_text(text)
+
+
+@pytest.mark.parametrize("edit, key", [
+    (("shm_size: 256m", "shm_size: lots"), "services.db.shm_size: 'lots' is not a size"),  # B33
+    (("shm_size: 256m", "shm_size: 256m\n    container_name: mine"), "services.db.container_name: pgparity cannot"),
+    (("shm_size: 256m", "shm_size: 256m\n    labels: {team: '${PGPARITY_NOPE}'}"),
+     "services.db.labels.team: ${PGPARITY_NOPE} is not set"),
+])
+def test_a_bad_compose_file_leaves_the_running_server_running(project, docker_client, edit, key):
+    own_compose(project)
+    assert project.run("db.up").returncode == 0
+    before = docker_client.containers.get(f"{project.name}-db-1")
+    own_compose(project, edit)
+    result = project.run("db.up")
+    assert_one_line_error(result, f"compose/compose.yaml: {key}")
+    after = docker_client.containers.get(f"{project.name}-db-1")
+    assert after.id == before.id and after.status == "running"
+
+
+def test_user_labels_and_every_volume_reach_the_container(project, docker_client):  # B32, B36
+    (project.root / "conf").mkdir()
+    (project.root / "conf" / "note.txt").write_text("from the host\n")
+    own_compose(project, ("shm_size: 256m", "shm_size: 256m\n    labels:\n      - team=${PGPARITY_DATABASE}"),
+                ("      - data:/var/lib/postgresql/data",
+                 "      - data:/var/lib/postgresql/data\n      - wal:/wal\n      - ../conf:/etc/pgparity-conf:ro"),  # relative to the compose file
+                ("volumes:\n  data:", "volumes:\n  data:\n  wal:"))
+    assert project.run("db.up").returncode == 0
+    container = docker_client.containers.get(f"{project.name}-db-1")
+    assert container.labels["team"] == "app" and container.labels["pgparity.project"] == project.name
+    mounts = {mount["Destination"]: mount for mount in container.attrs["Mounts"]}
+    assert mounts["/wal"]["Name"] == f"{project.name}_wal" and mounts["/wal"]["RW"] is True
+    assert mounts["/etc/pgparity-conf"]["Source"] == str((project.root / "conf").resolve())
+    assert mounts["/etc/pgparity-conf"]["RW"] is False
+    assert docker_client.volumes.get(f"{project.name}_wal").attrs["Labels"]["pgparity.project"] == project.name
+    read = project.run("db.psql", "-c", "select pg_read_file('/etc/pgparity-conf/note.txt')")
+    assert "from the host" in read.stdout, read.stderr
+    assert container.attrs["HostConfig"]["ShmSize"] == 256 * 1024**2
+
+    own_compose(project, ("shm_size: 256m", "shm_size: 256m\n    labels:\n      - team=platform"))
+    again = project.run("db.up")
+    assert again.returncode == 0 and "recreated" in again.stdout, again.stderr
+    assert docker_client.containers.get(f"{project.name}-db-1").labels["team"] == "platform"
+
+    own_compose(project, ("      - data:/var/lib/postgresql/data", "      - data:/var/lib/postgresql/data\n      - wal:/wal"),
+                ("volumes:\n  data:", "volumes:\n  data:\n  wal:"))
+    gone = project.run("db.down", "--volumes", "--yes")
+    assert gone.returncode == 0 and f"volume {project.name}_wal" in gone.stdout, gone.stderr
+    assert docker_client.volumes.list(filters={"label": f"pgparity.project={project.name}"}) == []
+
+
+def test_a_port_beyond_loopback_is_refused_unless_allowed_and_then_warned(project, docker_client):  # B34
+    port = project.env["PGPARITY_PORT"]
+    own_compose(project, ('"127.0.0.1:${PGPARITY_PORT}:5432"', '"0.0.0.0:${PGPARITY_PORT}:5432"'))
+    refused = project.run("db.up")
+    assert_one_line_error(refused, f"compose/compose.yaml: services.db.ports[0]: publishes port {port} on 0.0.0.0")
+    assert "PGPARITY_ALLOW_PUBLIC_PORT=true" in refused.stderr
+    assert docker_client.containers.list(all=True, filters={"label": f"pgparity.project={project.name}"}) == []
+
+    allowed = project.run("db.up", extra={"PGPARITY_ALLOW_PUBLIC_PORT": "true"})
+    assert allowed.returncode == 0, allowed.stderr
+    assert "pgparity: warning: " in allowed.stderr and f"port {port} is published on 0.0.0.0" in allowed.stderr
+    assert f"@0.0.0.0:{port}/app" in allowed.stdout
+    bindings = docker_client.containers.get(f"{project.name}-db-1").attrs["HostConfig"]["PortBindings"]["5432/tcp"]
+    assert bindings == [{"HostIp": "0.0.0.0", "HostPort": port}]
+
+
+def status_of(project: str, user: str | None) -> engines.Status:
+    return engines.Status(project, f"{project}-db-1", "postgres:15", "running", "-", None, f"{project}_data", None,
+                          None, user, None if user is None else f"/home/{user}/{project}")
+
+
+def test_down_all_acts_on_your_own_environments_unless_everyone(monkeypatch):
+    monkeypatch.setenv("LOGNAME", "ann")
+    mine, theirs, unknown = status_of("shop", "ann"), status_of("shop-bob", "bob"), status_of("old", None)
+    assert engines.owned([mine, theirs, unknown], everyone=False) == ([mine], [theirs, unknown])
+    assert engines.owned([mine, theirs, unknown], everyone=True) == ([mine, theirs, unknown], [])
+
+
+def test_the_owner_is_the_login_name_else_the_user_id(monkeypatch, tmp_path):
+    monkeypatch.setenv("LOGNAME", "ann")
+    assert engines.owner_labels(tmp_path) == {engines.LABEL_USER: "ann", engines.LABEL_FOLDER: str(tmp_path)}
+
+    def nameless() -> str:
+        raise OSError("no login name")
+
+    monkeypatch.setattr(engines.getpass, "getuser", nameless)
+    assert engines.owner_labels() == {engines.LABEL_USER: f"uid-{engines.os.getuid()}"}

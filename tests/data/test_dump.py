@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 import zstandard
+from conftest import scratch_database
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from conftest import scratch_database
 
 from pgparity.config import ProductionPolicy
 from pgparity.container.oneoff import Finished
@@ -92,6 +92,16 @@ def test_a_failing_tool_is_told_by_its_error_lines_with_their_details_not_its_la
     query = Finished(1, b"", b"pg_dump: warning: x\npg_dump: error: query failed: ERROR:  permission denied\n"
                              b"pg_dump: detail: Query was: SELECT 1\n")
     assert query.errors().startswith("pg_dump: error: query failed") and "warning" not in query.errors()
+    detail_first = Finished(1, b"", b"pg_dump: detail: Query was: SELECT last_value, is_called FROM s\n"
+                                    b"pg_dump: error: query failed: ERROR:  permission denied for sequence s\n")
+    assert detail_first.errors() == ("pg_dump: error: query failed: ERROR:  permission denied for sequence s | "
+                                     "pg_dump: detail: Query was: SELECT last_value, is_called FROM s")
+    continued = Finished(1, b"", b"pg_dump: error: query failed: server closed the connection unexpectedly\n"
+                                 b"\tThis probably means the server terminated abnormally\n"
+                                 b"pg_dump: detail: Query was: SELECT last_value FROM s\n")
+    assert continued.errors() == ("pg_dump: error: query failed: server closed the connection unexpectedly This "
+                                  "probably means the server terminated abnormally | "
+                                  "pg_dump: detail: Query was: SELECT last_value FROM s")
     assert Finished(1, b"", b"one\nlast words\n").errors() == "last words"
     assert Finished(1, b"", b"").errors() == "(no output)"
 
@@ -717,6 +727,7 @@ def test_pii_in_free_text_json_and_arrays_is_found_by_content_and_scrubbed(produ
     report = run_dump(production, test_image, docker_client, tmp_path / "dumps", SECRET, SCRUBBED)
     archive = Path(report.path)
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
+    assert oct(archive.parent.stat().st_mode & 0o777) == "0o700"
     assert (archive.parent / ".gitignore").read_text().splitlines()[-1] == "*"
     restore(archive, fresh_db)
     with psycopg.connect(production_db) as conn:

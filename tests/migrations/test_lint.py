@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from pgparity.errors import LintError, MigrationError
+from pgparity.migrations import ledger
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.model import Baseline, Finding, MigrationPolicy, Plan
 from pgparity.migrations.sync import with_baseline_hint
+from pgparity.schema.model import LedgerEntry
 
 HEADER = "-- pgparity: no-transaction\n"
 
@@ -66,9 +68,30 @@ def test_migration_fields(tmp_path):
     assert migration.path == path
     assert migration.name == "create_users"
     assert migration.sql == "CREATE TABLE users (id int);\r\n"
-    assert migration.checksum == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert migration.checksum == hashlib.sha256(b"CREATE TABLE users (id int);\n").hexdigest()  # endings as LF
+    assert migration.raw_checksum == hashlib.sha256(path.read_bytes()).hexdigest()
     assert migration.no_transaction is False
     assert migration.rollback is None
+
+
+def test_line_endings_are_not_an_edit_but_content_is(tmp_path):
+    path = write(tmp_path, "001_a.sql", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n")
+    (lf,) = discover(tmp_path).migrations
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    (crlf,) = discover(tmp_path).migrations
+    assert crlf.checksum == lf.checksum == lf.raw_checksum and crlf.raw_checksum != lf.raw_checksum
+    assert ledger.matches(crlf.raw_checksum, crlf) and ledger.matches(lf.checksum, crlf)  # rows of either spelling
+    path.write_text("CREATE TABLE a (id bigint);\n")
+    (edited,) = discover(tmp_path).migrations
+    assert not ledger.matches(lf.checksum, edited)
+
+
+def test_two_files_with_one_version_and_one_content_are_named_as_a_rename(tmp_path):
+    write(tmp_path, "002_create_r1.sql", "CREATE TABLE r1 (id int);\n")
+    write(tmp_path, "002_renamed.sql", "CREATE TABLE r1 (id int);\r\n")
+    (error,) = discover(tmp_path).errors
+    assert "version 2 is used by 002_create_r1.sql, 002_renamed.sql; they have the same content" in error.message
+    assert "a rename that left the old file behind" in error.message
 
 
 def test_missing_directory_raises(tmp_path):
@@ -83,8 +106,8 @@ def test_same_number_with_different_padding_is_a_duplicate(tmp_path):
 
 
 def test_duplicate_versions_are_an_error_naming_both_files(tmp_path):
-    write(tmp_path, "004_add_index.sql")
-    write(tmp_path, "004_add_column.sql")
+    write(tmp_path, "004_add_index.sql", "CREATE INDEX i ON t (a);\n")
+    write(tmp_path, "004_add_column.sql", "ALTER TABLE t ADD COLUMN a int;\n")
     finding = only_finding(discover(tmp_path), "error")
     assert "004_add_column.sql" in finding.message and "004_add_index.sql" in finding.message
     assert "`order`" in finding.message
@@ -538,3 +561,53 @@ def test_a_squash_that_renamed_a_column_its_history_renames_again_suggests_a_bas
     hinted = with_baseline_hint(error, plan.migrations[:1])
     assert str(hinted).startswith(str(error)) and 'baseline = { file = "000_complete_schema.sql"' in str(hinted)
     assert with_baseline_hint(MigrationError("other", "42601"), plan.migrations[:1]).args == ("other",)
+
+
+@pytest.mark.parametrize("sql", ["DROP SCHEMA pgparity CASCADE;", "DELETE FROM pgparity.schema_migrations;",
+                                 'TRUNCATE "pgparity"."schema_migrations";', "DROP SCHEMA IF EXISTS pgparity;"])
+def test_a_migration_touching_the_ledgers_schema_is_an_error(tmp_path, sql):  # B51
+    write(tmp_path, "001_a.sql", f"CREATE TABLE a (id int);\n{sql}\n")
+    finding = only_finding(discover(tmp_path), "error")
+    assert (finding.line, finding.path.name) == (2, "001_a.sql")
+    assert "touches the pgparity schema, which holds pgparity's ledger (pgparity.schema_migrations)" in finding.message
+
+
+def test_words_that_only_look_like_the_ledgers_schema_are_fine(tmp_path):
+    write(tmp_path, "001_a.sql", "-- pgparity: in-production\nCREATE TABLE pgparity_notes (note text DEFAULT "
+                                 "'pgparity.x');\nCOMMENT ON TABLE pgparity_notes IS 'see schema pgparity';\n")
+    assert discover(tmp_path).errors == ()
+
+
+def row(version: str, name: str, checksum: str = "x") -> LedgerEntry:
+    return LedgerEntry(version, name, checksum, False, False)
+
+
+def test_applied_migrations_without_their_file_are_renamed_or_gone(tmp_path):
+    write(tmp_path, "001_a.sql", "CREATE TABLE a (id int);\n")
+    write(tmp_path, "002_renamed.sql", "CREATE TABLE r1 (id int);\n")
+    write(tmp_path, "004_moved.sql", "CREATE TABLE r3 (id int);\n")
+    plan = discover(tmp_path)
+    moved = next(m for m in plan.migrations if m.version == 4)
+    applied = (row("1", "a", plan.migrations[0].checksum), row("2", "create_r1"), row("3", "create_r3", moved.checksum),
+               row("5", "gone"))
+    found = ledger.unresolved(applied, plan, None)
+    assert [(p.recorded, p.file and p.file.path.name) for p in found] == [
+        ("002_create_r1.sql", "002_renamed.sql"), ("003_create_r3.sql", "004_moved.sql"), ("005_gone.sql", None)]
+    assert str(found[0]).endswith("002_renamed.sql: version 002 is recorded in the ledger as 002_create_r1.sql "
+                                  "(renamed?); rename it back, or accept it with `invoke db.repair`")
+    assert "004_moved.sql: has the content the ledger records for 003_create_r3.sql (renamed?)" in str(found[1])
+    assert str(found[2]) == ("005_gone.sql is recorded in the ledger but its file is gone; restore it, or accept "
+                             "its removal with `invoke db.repair`")
+    with pytest.raises(MigrationError, match=r"002_create_r1.sql \(renamed\?\).* \(and 2 more\)$"):
+        ledger.refuse_unresolved(found)
+    assert ledger.unresolved(applied[:1], plan, None) == []
+
+
+def test_rows_a_baseline_covers_or_skipped_files_need_no_file(tmp_path):
+    write(tmp_path, "5_schema.sql", "CREATE TABLE a (id int);\n")
+    write(tmp_path, "6_b.sql", "CREATE TABLE b (id int);\n")
+    write(tmp_path, "7_c.py", "print()\n")
+    plan = discover(tmp_path, MigrationPolicy(skip=frozenset({"7_c.py"}), baseline=Baseline("5_schema.sql", 5)))
+    applied = (row("1", "squashed_away"), row("5", "schema"), row("7", ""))
+    assert ledger.unresolved(applied, plan, Baseline("5_schema.sql", 5)) == []
+    assert [p.recorded for p in ledger.unresolved(applied, plan, None)] == ["1_squashed_away.sql"]

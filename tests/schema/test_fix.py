@@ -11,7 +11,8 @@ from conftest import READER, major_of, scratch_database
 from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
 
 from pgparity.cli.report import FIX_WORDS
-from pgparity.errors import FixError
+from pgparity.errors import FixError, MigrationError
+from pgparity.migrations import rollback as rollbacks
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.naming import next_number
@@ -445,6 +446,10 @@ def test_written_files_pair_as_migration_and_rollback(tmp_path):
     assert [s.text for s in statements(down.read_text())] == []  # destructive: commented out
     assert '-- DROP TABLE "public"."t";' in down.read_text()
     assert '-- DROP TABLE "public"."t";' in forward.read_text()  # the rollback, repeated for readers
+    assert "match local again once the destructive statements commented out below are uncommented" \
+        in down.read_text()
+    with pytest.raises(MigrationError, match=r"\.down\.sql:\d+: DROP TABLE is commented out, so this rollback"):
+        rollbacks.choose([migration], 1, "app")
 
 
 def test_empty_plan_has_nothing_to_write(tmp_path):
@@ -486,13 +491,11 @@ def test_the_sides_are_named_as_the_caller_says(tmp_path):
         write_fix(tmp_path, plan_fix((), source, source, plan.words))
 
 
-def test_a_rollback_whose_drops_are_commented_out_does_not_claim_to_restore(tmp_path):
+def test_destructive_statements_name_the_flag_as_it_is_typed(tmp_path):
     source, target = snapshot(), snapshot(tables=(table("t", column("a")),))
     plan = plan_fix(compare(source, target), source, target, FIX_WORDS["dev"])
-    header = render_rollback(plan).splitlines()[0:3]
-    assert "undoes the fix except 1 destructive change, commented out below: uncomment it (or write the fix " \
-           "with --allow-destructive)" in " ".join(line.removeprefix("-- ") for line in header)
     assert "makes the database match the migrations' schema again." in render_rollback(plan, allow_destructive=True)
+    assert "Destructive, applied (--allow-destructive)" in render_rollback(plan, allow_destructive=True)
     assert "write the fix with --allow-destructive to apply" in render(plan_fix(compare(target, source), target,
                                                                               source, WORDS))
     with pytest.raises(FixError, match=r"\(--allow-destructive writes those\)"):

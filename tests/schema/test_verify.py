@@ -414,7 +414,7 @@ def test_fix_for_dev_speaks_of_the_dev_database_and_the_migrations(proj, product
     assert "makes the database it runs on (the migrations' schema) match the dev database." in text
     assert "only in the dev database" in text and "production" not in text
     rollback = (proj.root / "migrations" / "002_fix_local_drift.down.sql").read_text()
-    assert "undoes the fix except 2 destructive changes, commented out below: uncomment them" in rollback
+    assert "match the migrations' schema again once the destructive statements commented out below" in rollback
 
 
 def test_ignored_differences_are_reported_but_not_counted(proj, production):

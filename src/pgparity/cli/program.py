@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,12 +29,24 @@ def command_line() -> Iterator[None]:
                    code=ERROR_EXIT) from None
 
 
+def help_first(argv: list[str]) -> list[str]:
+    """`db.restore --help` as `--help db.restore`: invoke hands a task's missing positional argument the next
+    word, so `--help` after a task that takes one would become its FILE or NAME instead of showing its help."""
+    tasks = [index for index, word in enumerate(argv) if word.removeprefix("db.") in db.task_names]
+    if not tasks:
+        return argv
+    task = argv[tasks[0]]
+    own = {flag for argument in db[task.removeprefix("db.")].get_arguments() for flag in argument.names}
+    asked = [word for word in argv[tasks[0] + 1:] if word == "--help" or (word == "-h" and "h" not in own)]
+    return [*argv[:tasks[0]], "--help", task] if asked else argv
+
+
 class PgParityProgram(Program):
     """invoke's Program, with the command line's errors turned into pgparity's one line and exit 2."""
 
     def parse_core(self, argv: list[str] | None) -> None:
         with command_line():
-            super().parse_core(argv)
+            super().parse_core(help_first(sys.argv if argv is None else argv))
 
     def parse_tasks(self) -> None:
         with command_line():

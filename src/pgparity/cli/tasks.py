@@ -18,16 +18,20 @@ from pgparity import hook as hooks
 from pgparity.cli import doctor as doctor_checks
 from pgparity.cli import report
 from pgparity.cli.shell import ERROR_EXIT, guarded
-from pgparity.container.engine import Engine, environments
+from pgparity.container.engine import Engine, environments, owned
+from pgparity.container.oneoff import dump_clients
+from pgparity.container.oneoff import remove as remove_client
 from pgparity.data import DEFAULT_JOBS
 from pgparity.data import dump as dumps
 from pgparity.data.sanitize import secret_key, suggest
 from pgparity.data.survey import survey
 from pgparity.database import connect
 from pgparity.errors import PgParityError, counted, shown
-from pgparity.folders import write_whole
+from pgparity.folders import create_new, write_whole
 from pgparity.migrations import ledger
-from pgparity.migrations.naming import DESCRIPTION
+from pgparity.migrations import rollback as rollbacks
+from pgparity.migrations import seed as seeding
+from pgparity.migrations.naming import DESCRIPTION, new_files
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema.fix.narrowing import check_narrowing
 from pgparity.schema.fix.plan import plan_fix
@@ -61,19 +65,59 @@ def up(c):
     report.say(f"{result.container} {verb}: {result.url} (port {result.port}, {result.seconds:.1f}s)")
 
 
-@task(help={"volumes": "also delete the data volume (asks first)", "yes": "do not ask before deleting",
-            "all": "every pgparity environment on this Docker engine, not just this one"})
+@task(help={"volumes": "also delete the data volume (asks first)", "yes": "do not ask before removing",
+            "all": "every environment of yours on this Docker engine (listed, asks first), not just this one",
+            "everyone": "with --all: other users' environments and those of unknown owner too"})
 @guarded
-def down(c, volumes=False, yes=False, all=False):
+def down(c, volumes=False, yes=False, all=False, everyone=False):
     """Stop and remove the dev container; its data volume is kept unless --volumes."""
     ws = _workspace()
-    projects = [state.project for state in environments(ws.engine.client)] if all else [ws.settings.project]
+    if everyone and not all:
+        raise PgParityError("--everyone goes with --all")
+    if all:
+        _down_all(ws, volumes, yes, everyone)
+        return
     if volumes and not yes:
-        _confirm(f"delete the data volumes of {', '.join(projects) or 'no environment'} and every database in them?")
-    for project in projects:
-        engine = Engine(replace(ws.settings, project=project), ws.engine.mirror, ws.engine.client)
-        removed = engine.down(volumes=volumes)
-        report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
+        _confirm(f"delete the data volume of {ws.settings.project} and every database in it?")
+    _removed(ws.settings.project, ws.engine.down(volumes=volumes))
+
+
+def _removed(project: str, removed: list[str]) -> None:
+    report.say(f"removed {', '.join(removed)}" if removed else f"nothing to remove for {project}")
+
+
+def _down_all(ws: Workspace, volumes: bool, yes: bool, everyone: bool) -> None:
+    """List what `db.down --all` removes (yours alone unless `everyone`), ask, then remove it."""
+    client = ws.engine.client
+    servers, kept = owned(environments(client), everyone)
+    clients, kept_clients = owned(dump_clients(client), everyone)
+    if servers or clients:
+        columns = ("Removes", "Environment", "Folder", "User", "State") + (("Volume",) if volumes else ())
+        report.table("db.down --all", columns, [
+            (what, s.project, s.folder or "-", s.user or UNKNOWN_OWNER, s.state) + ((s.volume,) if volumes else ())
+            for what, states in (("container", servers), ("pg_dump client", clients)) for s in states])
+    unknown = sum(1 for s in servers + clients + kept + kept_clients if s.user is None)
+    if unknown:
+        report.say(f"{UNKNOWN_OWNER}: made before pgparity recorded who creates a container")
+    if kept or kept_clients:
+        others = len(kept) + len(kept_clients) - unknown
+        counts = [f"{others} of other users"] * bool(others) + [f"{unknown} of {UNKNOWN_OWNER}"] * bool(unknown)
+        report.say(f"left alone: {', '.join(counts)}; --everyone includes them")
+    if not servers and not clients:
+        report.say("nothing to remove")
+        return
+    if not yes:
+        volume_words = " and their data volumes (every database in them)" if volumes else ""
+        _confirm(f"remove these {len(servers) + len(clients)} containers{volume_words}?", "nothing removed")
+    for state in servers:
+        engine = Engine(replace(ws.settings, project=state.project), ws.engine.mirror, client)
+        _removed(state.project, engine.down(volumes=volumes))
+    for state in clients:
+        remove_client(client, state)
+        report.say(f"removed pg_dump client {state.container}")
+
+
+UNKNOWN_OWNER = "unknown owner"
 
 
 def _confirm(question: str, untouched: str = "nothing deleted") -> None:
@@ -93,8 +137,10 @@ def status(c, json=False, all=False):
         if json:
             report.print_json(states)
         else:
-            report.table(None, ("Environment", "Container", "Image", "State", "Health", "Port", "Volume"),
-                         [(s.project, s.container, s.image, s.state, s.health, s.port, s.volume) for s in states])
+            report.table(None, ("Environment", "Container", "Image", "State", "Health", "Port", "Volume", "User",
+                                "Folder"),
+                         [(s.project, s.container, s.image, s.state, s.health, s.port, s.volume,
+                           s.user or UNKNOWN_OWNER, s.folder or "-") for s in states])
         return
     state = engine.status()
     if json:
@@ -178,16 +224,38 @@ def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
                        + (f" ({counted(terminated, 'session')} ended)" if terminated else ""))
             return
         plan = ws.plan(show=not json)
+        seeds = [] if from_dump else ws.seeds()  # a dump brings its own rows
         with report.bar(report.MigrationBar, enabled=not json) as bar:
             syncer = ws.syncer(server, bar)
             if from_dump:
                 result = _rebuild_from_dump(ws, syncer, plan, from_dump, json)
             else:
-                result = syncer.sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache)
+                result = syncer.sync(plan, ws.cache_key(server, plan.migrations), use_cache=not no_cache,
+                                     seed=(lambda url: seeding.run(url, seeds)) if seeds else None)
     result = replace(result, seconds=time.monotonic() - started)  # all the work: settings, lint, server
     if result.terminated and not json:
         report.warn(f"ended {counted(result.terminated, 'session')} connected to {database} before the swap")
     _render_applied(result, json, f"synced (from {from_dump})" if from_dump else f"synced (cache {result.cache})")
+    if seeds and not json:
+        _say_seeded(ws, database, seeds)
+
+
+def _say_seeded(ws: Workspace, database: str, seeds: list[Path]) -> None:
+    report.say(f"seeded {database} from {shown(ws.settings.root / ws.project_file.seed)} "
+               f"({counted(len(seeds), 'file')})")
+
+
+@task
+@guarded
+def seed(c):
+    """Run the seed files (`[seed] path` in pgparity.toml) on the dev database as it is; db.sync runs them too."""
+    ws = _workspace()
+    seeds = ws.seeds()
+    if not seeds:
+        raise PgParityError(f"{shown(ws.settings.config_file)}: no [seed] path; name a .sql file or a folder of them")
+    with ws.server():
+        seeding.run(ws.engine.url, seeds)
+    _say_seeded(ws, ws.settings.database, seeds)
 
 
 def _rebuild_from_dump(ws: Workspace, syncer, plan, path: str, json: bool):
@@ -269,19 +337,70 @@ def migrate(c, json=False):
     _render_applied(result, json, "migrated")
 
 
+@task(help={"steps": "how many of the last applied migrations to undo, newest first (default 1)"})
+@guarded
+def rollback(c, steps=None):
+    """Undo the last applied migrations on the dev database with their rollback files (.down.sql)."""
+    count = _whole_number("--steps", steps, minimum=1) or 1
+    ws = _workspace()
+    plan = ws.plan()
+    with ws.server() as server:
+        undone = rollbacks.rollback(server, ws.settings.database, plan, ws.project_file.migrations.baseline, count)
+    for item in undone:
+        report.say(f"rolled back {item.migration.path.name} with {shown(item.rollback)}")
+    report.say(f"{len(undone)} migration(s) rolled back in {ws.settings.database}; they are pending again "
+               "(`invoke db.migrate` applies them)")
+
+
+def _description(flag: str, name: str) -> str:
+    """A new migration's description, refused unless it can be a file name's part on its own."""
+    if not DESCRIPTION.fullmatch(name):
+        raise PgParityError(f"{flag} must be letters, digits, '_' or '-' (the file is NNN_<name>.sql), not {name!r}")
+    return name
+
+
+@task(help={"name": "what the migration does, as the file name's part: add_users_email"})
+@guarded
+def new(c, name):
+    """Write the next numbered migration (and a rollback, when the project keeps them) to fill in."""
+    description = _description("NAME", name)
+    directory = _workspace().settings.migrations
+    directory.mkdir(parents=True, exist_ok=True)
+    forward, down = new_files(directory, description)
+    files = [(forward, f"-- {description}: this migration's SQL.\n")]
+    if down is not None:  # written first: a migration is replayed as soon as it exists
+        files.insert(0, (down, f"-- Undoes {forward.name}.\n"))
+    created: list[Path] = []
+    for path, text in files:
+        try:
+            create_new(path, text)
+        except FileExistsError:
+            for done in created:
+                done.unlink()
+            raise PgParityError(f"{shown(path)} exists already; nothing written") from None
+        created.append(path)
+    report.say(f"wrote {' and '.join(shown(path) for path in reversed(created))}")
+
+
 @task
 @guarded
 def repair(c):
-    """Accept edited migration files: record their current checksums in the dev database's ledger."""
+    """Accept edited, renamed and deleted applied migrations in the dev database's ledger."""
     ws = _workspace()
     plan = ws.plan()
     ws.engine.up()
     with connect(ws.engine.url) as conn:
+        applied = ledger.read(conn)
+        moved = ledger.unresolved(applied, plan, ws.project_file.migrations.baseline)
+        ledger.resolve(conn, moved)
         edited = [migration for _, migration in ledger.changed(ledger.read(conn), plan.migrations)]
         ledger.accept(conn, edited)
+    for problem in moved:
+        report.say(f"accepted the removal of {problem.recorded} from the ledger" if problem.file is None else
+                   f"accepted {problem.recorded} renamed to {problem.file.path.name}")
     for migration in edited:
         report.say(f"accepted {migration.path.name} (sha256 {migration.checksum[:12]})")
-    if not edited:
+    if not edited and not moved:
         report.say("every applied migration matches its file; nothing to repair")
 
 
@@ -394,8 +513,8 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     """Write the next numbered migration (and its .down.sql) that brings the migrations to the target."""
     if target not in ("prod", "dev"):
         raise PgParityError(f"--target must be prod or dev, not {target!r}")
-    if name is not None and not DESCRIPTION.fullmatch(name):
-        raise PgParityError(f"--name must be letters, digits, '_' or '-' (the file is NNN_<name>.sql), not {name!r}")
+    if name is not None:
+        _description("--name", name)
     ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
     plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target])
@@ -504,4 +623,4 @@ def _render_verdict(ws: Workspace, result, shape: str, report_to: str | None, fa
 
 
 db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook,
-                doctor, dump, restore, stamp)
+                doctor, dump, restore, stamp, new, rollback, seed)

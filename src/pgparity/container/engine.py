@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
+import ipaddress
 import json
 import os
 import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import docker
 import docker.context
 import docker.errors
+import docker.types
 import psycopg
 from docker.models.containers import Container
 
 from pgparity.config import Settings, mask_url
 from pgparity.container import compose
-from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse
+from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse, shown
 from pgparity.schema.model import ServerVersion, Snapshot, major, release
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
+LABEL_USER = "pgparity.user"  # who created the container or volume
+LABEL_FOLDER = "pgparity.folder"  # the project folder it serves
 POLL_SECONDS = 0.1
 LOG_LINES = 15
 NOT_DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
@@ -115,6 +121,28 @@ class Status:
     volume: str
     server_version: str | None
     database_size: str | None
+    user: str | None = None  # None: created before pgparity recorded who creates a container
+    folder: str | None = None
+
+
+def current_user() -> str:
+    """Who is creating a container, as its labels record it: the login name, else the numeric user id."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid-{os.getuid()}"
+
+
+def owner_labels(folder: Path | None = None) -> dict[str, str]:
+    """The labels saying whose a container (or volume) is, and which project folder it serves."""
+    return {LABEL_USER: current_user(), **({LABEL_FOLDER: str(folder)} if folder else {})}
+
+
+def owned(states: list[Status], everyone: bool) -> tuple[list[Status], list[Status]]:
+    """`states` split into those to act on (this user's, or every one) and those left alone."""
+    user = current_user()
+    chosen = [state for state in states if everyone or state.user == user]
+    return chosen, [state for state in states if state not in chosen]
 
 
 def connect_client() -> docker.DockerClient:
@@ -137,12 +165,13 @@ def engine_description() -> str:
     return "the default socket"
 
 
-def published_host(client: docker.DockerClient) -> str:
-    """Where published ports are reached: a remote engine's host name, or loopback for a local engine."""
+def published_host(client: docker.DockerClient, bound: str = "127.0.0.1") -> str:
+    """Where a port published on the address `bound` is reached, as a URL's host: a remote engine's host name,
+    else that address itself (0.0.0.0 when it is every interface, which reaches this machine too)."""
     for url in (os.environ.get("DOCKER_HOST", ""), client.api.base_url):
         if url.startswith(("tcp://", "ssh://", "http://", "https://")):
             return urlsplit(url).hostname or "127.0.0.1"
-    return "127.0.0.1"
+    return f"[{bound}]" if ipaddress.ip_address(bound).version == 6 else bound
 
 
 def tail(container: Container, lines: int = LOG_LINES) -> str:
@@ -161,30 +190,38 @@ def health_of(container: Container) -> str | None:
     return container.attrs["State"].get("Health", {}).get("Status")
 
 
-def environments(client: docker.DockerClient) -> list[Status]:
-    """Every pgparity environment on this Docker engine, by label (other worktrees and projects too)."""
+def labelled(client: docker.DockerClient, label: str) -> list[Status]:
+    """Every container on this Docker engine carrying `label`, whoever made it, named by the label's value."""
     found = []
-    for container in client.containers.list(all=True, filters={"label": LABEL_PROJECT}):
+    for container in client.containers.list(all=True, filters={"label": label}):
         binding = (container.attrs["HostConfig"].get("PortBindings") or {}).get("5432/tcp") or [{}]
         mounts = [m.get("Name") for m in container.attrs.get("Mounts", []) if m.get("Type") == "volume"]
         found.append(Status(
-            container.labels[LABEL_PROJECT], container.name, container.attrs["Config"]["Image"], container.status,
+            container.labels[label], container.name, container.attrs["Config"]["Image"], container.status,
             health_of(container) or "-",
             int(binding[0]["HostPort"]) if binding[0].get("HostPort") else None,
             mounts[0] if mounts else "-", None, None,
+            container.labels.get(LABEL_USER), container.labels.get(LABEL_FOLDER),
         ))
-    return sorted(found, key=lambda status: status.project)
+    return sorted(found, key=lambda status: (status.project, status.container))
+
+
+def environments(client: docker.DockerClient) -> list[Status]:
+    """Every pgparity environment on this Docker engine, by label (other worktrees, projects and users too)."""
+    return labelled(client, LABEL_PROJECT)
 
 
 class Engine:
     """One environment's dev container, described by the compose file and labelled with the project."""
 
-    def __init__(self, settings: Settings, mirror: Mirror | None = None, client: docker.DockerClient | None = None):
+    def __init__(self, settings: Settings, mirror: Mirror | None = None, client: docker.DockerClient | None = None,
+                 warn: Callable[[str], None] | None = None):
         self.settings = settings
         self.mirror = mirror or Mirror.from_profile(None, settings)
         self.client = client or connect_client()
-        self.spec = compose.load_service(settings.compose_file, self.variables())
-        self.host = published_host(self.client)
+        self.spec = compose.load_service(settings.compose_file, self.variables(), settings.allow_public_port)
+        self.host = published_host(self.client, self.spec.server.host_ip)
+        self.warn = warn or (lambda message: None)
 
     def variables(self) -> dict[str, str]:
         s = self.settings
@@ -217,6 +254,7 @@ class Engine:
             "com.docker.compose.container-number": "1",
             "com.docker.compose.project.config_files": str(self.settings.compose_file),
             "com.docker.compose.project.working_dir": str(self.settings.compose_file.parent),
+            **owner_labels(self.settings.root),
         }
 
     def find(self) -> Container | None:
@@ -235,8 +273,12 @@ class Engine:
     def up(self, on_wait: Callable[[float], None] | None = None) -> UpResult:
         """Make the server ready: nothing if running, start if stopped, create if absent."""
         started = time.monotonic()
+        self._warn_public()
         container = self.find()
         recreate = container is not None and container.labels.get(LABEL_SPEC) != self.labels()[LABEL_SPEC]
+        if container is None or recreate:  # before the old container goes: a missing image leaves it running
+            self._ensure_image()
+            self._ensure_volumes()
         if recreate:  # the compose file, settings or production profile changed; the volume keeps the data
             container.stop(timeout=10)
             container.remove(v=True)
@@ -265,34 +307,57 @@ class Engine:
                     "load or build it, or set PGPARITY_IMAGE to an image you have"
                 ) from None
 
+    def _warn_public(self) -> None:
+        for port in self.spec.ports:
+            if not port.loopback:
+                self.warn(f"{shown(self.settings.compose_file)}: port {port.host_port or '(any)'} is published on "
+                          f"{port.host_ip} (PGPARITY_ALLOW_PUBLIC_PORT=true): every network this machine is on "
+                          "can reach the dev server and try its password")
+
+    def volume_name(self, mount: compose.Mount) -> str:
+        """The Docker volume of a named volume: the data volume's is the settings', others `<project>_<name>`."""
+        own = mount.source == self.spec.volume
+        return self.settings.volume_name if own else f"{self.settings.project}_{mount.source}"
+
+    def volume_names(self) -> list[str]:
+        """Every named volume the compose file gives the container, the data volume first."""
+        return [self.volume_name(mount) for mount in self.spec.mounts if mount.kind == "volume"]
+
     def _create(self) -> Container:
-        self._ensure_image()
         spec = self.spec
-        self._ensure_volume()
+        ports: dict[str, list[tuple[str, int | None]]] = {}
+        for port in spec.ports:
+            ports.setdefault(f"{port.container_port}/{port.protocol}", []).append((port.host_ip, port.host_port))
+        restart = {"Name": spec.restart[0], "MaximumRetryCount": spec.restart[1]} if spec.restart else None
         return self.client.containers.create(
             spec.image,
             name=self.settings.container_name,
             command=list(spec.command),
             environment=dict(spec.environment),
-            ports={f"{spec.port.container_port}/tcp": (spec.port.host_ip, spec.port.host_port)},
-            volumes={self.settings.volume_name: {"bind": spec.data_path, "mode": "rw"}},
-            healthcheck=dict(spec.healthcheck),
+            ports=ports,
+            volumes=[f"{self.volume_name(mount) if mount.kind == 'volume' else mount.source}:{mount.target}:"
+                     f"{'ro' if mount.read_only else 'rw'}" for mount in spec.mounts],
+            healthcheck=dict(spec.healthcheck) or None,
             shm_size=spec.shm_size,
-            labels=self.labels(),
+            labels={**dict(spec.labels), **self.labels()},
+            user=spec.user,
+            tmpfs=dict(spec.tmpfs),
+            ulimits=[docker.types.Ulimit(name=name, soft=soft, hard=hard) for name, soft, hard in spec.ulimits],
+            restart_policy=restart,
         )
 
-    def _ensure_volume(self) -> None:
-        try:
-            self.client.volumes.get(self.settings.volume_name)
-        except docker.errors.NotFound:
-            self.client.volumes.create(
-                self.settings.volume_name,
-                labels={
+    def _ensure_volumes(self) -> None:
+        for mount in (mount for mount in self.spec.mounts if mount.kind == "volume"):
+            name = self.volume_name(mount)
+            try:
+                self.client.volumes.get(name)
+            except docker.errors.NotFound:
+                self.client.volumes.create(name, labels={
                     LABEL_PROJECT: self.settings.project,
                     "com.docker.compose.project": self.settings.project,
-                    "com.docker.compose.volume": self.spec.volume,
-                },
-            )
+                    "com.docker.compose.volume": mount.source,
+                    **owner_labels(self.settings.root),
+                })
 
     def _start(self, container: Container, created: bool) -> None:
         try:
@@ -303,7 +368,7 @@ class Engine:
                 discard(container)
             if "address already in use" in message or "port is already allocated" in message:
                 raise PortInUse(
-                    f"port {self.settings.port} on {self.spec.port.host_ip} is taken by another process; "
+                    f"port {self.settings.port} on {self.spec.server.host_ip} is taken by another process; "
                     "stop it or set PGPARITY_PORT to a free port"
                 ) from None
             raise DockerError(f"cannot start {container.name}: {message}") from None
@@ -363,16 +428,15 @@ class Engine:
             container.stop(timeout=10)
             container.remove(v=True)
             removed.append(f"container {container.name}")
-        if volumes:
+        for name in self.volume_names() if volumes else ():
             try:
-                volume = self.client.volumes.get(self.settings.volume_name)
+                volume = self.client.volumes.get(name)
             except docker.errors.NotFound:
-                volume = None
-            if volume is not None:
-                if volume.attrs.get("Labels", {}).get(LABEL_PROJECT) != self.settings.project:
-                    raise ContainerConflict(f"volume {volume.name} was not created by pgparity; not removing it")
-                volume.remove()
-                removed.append(f"volume {volume.name}")
+                continue
+            if volume.attrs.get("Labels", {}).get(LABEL_PROJECT) != self.settings.project:
+                raise ContainerConflict(f"volume {volume.name} was not created by pgparity; not removing it")
+            volume.remove()
+            removed.append(f"volume {volume.name}")
         return removed
 
     def status(self) -> Status:
@@ -386,7 +450,8 @@ class Engine:
             version, size = self._server_facts()
         return Status(self.settings.project, container.name, container.image.tags[0] if container.image.tags else
                       container.attrs["Config"]["Image"], container.status, health, self.settings.port,
-                      self.settings.volume_name, version, size)
+                      self.settings.volume_name, version, size, container.labels.get(LABEL_USER),
+                      container.labels.get(LABEL_FOLDER))
 
     def _server_facts(self) -> tuple[str | None, str | None]:
         try:

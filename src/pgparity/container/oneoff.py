@@ -13,12 +13,14 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from pgparity.container.engine import discard
+from pgparity.container.engine import Status, discard, labelled, owner_labels
 from pgparity.errors import DockerError
 
 LIFETIME_SECONDS = "86400"  # the sleep that keeps it running; it is removed long before
-ERROR_LINE = re.compile(r"^\S+: (?:error|detail|hint): ")  # `pg_dump: error: …` and what follows it
+# `pg_dump: error: …` and its details; a line that does not begin so continues the message above it
+MESSAGE = re.compile(r"^[\w.-]+: (error|warning|detail|hint|info|debug): ")
 VERSION_LABEL = "pgparity.version-probe"
+CLIENT_LABEL = "pgparity.dump-client"  # its value: the environment the dump is taken for
 RELEASE = re.compile(r"\(PostgreSQL\) (\d+)(?:\.(\d+))?")
 
 
@@ -31,10 +33,17 @@ class Finished:
     stderr: bytes
 
     def errors(self) -> str:
-        """The tool's `error:` lines with their details and hints (the cause may be in any of them), else its
-        last line."""
+        """The tool's `error:` messages, then their details and hints (the cause may be in any of them), else its
+        last line. The errors come first, whole, so that a long detail (the query that failed) never hides them."""
         lines = [line.strip() for line in self.stderr.decode(errors="replace").splitlines() if line.strip()]
-        said = [line for line in lines if ERROR_LINE.search(line)]
+        messages: list[tuple[str | None, str]] = []
+        for line in lines:
+            if (start := MESSAGE.match(line)) or not messages:
+                messages.append((start.group(1) if start else None, line))
+            else:
+                messages[-1] = (messages[-1][0], f"{messages[-1][1]} {line}")
+        said = [text for level, text in messages if level == "error"]
+        said += [text for level, text in messages if level in ("detail", "hint")]
         return " | ".join(said or lines[-1:] or ["(no output)"])
 
 
@@ -53,8 +62,8 @@ class OneOff:
     def __enter__(self) -> OneOff:
         try:
             self.container = self.client.containers.run(
-                self.image, entrypoint=["sleep"], command=[LIFETIME_SECONDS], detach=True, labels=self.labels,
-                **self.options)
+                self.image, entrypoint=["sleep"], command=[LIFETIME_SECONDS], detach=True,
+                labels={**self.labels, **owner_labels()}, **self.options)
         except docker.errors.DockerException as error:
             raise DockerError(f"cannot start a {self.purpose} container from {self.image}: {error}") from None
         return self
@@ -71,6 +80,19 @@ class OneOff:
             out += stdout or b""
             err += stderr or b""
         return Finished(api.exec_inspect(exec_id)["ExitCode"], bytes(out), bytes(err))
+
+
+def dump_clients(client: docker.DockerClient) -> list[Status]:
+    """pg_dump client containers on this engine: a killed dump leaves its own behind."""
+    return labelled(client, CLIENT_LABEL)
+
+
+def remove(client: docker.DockerClient, state: Status) -> None:
+    """Remove a listed client container; one whose dump ended since is gone already."""
+    try:
+        discard(client.containers.get(state.container))
+    except docker.errors.NotFound:
+        pass
 
 
 def version_of(client: docker.DockerClient, image: str) -> int:

@@ -108,7 +108,7 @@ def dump(prod_url: str, *, image_of: Callable[[int], str], rules: Rules, secret:
                           if not bookkeeping(f"{schema}.{name}", left_out) and not bookkeeping(owner or "", left_out))
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         client = client or connect_client()
-        own_folder(directory, "sanitized production dumps")
+        own_folder(directory, "sanitized production dumps", private=True)
         meters = Tables([(str(selection.table.name), [part.member for part in parts]) for selection, parts in planned],
                         progress or Quiet())
         with tempfile.TemporaryDirectory(prefix=".pgparity-dump-", dir=directory) as work, \

@@ -13,11 +13,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pgparity.config import mask_url
 from pgparity.container.engine import published_host
-from pgparity.container.oneoff import OneOff
+from pgparity.container.oneoff import CLIENT_LABEL, OneOff
 from pgparity.data.archive import SECTIONS
 from pgparity.errors import DumpError
 
-CLIENT_LABEL = "pgparity.dump-client"
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 

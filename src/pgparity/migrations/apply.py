@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -16,14 +17,19 @@ from psycopg.pq import TransactionStatus
 
 from pgparity import __version__
 from pgparity.errors import MigrationError, shown
-from pgparity.migrations.ledger import QUALIFIED
+from pgparity.migrations.ledger import QUALIFIED, SCHEMA, TABLE
 from pgparity.migrations.lexer import statements
+from pgparity.migrations.lint import TRANSACTION_CONTROL
 from pgparity.migrations.model import Migration
 
 # A message carries several files, each in its own transaction: fewer round trips, same guarantees.
 BATCH_FILES = 50
 BATCH_CHARACTERS = 256 * 1024
-RECORD = sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(QUALIFIED)
+# The row is written as the session's own user: a file's SET ROLE or SET SESSION AUTHORIZATION (which RESET
+# ALL leaves alone) must neither stop the row nor carry over to the next file.
+AS_SESSION_USER = "RESET SESSION AUTHORIZATION;\nRESET ROLE;\n"
+RECORD = sql.SQL(AS_SESSION_USER + "INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(
+    QUALIFIED)
 # statement_timestamp() is the receipt of the whole message, so a file in a batch marks its own start.
 # A file that resets every setting loses its mark; it is then timed from the message's receipt.
 STARTED = "pgparity.started"
@@ -40,7 +46,7 @@ BATCH_PREPARE = sql.SQL(
     "DEALLOCATE ALL;\nPREPARE {mark} AS {start};\nPREPARE {row} (bigint, text, text, text) AS {record}"
     "($1, $2, $3, {since}, $4);\n").format(mark=MARK, start=MARK_START, row=ROW, record=RECORD, since=SINCE_MARK)
 BATCH_HEAD = sql.SQL("BEGIN;\nEXECUTE {};\n").format(MARK)
-BATCH_RECORD = sql.SQL("\n;\nEXECUTE {} ").format(ROW)
+BATCH_RECORD = sql.SQL("\n;\n" + AS_SESSION_USER + "EXECUTE {} ").format(ROW)
 BATCH_TAIL = sql.SQL(";\nRESET ALL;\nCOMMIT;\n")
 
 
@@ -64,16 +70,16 @@ def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timin
     """
     started = time.perf_counter()
     record = record_statement(migration).as_string(conn)
+    ran = False  # the file itself has run: what fails now is its ledger row
     try:
         if migration.no_transaction:
             conn.execute(migration.sql)
+            ran = True
             conn.execute(f"{record};\nRESET ALL")
         else:
             conn.execute(f"{migration.sql}\n;\n{record};\nRESET ALL")
     except psycopg.Error as error:
-        line = failing_line(conn, migration, error)
-        where = f"{display}:{line}" if line else display
-        raise MigrationError(describe_failure(where, error), error.sqlstate) from None
+        raise failure(conn, migration, display, error, ran) from None
     return Timing(migration.version, migration.name, display, int((time.perf_counter() - started) * 1000))
 
 
@@ -160,12 +166,42 @@ def timings(rows: Iterable[tuple[int, str, int]], migrations: Sequence[Migration
     return found
 
 
+def failure(conn: psycopg.Connection, migration: Migration, display: str, error: psycopg.Error,
+            ran: bool = False) -> MigrationError:
+    """The error naming where the file failed: at its line, or after it (`ran`, or placed by the server after
+    its text) in the ledger's bookkeeping."""
+    if ran or past_the_file(migration, error):
+        return MigrationError(describe_failure(display, error, unrecorded(error)), error.sqlstate)
+    line = failing_line(conn, migration, error)
+    return MigrationError(describe_failure(f"{display}:{line}" if line else display, error), error.sqlstate)
+
+
+def past_the_file(migration: Migration, error: psycopg.Error) -> bool:
+    """Whether the server places the error after the file's own text, in the ledger row sent with it."""
+    position = error.diag.statement_position
+    return bool(position) and int(position) > len(migration.sql)
+
+
+# The ledger's table or schema gone: the file dropped them (committed by the file itself, or in its transaction).
+LEDGER_GONE = {"42P01", "3F000"}
+
+
+def unrecorded(error: psycopg.Error) -> str:
+    """Why a file's ledger row could not be written after the file ran."""
+    if error.sqlstate in LEDGER_GONE:
+        return (f"the file ran but dropped pgparity's ledger ({SCHEMA}.{TABLE}), which then could not record "
+                f"it; a file must leave the {SCHEMA} schema alone")
+    return "the file ran but the ledger could not record it"
+
+
 def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.Error) -> int | None:
     """The line of the statement that failed.
 
     The server gives a position only for some errors; otherwise the file's statements are run one by one
-    in a transaction that is rolled back, to find the first that fails. Only for diagnosis: the replay
-    itself always sends the file whole.
+    in a transaction that is rolled back, each under a savepoint, to find the first that fails as the file
+    did. A statement failing otherwise (its object was committed by the file before it failed) is passed,
+    and the file's own transaction control is left out. Only for diagnosis: the replay itself always sends
+    the file whole.
     """
     if error.diag.statement_position:
         return migration.sql[: int(error.diag.statement_position) - 1].count("\n") + 1
@@ -176,20 +212,25 @@ def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.
     conn.autocommit = False
     try:
         for statement in statements(migration.sql):
+            if statement.words[:1] and statement.words[0] in TRANSACTION_CONTROL:
+                continue
+            conn.execute("SAVEPOINT pgparity_diagnosis")
             try:
                 conn.execute(statement.text)
-            except psycopg.Error:
-                return statement.line
+            except psycopg.Error as found:
+                if (found.sqlstate, found.diag.message_primary) == (error.sqlstate, error.diag.message_primary):
+                    return statement.line
+                conn.execute("ROLLBACK TO SAVEPOINT pgparity_diagnosis")
         return None
     finally:
         conn.rollback()
         conn.autocommit = True
 
 
-def describe_failure(where: str, error: psycopg.Error) -> str:
-    """`file:line: message | detail | hint | context` on one line."""
+def describe_failure(where: str, error: psycopg.Error, cause: str = "") -> str:
+    """`file:line: [cause: ]message | detail | hint | context` on one line."""
     diag = error.diag
-    parts = [f"{where}: {diag.message_primary or str(error).strip()}"]
+    parts = [f"{where}: {cause + ': ' if cause else ''}{diag.message_primary or str(error).strip()}"]
     if diag.message_detail:
         parts.append(f"detail: {diag.message_detail}")
     if diag.message_hint:
@@ -197,3 +238,14 @@ def describe_failure(where: str, error: psycopg.Error) -> str:
     if diag.context:
         parts.append(f"context: {diag.context.splitlines()[0]}")
     return " | ".join(" ".join(part.split()) for part in parts)
+
+
+def run_file(conn: psycopg.Connection, path: Path, text: str, then: sql.Composable | None = None) -> None:
+    """Run a file that is not a migration (a rollback, a seed) whole, as one implicit transaction with `then`
+    (its bookkeeping) written after it as the session's user; a failure names the file and line as
+    `apply`'s do. `conn` is in autocommit mode."""
+    after = then.as_string(conn) if then is not None else ""
+    try:
+        conn.execute(f"{text}\n;\n{AS_SESSION_USER}{after};\nRESET ALL")
+    except psycopg.Error as error:
+        raise failure(conn, Migration(0, path.stem, path, text, "", False, None), shown(path), error) from None

@@ -6,13 +6,12 @@ settings naming absent files and a baseline that misses objects are all findings
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgparity.errors import MigrationError, counted
-from pgparity.migrations import effects
+from pgparity.migrations import effects, ledger
 from pgparity.migrations.lint import lint_sql
 from pgparity.migrations.model import Finding, Migration, MigrationPolicy, Plan
 from pgparity.migrations.naming import CONVENTION, File, baseline_file, classify, ignored
@@ -138,9 +137,12 @@ def _duplicate_findings(files: list[File], order: tuple[str, ...]) -> list[Findi
     for version, group in sorted(by_version.items()):
         names = [file.name for file in group]
         if len(names) > 1 and not set(names) <= set(order):
+            copies = len({ledger.checksum(file.path.read_bytes()) for file in group}) == 1
+            advice = ("they have the same content: a rename that left the old file behind? delete the copy "
+                      "that is not the name the ledger records" if copies else
+                      "list them in `order` in pgparity.toml to replay them in that order")
             findings.append(Finding("error", group[-1].path, None, f"version {version} is used by "
-                                    f"{', '.join(names)}; list them in `order` in pgparity.toml to "
-                                    "replay them in that order"))
+                                    f"{', '.join(names)}; {advice}"))
     return findings
 
 
@@ -204,12 +206,12 @@ def _read(file: File, rollback: Path | None, cache: LintCache | None) -> tuple[M
         line = data.count(b"\n", 0, exc.start) + 1
         return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
                               "save the file as UTF-8")]
-    checksum = hashlib.sha256(data).hexdigest()
-    linted = cache.get(checksum) if cache else None
+    raw = ledger.raw_checksum(data)  # lint reads the exact bytes, so its cache is keyed by them
+    linted = cache.get(raw) if cache else None
     if linted is None:
         linted = lint_sql(file.path, sql)
         if cache:
-            cache.put(checksum, linted)
-    migration = Migration(file.version, file.description, file.path, sql, checksum, linted.no_transaction,
-                          rollback, linted.controls_transaction, linted.in_production)
+            cache.put(raw, linted)
+    migration = Migration(file.version, file.description, file.path, sql, ledger.checksum(data),
+                          linted.no_transaction, rollback, linted.controls_transaction, linted.in_production, raw)
     return migration, linted.at(file.path)

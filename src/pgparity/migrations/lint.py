@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pgparity.migrations.ledger import SCHEMA, TABLE
 from pgparity.migrations.lexer import Statement, Token, statements, tokenise
 from pgparity.migrations.model import Finding, Linted
 
@@ -22,7 +23,7 @@ OPTIONS = frozenset({NO_TRANSACTION, IN_PRODUCTION})
 _HEADER_OPTION = re.compile(r"--\s*pgparity\s*:(.*)", re.IGNORECASE)
 
 
-_TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
+TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 _NEVER_IN_TRANSACTION = {
     ("ALTER", "SYSTEM"), ("CREATE", "DATABASE"), ("DROP", "DATABASE"),
     ("CREATE", "TABLESPACE"), ("DROP", "TABLESPACE"),
@@ -72,6 +73,7 @@ def lint_sql(path: Path, sql: str) -> Linted:
         findings.append(Finding("error", path, None, "no SQL statements (empty, or only whitespace "
                                 "and comments)"))
     findings += _meta_command_findings(path, sql, tokens)
+    findings += _own_schema_findings(path, sql, tokens)
     findings += _transaction_findings(path, parsed, no_transaction)
     control = _transaction_control_findings(path, parsed, no_transaction)
     return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in findings + control),
@@ -86,7 +88,7 @@ def _transaction_control_findings(path: Path, parsed: list[Statement], no_transa
         Finding("warning", path, statement.line,
                 f"{statement.words[0]} controls the transaction, but pgparity already runs the file and its "
                 "ledger row as one; a failure after it would leave a partial migration (remove it)")
-        for statement in parsed if statement.words and statement.words[0] in _TRANSACTION_CONTROL
+        for statement in parsed if statement.words and statement.words[0] in TRANSACTION_CONTROL
     ]
 
 
@@ -120,6 +122,26 @@ def _meta_command_findings(path: Path, sql: str, tokens: list[Token]) -> list[Fi
                 "cannot run it (pgparity sends each file to PostgreSQL, not to psql)")
         for kind, start, end in tokens if kind == "meta"
     ]
+
+
+def _own_schema_findings(path: Path, sql: str, tokens: list[Token]) -> list[Finding]:
+    """A statement naming the schema that holds pgparity's ledger (`pgparity.x`, `SCHEMA pgparity`): dropping
+    or changing it loses the record of what the replay applied, and the file's own ledger row with it."""
+    def name(token: Token) -> str:
+        kind, start, end = token
+        text = sql[start:end]
+        return text.lower() if kind == "word" else text[1:-1] if kind == "literal" and text[:1] == '"' else ""
+
+    found = []
+    for index, token in enumerate(tokens):
+        if name(token) != SCHEMA:
+            continue
+        after = tokens[index + 1] if index + 1 < len(tokens) else None
+        before = [sql[start:end].upper() for kind, start, end in tokens[max(index - 3, 0):index] if kind == "word"]
+        if (after and sql[after[1]:after[2]] == ".") or "SCHEMA" in before:
+            found.append(Finding("error", path, _line(sql, token[1]), f"touches the {SCHEMA} schema, which holds "
+                                 f"pgparity's ledger ({SCHEMA}.{TABLE}); a migration must leave it alone"))
+    return found
 
 
 def _transaction_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:

@@ -28,6 +28,7 @@ class Migration:
     rollback: Path | None
     controls_transaction: bool = False  # has BEGIN, COMMIT...: sent in a message of its own, as written
     in_production: bool = False  # says production already has its effects (`-- pgparity: in-production`)
+    raw_checksum: str = ""  # of the bytes as they are, line endings too: how ledgers recorded files before
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ A migration is `NNN_description.sql`; its rollback `NNN_description.down.sql` or
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -66,7 +67,33 @@ def next_number(directory: Path) -> str:
     return str(int(highest) + 1).zfill(len(highest))
 
 
+def recorded_file(version: int, description: str, directory: Iterable[Path]) -> str:
+    """The file name a ledger row stands for, its number as wide as the directory's migrations write theirs."""
+    widths = [len(match[1]) for path in directory if (match := FORWARD.fullmatch(path.name))]
+    return f"{str(version).zfill(min(widths, default=3))}_{description}.sql"
+
+
+ROLLBACK_STYLES = ("{}.down.sql", "{}_rollback.sql")  # in the order of ROLLBACKS
+
+
+def rollback_names(stem: str) -> tuple[str, ...]:
+    """The names a rollback of the migration `stem` (NNN_description) may have, the preferred first."""
+    return tuple(style.format(stem) for style in ROLLBACK_STYLES)
+
+
 def next_files(directory: Path, description: str) -> tuple[Path, Path]:
     """A new migration and its rollback, numbered after the highest migration in `directory`."""
     number = next_number(directory)
-    return directory / f"{number}_{description}.sql", directory / f"{number}_{description}.down.sql"
+    return directory / f"{number}_{description}.sql", directory / rollback_names(f"{number}_{description}")[0]
+
+
+def new_files(directory: Path, description: str) -> tuple[Path, Path | None]:
+    """A new migration numbered as `directory` numbers them, with a rollback named in the style of the newest
+    one there; none when the project keeps no rollbacks."""
+    forward, _ = next_files(directory, description)
+    rollbacks = sorted((classify(path) for path in directory.iterdir()), key=lambda f: (f.version or 0, f.name))
+    styles = [index for file in rollbacks if file.kind == "rollback"
+              for index, pattern in enumerate(ROLLBACKS) if pattern.fullmatch(file.name)]
+    if not styles:
+        return forward, None
+    return forward, directory / ROLLBACK_STYLES[styles[-1]].format(forward.name.removesuffix(".sql"))

@@ -118,7 +118,7 @@ def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
         index, migration = matched
         done.add(index)
         order.append(index)
-        if ledger.kind == "pgparity" and entry.checksum != migration.checksum:
+        if ledger.kind == "pgparity" and not own_ledger.matches(entry.checksum, migration):
             differences.append(Difference("migration", ledger.table, entry_label(entry), "checksum",
                                           migration.checksum, entry.checksum, DIFFERENT))
     notes += out_of_order(migrations, done, order)

@@ -105,12 +105,13 @@ class Names:
 
 
 def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
-    """Hash of every migration's content and options, the server and its settings."""
+    """Hash of every migration's content (its exact bytes: line endings reach function bodies) and options,
+    the server and its settings."""
     digest = hashlib.sha256(__version__.encode())
     for item in environment:
         digest.update(b"\0" + item.encode())
     for migration in migrations:
-        digest.update(f"\0{migration.version}\0{migration.name}\0{migration.checksum}\0{migration.no_transaction}".encode())
+        digest.update(f"\0{migration.version}\0{migration.name}\0{migration.raw_checksum}\0{migration.no_transaction}".encode())
     return digest.hexdigest()[:20]
 
 
@@ -174,11 +175,13 @@ class Syncer:
         return self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.notify(
             "another sync is running on this server (or the next clone is being prepared); waiting for it"))
 
-    def sync(self, plan: Plan, key: str, use_cache: bool = True) -> SyncResult:
+    def sync(self, plan: Plan, key: str, use_cache: bool = True,
+             seed: Callable[[str], None] | None = None) -> SyncResult:
         """Rebuild the dev database from `plan`; on any failure the dev database is untouched.
 
         On a cache hit a spare clone made after the previous sync is renamed in, so a warm sync does
-        not depend on the schema's size; a new spare is then prepared in the background.
+        not depend on the schema's size; a new spare is then prepared in the background. `seed`, given
+        the URL of the database about to become dev (never the template), fills it with seed data first.
         """
         started = time.monotonic()
         spare = self.names.spare(key)
@@ -187,11 +190,11 @@ class Syncer:
             template = TEMPLATE_PREFIX + key
             if use_cache and self.server.exists(spare) and self.server.exists(template):
                 cache, applied = "hit", ()
-                terminated = self._swap_in(spare)
+                terminated = self._swap_in_or_drop(spare, seed)
             else:
                 twin = self.names.scratch() if self.twin_replay else None
                 template, cache, applied = self.ensure_template(plan.migrations, key, not use_cache, twin)
-                terminated = self._swap_in_or_drop(twin if twin and cache != "hit" else self._clone(template))
+                terminated = self._swap_in_or_drop(twin if twin and cache != "hit" else self._clone(template), seed)
         self._after_swap(template)
         return SyncResult(self.names.dev, cache, template, applied, time.monotonic() - started, terminated,
                           self.names.backup, slowest(applied))
@@ -215,8 +218,10 @@ class Syncer:
             raise
         return scratch
 
-    def _swap_in_or_drop(self, scratch: str) -> int:
+    def _swap_in_or_drop(self, scratch: str, seed: Callable[[str], None] | None = None) -> int:
         try:
+            if seed is not None:
+                seed(self.server.url_for(scratch))
             return self._swap_in(scratch)
         except BaseException:
             self.server.drop(scratch)
@@ -378,6 +383,7 @@ def pending(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | Non
             f"{shown(migration.path)} changed after it was applied (ledger sha256 {row.checksum[:12]}, "
             f"file {migration.checksum[:12]}); restore the file, or accept the change with `invoke db.repair`"
         )
+    ledger.refuse_unresolved(ledger.unresolved(applied, plan, baseline))
     done = {(row.version, row.name) for row in applied}
     todo = [m for m in plan.migrations if ledger.key(m) not in done]
     versions = [int(row.version) for row in applied]  # pgparity's ledger keeps numbers

@@ -9,7 +9,7 @@ import typing
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 
-from pgparity.errors import SnapshotError
+from pgparity.errors import SnapshotError, shown
 from pgparity.schema.model import Snapshot
 
 FORMAT = 3
@@ -30,23 +30,24 @@ def dump_snapshot(snapshot: Snapshot) -> str:
 
 def load_snapshot(path: str | Path) -> Snapshot:
     """Reads a file written from `dump_snapshot`; anything else raises SnapshotError naming it."""
+    name = shown(Path(path))
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise SnapshotError(f"cannot read snapshot {path}: {error.strerror or error}") from error
+        raise SnapshotError(f"cannot read snapshot {name}: {error.strerror or error}") from error
     except ValueError as error:
-        raise SnapshotError(f"{path} is not a pgparity snapshot: invalid JSON ({error})") from error
+        raise SnapshotError(f"{name} is not a pgparity snapshot: invalid JSON ({error})") from error
     if not isinstance(document, dict) or "format" not in document:
-        raise SnapshotError(f"{path} is not a pgparity snapshot: it has no format field")
+        raise SnapshotError(f"{name} is not a pgparity snapshot: it has no format field")
     version = document.pop("format")
     if version not in READABLE:
         raise SnapshotError(
-            f"{path} has snapshot format {version!r}; this pgparity reads formats {', '.join(map(str, READABLE))}"
+            f"{name} has snapshot format {version!r}; this pgparity reads formats {', '.join(map(str, READABLE))}"
         )
     try:
         return from_plain(Snapshot, upgraded(document) if version == 1 else document, "snapshot")
     except ValueError as error:
-        raise SnapshotError(f"{path} is not a valid pgparity snapshot: {error}") from error
+        raise SnapshotError(f"{name} is not a valid pgparity snapshot: {error}") from error
 
 
 def upgraded(document: dict) -> dict:
