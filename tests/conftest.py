@@ -257,9 +257,10 @@ def remove_project(client: docker.DockerClient, name: str) -> None:
 
 
 def project_env(name: str, image: str, repository: str) -> dict[str, str]:
-    """The environment a project's commands run in: this process's, without its own PGPARITY_ settings;
+    """The environment a project's commands run in: this process's, without its own PGPARITY_ settings (nor
+    the CI job's summary file, which verify would append to);
     dev pinned to the suite's image, and images of other majors (pg_dump's) from the same repository."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PGPARITY_") and k != "GITHUB_STEP_SUMMARY"}
     env.update(PGPARITY_PROJECT=name, PGPARITY_IMAGE=image, PGPARITY_IMAGE_REPOSITORY=repository,
                PGPARITY_PORT=str(free_port()), PGPARITY_PASSWORD="s3cret-pw", PGPARITY_TIMEOUT="90")
     return env

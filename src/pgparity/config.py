@@ -173,7 +173,7 @@ KEYS: dict[str, Key] = {
         Key("CONFIG", _optional_text, "pgparity.toml", "project configuration file (lint, ignore lists, sanitize rules)"),
         Key("PROFILE", _text, "parity/production.json", "committed production profile written by db.snapshot"),
         Key("SANITIZE_SECRET", _text, None, "HMAC key for sanitized dumps (16+ characters); keep it in .env.local, never commit it"),
-        Key("REPORT", _text, "pgparity-report.json", "in CI mode, verify and diff also write their JSON report here"),
+        Key("REPORT", _text, "pgparity-report.json", "verify and diff also write their JSON report here: when this is set, or in CI (CI set)"),
     )
 }
 
@@ -202,6 +202,7 @@ class Settings:
     config_file: Path
     profile: Path
     report_file: Path
+    report_named: bool  # PGPARITY_REPORT set: the report is written outside CI too
     sanitize_secret: str | None
 
     def image_of(self, major: int) -> str:
@@ -422,6 +423,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         config_file=root / values["CONFIG"],
         profile=root / values["PROFILE"],
         report_file=root / values["REPORT"],
+        report_named=PREFIX + "REPORT" in found,
         sanitize_secret=values.get("SANITIZE_SECRET"),
     )
 

@@ -15,6 +15,12 @@ def shown(path: Path) -> str:
         return str(path)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 migration`, `2 migrations`, `12,000 rows`: a count and its noun, as every message and report line
+    writes them."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 class PgParityError(Exception):
     """A problem the user can fix: printed as one line, never as a traceback."""
 

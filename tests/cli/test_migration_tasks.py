@@ -82,7 +82,7 @@ def test_rollback_undoes_the_last_migrations_newest_first_and_they_are_pending_a
     assert out.index("002_b.sql") < out.index("001_a.sql") and "2 migration(s) rolled back" in out
     assert state(proj) == ([], [])
     line = one_error_line(proj.run("db.rollback"))
-    assert line == "pgparity: --steps 1 is more than the 0 migration(s) applied to app"
+    assert line == "pgparity: --steps 1 is more than the 0 migrations applied to app"
     assert "3 migrations applied" in ok(proj, "db.migrate")
     assert state(proj) == ([1, 2, 3], ["a", "b", "c"])
     ok(proj, "db.rollback")
@@ -96,7 +96,7 @@ def test_rollback_undoes_the_last_migrations_newest_first_and_they_are_pending_a
     ({"003_c.down.sql": "-- Destructive, commented out below\n-- DROP TABLE \"public\".\"c\";\n"},
      "pgparity: migrations/003_c.down.sql:2: DROP TABLE is commented out, so this rollback would not undo "
      "003_c.sql"),
-    ({}, "pgparity: --steps 4 is more than the 3 migration(s) applied to app"),
+    ({}, "pgparity: --steps 4 is more than the 3 migrations applied to app"),
 ])
 def test_rollback_refuses_before_running_anything(proj, files, culprit):
     write(proj, STACK)

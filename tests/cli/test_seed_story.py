@@ -29,14 +29,15 @@ def invoke(folder: Path, env: dict[str, str], *tasks: str) -> subprocess.Complet
 
 
 def report_rows(text: str) -> list[tuple[str, ...]]:
-    """The (table, column, local, production, status) rows of the drift tables."""
+    """The (table, column, local, production, status) rows of the drift tables, drawn in ASCII (not a terminal)."""
     rows, table = [], None
     for line in text.splitlines():
         if line.startswith("public."):
             table = line.strip()
-        elif line.startswith("│") and table:
-            cells = tuple(cell.strip() for cell in line.strip("│").split("│"))
-            rows.append((table, *cells))
+        elif line.startswith("| ") and table:
+            cells = tuple(cell.strip() for cell in line.strip().strip("|").split("|"))
+            if cells[0] != "Column":  # the header
+                rows.append((table, *cells))
     return sorted(rows)
 
 

@@ -652,7 +652,7 @@ def test_db_dump_then_sync_from_dump_then_a_damaged_restore(production, project,
 
     synced = project.run("db.sync", "--from-dump", f"dumps/{archive.name}")
     assert synced.returncode == 0, synced.stderr
-    assert "1 migrations applied to app" in synced.stdout
+    assert "1 migration applied to app" in synced.stdout
     dev = project.url()
     assert count(dev, "SELECT count(*) FROM users WHERE NOT beta") == USERS + 2
     assert count(dev, "SELECT count(*) FROM users WHERE email NOT LIKE 'user-%@example.com'") == 0

@@ -158,7 +158,7 @@ def test_sessions_on_dev_are_ended_with_a_message(project):
     holder = psycopg.connect(project.url())
     result = project.run("db.sync")
     assert result.returncode == 0, result.stderr
-    assert "ended 1 sessions connected to app" in result.stderr
+    assert "ended 1 session connected to app" in result.stderr
     with pytest.raises(psycopg.OperationalError):
         holder.execute("select 1")
 

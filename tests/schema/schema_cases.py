@@ -142,7 +142,8 @@ CASES = [
          *diff("function", "public.f()", "", "volatility", "volatile", "immutable")),
     case("trigger", "", "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();",
          *missing_in_local("trigger", "public.users", "users_touch",
-                           "CREATE TRIGGER users_touch BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE F…")),
+                           "CREATE TRIGGER users_touch BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION "
+                           "public.touch()")),
     case("enum", "CREATE TYPE mood AS ENUM ('sad', 'happy');", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');",
          *diff("enum", "public.mood", "", "labels", "sad, happy", "sad, ok, happy")),
     case("domain", "CREATE DOMAIN code AS varchar(10);", "CREATE DOMAIN code AS varchar(20);",

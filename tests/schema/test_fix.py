@@ -464,7 +464,7 @@ def test_a_constraint_and_an_index_of_one_name_get_their_own_comments(pair, tmp_
     _, text = round_trip(pair, tmp_path, NAMESAKES,
                          "COMMENT ON CONSTRAINT foo ON t IS 'one'; COMMENT ON INDEX foo IS 'one';",
                          "COMMENT ON CONSTRAINT foo ON t IS 'two';")
-    assert "-- 2 difference(s): 2 fixed below," in text
+    assert "-- 2 differences: 2 fixed below," in text
     assert '\nCOMMENT ON CONSTRAINT "foo" ON "public"."t" IS \'two\';' in text
     assert '\nCOMMENT ON INDEX "public"."foo" IS NULL;' in text
 
@@ -484,8 +484,19 @@ def test_the_sides_are_named_as_the_caller_says(tmp_path):
     source, target = snapshot(tables=(table("t", column("a")),)), snapshot()
     plan = plan_fix(compare(source, target), source, target, FIX_WORDS["dev"])
     text = render(plan)
-    assert "makes the database it runs on (migrations) match dev." in text
-    assert "-- table public.t: only in migrations\n" in text
-    assert "makes the database match migrations again." in render_rollback(plan)
-    with pytest.raises(FixError, match="nothing to apply: migrations already matches dev"):
+    assert "makes the database it runs on (the migrations' schema) match the dev database." in text
+    assert "-- table public.t: only in the migrations' schema\n" in text
+    assert "production" not in text and "local" not in text
+    with pytest.raises(FixError, match="nothing to apply: the migrations' schema already matches the dev database"):
         write_fix(tmp_path, plan_fix((), source, source, plan.words))
+
+
+def test_destructive_statements_name_the_flag_as_it_is_typed(tmp_path):
+    source, target = snapshot(), snapshot(tables=(table("t", column("a")),))
+    plan = plan_fix(compare(source, target), source, target, FIX_WORDS["dev"])
+    assert "makes the database match the migrations' schema again." in render_rollback(plan, allow_destructive=True)
+    assert "Destructive, applied (--allow-destructive)" in render_rollback(plan, allow_destructive=True)
+    assert "write the fix with --allow-destructive to apply" in render(plan_fix(compare(target, source), target,
+                                                                              source, WORDS))
+    with pytest.raises(FixError, match=r"\(--allow-destructive writes those\)"):
+        write_fix(tmp_path, plan_fix(compare(target, source), target, source, WORDS))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import xml.etree.ElementTree as ET
 
 import psycopg
 import pytest
@@ -131,7 +132,7 @@ def test_snapshot_from_prod_is_deterministic_sorted_complete_and_never_writes(pr
     first = proj.run("db.snapshot", "--from", "prod")
     assert first.returncode == 0, first.stderr
     profile = proj.root / "parity" / "production.json"
-    assert first.stdout.startswith(f"wrote {profile} (3 tables, ") and f" {image_major}." in first.stdout
+    assert first.stdout.startswith(f"wrote {profile} (3 tables, PostgreSQL {image_major}.")  # named once
     text = profile.read_bytes()
     second = proj.run("db.snapshot", "--from", "prod")
     assert second.returncode == 0, second.stderr
@@ -205,6 +206,30 @@ def test_seed_story_verify_reports_the_nine_production_differences(proj, product
     assert sum("Different" in line for line in lines) == 6
     assert sum("Missing in local" in line for line in lines) == 3
     assert lines[-1].startswith("drift: 9 differences"), lines[-1]
+
+
+def test_verify_prints_junit_and_markdown_for_ci(proj, production):
+    production.execute(MIGRATED_SCHEMA)
+    prepare(proj, {"001_init.sql": OLD_SCHEMA}, up=True)
+    summary = proj.root / "summary.md"
+    junit = proj.run("db.verify", "--format", "junit", extra={"CI": "1", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert junit.returncode == 1, junit.stderr
+    suites = {suite.get("name"): suite for suite in ET.fromstring(junit.stdout).findall("testsuite")}
+    assert list(suites) == ["local drift", "production drift", "server version"]
+    production_drift = suites["production drift"]
+    assert (production_drift.get("tests"), production_drift.get("failures")) == ("9", "9")
+    assert [case.get("name") for case in suites["local drift"].iter("testcase")] == ["no differences"]
+    cases = {(case.get("classname"), case.get("name")) for case in production_drift.iter("testcase")}
+    assert ("pgparity.production.public.users", "email") in cases
+    assert json.loads((proj.root / "pgparity-report.json").read_text())["summary"]["differences"] == 9
+
+    markdown = proj.run("db.verify", "--format", "markdown", extra={"CI": ""})
+    assert markdown.returncode == 1, markdown.stderr
+    assert markdown.stdout.startswith("## pgparity: drift\n\ndrift: 9 differences (production 9)\n")
+    assert markdown.stdout.count("\n| column | `public.") == 9
+    assert "| column | `public.users` | `email` type | `character varying` | `character varying(255)` | Different |" \
+        in markdown.stdout
+    assert summary.read_text() == markdown.stdout  # the job summary got the same report
 
 
 def test_db_up_mirrors_production_roles_and_names_what_it_cannot_mirror(proj, production, reader, image_major,
@@ -324,7 +349,7 @@ def test_production_ledger_sets_what_is_compared_and_pending(proj, production):
     human = proj.run("db.verify")
     assert human.returncode == 0, human.stderr
     assert human.stdout.strip().splitlines()[-1] == (
-        "parity: no differences; 1 migrations pending in production: 3 audit")
+        "parity: no differences; 1 migration pending in production: 3 audit")
 
     # Production recorded another file under number 2 than the one in migrations/.
     production.execute("UPDATE pgparity.schema_migrations SET checksum = repeat('0', 64) WHERE version = 2")
@@ -356,7 +381,7 @@ def test_local_drift_from_a_hand_edit_and_from_a_forgotten_sync(proj, production
     assert "Dev" in human.stdout and "Migrations" in human.stdout
     nickname = next(line for line in human.stdout.splitlines() if " nickname " in line)
     assert "Missing in migrations" in nickname
-    assert human.stdout.strip().splitlines()[-1] == "drift: 1 differences (local 1)"
+    assert human.stdout.strip().splitlines()[-1] == "drift: 1 difference (local 1)"
 
     # A new migration pulled in but never synced: dev lacks its column and its ledger row.
     write(proj, {"002_bio.sql": "ALTER TABLE users ADD COLUMN bio text;\n"})
@@ -377,6 +402,19 @@ def test_local_drift_from_a_hand_edit_and_from_a_forgotten_sync(proj, production
 
 
 # --- the ignore list -------------------------------------------------------------------------
+
+
+def test_fix_for_dev_speaks_of_the_dev_database_and_the_migrations(proj, production):
+    write(proj, {"001_users.sql": STEPS["001_users.sql"]})
+    ok(proj, "db.sync")
+    dev_execute(proj, "ALTER TABLE users ADD COLUMN nickname text; CREATE TABLE notes (id int)")
+    fixed = ok(proj, "db.fix", "--target", "dev")
+    assert "wrote migrations/002_fix_local_drift.sql (2 changes)" in fixed
+    text = (proj.root / "migrations" / "002_fix_local_drift.sql").read_text()
+    assert "makes the database it runs on (the migrations' schema) match the dev database." in text
+    assert "only in the dev database" in text and "production" not in text
+    rollback = (proj.root / "migrations" / "002_fix_local_drift.down.sql").read_text()
+    assert "match the migrations' schema again once the destructive statements commented out below" in rollback
 
 
 def test_ignored_differences_are_reported_but_not_counted(proj, production):
@@ -440,7 +478,7 @@ def test_diff_between_any_two_endpoints(proj, production):
     human = proj.run("db.diff", "--source", "snap.json", "--target", "dev")
     assert human.returncode == 1
     assert "Source" in human.stdout and "Target" in human.stdout and "Missing in source" in human.stdout
-    assert human.stdout.strip().splitlines()[-1] == "drift: 1 differences (diff 1)"
+    assert human.stdout.strip().splitlines()[-1] == "drift: 1 difference (diff 1)"
 
     line = one_error_line(proj.run("db.diff", "--source", "missing.json", "--target", "dev"))
     assert "missing.json" in line

@@ -15,7 +15,7 @@ import docker.errors
 from pgparity import config
 from pgparity.container.engine import Engine, Mirror, connect_client
 from pgparity.container.oneoff import version_of
-from pgparity.errors import PgParityError
+from pgparity.errors import PgParityError, counted
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
 from pgparity.schema.model import Snapshot, release
@@ -139,9 +139,9 @@ def _migrations(settings: config.Settings, project_file: config.ProjectFile) -> 
         return Check("migrations", FAIL, str(error), "set PGPARITY_MIGRATIONS to your migrations directory")
     warnings = [f for f in plan.findings if f.level == "warning"]
     if plan.errors:
-        return Check("migrations", FAIL, f"{len(plan.errors)} lint errors; first: {plan.errors[0]}",
+        return Check("migrations", FAIL, f"{counted(len(plan.errors), 'lint error')}; first: {plan.errors[0]}",
                      "run `invoke db.lint` for the full list")
-    detail = f"{len(plan.migrations)} migrations" + (f", {len(warnings)} warnings" if warnings else "")
+    detail = counted(len(plan.migrations), "migration") + (f", {counted(len(warnings), 'warning')}" if warnings else "")
     return Check("migrations", WARN if warnings else OK, detail, "run `invoke db.lint`" if warnings else "")
 
 

@@ -1,29 +1,39 @@
-"""Rendering for people (rich tables) and for CI (JSON); nothing here decides anything."""
+"""Rendering for people (rich tables, Markdown) and for CI (JSON, JUnit XML); nothing here decides anything."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from pgparity import config
-from pgparity.errors import shown
+from pgparity.errors import counted, shown
 from pgparity.migrations.position import label
+from pgparity.schema.diff import DIFFERENT, one_line, short
 from pgparity.schema.fix.plan import Words
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
 
 
+def in_ci() -> bool:
+    """The CI variable is set: a CI job, whose verify and diff also write the JSON report file."""
+    return bool(os.environ.get("CI"))
+
+
 def ci_mode() -> bool:
-    """CI (the CI variable set, or output not a terminal): no colours or spinners, JSON also to a file."""
-    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
+    """CI, or output not a terminal (a hook, `| less`): no colours, spinners or bars, ASCII tables."""
+    return in_ci() or not sys.stdout.isatty()
 
 
 def _console(stream) -> Console:
@@ -46,7 +56,8 @@ def warn(message: str) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    grid = Table(title=title, title_justify="left")
+    """A table; drawn with ASCII borders in CI mode, where a log viewer may not show box-drawing."""
+    grid = Table(title=title, title_justify="left", box=box.ASCII if ci_mode() else box.HEAVY_HEAD)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
@@ -121,10 +132,74 @@ class DumpBar:
         self.bar.stop()
 
 
+LINE_SECONDS = 5.0  # without a terminal, at most one progress line this often
+
+
+class Lines:
+    """Progress without a terminal: a timestamped line on stderr at most every LINE_SECONDS, none for work
+    that ends sooner, and a last line when any was printed."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started = self.last = clock()
+        self.printed = False
+
+    def line(self, text: str, last: bool = False) -> None:
+        now = self.clock()
+        if (last and self.printed) or (not last and now - self.last >= LINE_SECONDS):
+            self.last, self.printed = now, True
+            err.print(f"{time.strftime('%H:%M:%S')} {text} ({now - self.started:.0f}s)", markup=False, highlight=False)
+
+
+class MigrationLines(Lines):
+    """The migrations replayed so far and the current file, as lines."""
+
+    total = applied = 0
+    current = ""
+
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def step(self, display: str) -> None:
+        self.current = display
+        self.line(f"migrations: {self.applied} of {self.total} applied, now {display}")
+
+    def done(self, timing) -> None:
+        self.applied += 1
+        self.line(f"migrations: {self.applied} of {self.total} applied, last {self.current}")
+
+    def close(self) -> None:
+        self.line(f"migrations: {self.applied} of {self.total} applied", last=True)
+
+
+class DumpLines(Lines):
+    """Rows read or loaded per table and the tables done, as lines."""
+
+    total = finished = 0
+
+    def start(self, tables: int) -> None:
+        self.total = tables
+
+    def advance(self, table: str, rows: int, seconds: float) -> None:
+        self.line(f"{table}: {counted(rows, 'row')}; {self.finished} of {counted(self.total, 'table')} done")
+
+    def done(self, report) -> None:
+        self.finished += 1
+        self.line(f"{report.entry.table}: {counted(report.entry.rows, 'row')}, done; "
+                  f"{self.finished} of {counted(self.total, 'table')} done")
+
+    def close(self) -> None:
+        self.line(f"{self.finished} of {counted(self.total, 'table')} done", last=True)
+
+
+WITHOUT_TERMINAL = {MigrationBar: MigrationLines, DumpBar: DumpLines}
+
+
 @contextmanager
 def bar(kind: type, enabled: bool = True) -> Iterator[object | None]:
-    """A progress display for the duration of a step; None (no output) for JSON runs and CI."""
-    shown = kind() if enabled and not ci_mode() else None
+    """A progress display for the duration of a step: bars on a terminal, throttled lines in CI mode, None
+    (no output) for JSON runs."""
+    shown = (WITHOUT_TERMINAL[kind] if ci_mode() else kind)() if enabled else None
     try:
         yield shown
     finally:
@@ -141,12 +216,20 @@ def findings(items) -> None:
 
 # How a fix file names its sides, by db.fix's --target.
 FIX_WORDS = {"prod": Words("local", "production", "locally", "in production"),
-             "dev": Words("migrations", "dev", "in the migrations", "in dev")}
+             "dev": Words("the migrations' schema", "the dev database", "in the migrations", "in the dev database")}
+SCOPES = ("local", "production", "diff")
 SIDES = {"local": ("Dev", "Migrations"), "production": ("Local", "Production"), "diff": ("Source", "Target")}
 TITLES = {
     "local": "Local drift: the dev database vs a fresh replay of the migrations",
     "production": "Production drift: the production profile vs the migrations it applied",
     "diff": "Differences: source vs target",
+}
+CHECKS = {"local": "local drift", "production": "production drift", "diff": "differences"}
+FIX_HINTS = {
+    "local": "`invoke db.sync` rebuilds dev from the migrations; `invoke db.fix --target dev` turns hand edits "
+             "in dev into a migration",
+    "production": "`invoke db.fix` writes the migration that brings the migrations to production",
+    "diff": "`invoke db.fix` writes a migration for production's drift, `invoke db.fix --target dev` one for dev's",
 }
 
 
@@ -165,9 +248,14 @@ def row_name(difference) -> str:
     return name
 
 
+def cell(difference, value: str | None) -> str | None:
+    """A value as a table shows it: a missing object's summary shortened, a differing value whole."""
+    return value if value is None or difference.status == DIFFERENT else short(value)
+
+
 def verdict(result) -> None:
     """The drift tables, grouped per scope and per table or object, then one summary line."""
-    for scope in ("local", "production", "diff"):
+    for scope in SCOPES:
         findings = [f for f in result.findings if f.scope == scope]
         if not findings:
             continue
@@ -176,7 +264,8 @@ def verdict(result) -> None:
         objects = sorted({f.difference.object for f in findings})
         for name in objects:
             rows = [
-                (row_name(f.difference), f.difference.source, f.difference.target,
+                (row_name(f.difference), cell(f.difference, f.difference.source),
+                 cell(f.difference, f.difference.target),
                  status_label(f.difference.status, sides) + (" (ignored)" if f.ignored else "")
                  + (" (version only)" if f.difference.version_only else ""))
                 for f in findings if f.difference.object == name
@@ -271,14 +360,14 @@ def summary_line(result) -> str:
     pending = [f"{m.version} {m.name}" for m in result.pending_in_production]
     tail = (f"; {ignored} ignored" if ignored else "") + (
         f"; {by_major} printed differently by the two majors (not drift)" if by_major else "") + (
-        f"; {len(pending)} migrations pending in production: {', '.join(pending)}" if pending else "")
+        f"; {counted(len(pending), 'migration')} pending in production: {', '.join(pending)}" if pending else "")
     if result.failed and not drift:
         return "version mismatch: no schema differences, but the servers run different majors" + tail
     if not drift:
         return "parity: no differences" + tail
     scopes = sorted({f.scope for f in drift})
     counts = ", ".join(f"{scope} {sum(1 for f in drift if f.scope == scope)}" for scope in scopes)
-    return f"drift: {len(drift)} differences ({counts})" + tail
+    return f"drift: {counted(len(drift), 'difference')} ({counts})" + tail
 
 
 MARKS = {"ok": "✓", "warn": "!", "fail": "✗"}
@@ -297,3 +386,176 @@ def table_reports(reports) -> None:
     table(None, ("Table", "Rows", "Rows/s", "Subset", "Rules"),
           [(r.entry.table, f"{r.entry.rows:,}", f"{r.rows_per_second:,.0f}", r.entry.subset or "all",
             ", ".join(f"{column}={rule}" for column, rule in r.entry.masked) or "-") for r in reports])
+
+
+def checks(result) -> list[str]:
+    """The scopes a verdict compared, in the report's order: those it checked and any holding a finding."""
+    found = {f.scope for f in result.findings}
+    return [scope for scope in SCOPES if scope in result.checked or scope in found]
+
+
+def hints(result) -> list[str]:
+    """What to run: the fix of each scope with drift, and the advice for servers of another major."""
+    scopes = {f.scope for f in result.drift}
+    major = result.server is not None and result.server.status == "major_mismatch"
+    advice = [MAJOR_ADVICE[result.server.scope]] if major else []
+    return [FIX_HINTS[scope] for scope in SCOPES if scope in scopes] + advice
+
+
+def marks(finding) -> str:
+    return (" (ignored)" if finding.ignored else "") + (" (version only)" if finding.difference.version_only else "")
+
+
+# Markdown: for a pull request's comment and GitHub's job summary.
+
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>|~&])")  # what Markdown may read as markup inside a line
+
+
+def markdown_text(text: str) -> str:
+    """Prose on one line, whose characters Markdown would read as markup shown as they are."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", re.sub(r"\s+", " ", text))
+
+
+def markdown_code(value: str | None) -> str:
+    """A value as a code span in a table cell: on one line, fenced by more backticks than it holds, its pipes
+    escaped so they do not split the cell. A backslash before a pipe cannot be kept in a code span there
+    (the table would read `\\|` as an escaped backslash and a cell border), so such a value is an HTML code
+    element, every punctuation character escaped."""
+    if value is None:
+        return "-"
+    text = one_line(value)
+    if not text:
+        return "(empty)"
+    if "\\|" in text:
+        return "<code>" + MARKDOWN_PUNCTUATION.sub(r"\\\1", text) + "</code>"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}".replace("|", "\\|")
+
+
+def markdown_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def what_differs(difference) -> str:
+    """The object's part that differs: a column or child by name, then the attribute; `-` for the whole object."""
+    parts = [markdown_code(difference.name)] if difference.name else []
+    parts += [markdown_text(difference.attribute)] if difference.attribute else []
+    return " ".join(parts) or "-"
+
+
+VERDICT_HEADINGS = {"drift": "drift", "version_mismatch": "version mismatch", "parity": "parity"}
+
+
+def markdown(result) -> str:
+    """The verdict as Markdown: a heading with the verdict, the summary line, one table of differences per
+    check (kind, object, what differs, both sides' values, status), the servers' versions and what to run."""
+    lines = [f"## pgparity: {VERDICT_HEADINGS[result.status]}", "", markdown_text(summary_line(result))]
+    for scope in checks(result):
+        findings = [f for f in result.findings if f.scope == scope]
+        if not findings:
+            continue
+        sides = SIDES[scope]
+        lines += ["", f"### {markdown_text(TITLES[scope])}", "",
+                  markdown_row(("Kind", "Object", "What differs", *sides, "Status")), markdown_row(("---",) * 6)]
+        lines += [markdown_row((markdown_text(f.difference.kind.replace("_", " ")), markdown_code(f.difference.object),
+                                what_differs(f.difference), markdown_code(cell(f.difference, f.difference.source)),
+                                markdown_code(cell(f.difference, f.difference.target)),
+                                markdown_text(status_label(f.difference.status, sides) + marks(f))))
+                  for f in findings]
+    if result.pending_in_production:
+        lines += ["", "### Pending in production (not drift: deployed after this push)", ""]
+        lines += [f"- {markdown_code(shown(migration.path))}" for migration in result.pending_in_production]
+    if result.server is not None and result.server.status != "same":
+        lines += ["", "### Server version", "", markdown_text(server_sentence(result.server))]
+    found = hints(result)
+    if found:
+        lines += ["", "**How to fix:**", "", *(f"- {markdown_fix(hint)}" for hint in found)]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_fix(hint: str) -> str:
+    """A hint whose commands stay code spans: the prose between them escaped, the backquoted parts kept."""
+    return "".join(markdown_code(part) if index % 2 else markdown_text(part)
+                   for index, part in enumerate(hint.split("`")))
+
+
+# JUnit XML: one test suite per check, one test case per difference (a failure when it is drift).
+
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str | None) -> str:
+    """Text XML 1.0 can hold: characters it forbids (control characters in a comment) written as `\\xNN`."""
+    return XML_UNSAFE.sub(lambda found: f"\\x{ord(found.group()):02x}", "-" if value is None else value)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case: a failure (message, text), or skipped (why), or neither (passed)."""
+
+    classname: str
+    name: str
+    failure: tuple[str, str] | None = None
+    skipped: str | None = None
+
+
+def cases_of(result, scope: str) -> list[Case]:
+    sides = SIDES[scope]
+    cases = []
+    for f in (f for f in result.findings if f.scope == scope):
+        d = f.difference
+        message = (f"{status_label(d.status, sides)}: {sides[0]} {one_line(d.source or '-')}, "
+                   f"{sides[1]} {one_line(d.target or '-')}")
+        text = f"{sides[0]}: {d.source or '-'}\n{sides[1]}: {d.target or '-'}\nfix: {FIX_HINTS[scope]}"
+        why = ("ignored in pgparity.toml" if f.ignored
+               else "printed differently by the two majors" if d.version_only else None)
+        cases.append(Case(f"pgparity.{scope}.{d.object}", row_name(d), None if why else (message, text), why))
+    if scope == "production":
+        cases += [Case("pgparity.production.pending", shown(m.path), skipped="pending in production (not drift)")
+                  for m in result.pending_in_production]
+    return cases or [Case(f"pgparity.{scope}", "no differences")]
+
+
+def server_case(check) -> Case:
+    failure = (server_sentence(check), MAJOR_ADVICE[check.scope]) if check.status == "major_mismatch" else None
+    return Case(f"pgparity.{check.scope}.server", "server version", failure)
+
+
+def junit(result) -> str:
+    """The verdict as JUnit XML: a suite per check (each scope, the servers' versions), counted as the common
+    schema has it (tests, failures, errors, skipped, time); a case per difference, drift failing."""
+    suites = [(CHECKS[scope], cases_of(result, scope)) for scope in checks(result)]
+    if result.server is not None:
+        suites.append(("server version", [server_case(result.server)]))
+    root = ET.Element("testsuites", name="pgparity", **totals([case for _, cases in suites for case in cases]))
+    for name, cases in suites:
+        suite = ET.SubElement(root, "testsuite", name=name, **totals(cases))
+        for case in cases:
+            element = ET.SubElement(suite, "testcase", classname=xml_text(case.classname), name=xml_text(case.name),
+                                    time="0")
+            if case.failure is not None:
+                ET.SubElement(element, "failure", message=xml_text(case.failure[0]), type="drift").text = \
+                    xml_text(case.failure[1])
+            if case.skipped is not None:
+                ET.SubElement(element, "skipped", message=case.skipped)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def totals(cases: Sequence[Case]) -> dict[str, str]:
+    return {"tests": str(len(cases)), "failures": str(sum(1 for c in cases if c.failure is not None)),
+            "errors": "0", "skipped": str(sum(1 for c in cases if c.skipped is not None)), "time": "0"}
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text)
+
+
+# How db.verify and db.diff print a verdict, by --format: one entry per format.
+VERDICT_FORMATS: dict[str, Callable[[Any], None]] = {
+    "table": verdict,
+    "json": lambda result: print_json(verdict_json(result)),
+    "markdown": lambda result: write(markdown(result)),
+    "junit": lambda result: write(junit(result)),
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ from pgparity.data import dump as dumps
 from pgparity.data.sanitize import secret_key, suggest
 from pgparity.data.survey import survey
 from pgparity.database import connect
-from pgparity.errors import PgParityError, shown
+from pgparity.errors import PgParityError, counted, shown
 from pgparity.folders import create_new, write_whole
 from pgparity.migrations import ledger
 from pgparity.migrations import rollback as rollbacks
@@ -194,7 +195,7 @@ def psql(c, command=None):
 def lint(c):
     """Check the migrations directory: numbering, duplicates, psql-only commands, transaction safety."""
     plan = _workspace().plan()
-    report.say(f"{len(plan.migrations)} migrations, {len(plan.findings)} findings, no errors")
+    report.say(f"{counted(len(plan.migrations), 'migration')}, {counted(len(plan.findings), 'finding')}, no errors")
 
 
 def _render_applied(result, as_json: bool, verb: str) -> None:
@@ -203,7 +204,8 @@ def _render_applied(result, as_json: bool, verb: str) -> None:
         return
     total = sum(t.ms for t in result.applied)
     slowest = ", ".join(f"{t.path} {t.ms} ms" for t in result.slowest) if result.applied else ""
-    report.say(f"{verb}: {len(result.applied)} migrations applied to {result.database} in {result.seconds:.2f}s"
+    report.say(f"{verb}: {counted(len(result.applied), 'migration')} applied to {result.database} "
+               f"in {result.seconds:.2f}s"
                + (f" ({total} ms in SQL); slowest: {slowest}" if result.applied else ""))
 
 
@@ -221,7 +223,7 @@ def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
         if restore_backup:
             terminated = ws.syncer(server).restore_backup()
             report.say(f"restored the previous {database}; the replaced one is now the backup"
-                       + (f" ({terminated} sessions ended)" if terminated else ""))
+                       + (f" ({counted(terminated, 'session')} ended)" if terminated else ""))
             return
         plan = ws.plan(show=not json)
         seeds = [] if from_dump else ws.seeds()  # a dump brings its own rows
@@ -234,15 +236,15 @@ def sync(c, no_cache=False, json=False, restore_backup=False, from_dump=None):
                                      seed=(lambda url: seeding.run(url, seeds)) if seeds else None)
     result = replace(result, seconds=time.monotonic() - started)  # all the work: settings, lint, server
     if result.terminated and not json:
-        report.warn(f"ended {result.terminated} sessions connected to {database} before the swap")
+        report.warn(f"ended {counted(result.terminated, 'session')} connected to {database} before the swap")
     _render_applied(result, json, f"synced (from {from_dump})" if from_dump else f"synced (cache {result.cache})")
     if seeds and not json:
         _say_seeded(ws, database, seeds)
 
 
 def _say_seeded(ws: Workspace, database: str, seeds: list[Path]) -> None:
-    report.say(f"seeded {database} from {shown(ws.settings.root / ws.project_file.seed)} ({len(seeds)} file"
-               + ("s)" if len(seeds) > 1 else ")"))
+    report.say(f"seeded {database} from {shown(ws.settings.root / ws.project_file.seed)} "
+               f"({counted(len(seeds), 'file')})")
 
 
 @task
@@ -291,8 +293,9 @@ def dump(c, json=False, jobs=None, init_rules=False, explain=False):
     report.table_reports(result.tables)
     for note in result.notes:
         report.warn(note)
-    report.say(f"wrote {shown(Path(result.path))} ({result.bytes / 1024**2:.1f} MiB, {len(result.tables)} tables, "
-               f"{result.ledger} ledger rows) in {result.seconds:.1f}s")
+    report.say(f"wrote {shown(Path(result.path))} ({result.bytes / 1024**2:.1f} MiB, "
+               f"{counted(len(result.tables), 'table')}, "
+               f"{counted(result.ledger, 'ledger row')}) in {result.seconds:.1f}s")
 
 
 def _explain(ws: Workspace) -> None:
@@ -302,7 +305,7 @@ def _explain(ws: Workspace) -> None:
             for column, found in flagged]
     report.table("columns flagged as PII", ("Column", "Type", "Flagged by", "Rule"), rows)
     missing = sum(1 for row in rows if row[3] == "none")
-    report.say(f"{len(rows)} flagged columns, {missing} without a rule"
+    report.say(f"{counted(len(rows), 'flagged column')}, {missing} without a rule"
                + ("; `invoke db.dump --init-rules` writes suggestions" if missing else ""))
 
 
@@ -313,7 +316,8 @@ def _init_rules(ws: Workspace) -> None:
                                                         for column, transform, why in suggested])
     for column, transform, why in suggested:
         report.say(f"{column.name} = {transform}  ({why})")
-    report.say(f"wrote {len(suggested)} rules to {shown(ws.settings.config_file)}; review each before `invoke db.dump`"
+    report.say(f"wrote {counted(len(suggested), 'rule')} to {shown(ws.settings.config_file)}; "
+               "review each before `invoke db.dump`"
                if suggested else "every flagged column has a rule already; nothing written")
 
 
@@ -419,7 +423,7 @@ def snapshot_(c, from_="prod", output=None):
     snapshot = _resolve(ws, from_)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_whole(path, dump_snapshot(snapshot))
-    report.say(f"wrote {path} ({len(snapshot.tables)} tables, {snapshot.server.version.split(' (')[0]})")
+    report.say(f"wrote {path} ({counted(len(snapshot.tables), 'table')}, PostgreSQL {snapshot.server.release})")
     if from_ == "prod" and ws.settings.migrations.is_dir():
         report.position(ws.position(ws.plan(show=False), snapshot))
 
@@ -456,15 +460,22 @@ def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
     return load_snapshot(ws.settings.root / endpoint)
 
 
+FORMAT_HELP = f"how to print the verdict: {', '.join(report.VERDICT_FORMATS)} (default table)"
+REPORT_HELP = "also write the JSON report to this file (in CI, and with PGPARITY_REPORT set, it is written anyway)"
+
+
 @task(help={"source": "dev, migrations, profile, prod, a postgresql:// URL or a snapshot file",
-            "target": "the same choices; the side a fix would bring the source to", "json": "print JSON"})
+            "target": "the same choices; the side a fix would bring the source to",
+            "json": "print JSON (--format json)",
+            "format": FORMAT_HELP, "report": REPORT_HELP})
 @guarded
-def diff(c, source="dev", target="profile", json=False):
+def diff(c, source="dev", target="profile", json=False, format=None, report_=None):
     """Compare any two schemas object by object; exit 1 when they differ.
 
     The migrations compared with production (`profile` or `prod`) are those it applied; the rest are listed
     as pending, as verify lists them.
     """
+    shape = _format(format, json)
     ws = _workspace()
     _check_endpoint(ws, "--source", source)
     _check_endpoint(ws, "--target", target)
@@ -478,21 +489,22 @@ def diff(c, source="dev", target="profile", json=False):
         result = diff_verdict(*sides, ws.project_file.ignore, position)
     else:
         result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore)
-    _render_verdict(ws, result, json)
+    _render_verdict(ws, result, shape, report_)
 
 
 PRODUCTION_ENDS = ("profile", "prod")
 
 
-@task(help={"json": "print the report as JSON (for CI)",
+@task(help={"json": "print the report as JSON (--format json)", "format": FORMAT_HELP, "report": REPORT_HELP,
             "fail_on_pending": "exit 1 also when migrations are pending in production (they are not drift)",
             "revision": "check the migrations of this commit (the pre-push hook passes the pushed one)"})
 @guarded
-def verify(c, json=False, fail_on_pending=False, revision=None):
+def verify(c, json=False, fail_on_pending=False, revision=None, format=None, report_=None):
     """The pre-push check: lint, dev vs migrations, production profile vs what it applied; exit 1 on drift."""
+    shape = _format(format, json)
     ws = _workspace()
-    result = ws.verify(show=not json, revision=revision)
-    _render_verdict(ws, result, json, fail_on_pending and bool(result.pending_in_production))
+    result = ws.verify(show=shape == "table", revision=revision)
+    _render_verdict(ws, result, shape, report_, fail_on_pending and bool(result.pending_in_production))
 
 
 @task(help={"target": "prod (the production profile, default) or dev (codify hand edits in the dev database)",
@@ -522,12 +534,12 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"
     forward, down = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
                               force=force, name=name or default, in_production=target == "prod")
-    report.say(f"wrote {shown(forward)} ({len(plan.fixes)} changes) and {shown(down)}")
+    report.say(f"wrote {shown(forward)} ({counted(len(plan.fixes), 'change')}) and {shown(down)}")
     for rename in plan.renames:
         report.warn(f"possible rename, not applied: {rename.statement}")
     if target == "prod" and apply:
         result = _apply_pending(ws)
-        report.say(f"applied {len(result.applied)} migration to {result.database}")
+        report.say(f"applied {counted(len(result.applied), 'migration')} to {result.database}")
     elif target == "dev":
         report.say("the dev database already has these changes; `invoke db.sync` rebuilds it with the new file")
 
@@ -582,21 +594,45 @@ def doctor(c):
         raise Exit(code=ERROR_EXIT)  # a failed check is an error to fix; 1 means drift
 
 
-def _write_report(path: Path, text: str) -> None:
+def _format(chosen: str | None, json: bool) -> str:
+    """The verdict's format from --format, or --json (its alias for json); checked before any work."""
+    if json and chosen not in (None, "json"):
+        raise PgParityError(f"--json is --format json: pass one of them, not --json with --format {chosen}")
+    shape = "json" if json else chosen or "table"
+    if shape not in report.VERDICT_FORMATS:
+        raise PgParityError(f"--format takes {', '.join(report.VERDICT_FORMATS)}, not {shape!r}")
+    return shape
+
+
+def _write_report(path: Path, origin: str, text: str) -> None:
+    """The JSON report, whole or not at all (a reader never sees half of it); `origin` names who asked for it."""
     try:
         write_whole(path, text)
     except OSError as error:
-        raise PgParityError(f"PGPARITY_REPORT: cannot write the JSON report to {shown(path)} "
+        raise PgParityError(f"{origin}: cannot write the JSON report to {shown(path)} ({error.strerror})") from None
+
+
+def _append_summary(path: Path, text: str) -> None:
+    """GitHub's job summary: each step appends its Markdown to the file GITHUB_STEP_SUMMARY names."""
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(text)
+    except OSError as error:
+        raise PgParityError(f"GITHUB_STEP_SUMMARY: cannot append the report to {shown(path)} "
                             f"({error.strerror})") from None
 
 
-def _render_verdict(ws: Workspace, result, as_json: bool, fail: bool = False) -> None:
-    if report.ci_mode():
-        _write_report(ws.settings.report_file, report.as_json(report.verdict_json(result)) + "\n")
-    if as_json:
-        report.print_json(report.verdict_json(result))
-    else:
-        report.verdict(result)
+def _render_verdict(ws: Workspace, result, shape: str, report_to: str | None, fail: bool = False) -> None:
+    """The verdict in its format; the JSON report file when asked (--report, PGPARITY_REPORT) or in CI, never
+    otherwise (a hook's run or `| less` leaves no file behind); in CI mode the job summary's Markdown too."""
+    if report_to or ws.settings.report_named or report.in_ci():
+        path, origin = (ws.settings.root / report_to, "--report") if report_to else (ws.settings.report_file,
+                                                                                    "PGPARITY_REPORT")
+        _write_report(path, origin, report.as_json(report.verdict_json(result)) + "\n")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary and report.ci_mode():
+        _append_summary(Path(summary), report.markdown(result))
+    report.VERDICT_FORMATS[shape](result)
     if result.failed or fail:
         raise Exit(code=1)
 

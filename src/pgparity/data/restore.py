@@ -21,7 +21,7 @@ from pgparity.data.archive import CHUNK_BYTES, POST_DATA, PRE_DATA, Manifest, Ta
 from pgparity.data.extract import PartResult
 from pgparity.data.progress import Progress, Quiet, TableReport, Tables
 from pgparity.database import connect, database_of
-from pgparity.errors import DumpError
+from pgparity.errors import DumpError, counted
 from pgparity.migrations.apply import describe_failure
 from pgparity.schema import introspect
 from pgparity.schema.model import Ledger, major, release
@@ -68,7 +68,7 @@ def _load_table(path: Path, url: str, entry: TableEntry,
                         loaded += chunk.count(b"\n")
                         on_rows(member.name, loaded)
                 if cursor.rowcount != member.rows:
-                    raise DumpError(f"{path}: {member.name} of {entry.table} loaded {cursor.rowcount} rows, "
+                    raise DumpError(f"{path}: {member.name} of {entry.table} loaded {counted(cursor.rowcount, 'row')}, "
                                     f"the manifest says {member.rows}")
                 results.append(PartResult(member.name, member.rows, started, time.monotonic()))
     except psycopg.Error as error:

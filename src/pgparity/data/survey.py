@@ -20,6 +20,7 @@ from pgparity.data.extract import begin_snapshot
 from pgparity.data.sanitize import Column, ColumnName, ColumnRule, Masker, Rules, looks_like_pii
 from pgparity.data.tables import SourceTable, partition_roots, read_tables
 from pgparity.data.transformers import Transform, holds_text
+from pgparity.errors import counted
 
 SAMPLE_PAGES = 64  # about 0.5 MiB of each table is read for the content check, whatever its size
 SAMPLE_ROWS = 1000
@@ -136,6 +137,7 @@ def broken_checks(conn: psycopg.Connection, tables: Sequence[SourceTable], rules
             failing = conn.execute(sql.SQL("SELECT count(*) FROM (VALUES {}) AS t ({}) WHERE NOT ({})").format(
                 values, aliases, sql.SQL(expression))).fetchone()[0]
             if failing:
-                problems.append(f"{table.name}: {failing} of {len(sample)} masked sample rows break CHECK {constraint} "
-                                f"({expression}); choose transformers whose output it accepts, or keep")
+                verb = "breaks" if failing == 1 else "break"
+                problems.append(f"{table.name}: {failing} of {counted(len(sample), 'masked sample row')} {verb} CHECK "
+                                f"{constraint} ({expression}); choose transformers whose output it accepts, or keep")
     return problems

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgparity.errors import MigrationError
+from pgparity.errors import MigrationError, counted
 from pgparity.migrations import effects, ledger
 from pgparity.migrations.lint import lint_sql
 from pgparity.migrations.model import Finding, Migration, MigrationPolicy, Plan
@@ -172,7 +172,7 @@ def _covered_findings(baseline_path: Path, covered: list[File], through: int) ->
         return []
     names = sorted(covered, key=lambda f: (f.version, f.name))
     span = names[0].name if len(names) == 1 else f"{names[0].name} ... {names[-1].name}"
-    return [Finding("info", baseline_path, None, f"stands for {len(covered)} migration(s) through "
+    return [Finding("info", baseline_path, None, f"stands for {counted(len(covered), 'migration')} through "
                     f"version {through} ({span}); they are covered by the baseline, not replayed")]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from pgparity.errors import LintError, shown
+from pgparity.errors import LintError, counted, shown
 
 Level = Literal["error", "warning", "info"]
 
@@ -113,6 +113,6 @@ class Plan:
         the first error unless the findings were `listed` to the person already."""
         errors = self.errors
         if errors:
-            count = f"{len(errors)} lint error" + ("s" if len(errors) > 1 else "")
+            count = counted(len(errors), "lint error")
             where = ", listed above" if listed else f"; first: {errors[0]}"
             raise LintError(f"{shown(self.directory)}/: {count}{where}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgparity.database import Server, connect
-from pgparity.errors import MigrationError, shown
+from pgparity.errors import MigrationError, counted, shown
 from pgparity.migrations import apply, ledger
 from pgparity.migrations.model import Baseline, Migration, Plan
 from pgparity.migrations.naming import rollback_names
@@ -37,7 +37,7 @@ def choose(applied: Sequence[Migration], steps: int, database: str) -> list[tupl
     """The last `steps` applied migrations, newest first, each with its rollback file and text; refused when
     one has none, or one leaves a drop commented out."""
     if steps > len(applied):
-        raise MigrationError(f"--steps {steps} is more than the {len(applied)} migration(s) applied to {database}")
+        raise MigrationError(f"--steps {steps} is more than the {counted(len(applied), 'migration')} applied to {database}")
     chosen = []
     for migration in reversed(applied[len(applied) - steps:]):
         if migration.rollback is None:

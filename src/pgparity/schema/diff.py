@@ -69,7 +69,8 @@ class Change:
 
     @property
     def difference(self) -> Difference:
-        """The report's row: both sides' values as text, a missing object by its summary."""
+        """The report's row: both sides' values as text, a missing object by its summary (whole: a table
+        of them shortens it, JSON does not)."""
         return Difference(self.kind, self.object, self.name, self.attribute, *shown(self), self.status,
                           self.version_only)
 
@@ -267,12 +268,12 @@ def comment(source: Node, target: Node, obj: str, name: str) -> Iterator[Change]
 
 
 def shown(change: Change) -> tuple[str | None, str | None]:
-    """Each side's value as the report shows it: a missing object or comment by its short summary."""
+    """Each side's value as the report shows it: a missing object or comment by its summary, on one line."""
     if change.kind == "comment":
         values = change.source.obj.comment, change.target.obj.comment
-        return values if change.status == DIFFERENT else tuple(v and short(v) for v in values)
+        return values if change.status == DIFFERENT else tuple(v and one_line(v) for v in values)
     if change.status != DIFFERENT:
-        summary = short(RULES_BY_KIND[change.kind].summary(change.node.obj))
+        summary = one_line(RULES_BY_KIND[change.kind].summary(change.node.obj))
         return (None, summary) if change.source is None else (summary, None)
     return tuple(text(getattr(node.obj, change.attribute)) for node in (change.source, change.target))
 
@@ -314,6 +315,11 @@ def text(value: object) -> str | None:
     return str(value)
 
 
+def one_line(summary: str) -> str:
+    return " ".join(summary.split())
+
+
 def short(summary: str) -> str:
-    summary = " ".join(summary.split())
+    """A value shortened for a table or a fix file's comment, where a long definition would drown the rest."""
+    summary = one_line(summary)
     return summary if len(summary) <= SUMMARY_LENGTH else summary[: SUMMARY_LENGTH - 1] + "…"

@@ -57,12 +57,14 @@ class Verdict:
     """Everything verify (or diff) found; drift when any finding is not ignored.
 
     `position` is production's (verify with a profile): the migrations pending there are listed, not drift.
-    `server` compares the versions of the servers (None for verify without a profile).
+    `server` compares the versions of the servers (None for verify without a profile). `checked` names the
+    scopes compared, those without a finding too (a report lists each check that passed).
     """
 
     findings: tuple[Finding, ...]
     position: Position | None = None
     server: ServerCheck | None = None
+    checked: tuple[str, ...] = ()
 
     @property
     def drift(self) -> tuple[Finding, ...]:
@@ -113,10 +115,13 @@ def production_drift(built: Snapshot, profile: Snapshot, position: Position) -> 
 
 def verdict(local: Sequence[Difference], production: Sequence[Difference], position: Position | None,
             ignore: Sequence[str], server: ServerCheck | None = None) -> Verdict:
-    return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), position, server)
+    """Verify's verdict: production is checked when there is a profile (its position) or a difference."""
+    checked = (LOCAL, PRODUCTION) if position is not None or production else (LOCAL,)
+    return Verdict(tuple(scoped(LOCAL, local, ignore) + scoped(PRODUCTION, production, ignore)), position, server,
+                   checked)
 
 
 def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str], position: Position | None = None) -> Verdict:
     """Any two schemas; pgparity ledgers are compared only when both sides keep one."""
     return Verdict(tuple(scoped(DIFF, rows(compare(source, target)), ignore)), position,
-                   ServerCheck(DIFF, source.server, target.server))
+                   ServerCheck(DIFF, source.server, target.server), (DIFF,))

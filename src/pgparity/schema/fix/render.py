@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pgparity import __version__
+from pgparity.errors import counted
 from pgparity.migrations.lint import IN_PRODUCTION
 from pgparity.schema.fix.narrowing import NarrowingCheck
 from pgparity.schema.fix.phases import ALREADY_THERE, Action, Narrowing, Step
@@ -79,7 +80,7 @@ def counts(plan: FixPlan, allow_destructive: bool) -> str:
     fixing = [fix for fix in plan.fixes if fix.change]
     skipped = sum(1 for fix in fixing if fix.forward.destructive and not allow_destructive)
     manual = sum(1 for fix in fixing if not fix.forward.steps and fix.forward.note)
-    return (f"{len(fixing)} difference(s): {len(fixing) - skipped - manual} fixed below, {skipped} "
+    return (f"{counted(len(fixing), 'difference')}: {len(fixing) - skipped - manual} fixed below, {skipped} "
             f"destructive (commented out), {manual} not fixable by a migration.")
 
 
@@ -88,7 +89,7 @@ def live(action: Action, allow_destructive: bool) -> bool:
 
 
 def rows_text(rows: int) -> str:
-    return f"{rows} row" if rows == 1 else f"{rows} rows"
+    return counted(rows, "row")
 
 
 def check_line(fix: Fix, narrowing: Narrowing, results: dict[Narrowing, NarrowingCheck],
@@ -107,8 +108,8 @@ def check_line(fix: Fix, narrowing: Narrowing, results: dict[Narrowing, Narrowin
 def destructive_section(plan: FixPlan, direction: str, allow_destructive: bool) -> list[str]:
     actions = [getattr(fix, direction) for fix in plan.fixes]
     reasons = [action.destructive for action in actions if action.destructive and action.steps]
-    title = ("Destructive, applied (allow_destructive)" if allow_destructive
-             else "Destructive, commented out below: write the fix with allow_destructive to apply")
+    title = ("Destructive, applied (--allow-destructive)" if allow_destructive
+             else "Destructive, commented out below: write the fix with --allow-destructive to apply")
     return section(title, reasons)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pgparity.errors import FixError
+from pgparity.errors import FixError, counted
 from pgparity.folders import write_whole
 from pgparity.migrations.naming import next_files
 from pgparity.schema.fix.narrowing import NarrowingCheck
@@ -34,8 +34,8 @@ def refuse_unsafe(plan: FixPlan, checks: Sequence[NarrowingCheck], allow_destruc
     fixes = [fix for fix in plan.fixes if live(fix.forward, allow_destructive)]
     if not fixes:
         skipped = sum(1 for fix in plan.fixes if fix.forward.destructive and fix.forward.steps)
-        raise FixError(f"nothing to apply: {len(plan.fixes)} change(s), of which {skipped} destructive "
-                       "(allow_destructive writes those) and the rest not fixable by a migration")
+        raise FixError(f"nothing to apply: {counted(len(plan.fixes), 'change')}, of which {skipped} destructive "
+                       "(--allow-destructive writes those) and the rest not fixable by a migration")
     if force:
         return
     results = {check.narrowing: check for check in checks}
