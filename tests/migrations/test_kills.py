@@ -104,17 +104,24 @@ def test_an_invalid_index_of_a_killed_build_is_dropped_and_built_again(project):
 def test_a_batch_the_server_runs_on_for_a_dead_client_is_stopped_before_the_retry(project):
     write(project, TABLE)
     ok(project, "db.sync")
-    write(project, SLOW_BATCH)
+    write(project, {**SLOW_BATCH, "015_slow.sql": "select count(*) from t;\ncreate table s15 (id int);"})
+    blocker = psycopg.connect(project.url())
+    blocker.execute("lock table t in access exclusive mode")  # the batch waits at 015 until the test lets it go
     migrate = start(project, "db.migrate")
-    until(lambda: len(ledger(project)) >= 4)
+    until(lambda: [row for row in appliers(project) if row[2] == "Lock"])  # at 015, after 010-014
     migrate.kill()
     migrate.wait()
-    result = project.run("db.migrate")
-    assert result.returncode == 0, result.stderr
-    assert f"died (process {migrate.pid}@" in result.stderr
+    assert [row for row in appliers(project) if f" {migrate.pid}@" in row[1]]  # the server keeps its session
+    retry = start(project, "db.migrate")
+    until(lambda: not [row for row in appliers(project) if f" {migrate.pid}@" in row[1]])
+    blocker.rollback()
+    out, err = retry.communicate(timeout=120)
+    assert retry.returncode == 0, err
+    assert f"died (process {migrate.pid}@" in err, (out, err)
     rows = ledger(project)
     assert len(rows) == 21 and {state for _, state in rows} == {"applied"}
     assert len(query(project, "select 1 from pg_tables where schemaname = 'public' and starts_with(tablename, 's')")) == 20
+    blocker.close()
 
 
 def test_sigterm_cancels_the_running_batch_and_says_so_in_one_line(project):
