@@ -264,3 +264,17 @@ def test_help_after_a_task_that_takes_an_argument_shows_its_help(folder, task, f
     result = folder.run(task, flag)
     assert result.returncode == 0 and f"db.{task[3:]} [--options]" in result.stdout, result.stderr
     assert not (folder.root / "migrations").exists()
+
+
+def test_a_task_s_help_keeps_its_flags_descriptions(folder):
+    result = folder.run("db.psql", "--help")
+    assert "run one SQL command and exit with psql's status" in result.stdout, result.stderr
+
+
+def test_version_and_completion_as_the_readme_says(folder):
+    from pgparity import __version__
+
+    assert folder.run("--version").stdout.strip() == f"pgparity {__version__}"
+    script = folder.run("--print-completion-script", "bash").stdout
+    assert "pgparity --complete" in script and "complete -F" in script
+    assert "db.rollback" in folder.run("--complete", "--", "pgparity", "db.").stdout.split()

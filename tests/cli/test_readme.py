@@ -1,5 +1,6 @@
 """README's tasks table is the reference a person reads: each task and each flag as `--help` shows them."""
 
+import copy
 import re
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def documented() -> dict[str, str]:
 def spelled(task) -> set[str]:
     """Flags and positional arguments as `pgparity db.<task> --help` names them."""
     words = set()
-    for argument in task.get_arguments():
+    for argument in copy.deepcopy(task).get_arguments():  # which consumes the task's help texts
         name = max(argument.names, key=len).replace("_", "-")
         if argument.positional:
             words.add(name.upper())

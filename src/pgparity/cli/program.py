@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,8 +37,9 @@ def help_first(argv: list[str]) -> list[str]:
     if not tasks:
         return argv
     task = argv[tasks[0]]
-    own = {flag for argument in db[task.removeprefix("db.")].get_arguments() for flag in argument.names}
-    asked = [word for word in argv[tasks[0] + 1:] if word == "--help" or (word == "-h" and "h" not in own)]
+    # invoke gives a parameter the short flag of its first letter; get_arguments() would consume the task's help
+    short = {name[0] for name in inspect.signature(db[task.removeprefix("db.")].body).parameters}
+    asked = [word for word in argv[tasks[0] + 1:] if word == "--help" or (word == "-h" and "h" not in short)]
     return [*argv[:tasks[0]], "--help", task] if asked else argv
 
 
@@ -57,7 +59,8 @@ class PgParityProgram(Program):
             super().parse_cleanup()
 
 
-program = PgParityProgram(version=__version__, namespace=Collection(db), name="pgparity", binary="pgparity")
+program = PgParityProgram(version=__version__, namespace=Collection(db), name="pgparity", binary="pgparity",
+                          binary_names=["pgparity"])
 
 
 def main() -> None:

@@ -321,7 +321,8 @@ def _init_rules(ws: Workspace) -> None:
                if suggested else "every flagged column has a rule already; nothing written")
 
 
-@task(help={"json": "print the summary as JSON"})
+@task(help={"file": "the sanitized dump to restore (dumps/<environment>-<time>.sanitized.zip)",
+            "json": "print the summary as JSON"})
 @guarded
 def restore(c, file, json=False):
     """Restore a sanitized dump into the dev database (atomically), then apply the migrations it lacks."""
