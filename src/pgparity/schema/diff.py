@@ -242,11 +242,12 @@ def collection(
     rule = RULES[collection_name]
     source_by_key = {key_of(obj): obj for obj in source}
     target_by_key = {key_of(obj): obj for obj in target}
+    kinds = [rule.kind_under(parent) for parent in parents]
     for key in source_by_key.keys() | target_by_key.keys():
         found = source_by_key.get(key), target_by_key.get(key)
         obj, name = place(rule, rule.label(found[0] or found[1]), owner)
-        source_node, target_node = (None if o is None else Node(rule.kind_under(parent), o, parent)
-                                    for o, parent in zip(found, parents))
+        source_node, target_node = (None if o is None else Node(kind, o, parent)
+                                    for o, parent, kind in zip(found, parents, kinds))
         if source_node is not None and target_node is not None:
             yield from pair(rule, source_node, target_node, obj, name)
         elif rule.missing_reported:
