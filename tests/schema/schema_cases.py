@@ -73,6 +73,8 @@ def missing_in_production(kind, obj, name, local):
 
 FUNCTION_F = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT {}';"
 F_DEFINITION = "CREATE OR REPLACE FUNCTION public.f()\n RETURNS integer\n LANGUAGE sql\nAS $function${}$function$\n"
+PROCEDURE_P = "CREATE PROCEDURE p(a int) LANGUAGE sql AS 'SELECT 1';"
+ENUM_MOOD = "CREATE TYPE mood AS ENUM ('calm');"
 FK = "ALTER TABLE users ADD CONSTRAINT users_role_fk FOREIGN KEY (role_id) REFERENCES roles"
 RLS = "ALTER TABLE users ENABLE ROW LEVEL SECURITY;"
 
@@ -164,6 +166,34 @@ CASES = [
     case("column privilege", f"GRANT UPDATE (email) ON users TO {READER} WITH GRANT OPTION;",
          f"GRANT UPDATE (email) ON users TO {READER};",
          *diff("privilege", "public.users", f"UPDATE (email) TO {READER}", "grantable", "true", "false")),
+    case("schema privilege", "CREATE SCHEMA app;", f"CREATE SCHEMA app; GRANT USAGE ON SCHEMA app TO {READER};",
+         *missing_in_local("schema_privilege", "app", f"USAGE TO {READER}", "granted")),
+    case("function privilege", FUNCTION_F.format(1), FUNCTION_F.format(1) + "REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;",
+         *missing_in_production("function_privilege", "public.f()", "EXECUTE TO PUBLIC", "granted")),
+    case("procedure privilege", PROCEDURE_P, PROCEDURE_P + f"GRANT EXECUTE ON PROCEDURE p(int) TO {READER};",
+         *missing_in_local("function_privilege", "public.p(a integer)", f"EXECUTE TO {READER}", "granted")),
+    case("function without public execute", "", FUNCTION_F.format(1) + "REVOKE ALL ON FUNCTION f() FROM PUBLIC;",
+         *missing_in_local("function", "public.f()", "", "returns integer")),
+    case("sequence privilege", "CREATE SEQUENCE s;", f"CREATE SEQUENCE s; GRANT USAGE, SELECT ON SEQUENCE s TO {READER};"
+         f"REVOKE SELECT ON SEQUENCE s FROM {READER};",
+         *missing_in_local("sequence_privilege", "public.s", f"USAGE TO {READER}", "granted")),
+    case("type privilege", ENUM_MOOD, ENUM_MOOD + "REVOKE USAGE ON TYPE mood FROM PUBLIC;",
+         *missing_in_production("type_privilege", "public.mood", "USAGE TO PUBLIC", "granted")),
+    case("domain privilege", f"CREATE DOMAIN code AS text; GRANT USAGE ON DOMAIN code TO {READER} WITH GRANT OPTION;",
+         f"CREATE DOMAIN code AS text; GRANT USAGE ON DOMAIN code TO {READER};",
+         *diff("type_privilege", "public.code", f"USAGE TO {READER}", "grantable", "true", "false")),
+    case("composite type without public usage", "", "CREATE TYPE pair AS (a int); REVOKE USAGE ON TYPE pair FROM PUBLIC;",
+         *missing_in_local("type", "public.pair", "", "(a integer)")),
+    case("default privilege", "", f"ALTER DEFAULT PRIVILEGES FOR ROLE {READER} IN SCHEMA public "
+         f"GRANT SELECT ON TABLES TO {READER} WITH GRANT OPTION;",
+         *missing_in_local("default_privilege", f"for role {READER} in schema public: SELECT ON TABLES TO {READER}", "",
+                           "granted with grant option")),
+    case("default privilege revoked", f"ALTER DEFAULT PRIVILEGES FOR ROLE {READER} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;",
+         "", *missing_in_production("default_privilege", f"for role {READER}: EXECUTE ON FUNCTIONS TO PUBLIC", "",
+                                    "revoked")),
+    case("default privilege grant option", f"ALTER DEFAULT PRIVILEGES FOR ROLE {READER} GRANT USAGE ON TYPES TO postgres;",
+         f"ALTER DEFAULT PRIVILEGES FOR ROLE {READER} GRANT USAGE ON TYPES TO postgres WITH GRANT OPTION;",
+         *diff("default_privilege", f"for role {READER}: USAGE ON TYPES TO postgres", "", "grantable", "false", "true")),
     case("table comment", "COMMENT ON TABLE users IS 'people';", "COMMENT ON TABLE users IS 'humans';",
          *diff("comment", "public.users", "", "text", "people", "humans")),
     case("column comment", "", "COMMENT ON COLUMN users.email IS 'login';",

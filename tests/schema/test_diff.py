@@ -197,6 +197,38 @@ def test_pgparity_schema_is_ignored(build: Build):
     assert differences(local, production) == ()
 
 
+GRANTED_OBJECTS = """
+CREATE SCHEMA app; CREATE SEQUENCE app.s; CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE TYPE app.mood AS ENUM ('calm'); CREATE DOMAIN app.code AS text; CREATE TYPE app.pair AS (a int);
+"""
+GRANTS = [f"GRANT USAGE, CREATE ON SCHEMA app TO {READER}", f"GRANT USAGE ON SEQUENCE app.s TO {READER}",
+          f"GRANT SELECT ON SEQUENCE app.s TO {READER} WITH GRANT OPTION", "REVOKE EXECUTE ON FUNCTION app.f() FROM PUBLIC",
+          f"GRANT EXECUTE ON FUNCTION app.f() TO {READER}", f"GRANT USAGE ON TYPE app.mood TO {READER}",
+          "REVOKE USAGE ON DOMAIN app.code FROM PUBLIC", f"GRANT USAGE ON TYPE app.pair TO {READER}",
+          f"ALTER DEFAULT PRIVILEGES FOR ROLE {READER} IN SCHEMA app GRANT SELECT, UPDATE ON TABLES TO PUBLIC",
+          f"ALTER DEFAULT PRIVILEGES FOR ROLE {READER} REVOKE USAGE ON TYPES FROM PUBLIC"]
+# The built-in defaults spelled out, and the owner's own rights, which no grant changes.
+DEFAULTS = """
+GRANT EXECUTE ON FUNCTION app.f() TO PUBLIC; GRANT USAGE ON TYPE app.mood TO PUBLIC;
+REVOKE USAGE ON DOMAIN app.code FROM PUBLIC; GRANT USAGE ON DOMAIN app.code TO PUBLIC;
+GRANT ALL ON SCHEMA app TO CURRENT_USER; GRANT ALL ON SEQUENCE app.s TO CURRENT_USER;
+ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC;
+ALTER DEFAULT PRIVILEGES REVOKE USAGE ON TYPES FROM PUBLIC; ALTER DEFAULT PRIVILEGES GRANT USAGE ON TYPES TO PUBLIC;
+"""
+
+
+@pytest.mark.parametrize(("local", "production"), [
+    pytest.param(";".join(GRANTS) + ";", ";".join(reversed(GRANTS)) + ";", id="grants in another order"),
+    pytest.param(DEFAULTS, "", id="defaults spelled out"),
+    pytest.param("GRANT EXECUTE ON FUNCTION app.f() TO PUBLIC;", "", id="public execute spelled out"),
+])
+def test_privileges_compare_as_acl_entries(build: Build, local, production):
+    local_snapshot, production_snapshot = build(GRANTED_OBJECTS, local, production)
+    assert differences(local_snapshot, production_snapshot) == ()
+    mood = next(enum for enum in production_snapshot.enums if enum.name == "mood")
+    assert [(g.grantee, g.privilege) for g in mood.privileges][:1] == [("PUBLIC", "USAGE")]
+
+
 # Pure logic on hand-built snapshots.
 
 def test_missing_table_is_one_difference_not_one_per_column():

@@ -22,7 +22,8 @@ PGPARITY = "pgparity"
 
 KINDS = (
     "schema", "table", "column", "constraint", "index", "sequence", "view", "materialized_view",
-    "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "comment",
+    "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "schema_privilege",
+    "sequence_privilege", "function_privilege", "type_privilege", "default_privilege", "comment",
     "setting", "role_setting", "migration", "role",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
@@ -106,6 +107,11 @@ class Rule:
     # Fields whose text depends on the server's major (how it prints a definition, an extension's
     # default version): a change to them between two majors is version-only.
     by_major: tuple[str, ...] = ()
+    # Children reported under another kind when their parent is of one of these kinds.
+    kind_in: tuple[tuple[str, str], ...] = ()
+
+    def kind_under(self, parent: Node | None) -> str:
+        return dict(self.kind_in).get(parent.kind, self.kind) if parent is not None else self.kind
 
 
 def qualified(obj: Model) -> str:
@@ -140,6 +146,26 @@ def privilege_label(grant: Model) -> str:
     return f"{grant.privilege}{column} TO {grant.grantee}"
 
 
+def default_privilege_label(entry: Model) -> str:
+    """`for role app in schema public: SELECT ON TABLES TO reader`."""
+    where = f" in schema {entry.schema}" if entry.schema else ""
+    return f"for role {entry.role}{where}: {entry.privilege} ON {entry.objects} TO {entry.grantee}"
+
+
+def grant_summary(grant: Model) -> str:
+    return "granted with grant option" if grant.grantable else "granted"
+
+
+def default_privilege_summary(entry: Model) -> str:
+    return grant_summary(entry) if entry.granted else "revoked"
+
+
+# Grants on schemas, sequences, functions and types are kinds of their own; on relations, `privilege`.
+PRIVILEGE_KINDS = (("schema", "schema_privilege"), ("sequence", "sequence_privilege"),
+                   ("function", "function_privilege"), ("enum", "type_privilege"), ("domain", "type_privilege"),
+                   ("type", "type_privilege"))
+
+
 # Keyed by the field name under which the collection appears (in Snapshot or in its parent).
 RULES = {
     "settings": Rule("setting", by_name, lambda s: s.value),
@@ -166,12 +192,10 @@ RULES = {
     "indexes": Rule("index", by_name, lambda i: ("UNIQUE " if i.unique else "") + i.definition),
     "triggers": Rule("trigger", by_name, lambda t: t.definition),
     "policies": Rule("policy", by_name, lambda p: f"{p.command} TO {', '.join(p.roles)}"),
-    "privileges": Rule(
-        "privilege", privilege_label,
-        lambda g: "granted with grant option" if g.grantable else "granted",
-    ),
+    "privileges": Rule("privilege", privilege_label, grant_summary, kind_in=PRIVILEGE_KINDS),
+    "default_privileges": Rule("default_privilege", default_privilege_label, default_privilege_summary),
 }
-RULES_BY_KIND = {rule.kind: rule for rule in RULES.values()}
+RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80
 
 
@@ -219,15 +243,18 @@ def collection(
     rule = RULES[collection_name]
     source_by_key = {key_of(obj): obj for obj in source}
     target_by_key = {key_of(obj): obj for obj in target}
+    kinds = [rule.kind_under(parent) for parent in parents]
     for key in source_by_key.keys() | target_by_key.keys():
         found = source_by_key.get(key), target_by_key.get(key)
         obj, name = place(rule, rule.label(found[0] or found[1]), owner)
-        source_node, target_node = (None if o is None else Node(rule.kind, o, parent) for o, parent in zip(found, parents))
+        source_node, target_node = (None if o is None else Node(kind, o, parent)
+                                    for o, parent, kind in zip(found, parents, kinds))
         if source_node is not None and target_node is not None:
             yield from pair(rule, source_node, target_node, obj, name)
         elif rule.missing_reported:
             status = ONLY_IN_TARGET if source_node is None else ONLY_IN_SOURCE
-            yield Change(rule.kind, obj, name, None, status, source_node, target_node)
+            node = source_node or target_node
+            yield Change(node.kind, obj, name, None, status, source_node, target_node)
 
 
 def place(rule: Rule, label: str, owner: str | None) -> tuple[str, str]:
@@ -254,9 +281,9 @@ def pair(rule: Rule, source: Node, target: Node, obj: str, name: str) -> Iterato
             yield from collection(f.name, a, b, obj, (source, target))
         elif a != b:
             changed = True
-            yield Change(rule.kind, obj, name, f.name, DIFFERENT, source, target)
+            yield Change(source.kind, obj, name, f.name, DIFFERENT, source, target)
     if rule.fallback and not changed and getattr(source.obj, rule.fallback) != getattr(target.obj, rule.fallback):
-        yield Change(rule.kind, obj, name, rule.fallback, DIFFERENT, source, target)
+        yield Change(source.kind, obj, name, rule.fallback, DIFFERENT, source, target)
 
 
 def comment(source: Node, target: Node, obj: str, name: str) -> Iterator[Change]:
@@ -286,7 +313,7 @@ def label(node: Node) -> str:
 def children(node: Node) -> Iterator[Node]:
     """The objects `node` holds, each with its kind: columns, constraints, ..., privileges."""
     for name in collections(type(node.obj)):
-        kind = RULES[name].kind
+        kind = RULES[name].kind_under(node)
         for child in getattr(node.obj, name):
             yield Node(kind, child, node)
 

@@ -20,6 +20,7 @@ from pgparity.schema.model import (
     Column,
     CompositeType,
     Constraint,
+    DefaultPrivilege,
     Domain,
     EnumType,
     Extension,
@@ -60,6 +61,8 @@ BULK = {
     "triggers": queries.TRIGGERS,
     "policies": queries.POLICIES,
     "privileges": queries.PRIVILEGES,
+    "object_privileges": queries.OBJECT_PRIVILEGES,
+    "default_privileges": queries.DEFAULT_PRIVILEGES,
     "functions": queries.FUNCTIONS,
     "enums": queries.ENUMS,
     "domains": queries.DOMAINS,
@@ -163,23 +166,26 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
     views = owners(View, map(view_row, rows["views"]), **relation)
     materialized_views = owners(View, map(view_row, rows["materialized_views"]), **relation)
     sequences = owners(Sequence, rows["sequences"], privileges=privileges)
-    return Snapshot(
+    granted = children(Privilege, rows["object_privileges"])
+    snapshot = Snapshot(
         server=build(ServerVersion, rows["server"][0]),
         settings=plain(Setting, rows["settings"]),
         role_settings=plain(RoleSetting, rows["role_settings"]),
-        roles=referenced_roles(rows["roles"], tables, views + materialized_views + sequences),
+        roles=(),
         extensions=plain(Extension, rows["extensions"]),
-        schemas=plain(Schema, rows["schemas"]),
+        schemas=owners(Schema, rows["schemas"], privileges=granted),
         tables=tables,
         views=views,
         materialized_views=materialized_views,
         sequences=sequences,
-        functions=plain(Function, map(function_row, rows["functions"])),
-        enums=owners(EnumType, rows["enums"]),
-        domains=owners(Domain, rows["domains"], constraints=constraints),
-        types=owners(CompositeType, rows["composites"], columns=columns),
+        functions=owners(Function, map(function_row, rows["functions"]), privileges=granted),
+        enums=owners(EnumType, rows["enums"], privileges=granted),
+        domains=owners(Domain, rows["domains"], constraints=constraints, privileges=granted),
+        types=owners(CompositeType, rows["composites"], columns=columns, privileges=granted),
         ledger=ledger,
+        default_privileges=plain(DefaultPrivilege, rows["default_privileges"]),
     )
+    return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
 
 def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
@@ -290,8 +296,15 @@ def view_row(row: Row) -> Row:
     return row | {"definition": text.strip().removesuffix(";")}
 
 
-def referenced_roles(rows: Iterable[Row], tables: tuple[Table, ...], others: tuple) -> tuple[Role, ...]:
-    """The roles that grants and policies name: only those matter for recreating the schema."""
-    names = {grant.grantee for relation in tables + others for grant in relation.privileges}
-    names.update(role for table in tables for policy in table.policies for role in policy.roles)
+def referenced_roles(rows: Iterable[Row], snapshot: Snapshot) -> tuple[Role, ...]:
+    """The roles that grants, default privileges and policies name: only those matter for recreating the schema."""
+    holders = [obj for name in PRIVILEGED for obj in getattr(snapshot, name)]
+    names = {grant.grantee for obj in holders for grant in obj.privileges}
+    names.update(role for table in snapshot.tables for policy in table.policies for role in policy.roles)
+    names.update(name for entry in snapshot.default_privileges for name in (entry.role, entry.grantee))
     return plain(Role, (row for row in rows if row["name"] in names))
+
+
+# The snapshot's collections whose objects hold grants.
+PRIVILEGED = ("schemas", "tables", "views", "materialized_views", "sequences", "functions", "enums", "domains",
+              "types")

@@ -119,10 +119,37 @@ class Extension(Model):
 
 
 @dataclass(frozen=True)
+class Privilege(Model):
+    """One ACL entry of a relation, column, sequence, schema, function or type; `column` is "" but for a
+    column's. The owner's own are left out; an object never granted on holds its kind's defaults
+    (`acldefault`: EXECUTE and USAGE TO PUBLIC on functions and types), as one that was."""
+
+    column: str = field(metadata=KEY)
+    grantee: str = field(metadata=KEY)  # a role name or "PUBLIC"
+    privilege: str = field(metadata=KEY)
+    grantable: bool
+
+
+@dataclass(frozen=True)
 class Schema(Model):
     name: str = field(metadata=KEY)
     owner: str
     comment: str | None
+    privileges: tuple[Privilege, ...] = ()
+
+
+@dataclass(frozen=True)
+class DefaultPrivilege(Model):
+    """One way ALTER DEFAULT PRIVILEGES changed what `role`'s new `objects` get: in `schema` ("" for all), an
+    entry `granted` beyond the built-in defaults, or one of those defaults revoked (only for all schemas)."""
+
+    role: str = field(metadata=KEY)
+    schema: str = field(metadata=KEY)
+    objects: str = field(metadata=KEY)  # "TABLES" | "SEQUENCES" | "FUNCTIONS" | "TYPES" | "SCHEMAS" | ...
+    grantee: str = field(metadata=KEY)  # a role name or "PUBLIC"
+    privilege: str = field(metadata=KEY)
+    granted: bool
+    grantable: bool
 
 
 @dataclass(frozen=True)
@@ -182,16 +209,6 @@ class Policy(Model):
     using: str | None
     with_check: str | None
     comment: str | None
-
-
-@dataclass(frozen=True)
-class Privilege(Model):
-    """One granted privilege; `column` is "" for the whole relation. The owner's own are left out."""
-
-    column: str = field(metadata=KEY)
-    grantee: str = field(metadata=KEY)  # a role name or "PUBLIC"
-    privilege: str = field(metadata=KEY)
-    grantable: bool
 
 
 @dataclass(frozen=True)
@@ -267,6 +284,7 @@ class Function(Model):
     definition: str
     owner: str
     comment: str | None
+    privileges: tuple[Privilege, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -276,6 +294,7 @@ class EnumType(Model):
     owner: str
     labels: tuple[str, ...]  # in sort order
     comment: str | None
+    privileges: tuple[Privilege, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -289,6 +308,7 @@ class Domain(Model):
     collation: str | None
     constraints: tuple[Constraint, ...]
     comment: str | None
+    privileges: tuple[Privilege, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -298,6 +318,7 @@ class CompositeType(Model):
     owner: str
     comment: str | None
     columns: tuple[Column, ...] = field(metadata=ORDERED)
+    privileges: tuple[Privilege, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -341,3 +362,4 @@ class Snapshot(Model):
     types: tuple[CompositeType, ...]
     ledger: Ledger | None
     role_settings: tuple[RoleSetting, ...] = ()
+    default_privileges: tuple[DefaultPrivilege, ...] = ()

@@ -104,7 +104,7 @@ FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
 """)
 
 SCHEMAS = query("""
-SELECT n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, comment_d.description AS comment
+SELECT n.oid AS oid, n.nspname AS name, pg_get_userbyid(n.nspowner) AS owner, comment_d.description AS comment
 FROM pg_namespace n {comment}
 WHERE {visible} AND {own}
 """, member=("pg_namespace", "n.oid"), comment=("pg_namespace", "n.oid"))
@@ -241,6 +241,8 @@ FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
 WHERE {visible}
 """, comment=("pg_policy", "p.oid"))
 
+GRANTEE = sql.SQL("CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee) END")
+
 # Relation and column grants; the owner's own privileges depend on who ran the DDL, so they are
 # left out (a table nobody granted anything on has a NULL acl, which equals no rows here).
 PRIVILEGES = query("""
@@ -254,10 +256,68 @@ FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(a.attacl) g
 WHERE a.attacl IS NOT NULL AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm')
   AND g.grantee <> c.relowner AND {visible}
-""", grantee=sql.SQL("CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee) END"))
+""", grantee=GRANTEE)
+
+# Grants on schemas, functions and types, `parent` as their snapshot objects' oid. A NULL acl stands for
+# the kind's default (acldefault), so an object never granted on and one whose grants were spelled out to
+# the same effect compare equal; the owner's own entries are left out, as for relations.
+OBJECT_ACL = """
+SELECT {parent} AS parent, '' AS column, {grantee} AS grantee, g.privilege_type AS privilege,
+       g.is_grantable AS grantable
+FROM {catalog} o JOIN pg_namespace n ON n.oid = o.{namespace},
+     aclexplode(coalesce(o.{acl}, acldefault({code}, o.{owner}))) g
+WHERE g.grantee <> o.{owner} AND {visible} AND {own} AND {kind}
+"""
+
+
+def object_acl(catalog: str, column: str, code: str, kind: str = "true", parent: str = "o.oid") -> sql.Composed:
+    """The ACL entries of one catalog's objects; `column` is its prefix (pro, typ, ...)."""
+    namespace = "oid" if catalog == "pg_namespace" else column + "namespace"
+    return query(
+        OBJECT_ACL, member=(catalog, "o.oid"), grantee=GRANTEE, parent=sql.SQL(parent), catalog=sql.Identifier(catalog),
+        namespace=sql.Identifier(namespace), acl=sql.Identifier(column + "acl"), owner=sql.Identifier(column + "owner"),
+        code=sql.Literal(code), kind=sql.SQL(kind),
+    )
+
+
+# A composite type's children point at its pg_class row, as its columns do; a table's row type is left out.
+OBJECT_PRIVILEGES = sql.SQL("\nUNION ALL\n").join([
+    object_acl("pg_namespace", "nsp", "n"),
+    object_acl("pg_proc", "pro", "f", "o.prokind IN ('f', 'p')"),
+    object_acl("pg_type", "typ", "T",
+               "(o.typtype IN ('e', 'd') OR o.typtype = 'c' AND (SELECT r.relkind FROM pg_class r"
+               " WHERE r.oid = o.typrelid) = 'c')",
+               "CASE WHEN o.typtype = 'c' THEN o.typrelid ELSE o.oid END"),
+])
+
+# ALTER DEFAULT PRIVILEGES, as entries granted beyond the built-in defaults (acldefault of the role) and
+# those defaults revoked. An entry for one schema only adds to the defaults for all (it cannot revoke).
+# pg_default_acl spells sequences 'S', which acldefault reads as foreign servers: it takes 's'.
+DEFAULT_PRIVILEGES = query("""
+WITH d AS (
+    SELECT d.defaclrole, d.defaclacl, coalesce(n.nspname, '') AS schema,
+           CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' WHEN 'L' THEN 'LARGE OBJECTS' END
+               AS objects,
+           CASE WHEN d.defaclnamespace = 0
+                THEN acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END, d.defaclrole)
+           END AS builtin
+    FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+)
+SELECT pg_get_userbyid(d.defaclrole) AS role, d.schema, d.objects, {grantee} AS grantee,
+       g.privilege_type AS privilege, true AS granted, g.is_grantable AS grantable
+FROM d, aclexplode(d.defaclacl) g
+WHERE NOT EXISTS (SELECT FROM aclexplode(d.builtin) b WHERE b.grantee = g.grantee
+                  AND b.privilege_type = g.privilege_type AND b.is_grantable = g.is_grantable)
+UNION ALL
+SELECT pg_get_userbyid(d.defaclrole), d.schema, d.objects, {grantee}, g.privilege_type, false, false
+FROM d, aclexplode(d.builtin) g
+WHERE NOT EXISTS (SELECT FROM aclexplode(d.defaclacl) a WHERE a.grantee = g.grantee
+                  AND a.privilege_type = g.privilege_type)
+""", grantee=GRANTEE)
 
 FUNCTIONS = query("""
-SELECT n.nspname AS schema, p.proname AS name,
+SELECT p.oid AS oid, n.nspname AS schema, p.proname AS name,
        pg_get_function_identity_arguments(p.oid) AS arguments,
        CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END AS kind,
        pg_get_function_result(p.oid) AS result, l.lanname AS language,

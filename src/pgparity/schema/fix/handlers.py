@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from pgparity.schema.fix.handler import Handler
-from pgparity.schema.fix.kinds import access, constraints, functions, schemas, sequences, tables, triggers, types, views
+from pgparity.schema.fix.kinds import (
+    access,
+    constraints,
+    functions,
+    grants,
+    schemas,
+    sequences,
+    tables,
+    triggers,
+    types,
+    views,
+)
 
 HANDLERS: dict[str, Handler] = {
     "schema": schemas.SCHEMA,
     "extension": schemas.EXTENSION,
-    "enum": types.ENUM,
-    "domain": types.DOMAIN,
-    "type": types.COMPOSITE,
-    "function": functions.FUNCTION,
+    "enum": grants.without_public_defaults(types.ENUM),
+    "domain": grants.without_public_defaults(types.DOMAIN),
+    "type": grants.without_public_defaults(types.COMPOSITE),
+    "function": grants.without_public_defaults(functions.FUNCTION),
     "sequence": sequences.SEQUENCE,
     "table": tables.TABLE,
     "column": tables.COLUMN,
@@ -20,6 +31,11 @@ HANDLERS: dict[str, Handler] = {
     "trigger": triggers.TRIGGER,
     "policy": access.POLICY,
     "privilege": access.PRIVILEGE,
+    "schema_privilege": grants.GRANT,
+    "sequence_privilege": grants.GRANT,
+    "function_privilege": grants.GRANT,
+    "type_privilege": grants.GRANT,
+    "default_privilege": grants.DEFAULT_PRIVILEGE,
     "view": views.VIEW,
     "materialized_view": views.MATERIALIZED_VIEW,
 }

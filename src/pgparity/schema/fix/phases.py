@@ -46,7 +46,8 @@ class Phase(IntEnum):
     TRIGGER = 34
     POLICY = 35
     PRIVILEGE = 36
-    COMMENT = 37
+    DEFAULT_PRIVILEGE = 37  # after every object the fix makes, whose grants it spells out
+    COMMENT = 38
 
     @property
     def drops(self) -> bool:
@@ -60,7 +61,7 @@ class Phase(IntEnum):
 
 # Statements that give the same result when their effect is there already.
 IDEMPOTENT = frozenset({Phase.ROLE, Phase.ALTER_TABLE, Phase.COLUMN_TYPE, Phase.COLUMN_NULL, Phase.COLUMN_DEFAULT,
-                        Phase.SEQUENCE_OWNER, Phase.PRIVILEGE, Phase.COMMENT})
+                        Phase.SEQUENCE_OWNER, Phase.PRIVILEGE, Phase.DEFAULT_PRIVILEGE, Phase.COMMENT})
 # What PostgreSQL raises when a statement creates what exists: a guarded statement then does nothing.
 ALREADY_THERE = "duplicate_table OR duplicate_column OR duplicate_object OR duplicate_function OR duplicate_schema"
 

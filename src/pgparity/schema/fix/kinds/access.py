@@ -54,8 +54,7 @@ def privilege_parts(node: Node) -> tuple[sql.Composable, sql.Composable]:
     """`SELECT (email)` and `ON TABLE public.users` of a grant."""
     g, parent = node.obj, node.parent
     column = sql.SQL(" ({})").format(sql.Identifier(g.column)) if g.column else sql.SQL("")
-    on = "ON SEQUENCE {}" if parent.kind == "sequence" else "ON TABLE {}"
-    return sql.SQL("{}{}").format(sql.SQL(g.privilege), column), sql.SQL(on).format(qualified(parent.obj))
+    return sql.SQL("{}{}").format(sql.SQL(g.privilege), column), sql.SQL("ON TABLE {}").format(qualified(parent.obj))
 
 
 def build_privilege(node: Node, sides: Sides) -> tuple[Step, ...]:
