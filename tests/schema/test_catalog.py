@@ -243,7 +243,7 @@ def test_json_round_trip_is_exact_and_deterministic(snapshot: Snapshot, tmp_path
     path.write_text(text)
     assert load_snapshot(path) == snapshot
     assert dump_snapshot(load_snapshot(path)) == text
-    assert text.endswith("}\n") and text.startswith('{\n  "format": 3,\n')
+    assert text.endswith("}\n") and text.startswith('{\n  "format": 4,\n')
 
 
 def without_fields(value: object, names: set[str]) -> object:
@@ -252,11 +252,31 @@ def without_fields(value: object, names: set[str]) -> object:
     return [without_fields(item, names) for item in value] if isinstance(value, list) else value
 
 
+def before_format_4(snapshot: Snapshot) -> dict:
+    """The snapshot as format 3 wrote it: no privileges of schemas, functions and types, no default privileges."""
+    document = json.loads(dump_snapshot(snapshot))
+    for kind in ("schemas", "functions", "enums", "domains", "types"):
+        document[kind] = [without_fields(each, {"privileges"}) for each in document[kind]]
+    return without_fields(document, {"default_privileges"})
+
+
 def test_a_format_2_profile_loads_with_the_fields_added_since_at_their_defaults(snapshot: Snapshot, tmp_path):
-    document = without_fields(json.loads(dump_snapshot(snapshot)), {"role_settings", "options", "virtual"})
+    document = without_fields(before_format_4(snapshot), {"role_settings", "options", "virtual"})
     path = tmp_path / "production.json"
     path.write_text(json.dumps({**document, "format": 2}))
     assert load_snapshot(path) == snapshot
+
+
+def test_a_format_3_profile_assumes_the_privileges_a_fresh_object_has(fresh_db, tmp_path):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA app; CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+                     "CREATE PROCEDURE app.p() LANGUAGE sql AS 'SELECT 1'; CREATE TYPE app.mood AS ENUM ('ok');"
+                     "CREATE DOMAIN app.positive AS int CHECK (VALUE > 0); CREATE TYPE app.pair AS (a int, b int)")
+    with psycopg.connect(fresh_db) as conn:
+        fresh = inspect(conn)
+    path = tmp_path / "production.json"
+    path.write_text(json.dumps({**before_format_4(fresh), "format": 3}))
+    assert load_snapshot(path) == fresh
 
 
 def minimal(**changes) -> Snapshot:

@@ -6,17 +6,18 @@ import functools
 import json
 import types
 import typing
-from dataclasses import MISSING, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass, replace
 from pathlib import Path
 
 from pgparity.errors import SnapshotError, shown
-from pgparity.schema.model import Snapshot
+from pgparity.schema.model import Privilege, Snapshot
 
-FORMAT = 3
+FORMAT = 4
 # Format 1 kept only pgparity's own ledger rows, as `migrations`; format 2 keeps any tool's, as `ledger`.
 # Format 3 added fields with defaults (role settings, reloptions, virtual columns): a format 2 document
-# lacks them and loads with the defaults.
-READABLE = (1, 2, FORMAT)
+# lacks them and loads with the defaults. Format 4 reads the privileges of schemas, functions and types
+# and default privileges: an older document loads with the ones a fresh object has (`assumed_privileges`).
+READABLE = (1, 2, 3, FORMAT)
 
 
 def dump_snapshot(snapshot: Snapshot) -> str:
@@ -45,9 +46,26 @@ def load_snapshot(path: str | Path) -> Snapshot:
             f"{name} has snapshot format {version!r}; this pgparity reads formats {', '.join(map(str, READABLE))}"
         )
     try:
-        return from_plain(Snapshot, upgraded(document) if version == 1 else document, "snapshot")
+        snapshot = from_plain(Snapshot, upgraded(document) if version == 1 else document, "snapshot")
     except ValueError as error:
         raise SnapshotError(f"{name} is not a valid pgparity snapshot: {error}") from error
+    return snapshot if version == FORMAT else assumed_privileges(snapshot)
+
+
+def assumed_privileges(snapshot: Snapshot) -> Snapshot:
+    """A snapshot from before format 4, which never read these privileges, with the ones a fresh object gets:
+    EXECUTE or USAGE to PUBLIC on functions and types, and the public schema's as initdb of its major leaves
+    them. So upgrading pgparity shows no drift the profile did not record; capturing it again compares them."""
+    def public(*privileges: str) -> tuple[Privilege, ...]:
+        return tuple(Privilege("", "PUBLIC", privilege, False) for privilege in sorted(privileges))
+
+    schema_public = public("USAGE") if snapshot.server.major >= 15 else public("CREATE", "USAGE")
+    typed = {name: tuple(replace(each, privileges=public("USAGE")) for each in getattr(snapshot, name))
+             for name in ("enums", "domains", "types")}
+    return replace(
+        snapshot,
+        schemas=tuple(replace(s, privileges=schema_public if s.name == "public" else ()) for s in snapshot.schemas),
+        functions=tuple(replace(f, privileges=public("EXECUTE")) for f in snapshot.functions), **typed)
 
 
 def upgraded(document: dict) -> dict:
