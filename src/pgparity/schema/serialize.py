@@ -14,8 +14,9 @@ from pgparity.schema.model import Snapshot
 
 FORMAT = 3
 # Format 1 kept only pgparity's own ledger rows, as `migrations`; format 2 keeps any tool's, as `ledger`.
-# Format 3 added fields with defaults (role settings, reloptions, virtual columns): a format 2 document
-# lacks them and loads with the defaults.
+# Format 3 added fields with defaults (role settings, reloptions, virtual columns, column storage,
+# compression and statistics targets, replica identity, constraint validation, event triggers): a
+# format 2 document lacks them and loads with the defaults.
 READABLE = (1, 2, FORMAT)
 
 

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from pgparity.schema.fix.handler import Handler
-from pgparity.schema.fix.kinds import access, constraints, functions, schemas, sequences, tables, triggers, types, views
+from pgparity.schema.fix.kinds import (
+    access,
+    constraints,
+    event_triggers,
+    functions,
+    schemas,
+    sequences,
+    tables,
+    triggers,
+    types,
+    views,
+)
 
 HANDLERS: dict[str, Handler] = {
     "schema": schemas.SCHEMA,
@@ -22,4 +33,5 @@ HANDLERS: dict[str, Handler] = {
     "privilege": access.PRIVILEGE,
     "view": views.VIEW,
     "materialized_view": views.MATERIALIZED_VIEW,
+    "event_trigger": event_triggers.EVENT_TRIGGER,
 }
