@@ -84,6 +84,13 @@ def in_this_database(statement: str) -> str:
     return f"DO $$ BEGIN EXECUTE format($s${statement}$s$, current_database()); END $$;"
 
 
+UNIQUE_EMAIL = "CREATE UNIQUE INDEX email ON users (email);"
+CHECK_ID = "ALTER TABLE users ADD CONSTRAINT positive_id CHECK (id > 0)"
+TOUCH = "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();"
+DDL_LOG = "CREATE FUNCTION ddl_log() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$;"
+EVENT_TRIGGER = ("CREATE EVENT TRIGGER ddl_log ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')"
+                 " EXECUTE FUNCTION ddl_log();")
+
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
 CASES = [
@@ -218,6 +225,25 @@ CASES = [
     case("index options", "CREATE INDEX users_email_idx ON users (email) WITH (fillfactor = 60) WHERE id > 0;",
          "CREATE INDEX users_email_idx ON users (email) WHERE id > 0;",
          *diff("index", "public.users", "users_email_idx", "options", "fillfactor=60", "")),
+    case("column storage", "ALTER TABLE users ALTER email SET STORAGE MAIN;", "",
+         *diff("column", "public.users", "email", "storage", "main", None)),
+    case("column statistics", "", "ALTER TABLE users ALTER email SET STATISTICS 500;",
+         *diff("column", "public.users", "email", "statistics", None, "500")),
+    case("replica identity", "", "ALTER TABLE users REPLICA IDENTITY FULL;",
+         *diff("table", "public.users", "", "replica_identity", "default", "full")),
+    case("replica identity index", UNIQUE_EMAIL, UNIQUE_EMAIL + "ALTER TABLE users REPLICA IDENTITY USING INDEX email;",
+         *diff("table", "public.users", "", "replica_identity", "default", "index email")),
+    case("constraint not valid", CHECK_ID + ";", CHECK_ID + " NOT VALID;",
+         *diff("constraint", "public.users", "positive_id", "validated", "true", "false")),
+    case("constraint validated", FK + " NOT VALID;", FK + ";",
+         *diff("constraint", "public.users", "users_role_fk", "validated", "false", "true")),
+    case("trigger enabled", TOUCH, TOUCH + "ALTER TABLE users ENABLE REPLICA TRIGGER users_touch;",
+         *diff("trigger", "public.users", "users_touch", "enabled", "origin", "replica")),
+    case("event trigger", DDL_LOG, DDL_LOG + EVENT_TRIGGER,
+         *missing_in_local("event_trigger", "ddl_log", "", "ON ddl_command_end EXECUTE FUNCTION public.ddl_log()")),
+    case("event trigger enabled", DDL_LOG + EVENT_TRIGGER,
+         DDL_LOG + EVENT_TRIGGER + "ALTER EVENT TRIGGER ddl_log ENABLE ALWAYS;",
+         *diff("event_trigger", "ddl_log", "", "enabled", "origin", "always")),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),

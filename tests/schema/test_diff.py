@@ -10,6 +10,8 @@ from conftest import READER, scratch_database
 from schema_cases import (
     BASE,
     CASES,
+    DDL_LOG,
+    EVENT_TRIGGER,
     SEED_LOCAL,
     SEED_PRODUCTION,
     as_printed_by,
@@ -184,6 +186,51 @@ ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') T
 def test_identical_schemas_built_in_another_order_report_nothing(build: Build):
     local, production = build("", ORDER_SEPARATE, ORDER_INLINE)
     assert differences(local, production) == ()
+
+
+SETTINGS_TABLE = "CREATE TABLE t (a text PRIMARY KEY, n int) WITH (fillfactor = 70, autovacuum_enabled = false);"
+VIEW = "CREATE VIEW v {}AS SELECT a FROM t;"
+TRIGGERED = ("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
+             "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();")
+DEFAULTS_SPELLED_OUT = [
+    pytest.param("CREATE TABLE t (a int) WITH (fillfactor = 70, autovacuum_enabled = false, toast.autovacuum_enabled = on);",
+                 "CREATE TABLE t (a int) WITH (toast.autovacuum_enabled = on, autovacuum_enabled = false, fillfactor = 70);",
+                 id="options in another order"),
+    pytest.param(SETTINGS_TABLE + "ALTER TABLE t ALTER a SET STORAGE EXTENDED, ALTER n SET STORAGE PLAIN;", SETTINGS_TABLE,
+                 id="storage of the type"),
+    pytest.param(SETTINGS_TABLE + "ALTER TABLE t ALTER n SET STATISTICS 100, ALTER n SET STATISTICS -1;", SETTINGS_TABLE,
+                 id="statistics target reset"),
+    pytest.param(SETTINGS_TABLE + "ALTER TABLE t REPLICA IDENTITY DEFAULT;", SETTINGS_TABLE, id="replica identity default"),
+    pytest.param(SETTINGS_TABLE + VIEW.format("WITH (security_barrier = false) "), SETTINGS_TABLE + VIEW.format(""),
+                 id="security_barrier false"),
+    pytest.param(SETTINGS_TABLE + VIEW.format("WITH (security_barrier = on) "),
+                 SETTINGS_TABLE + VIEW.format("WITH (security_barrier = true) "), id="security_barrier spelled on"),
+    pytest.param(SETTINGS_TABLE + TRIGGERED + "ALTER TABLE t ENABLE TRIGGER t_touch;", SETTINGS_TABLE + TRIGGERED,
+                 id="enable trigger"),
+    pytest.param(DDL_LOG + EVENT_TRIGGER + "ALTER EVENT TRIGGER ddl_log ENABLE;", DDL_LOG + EVENT_TRIGGER,
+                 id="enable event trigger"),
+    pytest.param(SETTINGS_TABLE + "ALTER TABLE t ADD CONSTRAINT short CHECK (length(a) < 9) NOT VALID;"
+                 "ALTER TABLE t VALIDATE CONSTRAINT short;",
+                 SETTINGS_TABLE + "ALTER TABLE t ADD CONSTRAINT short CHECK (length(a) < 9);", id="validated later"),
+]
+
+
+@pytest.mark.parametrize(("local", "production"), DEFAULTS_SPELLED_OUT)
+def test_defaults_spelled_out_differ_in_nothing(build: Build, local, production):
+    local_snapshot, production_snapshot = build("", local, production)
+    assert differences(local_snapshot, production_snapshot) == ()
+
+
+def test_compression_spelled_as_the_default_differs_in_nothing(build: Build, image_major):
+    if image_major < 14:
+        pytest.skip("column compression is PostgreSQL 14's")
+    table = "CREATE TABLE t (a text);"
+    local, production = build("", table + "ALTER TABLE t ALTER a SET COMPRESSION pglz, ALTER a SET COMPRESSION default;",
+                              table)
+    assert differences(local, production) == ()
+    local, production = build("", "ALTER TABLE t ALTER a SET COMPRESSION pglz;", "")
+    assert differences(local, production) == (
+        Difference("column", "public.t", "a", "compression", "pglz", None, "different"),)
 
 
 def test_extension_objects_are_left_out_but_the_extension_is_reported(build: Build):

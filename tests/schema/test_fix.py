@@ -8,7 +8,18 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import READER, major_of, scratch_database
-from schema_cases import CASES, SEED_LOCAL, SEED_PRODUCTION, column, namesakes, snapshot, snapshot_of, table
+from schema_cases import (
+    CASES,
+    DDL_LOG,
+    EVENT_TRIGGER,
+    SEED_LOCAL,
+    SEED_PRODUCTION,
+    column,
+    namesakes,
+    snapshot,
+    snapshot_of,
+    table,
+)
 
 from pgparity.cli.report import FIX_WORDS
 from pgparity.errors import FixError, MigrationError
@@ -114,6 +125,8 @@ COMMENT ON CONSTRAINT short ON notes IS 'short'; COMMENT ON INDEX notes_body IS 
 COMMENT ON TRIGGER notes_touch ON notes IS 'trigger'; COMMENT ON POLICY mine ON notes IS 'policy';
 """
 MATERIALIZED = "CREATE MATERIALIZED VIEW codes AS SELECT code FROM t;"
+IDENTIFIED = ("CREATE TABLE t (a int NOT NULL, b int NOT NULL); CREATE UNIQUE INDEX k ON t ({});"
+              "ALTER TABLE t REPLICA IDENTITY USING INDEX k;")
 
 EXTRA = [
     pytest.param("CREATE TABLE t (n int DEFAULT 0);", "CREATE TABLE t (n bigint DEFAULT 0);",
@@ -152,6 +165,34 @@ EXTRA = [
                      "CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t;"
                      "CREATE MATERIALIZED VIEW m WITH (fillfactor = 30) AS SELECT a FROM t;",
                  id="objects created with their options"),
+    pytest.param("", "CREATE TABLE t (a int PRIMARY KEY, b text);"
+                     "ALTER TABLE t ALTER b SET STORAGE EXTERNAL, ALTER b SET STATISTICS 50,"
+                     " REPLICA IDENTITY USING INDEX t_pkey;",
+                 id="table created with its column settings and replica identity"),
+    pytest.param("CREATE TABLE t (a int);", "CREATE TABLE t (a int, b text); ALTER TABLE t ALTER b SET STORAGE MAIN;",
+                 id="column added with its storage"),
+    pytest.param("CREATE TABLE t (a varchar(5)); ALTER TABLE t ALTER a SET STORAGE MAIN;",
+                 "CREATE TABLE t (a text); ALTER TABLE t ALTER a SET STORAGE MAIN;", id="storage kept over a type change"),
+    pytest.param("CREATE TABLE t (a int) WITH (autovacuum_vacuum_scale_factor = 0.1, toast.autovacuum_enabled = false);",
+                 "CREATE TABLE t (a int) WITH (autovacuum_vacuum_scale_factor = 0.2, fillfactor = 90);",
+                 id="table autovacuum and toast options"),
+    pytest.param("CREATE TABLE t (a int);", "CREATE TABLE t (a int); ALTER TABLE t REPLICA IDENTITY NOTHING;",
+                 id="replica identity nothing"),
+    pytest.param(IDENTIFIED.format("a, b"), IDENTIFIED.format("a"), id="replica identity index made anew"),
+    pytest.param("CREATE TABLE r (id int PRIMARY KEY); CREATE TABLE t (r int);",
+                 "CREATE TABLE r (id int PRIMARY KEY); CREATE TABLE t (r int);"
+                 "ALTER TABLE t ADD CONSTRAINT t_r FOREIGN KEY (r) REFERENCES r NOT VALID;",
+                 id="foreign key added not valid"),
+    pytest.param("CREATE DOMAIN d AS int; ALTER DOMAIN d ADD CONSTRAINT positive CHECK (VALUE > 0) NOT VALID;",
+                 "CREATE DOMAIN d AS int; ALTER DOMAIN d ADD CONSTRAINT positive CHECK (VALUE > 0);",
+                 id="domain constraint validated"),
+    pytest.param(RICH_TABLE, RICH_TABLE.replace("DISABLE TRIGGER", "ENABLE ALWAYS TRIGGER"), id="trigger always"),
+    pytest.param(DDL_LOG, DDL_LOG + "CREATE EVENT TRIGGER gone ON sql_drop EXECUTE FUNCTION ddl_log();"
+                 "ALTER EVENT TRIGGER gone DISABLE; COMMENT ON EVENT TRIGGER gone IS 'drops';",
+                 id="event trigger disabled with a comment"),
+    pytest.param(DDL_LOG + "CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION ddl_log();",
+                 DDL_LOG + "CREATE EVENT TRIGGER e ON ddl_command_start WHEN TAG IN ('DROP TABLE')"
+                 " EXECUTE FUNCTION ddl_log();", id="event trigger tags"),
     pytest.param("CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m AS SELECT a FROM t;"
                  "CREATE INDEX m_a ON m (a);",
                  "CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m WITH (autovacuum_enabled = false) AS SELECT a FROM t;"
@@ -189,6 +230,21 @@ def test_security_invoker_is_set_in_place(pair, tmp_path):
     view = "CREATE TABLE t (a int); CREATE VIEW v {}AS SELECT a FROM t;"
     _, text = round_trip(pair, tmp_path, "", view.format(""), view.format("WITH (security_invoker = true) "))
     assert 'ALTER VIEW "public"."v" SET ("security_invoker" = \'true\');' in text
+
+
+def test_column_compression_is_set_in_place(pair, tmp_path):
+    if major_of(pair.local) < 14:
+        pytest.skip("column compression is PostgreSQL 14's")
+    table = "CREATE TABLE t (a text, b text); {}"
+    _, text = round_trip(pair, tmp_path, "", table.format("ALTER TABLE t ALTER a SET COMPRESSION pglz;"),
+                         table.format("ALTER TABLE t ALTER b SET COMPRESSION pglz;"))
+    assert 'ALTER TABLE "public"."t" ALTER COLUMN "a" SET COMPRESSION default;' in text
+
+
+def test_event_triggers_say_they_need_a_superuser(pair, tmp_path):
+    _, text = round_trip(pair, tmp_path, DDL_LOG, "", EVENT_TRIGGER)
+    assert "-- note: event trigger ddl_log: only a superuser may create" in text
+    assert "WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE') EXECUTE FUNCTION public.ddl_log()" in text
 
 
 def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):

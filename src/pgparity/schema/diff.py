@@ -24,7 +24,7 @@ KINDS = (
     "schema", "table", "column", "constraint", "index", "sequence", "view", "materialized_view",
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "schema_privilege",
     "sequence_privilege", "function_privilege", "type_privilege", "default_privilege", "comment",
-    "setting", "role_setting", "migration", "role",
+    "setting", "role_setting", "migration", "role", "event_trigger",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -186,6 +186,7 @@ RULES = {
     "enums": Rule("enum", qualified, lambda e: ", ".join(e.labels), in_schema=True),
     "domains": Rule("domain", qualified, lambda d: d.type, in_schema=True),
     "types": Rule("type", qualified, columns_summary, in_schema=True),
+    "event_triggers": Rule("event_trigger", by_name, lambda e: f"ON {e.event} EXECUTE FUNCTION {e.function}()"),
     "entries": Rule("migration", lambda m: f"{m.version} {m.name}", lambda m: m.checksum),
     "columns": Rule("column", by_name, lambda c: c.type),
     "constraints": Rule("constraint", by_name, lambda c: c.definition, fallback="definition"),

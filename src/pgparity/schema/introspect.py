@@ -23,6 +23,7 @@ from pgparity.schema.model import (
     DefaultPrivilege,
     Domain,
     EnumType,
+    EventTrigger,
     Extension,
     Function,
     Index,
@@ -55,7 +56,6 @@ BULK = {
     "views": queries.VIEWS,
     "materialized_views": queries.MATERIALIZED_VIEWS,
     "sequences": queries.SEQUENCES,
-    "columns": queries.COLUMNS,
     "constraints": queries.CONSTRAINTS,
     "indexes": queries.INDEXES,
     "triggers": queries.TRIGGERS,
@@ -67,6 +67,11 @@ BULK = {
     "enums": queries.ENUMS,
     "domains": queries.DOMAINS,
     "composites": queries.COMPOSITES,
+    "event_triggers": queries.EVENT_TRIGGERS,
+}
+# Queries whose text depends on the server's major, each made for its server_version_num.
+BY_VERSION = {
+    "columns": queries.columns,
 }
 
 DUMP_TABLES = {
@@ -113,7 +118,8 @@ def inspect(conn: psycopg.Connection, configured: LedgerTable | None = None) -> 
     """The schema of the database `conn` is connected to, and its migration ledger (`configured`, or the
     first one found) apart from the schema. Only reads, with the rendering settings pinned."""
     with pinned(conn):
-        rows = fetch(conn, BULK)
+        version_num = conn.info.server_version
+        rows = fetch(conn, BULK | {name: make(version_num) for name, make in BY_VERSION.items()})
         ledger = ledgers.read_ledger(conn, configured)
     return without_bookkeeping(assemble(rows, ledger))
 
@@ -184,6 +190,7 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         types=owners(CompositeType, rows["composites"], columns=columns, privileges=granted),
         ledger=ledger,
         default_privileges=plain(DefaultPrivilege, rows["default_privileges"]),
+        event_triggers=plain(EventTrigger, rows["event_triggers"]),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -291,9 +298,23 @@ QUOTED_OR_SPACE = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|\s+""")
 
 
 def view_row(row: Row) -> Row:
-    """Collapses the whitespace of `pg_get_viewdef` outside literals and drops its final `;`."""
+    """Collapses the whitespace of `pg_get_viewdef` outside literals and drops its final `;`; view flags
+    as `name=true`, or left out when off, which they are by default."""
     text = QUOTED_OR_SPACE.sub(lambda m: m.group(1) or " ", row["definition"])
-    return row | {"definition": text.strip().removesuffix(";")}
+    options = [flag(option) for option in row["options"]]
+    return row | {"definition": text.strip().removesuffix(";"), "options": [o for o in options if o is not None]}
+
+
+# View options that are booleans, off unless set; the server keeps any spelling its parser takes.
+VIEW_FLAGS = ("security_barrier", "security_invoker")
+OFF = re.compile(r"f(a(l(se?)?)?)?|no?|off?|0", re.IGNORECASE)
+
+
+def flag(option: str) -> str | None:
+    name, _, value = option.partition("=")
+    if name not in VIEW_FLAGS:
+        return option
+    return None if OFF.fullmatch(value) else f"{name}=true"
 
 
 def referenced_roles(rows: Iterable[Row], snapshot: Snapshot) -> tuple[Role, ...]:

@@ -165,6 +165,9 @@ class Column(Model):
     collation: str | None  # only when it differs from the type's default
     comment: str | None
     virtual: bool = False  # a generated column computed when read (PostgreSQL 18), not stored
+    storage: str | None = None  # "plain" | "external" | "main" | "extended", only when not the type's own
+    compression: str | None = None  # "pglz" | "lz4" (PostgreSQL 14), None for the server's default
+    statistics: int | None = None  # SET STATISTICS target, None for the server's default
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ class Constraint(Model):
     on_update: str | None  # foreign keys only: "NO ACTION", "CASCADE", ...
     on_delete: str | None
     comment: str | None
+    validated: bool = True  # False: added NOT VALID, its existing rows never checked
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,7 @@ class Table(Model):
     policies: tuple[Policy, ...]
     privileges: tuple[Privilege, ...]
     options: tuple[str, ...] = ()  # reloptions, its TOAST table's as "toast.name=value", in name order
+    replica_identity: str = "default"  # "default" | "full" | "nothing" | "index <name>"
 
 
 @dataclass(frozen=True)
@@ -322,6 +327,19 @@ class CompositeType(Model):
 
 
 @dataclass(frozen=True)
+class EventTrigger(Model):
+    """A database-wide trigger on DDL events; `function` is qualified, `tags` sorted (empty: every tag)."""
+
+    name: str = field(metadata=KEY)
+    event: str  # "ddl_command_start" | "ddl_command_end" | "sql_drop" | "table_rewrite" | "login"
+    tags: tuple[str, ...]
+    function: str
+    enabled: str  # "origin" | "always" | "replica" | "disabled", as a table trigger's
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class LedgerEntry(Model):
     """One migration a database's ledger records, as that tool wrote it (read as data, never trusted blindly).
 
@@ -363,3 +381,4 @@ class Snapshot(Model):
     ledger: Ledger | None
     role_settings: tuple[RoleSetting, ...] = ()
     default_privileges: tuple[DefaultPrivilege, ...] = ()
+    event_triggers: tuple[EventTrigger, ...] = ()

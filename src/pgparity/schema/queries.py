@@ -109,6 +109,8 @@ FROM pg_namespace n {comment}
 WHERE {visible} AND {own}
 """, member=("pg_namespace", "n.oid"), comment=("pg_namespace", "n.oid"))
 
+# A replica identity index dropped leaves relreplident 'i' naming no index: the server then logs no key,
+# as NOTHING does.
 TABLES = query("""
 SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
        c.relpersistence = 'u' AS unlogged,
@@ -120,7 +122,11 @@ SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.r
        comment_d.description AS comment,
        ARRAY(SELECT o FROM unnest(c.reloptions) AS o
              UNION ALL SELECT 'toast.' || o FROM pg_class tc, unnest(tc.reloptions) AS o WHERE tc.oid = c.reltoastrelid
-             ORDER BY 1) AS options
+             ORDER BY 1) AS options,
+       CASE c.relreplident WHEN 'd' THEN 'default' WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
+            ELSE coalesce('index ' || (SELECT ri.relname FROM pg_index i JOIN pg_class ri ON ri.oid = i.indexrelid
+                                       WHERE i.indrelid = c.oid AND i.indisreplident), 'nothing')
+       END AS replica_identity
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
 WHERE c.relkind IN ('r', 'p') AND {visible} AND {own}
 """, member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"))
@@ -167,7 +173,9 @@ WHERE {visible} AND {own}
 
 # Columns of tables and of composite types. Inherited columns belong to the parent; attinhcount,
 # not attislocal, tells them apart, since ATTACH PARTITION marks the partition's columns local.
-COLUMNS = query("""
+# Storage, compression and the statistics target are kept only where set: storage other than the
+# type's, compression other than the server's default (''), a target other than -1 (NULL from 17 on).
+COLUMNS_QUERY = """
 SELECT a.attrelid AS parent, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
        NOT a.attnotnull AS nullable,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default,
@@ -175,7 +183,12 @@ SELECT a.attrelid AS parent, a.attname AS name, format_type(a.atttypid, a.atttyp
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS generated,
        a.attgenerated = 'v' AS virtual,
        CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END AS collation,
-       comment_d.description AS comment
+       comment_d.description AS comment,
+       CASE WHEN a.attstorage <> t.typstorage THEN
+           CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main'
+                             WHEN 'x' THEN 'extended' END END AS storage,
+       CASE {compression} WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression,
+       NULLIF(a.attstattarget, -1)::int AS statistics
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
      JOIN pg_type t ON t.oid = a.atttypid
@@ -183,7 +196,14 @@ FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'c') AND a.attinhcount = 0
   AND {visible}
 ORDER BY a.attrelid, a.attnum
-""", comment=("pg_class", "a.attrelid", "a.attnum"))
+"""
+COMPRESSION_FROM = 140000  # server_version_num from which pg_attribute has attcompression
+
+
+def columns(version_num: int) -> sql.Composed:
+    """COLUMNS_QUERY as a server of `version_num` can run it: before 14 no column is compressed but by default."""
+    compression = sql.SQL("a.attcompression" if version_num >= COMPRESSION_FROM else "''")
+    return query(COLUMNS_QUERY, comment=("pg_class", "a.attrelid", "a.attnum"), compression=compression)
 
 # Table and domain constraints; inherited ones (coninhcount, conparentid) belong to the parent.
 CONSTRAINTS = query("""
@@ -195,7 +215,7 @@ SELECT CASE WHEN k.conrelid <> 0 THEN k.conrelid ELSE k.contypid END AS parent,
        k.condeferrable AS deferrable, k.condeferred AS deferred,
        CASE WHEN k.contype = 'f' THEN {on_update} END AS on_update,
        CASE WHEN k.contype = 'f' THEN {on_delete} END AS on_delete,
-       comment_d.description AS comment
+       comment_d.description AS comment, k.convalidated AS validated
 FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace {comment}
 WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND k.conparentid = 0 AND k.coninhcount = 0
   AND {visible}
@@ -225,6 +245,17 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
 WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {visible}
 """, comment=("pg_trigger", "t.oid"))
+
+# Event triggers are the database's, in no schema; CREATE EXTENSION's own are left out.
+EVENT_TRIGGERS = query("""
+SELECT et.evtname AS name, et.evtevent AS event, ARRAY(SELECT t FROM unnest(et.evttags) AS t ORDER BY 1) AS tags,
+       et.evtfoid::regproc::text AS function,
+       CASE et.evtenabled WHEN 'O' THEN 'origin' WHEN 'A' THEN 'always' WHEN 'R' THEN 'replica'
+                          WHEN 'D' THEN 'disabled' END AS enabled,
+       pg_get_userbyid(et.evtowner) AS owner, comment_d.description AS comment
+FROM pg_event_trigger et {comment}
+WHERE {own}
+""", member=("pg_event_trigger", "et.oid"), comment=("pg_event_trigger", "et.oid"))
 
 POLICIES = query("""
 SELECT p.polrelid AS parent, p.polname AS name,

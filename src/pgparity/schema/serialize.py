@@ -16,7 +16,9 @@ FORMAT = 4
 # Format 1 kept only pgparity's own ledger rows, as `migrations`; format 2 keeps any tool's, as `ledger`.
 # Format 3 added fields with defaults (role settings, reloptions, virtual columns): a format 2 document
 # lacks them and loads with the defaults. Format 4 reads the privileges of schemas, functions and types
-# and default privileges: an older document loads with the ones a fresh object has (`assumed_privileges`).
+# and default privileges: an older document loads with the ones a fresh object has (`assumed_privileges`);
+# and column storage, compression and statistics targets, replica identity, constraint validation and
+# event triggers, which an older document lacks and loads with their defaults.
 READABLE = (1, 2, 3, FORMAT)
 
 

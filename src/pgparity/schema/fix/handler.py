@@ -23,6 +23,10 @@ def no_narrowing(node: Node, sides: Sides) -> tuple[Narrowing, ...]:
     return ()
 
 
+def no_note(node: Node) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Handler:
     """How one kind of object is created, dropped, changed and commented on; both directions share it."""
@@ -34,12 +38,13 @@ class Handler:
     holds_data: Callable[[Node, Sides], str | None] = keeps_no_data  # why dropping it loses data
     narrowing: Callable[[Node, Sides], tuple[Narrowing, ...]] = no_narrowing  # creating it on rows
     comment_on: Callable[[Node], sql.Composable] | None = None  # what COMMENT ON names; None: no comments
+    note: Callable[[Node], str | None] = no_note  # what a reader must know to run its statements
 
     def create(self, node: Node, sides: Sides) -> Action:
-        return Action(self.build(node, sides), narrowing=self.narrowing(node, sides))
+        return Action(self.build(node, sides), narrowing=self.narrowing(node, sides), note=self.note(node))
 
     def drop(self, node: Node, sides: Sides) -> Action:
-        return Action(self.remove(node, sides), destructive=self.holds_data(node, sides))
+        return Action(self.remove(node, sides), destructive=self.holds_data(node, sides), note=self.note(node))
 
     def change(self, source: Node, target: Node, attribute: str, sides: Sides) -> Action:
         altered = None if self.alter is None else self.alter(source, target, attribute, sides)

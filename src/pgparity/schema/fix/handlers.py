@@ -6,6 +6,7 @@ from pgparity.schema.fix.handler import Handler
 from pgparity.schema.fix.kinds import (
     access,
     constraints,
+    event_triggers,
     functions,
     grants,
     schemas,
@@ -38,4 +39,5 @@ HANDLERS: dict[str, Handler] = {
     "default_privilege": grants.DEFAULT_PRIVILEGE,
     "view": views.VIEW,
     "materialized_view": views.MATERIALIZED_VIEW,
+    "event_trigger": event_triggers.EVENT_TRIGGER,
 }

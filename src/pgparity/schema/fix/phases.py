@@ -38,16 +38,19 @@ class Phase(IntEnum):
     COLUMN_TYPE = 26
     COLUMN_NULL = 27
     COLUMN_DEFAULT = 28  # also identities and generation
-    SEQUENCE_OWNER = 29
-    VIEW = 30
-    CONSTRAINT = 31
-    INDEX = 32
-    FOREIGN_KEY = 33
-    TRIGGER = 34
-    POLICY = 35
-    PRIVILEGE = 36
-    DEFAULT_PRIVILEGE = 37  # after every object the fix makes, whose grants it spells out
-    COMMENT = 38
+    COLUMN_STORAGE = 29  # storage, compression, statistics target: after the type, which resets storage
+    SEQUENCE_OWNER = 30
+    VIEW = 31
+    CONSTRAINT = 32
+    INDEX = 33
+    REPLICA_IDENTITY = 34  # names an index, or a constraint's
+    FOREIGN_KEY = 35
+    VALIDATE = 36  # VALIDATE CONSTRAINT, once every constraint is there
+    TRIGGER = 37
+    POLICY = 38
+    PRIVILEGE = 39
+    DEFAULT_PRIVILEGE = 40  # after every object the fix makes, whose grants it spells out
+    COMMENT = 41
 
     @property
     def drops(self) -> bool:
@@ -61,7 +64,8 @@ class Phase(IntEnum):
 
 # Statements that give the same result when their effect is there already.
 IDEMPOTENT = frozenset({Phase.ROLE, Phase.ALTER_TABLE, Phase.COLUMN_TYPE, Phase.COLUMN_NULL, Phase.COLUMN_DEFAULT,
-                        Phase.SEQUENCE_OWNER, Phase.PRIVILEGE, Phase.DEFAULT_PRIVILEGE, Phase.COMMENT})
+                        Phase.COLUMN_STORAGE, Phase.SEQUENCE_OWNER, Phase.REPLICA_IDENTITY, Phase.VALIDATE,
+                        Phase.PRIVILEGE, Phase.DEFAULT_PRIVILEGE, Phase.COMMENT})
 # What PostgreSQL raises when a statement creates what exists: a guarded statement then does nothing.
 ALREADY_THERE = "duplicate_table OR duplicate_column OR duplicate_object OR duplicate_function OR duplicate_schema"
 

@@ -11,6 +11,7 @@ from pgparity.identifiers import names, unquote
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_on_parent, with_contents
 from pgparity.schema.fix.kinds.options import changed_options
+from pgparity.schema.fix.kinds.tables import replica_identity_step
 from pgparity.schema.fix.lookup import Sides, label
 from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step
 from pgparity.schema.fix.sqltext import (
@@ -36,7 +37,15 @@ def build_constraint(node: Node, sides: Sides) -> tuple[Step, ...]:
         phase, word = (Phase.FOREIGN_KEY if c.type == "foreign key" else Phase.CONSTRAINT), "TABLE"
     own = step(phase, f"ALTER {word} {{}} ADD CONSTRAINT {{}} {{}}", qualified(parent.obj), sql.Identifier(c.name),
                raw(c.definition))
-    return with_contents(node, sides, [own])
+    return with_contents(node, sides, [own, *identified_by(node)])
+
+
+def identified_by(node: Node) -> tuple[Step, ...]:
+    """A table's replica identity set again on the index (or constraint) it names, once that is made anew."""
+    table = node.parent
+    if table.kind != "table" or table.obj.replica_identity != f"index {node.obj.name}":
+        return ()
+    return (replica_identity_step(table.obj),)
 
 
 def remove_constraint(node: Node, sides: Sides) -> tuple[Step, ...]:
@@ -44,6 +53,17 @@ def remove_constraint(node: Node, sides: Sides) -> tuple[Step, ...]:
     word = "DOMAIN" if parent.kind == "domain" else "TABLE"
     phase = Phase.DROP_FOREIGN_KEY if c.type == "foreign key" else Phase.DROP_CONSTRAINT
     return (step(phase, f"ALTER {word} {{}} DROP CONSTRAINT {{}}", qualified(parent.obj), sql.Identifier(c.name)),)
+
+
+def alter_constraint(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
+    """A NOT VALID constraint is validated in place, checking the rows it never checked; one to become
+    NOT VALID again is dropped and added NOT VALID (which checks nothing)."""
+    if attribute != "validated" or not target.obj.validated:
+        return None  # dropped and created
+    word = "DOMAIN" if target.parent.kind == "domain" else "TABLE"
+    validate = step(Phase.VALIDATE, f"ALTER {word} {{}} VALIDATE CONSTRAINT {{}}", qualified(target.parent.obj),
+                    sql.Identifier(target.obj.name))
+    return Action((validate,), narrowing=constraint_narrowing(target, sides))
 
 
 def rows_after_fix(table: Table, sides: Sides) -> sql.Composable:
@@ -128,7 +148,7 @@ def build_index(node: Node, sides: Sides) -> tuple[Step, ...]:
     own = step(Phase.INDEX, template, sql.Identifier(index.name), qualified(node.parent.obj),
                raw(index.definition))
     options = changed_options("INDEX", index_ref(node), (), index.options, Phase.INDEX)
-    return with_contents(node, sides, [own, *options])
+    return with_contents(node, sides, [own, *options, *identified_by(node)])
 
 
 def alter_index(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
@@ -165,6 +185,6 @@ def index_named(node: Node) -> sql.Composable:
     return sql.SQL("INDEX {}").format(index_ref(node))
 
 
-CONSTRAINT = Handler(build_constraint, remove_constraint, narrowing=constraint_narrowing,
+CONSTRAINT = Handler(build_constraint, remove_constraint, alter_constraint, narrowing=constraint_narrowing,
                      comment_on=commented_on_parent("CONSTRAINT"))
 INDEX = Handler(build_index, remove_index, alter_index, narrowing=index_narrowing, comment_on=index_named)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
+from pgparity.schema import diff
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_as, dropping, with_contents
 from pgparity.schema.fix.kinds.options import changed_options, with_options
@@ -11,7 +12,7 @@ from pgparity.schema.fix.kinds.types import attribute_sql
 from pgparity.schema.fix.lookup import Sides, label
 from pgparity.schema.fix.narrowing import Conversion, converted
 from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step
-from pgparity.schema.fix.sqltext import literal, qualified, raw, rows_of, statement, step
+from pgparity.schema.fix.sqltext import dollar_quoted, literal, qualified, raw, rows_of, statement, step
 from pgparity.schema.model import Column, Table
 
 
@@ -42,6 +43,8 @@ def build_table(node: Node, sides: Sides) -> tuple[Step, ...]:
     body += with_options(t.options)
     own = [Step(Phase.TABLE, (head + body).as_string(None))]
     own += [flag_step(t, attribute, True) for attribute in ("rls_enabled", "rls_forced") if getattr(t, attribute)]
+    own += [replica_identity_step(t)] if t.replica_identity != "default" else []
+    own += [s for column in diff.children(node) if column.kind == "column" for s in column_settings(column)]
     return with_contents(node, sides, own, inline=("column",))
 
 
@@ -57,10 +60,21 @@ def flag_step(table: Table, attribute: str, value: bool) -> Step:
     return step(Phase.ALTER_TABLE, "ALTER TABLE {} " + (on if value else off), qualified(table))
 
 
+def replica_identity_step(table: Table) -> Step:
+    """REPLICA IDENTITY DEFAULT, FULL, NOTHING or USING INDEX, once the index is there."""
+    identity = table.replica_identity
+    if identity.startswith("index "):
+        return step(Phase.REPLICA_IDENTITY, "ALTER TABLE {} REPLICA IDENTITY USING INDEX {}", qualified(table),
+                    sql.Identifier(identity.removeprefix("index ")))
+    return step(Phase.REPLICA_IDENTITY, f"ALTER TABLE {{}} REPLICA IDENTITY {identity.upper()}", qualified(table))
+
+
 def alter_table(source: Node, target: Node, attribute: str, sides: Sides) -> Action:
     t = target.obj
     if attribute in FLAGS:
         return Action((flag_step(t, attribute, getattr(t, attribute)),))
+    if attribute == "replica_identity":
+        return Action((replica_identity_step(t),))
     if attribute == "options":
         return Action(changed_options("TABLE", qualified(t), source.obj.options, t.options))
     partitioned = source.obj.partition_bound is not None or t.partition_bound is not None
@@ -93,7 +107,7 @@ def build_column(node: Node, sides: Sides) -> tuple[Step, ...]:
         own = step(Phase.COMPOSITE, "ALTER TYPE {} ADD ATTRIBUTE {}", qualified(parent), attribute_sql(c))
     else:
         own = step(Phase.ADD_COLUMN, "ALTER TABLE {} ADD COLUMN {}", qualified(parent), column_sql(c))
-    return with_contents(node, sides, [own])
+    return with_contents(node, sides, [own, *column_settings(node)])
 
 
 def remove_column(node: Node, sides: Sides) -> tuple[Step, ...]:
@@ -137,6 +151,7 @@ def column_type(source: Node, target: Node, sides: Sides) -> Action:
         steps.insert(0, alter_clause(target, Phase.DROP_DEFAULT, "DROP DEFAULT"))
         if source.obj.default == c.default:
             steps.append(alter_clause(target, Phase.COLUMN_DEFAULT, "SET DEFAULT {}", raw(c.default)))
+    steps += [storage_step(target)] if c.storage is not None else []  # a new type brings its own storage
     return Action(tuple(steps), destructive=conversion.loss and f"{label(target)}: {conversion.loss}",
                   narrowing=failing_rows(target, conversion))
 
@@ -196,10 +211,51 @@ def column_generated(source: Node, target: Node, sides: Sides) -> Action:
     return Action(steps, destructive=f"{label(target)}: {why}")
 
 
+# Storage, compression and statistics target: each kept only where set, so a fresh column has none.
+# Storage goes back to its type's own (SET STORAGE DEFAULT is 16's), read where the fix runs.
+TYPE_STORAGE = """
+BEGIN EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STORAGE %s', {table}, {column},
+    (SELECT CASE t.typstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
+     FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+     WHERE a.attrelid = {table}::regclass AND a.attname = {column})); END"""
+
+
+def storage_step(node: Node) -> Step:
+    storage = node.obj.storage
+    if storage is not None:
+        return alter_clause(node, Phase.COLUMN_STORAGE, f"SET STORAGE {storage.upper()}")
+    table = literal(qualified(node.parent.obj).as_string(None))
+    body = sql.SQL(TYPE_STORAGE).format(table=table, column=literal(node.obj.name)).as_string(None)
+    return Step(Phase.COLUMN_STORAGE, "DO " + dollar_quoted(body))
+
+
+def compression_step(node: Node) -> Step:
+    return alter_clause(node, Phase.COLUMN_STORAGE, f"SET COMPRESSION {node.obj.compression or 'default'}")
+
+
+def statistics_step(node: Node) -> Step:
+    target = node.obj.statistics
+    return alter_clause(node, Phase.COLUMN_STORAGE, "SET STATISTICS {}", literal(-1 if target is None else target))
+
+
+SETTINGS = {"storage": storage_step, "compression": compression_step, "statistics": statistics_step}
+
+
+def column_settings(node: Node) -> tuple[Step, ...]:
+    """What a new column sets after it is added: only the settings it has."""
+    if node.parent.kind == "type":
+        return ()
+    return tuple(make(node) for attribute, make in SETTINGS.items() if getattr(node.obj, attribute) is not None)
+
+
+def column_setting(attribute: str):
+    return lambda source, target, sides: Action((SETTINGS[attribute](target),))
+
+
 COLUMN_CHANGES = {
     "type": column_type, "collation": column_collation, "nullable": column_nullable,
     "default": column_default, "identity": column_identity, "generated": column_generated,
-    "virtual": column_generated,
+    "virtual": column_generated, **{attribute: column_setting(attribute) for attribute in SETTINGS},
 }
 
 
