@@ -213,8 +213,20 @@ def compare(source: Snapshot, target: Snapshot) -> tuple[Change, ...]:
                                     in_schemas(f.name, getattr(target, f.name), shared)))
     found.extend(ledgers(source.ledger, target.ledger))
     if source.server.major != target.server.major:
-        found = [replace(c, version_only=True) if printed_by_major(c) else c for c in found]
+        majors = sorted((source.server.major, target.server.major))
+        found = [replace(c, version_only=True) if printed_by_major(c) or initdb_by_major(c, *majors) else c
+                 for c in found]
     return tuple(sorted(found, key=lambda c: (c.object, c.kind, c.name, c.attribute or "", c.status)))
+
+
+# What initdb itself makes differently from a major on: (kind, object, name) -> that major. PostgreSQL 15
+# stopped granting CREATE on the public schema to PUBLIC.
+INITDB_SINCE = {("schema_privilege", "public", "CREATE TO PUBLIC"): 15}
+
+
+def initdb_by_major(change: Change, older: int, newer: int) -> bool:
+    since = INITDB_SINCE.get((change.kind, change.object, change.name))
+    return since is not None and older < since <= newer
 
 
 def printed_by_major(change: Change) -> bool:
