@@ -174,6 +174,14 @@ def test_files_in_the_project_folder_are_named_as_typed_there(folder, setup, exp
     assert one_error_line(folder.run("db.lint")).startswith(expected)
 
 
+def test_snapshot_names_the_file_it_wrote_as_typed_there(folder):  # B96
+    (folder.root / "parity").mkdir()
+    snapshot_file(folder.root / "parity" / "production.json")
+    written = folder.run("db.snapshot", "--from", "profile", "--output", "copies/profile.json")
+    assert written.returncode == 0, written.stderr
+    assert written.stdout == "wrote copies/profile.json (0 tables, PostgreSQL 15.0)\n"
+
+
 def test_a_dump_in_the_project_folder_is_named_as_typed_there(tmp_path, monkeypatch):  # B79-B83
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dumps").mkdir()
