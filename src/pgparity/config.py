@@ -24,7 +24,7 @@ from dotenv.parser import parse_stream
 from psycopg.conninfo import conninfo_to_dict
 
 from pgparity.data.sanitize import Rules, parse_rules
-from pgparity.errors import ConfigError
+from pgparity.errors import ConfigError, shown
 from pgparity.folders import write_whole
 from pgparity.migrations.model import Baseline, MigrationPolicy
 
@@ -549,26 +549,27 @@ def load_project_file(path: Path) -> ProjectFile:
     """Read pgparity.toml if present (absent means defaults); one ConfigError line names file and key."""
     if not path.is_file():
         return ProjectFile()
+    named = Path(shown(path))  # the file as its messages name it: as typed in the project folder
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
-    _check_keys(path, "top level", document, {"migrations", "verify", "sanitize", "production", "seed"})
-    seed = _check_keys(path, "seed", document.get("seed", {}), {"path"}).get("path")
+        raise ConfigError(f"{named}: not valid TOML ({error})") from None
+    _check_keys(named, "top level", document, {"migrations", "verify", "sanitize", "production", "seed"})
+    seed = _check_keys(named, "seed", document.get("seed", {}), {"path"}).get("path")
     if seed is not None and not (isinstance(seed, str) and seed.strip()):
-        raise ConfigError(f"{path}: seed.path must name a .sql file or a folder of them, not {seed!r}")
-    production = _check_keys(path, "production", document.get("production", {}), {"applied_through", "ledger"})
-    verify = _check_keys(path, "verify", document.get("verify", {}), {"ignore"})
-    section = _check_keys(path, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
+        raise ConfigError(f"{named}: seed.path must name a .sql file or a folder of them, not {seed!r}")
+    production = _check_keys(named, "production", document.get("production", {}), {"applied_through", "ledger"})
+    verify = _check_keys(named, "verify", document.get("verify", {}), {"ignore"})
+    section = _check_keys(named, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
     return ProjectFile(
         migrations=MigrationPolicy(
-            skip=frozenset(_strings(path, "migrations.skip", section.get("skip", []))),
-            order=_strings(path, "migrations.order", section.get("order", [])),
-            baseline=_baseline(path, section.get("baseline")),
+            skip=frozenset(_strings(named, "migrations.skip", section.get("skip", []))),
+            order=_strings(named, "migrations.order", section.get("order", [])),
+            baseline=_baseline(named, section.get("baseline")),
         ),
-        ignore=_strings(path, "verify.ignore", verify.get("ignore", [])),
-        sanitize=parse_rules(document.get("sanitize", {}), path),
-        production=ProductionPolicy(_applied_through(path, production.get("applied_through")),
-                                    _ledger(path, production.get("ledger"))),
+        ignore=_strings(named, "verify.ignore", verify.get("ignore", [])),
+        sanitize=parse_rules(document.get("sanitize", {}), named),
+        production=ProductionPolicy(_applied_through(named, production.get("applied_through")),
+                                    _ledger(named, production.get("ledger"))),
         seed=seed,
     )

@@ -205,7 +205,7 @@ class Workspace:
         profile = self.profile
         ignore = self.project_file.ignore
         if profile is None and show:
-            self.warn(f"{self.settings.profile} not found: checking local drift only "
+            self.warn(f"{shown(self.settings.profile)} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
         with self.server() as server:
             dev = self._dev_against(plan, revision)

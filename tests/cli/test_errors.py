@@ -18,8 +18,9 @@ from invoke.exceptions import Exit
 from rich.console import Console
 
 from pgparity.cli import report, shell
+from pgparity.data.archive import verify_archive
 from pgparity.database import connect
-from pgparity.errors import DatabaseError
+from pgparity.errors import DatabaseError, DumpError
 from pgparity.schema.model import Schema, ServerVersion, Snapshot
 from pgparity.schema.serialize import dump_snapshot
 
@@ -158,6 +159,37 @@ def test_a_closed_pipe_ends_quietly(folder):
                             stdout=written, stderr=subprocess.PIPE, text=True)
     os.close(written)
     assert result.returncode == shell.BROKEN_PIPE_EXIT and result.stderr == ""
+
+
+@pytest.mark.parametrize("setup, expected", [
+    (lambda root: (root / "pgparity.toml").write_text("[migrations\n"), "pgparity: pgparity.toml: not valid TOML"),
+    (lambda root: (root / "pgparity.toml").write_text("[verify]\nignore = 5\n"),
+     "pgparity: pgparity.toml: verify.ignore must be a list of strings"),
+    (lambda root: None, "pgparity: migrations: migrations directory not found"),
+    (lambda root: ((root / "migrations").mkdir(), (root / "migrations" / "002_gone.sql").symlink_to(root / "no.sql")),
+     "pgparity: migrations/002_gone.sql: cannot read: No such file or directory"),
+])
+def test_files_in_the_project_folder_are_named_as_typed_there(folder, setup, expected):  # B19-B27, B55
+    setup(folder.root)
+    assert one_error_line(folder.run("db.lint")).startswith(expected)
+
+
+def test_snapshot_names_the_file_it_wrote_as_typed_there(folder):  # B96
+    (folder.root / "parity").mkdir()
+    snapshot_file(folder.root / "parity" / "production.json")
+    written = folder.run("db.snapshot", "--from", "profile", "--output", "copies/profile.json")
+    assert written.returncode == 0, written.stderr
+    assert written.stdout == "wrote copies/profile.json (0 tables, PostgreSQL 15.0)\n"
+
+
+def test_a_dump_in_the_project_folder_is_named_as_typed_there(tmp_path, monkeypatch):  # B79-B83
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / "notes.sanitized.zip").write_text("just text\n")
+    with pytest.raises(DumpError, match=r"^dumps/notes\.sanitized\.zip: not a complete pgparity dump"):
+        verify_archive(tmp_path / "dumps" / "notes.sanitized.zip")
+    with pytest.raises(DumpError, match=r"^dumps/none\.zip: no such dump$"):
+        verify_archive(tmp_path / "dumps" / "none.zip")
 
 
 # --- the boundary itself ---------------------------------------------------------------------

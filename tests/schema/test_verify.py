@@ -132,7 +132,7 @@ def test_snapshot_from_prod_is_deterministic_sorted_complete_and_never_writes(pr
     first = proj.run("db.snapshot", "--from", "prod")
     assert first.returncode == 0, first.stderr
     profile = proj.root / "parity" / "production.json"
-    assert first.stdout.startswith(f"wrote {profile} (3 tables, PostgreSQL {image_major}.")  # named once
+    assert first.stdout.startswith(f"wrote parity/production.json (3 tables, PostgreSQL {image_major}.")  # named once
     text = profile.read_bytes()
     second = proj.run("db.snapshot", "--from", "prod")
     assert second.returncode == 0, second.stderr

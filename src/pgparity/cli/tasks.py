@@ -424,7 +424,7 @@ def snapshot_(c, from_="prod", output=None):
     snapshot = _resolve(ws, from_)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_whole(path, dump_snapshot(snapshot))
-    report.say(f"wrote {path} ({counted(len(snapshot.tables), 'table')}, PostgreSQL {snapshot.server.release})")
+    report.say(f"wrote {shown(path)} ({counted(len(snapshot.tables), 'table')}, PostgreSQL {snapshot.server.release})")
     if from_ == "prod" and ws.settings.migrations.is_dir():
         report.position(ws.position(ws.plan(show=False), snapshot))
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pgparity.errors import DumpError
+from pgparity.errors import DumpError, shown
 from pgparity.schema.model import Ledger
 from pgparity.schema.serialize import from_plain
 
@@ -139,20 +139,21 @@ def _store(archive: zipfile.ZipFile, member: str, source: Path) -> None:
 
 def verify_archive(path: Path) -> Manifest:
     """The archive's manifest, after reading every member in full: a damaged dump fails before restore."""
+    name = shown(path)
     try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
             if broken:
-                raise DumpError(f"{path}: {broken} is corrupt (CRC mismatch); take a new dump with `invoke db.dump`")
+                raise DumpError(f"{name}: {broken} is corrupt (CRC mismatch); take a new dump with `invoke db.dump`")
             manifest = Manifest.from_json(archive.read(MANIFEST))
             missing = sorted(manifest.members() - set(archive.namelist()))
     except FileNotFoundError:
-        raise DumpError(f"{path}: no such dump") from None
+        raise DumpError(f"{name}: no such dump") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, TypeError) as error:
-        raise DumpError(f"{path}: not a complete pgparity dump, maybe truncated ({error}); "
+        raise DumpError(f"{name}: not a complete pgparity dump, maybe truncated ({error}); "
                         "take a new one with `invoke db.dump`") from None
     if missing:
-        raise DumpError(f"{path}: the manifest lists {', '.join(missing)}, which the archive lacks")
+        raise DumpError(f"{name}: the manifest lists {', '.join(missing)}, which the archive lacks")
     return manifest
 
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgparity.errors import MigrationError, counted
+from pgparity.errors import MigrationError, counted, shown
 from pgparity.migrations import effects, ledger
 from pgparity.migrations.lint import lint_sql
 from pgparity.migrations.model import Finding, Migration, MigrationPolicy, Plan
@@ -31,7 +31,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
     linted before are not linted again.
     """
     if not directory.is_dir():
-        raise MigrationError(f"{directory}: migrations directory not found")
+        raise MigrationError(f"{shown(directory)}: migrations directory not found")
     baseline = policy.baseline
     baseline_path = directory / baseline.file if baseline else None
     with os.scandir(directory) as scan:  # entries know whether they are folders without a stat each
@@ -199,7 +199,7 @@ def _read(file: File, rollback: Path | None, cache: LintCache | None) -> tuple[M
     try:
         data = file.path.read_bytes()
     except OSError as exc:
-        raise MigrationError(f"{file.path}: cannot read: {exc.strerror}") from None
+        raise MigrationError(f"{shown(file.path)}: cannot read: {exc.strerror}") from None
     try:
         sql = data.decode("utf-8")
     except UnicodeDecodeError as exc:
