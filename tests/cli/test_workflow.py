@@ -43,11 +43,12 @@ def test_hook_install_refuses_foreign_hook_and_uninstall_keeps_it(project):
     assert project.run("db.hook").returncode == 2
 
 
-def test_hook_blocks_a_push_with_drift(project):
+def pushed_main(project, migration: str) -> Path:
+    """A repository with one migration synced, the pre-push hook installed and main pushed to a bare remote."""
     remote = project.root.parent / f"{project.name}-remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     (project.root / "migrations").mkdir()
-    (project.root / "migrations" / "001_users.sql").write_text("create table users (id int primary key, email varchar);")
+    (project.root / "migrations" / "001_users.sql").write_text(migration)
     git(project.root, "init", "-q", "-b", "main")
     git(project.root, "remote", "add", "origin", str(remote))
     assert project.run("db.sync").returncode == 0
@@ -56,6 +57,11 @@ def test_hook_blocks_a_push_with_drift(project):
     git(project.root, "commit", "-q", "-m", "users")
     pushed = git(project.root, "push", "-q", "origin", "main", env=project.env)
     assert pushed.returncode == 0, pushed.stderr
+    return remote
+
+
+def test_hook_blocks_a_push_with_drift(project):
+    remote = pushed_main(project, "create table users (id int primary key, email varchar);")
 
     with psycopg.connect(project.url()) as conn:
         conn.execute("alter table users add column nickname text")
@@ -114,17 +120,7 @@ def ours(docker_client, project: Project) -> list:
 
 
 def test_two_branches_of_one_worktree_share_one_environment(unnamed, docker_client):
-    remote = unnamed.root.parent / "remote.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
-    (unnamed.root / "migrations").mkdir()
-    (unnamed.root / "migrations" / "001_users.sql").write_text("create table users (id int primary key);")
-    git(unnamed.root, "init", "-q", "-b", "main")
-    git(unnamed.root, "remote", "add", "origin", str(remote))
-    assert unnamed.run("db.sync").returncode == 0
-    assert unnamed.run("db.hook", "--install").returncode == 0
-    git(unnamed.root, "add", "migrations")
-    git(unnamed.root, "commit", "-q", "-m", "users")
-    assert git(unnamed.root, "push", "-q", "origin", "main", env=unnamed.env).returncode == 0
+    pushed_main(unnamed, "create table users (id int primary key);")
     [container] = ours(docker_client, unnamed)
 
     # A new branch without a schema change: the same container, so its push passes (PGPARITY_PORT is pinned).
