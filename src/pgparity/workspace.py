@@ -227,6 +227,10 @@ class Workspace:
         if dev.ledger is None or dev.ledger.kind != PGPARITY:
             return dev
         entries = dev.ledger.entries
+        files = {ledger.key(migration): shown(migration.path) for migration in plan.migrations}
+        for entry in (entry for entry in entries if entry.failed):
+            self.warn(f"{files.get((entry.version, entry.name), entry.name)}: a command that was killed started this "
+                      "no-transaction file and never recorded its end; `invoke db.migrate` settles it")
         try:
             ledger.refuse_unresolved(ledger.unresolved(entries, plan, self.project_file.migrations.baseline))
         except MigrationError as error:

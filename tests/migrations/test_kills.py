@@ -86,6 +86,14 @@ def test_a_build_finished_by_the_server_after_the_kill_is_recorded(project):
     blocker.close()
 
 
+def test_verify_points_a_killed_no_transaction_file_to_migrate(project):
+    blocker, _ = killed_in_concurrent_build(project)
+    result = project.run("db.verify")
+    assert ("migrations/002_ix.sql: a command that was killed started this no-transaction file and never "
+            "recorded its end; `invoke db.migrate` settles it") in result.stderr, result.stderr
+    blocker.close()
+
+
 def test_an_invalid_index_of_a_killed_build_is_dropped_and_built_again(project):
     blocker, dead = killed_in_concurrent_build(project)
     again = start(project, "db.migrate")
