@@ -71,12 +71,17 @@ INSERT INTO pgparity.schema_migrations (version, name, checksum) VALUES (2, 'pos
 """
 
 
+def inspected(url: str, ddl: str) -> Snapshot:
+    """The snapshot of the database at `url` once `ddl` has run there."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(ddl)
+    with psycopg.connect(url) as conn:
+        return inspect(conn)
+
+
 @pytest.fixture
 def snapshot(fresh_db) -> Snapshot:
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute(SCHEMA)
-    with psycopg.connect(fresh_db) as conn:
-        return inspect(conn)
+    return inspected(fresh_db, SCHEMA)
 
 
 def by_name(objects, name):
@@ -180,11 +185,8 @@ def test_settings_and_version(snapshot: Snapshot, image_major: int):
 def test_virtual_generated_columns_are_read_as_virtual(fresh_db):
     if major_of(fresh_db) < 18:
         pytest.skip("virtual generated columns are PostgreSQL 18's: run with PGPARITY_IMAGE of an 18 image")
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute("CREATE TABLE t (a int NOT NULL, v int GENERATED ALWAYS AS (a * 2) VIRTUAL,"
-                     " s int GENERATED ALWAYS AS (a * 3) STORED)")
-    with psycopg.connect(fresh_db) as conn:
-        (table,) = inspect(conn).tables
+    (table,) = inspected(fresh_db, "CREATE TABLE t (a int NOT NULL, v int GENERATED ALWAYS AS (a * 2) VIRTUAL,"
+                                   " s int GENERATED ALWAYS AS (a * 3) STORED)").tables
     assert [(c.name, c.generated, c.virtual, c.nullable) for c in table.columns] == [
         ("a", None, False, False), ("v", "(a * 2)", True, True), ("s", "(a * 3)", False, True)]
     assert table.constraints == ()  # 18 keeps a's NOT NULL in pg_constraint: it is the column's nullability
@@ -204,12 +206,10 @@ def test_role_and_database_settings_are_read_by_name(fresh_db, reader):
 
 
 def test_options_of_tables_views_and_indexes_are_read(fresh_db):
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute("CREATE TABLE t (a int, b text) WITH (fillfactor = 70, toast.autovacuum_enabled = false);"
-                     "CREATE INDEX t_a ON t (a) WITH (fillfactor = 60) WHERE a > 0;"
-                     "CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t WITH CASCADED CHECK OPTION;")
-    with psycopg.connect(fresh_db) as conn:
-        snapshot = inspect(conn)
+    snapshot = inspected(
+        fresh_db, "CREATE TABLE t (a int, b text) WITH (fillfactor = 70, toast.autovacuum_enabled = false);"
+                  "CREATE INDEX t_a ON t (a) WITH (fillfactor = 60) WHERE a > 0;"
+                  "CREATE VIEW v WITH (security_barrier = true) AS SELECT a FROM t WITH CASCADED CHECK OPTION;")
     (table,), (view,) = snapshot.tables, snapshot.views
     assert table.options == ("fillfactor=70", "toast.autovacuum_enabled=false")
     assert [(i.definition, i.options) for i in table.indexes] == [("USING btree (a) WHERE (a > 0)", ("fillfactor=60",))]
@@ -268,12 +268,10 @@ def test_a_format_2_profile_loads_with_the_fields_added_since_at_their_defaults(
 
 
 def test_a_format_3_profile_assumes_the_privileges_a_fresh_object_has(fresh_db, tmp_path):
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute("CREATE SCHEMA app; CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
-                     "CREATE PROCEDURE app.p() LANGUAGE sql AS 'SELECT 1'; CREATE TYPE app.mood AS ENUM ('ok');"
-                     "CREATE DOMAIN app.positive AS int CHECK (VALUE > 0); CREATE TYPE app.pair AS (a int, b int)")
-    with psycopg.connect(fresh_db) as conn:
-        fresh = inspect(conn)
+    fresh = inspected(
+        fresh_db, "CREATE SCHEMA app; CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+                  "CREATE PROCEDURE app.p() LANGUAGE sql AS 'SELECT 1'; CREATE TYPE app.mood AS ENUM ('ok');"
+                  "CREATE DOMAIN app.positive AS int CHECK (VALUE > 0); CREATE TYPE app.pair AS (a int, b int)")
     path = tmp_path / "production.json"
     path.write_text(json.dumps({**before_format_4(fresh), "format": 3}))
     assert load_snapshot(path) == fresh
