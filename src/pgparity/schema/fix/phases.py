@@ -3,54 +3,55 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, auto
 
 
 class Phase(IntEnum):
-    """Statement classes in the order a fix runs them: drops (dependents first), then creations."""
+    """Statement classes in the order a fix runs them: drops (dependents first), then creations. The order
+    of declaration is the order; a new class is one line in its place."""
 
-    SETUP = 0
-    DROP_TRIGGER = 1  # triggers and policies: they name columns and functions
-    DROP_VIEW = 2
-    DROP_FOREIGN_KEY = 3
-    DROP_CONSTRAINT = 4  # other constraints, and indexes
-    DROP_DEFAULT = 5  # defaults, identities, generation expressions
-    DROP_COLUMN = 6
-    DROP_TABLE = 7
-    DROP_FUNCTION = 8
-    DROP_SEQUENCE = 9
-    DROP_COMPOSITE = 10
-    DROP_DOMAIN = 11
-    DROP_ENUM = 12
-    DROP_EXTENSION = 13
-    DROP_SCHEMA = 14
-    SCHEMA = 15
-    ROLE = 16
-    EXTENSION = 17
-    ENUM = 18
-    DOMAIN = 19
-    COMPOSITE = 20
-    FUNCTION = 21
-    SEQUENCE = 22
-    TABLE = 23
-    ALTER_TABLE = 24
-    ADD_COLUMN = 25
-    COLUMN_TYPE = 26
-    COLUMN_NULL = 27
-    COLUMN_DEFAULT = 28  # also identities and generation
-    COLUMN_STORAGE = 29  # storage, compression, statistics target: after the type, which resets storage
-    SEQUENCE_OWNER = 30
-    VIEW = 31
-    CONSTRAINT = 32
-    INDEX = 33
-    REPLICA_IDENTITY = 34  # names an index, or a constraint's
-    FOREIGN_KEY = 35
-    VALIDATE = 36  # VALIDATE CONSTRAINT, once every constraint is there
-    TRIGGER = 37
-    POLICY = 38
-    PRIVILEGE = 39
-    DEFAULT_PRIVILEGE = 40  # after every object the fix makes, whose grants it spells out
-    COMMENT = 41
+    SETUP = auto()
+    DROP_TRIGGER = auto()  # triggers and policies: they name columns and functions
+    DROP_VIEW = auto()
+    DROP_FOREIGN_KEY = auto()
+    DROP_CONSTRAINT = auto()  # other constraints, and indexes
+    DROP_DEFAULT = auto()  # defaults, identities, generation expressions
+    DROP_COLUMN = auto()
+    DROP_TABLE = auto()
+    DROP_FUNCTION = auto()
+    DROP_SEQUENCE = auto()
+    DROP_COMPOSITE = auto()
+    DROP_DOMAIN = auto()
+    DROP_ENUM = auto()
+    DROP_EXTENSION = auto()
+    DROP_SCHEMA = auto()
+    SCHEMA = auto()
+    ROLE = auto()
+    EXTENSION = auto()
+    ENUM = auto()
+    DOMAIN = auto()
+    COMPOSITE = auto()
+    FUNCTION = auto()
+    SEQUENCE = auto()
+    TABLE = auto()
+    ALTER_TABLE = auto()
+    ADD_COLUMN = auto()
+    COLUMN_TYPE = auto()
+    COLUMN_NULL = auto()
+    COLUMN_DEFAULT = auto()  # also identities and generation
+    COLUMN_STORAGE = auto()  # storage, compression, statistics target: after the type, which resets storage
+    SEQUENCE_OWNER = auto()
+    VIEW = auto()
+    CONSTRAINT = auto()
+    INDEX = auto()
+    REPLICA_IDENTITY = auto()  # names an index, or a constraint's
+    FOREIGN_KEY = auto()
+    VALIDATE = auto()  # VALIDATE CONSTRAINT, once every constraint is there
+    TRIGGER = auto()
+    POLICY = auto()
+    PRIVILEGE = auto()
+    DEFAULT_PRIVILEGE = auto()  # after every object the fix makes, whose grants it spells out
+    COMMENT = auto()
 
     @property
     def drops(self) -> bool:
