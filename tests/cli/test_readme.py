@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgparity.cli.tasks import db
+from pgparity.schema.diff import KINDS
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -45,3 +46,9 @@ def test_every_task_and_flag_is_in_the_readme_as_help_spells_it(name):
     assert spelled(task) <= written, f"db.{name}: README lacks {spelled(task) - written}"
     flags = {word for word in written if word.startswith("--")}
     assert flags <= spelled(task), f"db.{name}: README names flags --help lacks: {flags - spelled(task)}"
+
+
+def test_the_kinds_readme_lists_are_the_kinds_diff_reports():
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    listed = re.search(r"`kind` is one of (.+?)\. ", text).group(1)
+    assert set(re.split(r",\s*", listed)) == set(KINDS)
