@@ -326,8 +326,10 @@ def install(tool: Tool) -> Path:
     return venv / "bin"
 
 
-def prepare(tool: Tool) -> tuple[Outcome, Path | None]:
-    """An empty outcome and the tool's bin directory, or an outcome saying it does not install."""
+def prepare(tool: Tool, runs: int) -> tuple[Outcome, Path | None]:
+    """An empty outcome and the tool's bin directory, or an outcome saying why it will not be measured."""
+    if runs < 1:
+        return Outcome(tool, problem="not run (--tool-repeats 0)"), None
     try:
         return Outcome(tool), install(tool)
     except BenchError as error:
@@ -481,11 +483,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="rounds of pgparity and pg_dump (median reported)")
     parser.add_argument("--tool-repeats", type=int, default=3, help="runs of migra and of results")
     args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    if args.repeats < 1 or args.tool_repeats < 0:
+        parser.error("--repeats must be at least 1 and --tool-repeats at least 0")
     drift = changes()
     expected = [change.expected for change in drift]
-    prepared = [prepare(tool) for tool in TOOLS]
+    prepared = [prepare(tool, args.tool_repeats) for tool in TOOLS]
     samples = Samples()
     with server(find_image()) as target:
         build_pair(target, drift)

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from pgparity.cli import report
 from pgparity.errors import counted
-from pgparity.schema.verify import Verdict
+from pgparity.schema.diff import Difference
+from pgparity.schema.verify import Verdict, verdict
 
 GOLDEN = Path(__file__).with_name("golden")
 BOX_DRAWING = re.compile("[\u2500-\u257f]")
@@ -243,3 +244,16 @@ def test_lint_counts_one_migration_in_the_singular(folder):
     (folder.root / "migrations" / "001_users.sql").write_text("CREATE TABLE users (id int);\n")
     result = folder.run("db.lint")
     assert (result.returncode, result.stdout) == (0, "1 migration, 0 findings, no errors\n"), result.stderr
+
+
+def test_objects_only_a_superuser_can_change_are_named_with_how_to_apply_them(monkeypatch):
+    monkeypatch.setattr(report, "out", Console(file=StringIO(), width=400))
+    monkeypatch.setattr(report, "err", Console(file=StringIO(), width=400))
+    rows = (Difference("event_trigger", "ddl_log", "", None, None, "ON ddl_command_end", "missing_in_local"),
+            Difference("column", "public.users", "email", "type", "text", "varchar", "different"))
+    result = verdict((), rows, None, ())
+    report.verdict(result)
+    (line,) = [line for line in report.err.file.getvalue().splitlines() if "superuser" in line]
+    assert line.startswith("pgparity: warning: event trigger ddl_log: only a superuser may create, alter or drop it")
+    assert "superuser" in report.markdown(result)
+    assert report.superuser_hints(verdict((), rows[1:], None, ()).drift) == []

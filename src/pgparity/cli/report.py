@@ -21,6 +21,7 @@ from pgparity import config
 from pgparity.errors import counted, shown
 from pgparity.migrations.position import label
 from pgparity.schema.diff import DIFFERENT, one_line, short
+from pgparity.schema.fix.handlers import needs_superuser
 from pgparity.schema.fix.plan import Words
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
@@ -274,6 +275,8 @@ def verdict(result) -> None:
     if result.position is not None and (result.position.pending or result.position.remarks):
         position(result.position)
     server_version(result.server)
+    for hint in superuser_hints(result.drift):
+        warn(hint)
     say(summary_line(result))
 
 
@@ -395,11 +398,24 @@ def checks(result) -> list[str]:
 
 
 def hints(result) -> list[str]:
-    """What to run: the fix of each scope with drift, and the advice for servers of another major."""
+    """What to run: the fix of each scope with drift, what of it needs a superuser, and the advice for servers
+    of another major."""
     scopes = {f.scope for f in result.drift}
     major = result.server is not None and result.server.status == "major_mismatch"
     advice = [MAJOR_ADVICE[result.server.scope]] if major else []
-    return [FIX_HINTS[scope] for scope in SCOPES if scope in scopes] + advice
+    return [FIX_HINTS[scope] for scope in SCOPES if scope in scopes] + superuser_hints(result.drift) + advice
+
+
+def superuser_hints(drift) -> list[str]:
+    """One line naming the drifted objects only a superuser can make, change or drop, so a team whose
+    migrations run as a managed service's ordinary role sees why those rows stay."""
+    named = sorted({f"{f.difference.kind.replace('_', ' ')} {f.difference.object}" for f in drift
+                    if needs_superuser(f.difference.kind)})
+    if not named:
+        return []
+    return [f"{', '.join(named)}: only a superuser may create, alter or drop "
+            f"{'it' if len(named) == 1 else 'them'}; where migrations run as an ordinary role (a managed "
+            "service), a superuser applies those statements, or `[verify] ignore` lists them"]
 
 
 def marks(finding) -> str:

@@ -39,6 +39,8 @@ class Handler:
     narrowing: Callable[[Node, Sides], tuple[Narrowing, ...]] = no_narrowing  # creating it on rows
     comment_on: Callable[[Node], sql.Composable] | None = None  # what COMMENT ON names; None: no comments
     note: Callable[[Node], str | None] = no_note  # what a reader must know to run its statements
+    # Only a superuser may create, alter or drop it: a managed service's migration role cannot.
+    superuser: bool = False
 
     def create(self, node: Node, sides: Sides) -> Action:
         return Action(self.build(node, sides), narrowing=self.narrowing(node, sides), note=self.note(node))

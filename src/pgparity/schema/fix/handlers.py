@@ -41,3 +41,9 @@ HANDLERS: dict[str, Handler] = {
     "materialized_view": views.MATERIALIZED_VIEW,
     "event_trigger": event_triggers.EVENT_TRIGGER,
 }
+
+
+def needs_superuser(kind: str) -> bool:
+    """Whether a migration making, changing or dropping an object of this kind must run as a superuser."""
+    handler = HANDLERS.get(kind)
+    return handler is not None and handler.superuser

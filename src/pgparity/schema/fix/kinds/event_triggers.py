@@ -45,4 +45,4 @@ def event_trigger_named(node: Node) -> sql.Composable:
 
 
 EVENT_TRIGGER = Handler(build_event_trigger, remove_event_trigger, alter_event_trigger,
-                        comment_on=event_trigger_named, note=superuser_note)
+                        comment_on=event_trigger_named, note=superuser_note, superuser=True)
