@@ -259,3 +259,13 @@ def test_the_seed_path_is_read_from_its_section(tmp_path):
         path.write_text(text)
         with pytest.raises(ConfigError, match=re.escape(culprit)):
             config.load_project_file(path)
+
+
+def test_owners_are_compared_only_when_the_verify_section_says_true(tmp_path):
+    path = tmp_path / "pgparity.toml"
+    assert config.load_project_file(path).owners is False
+    path.write_text("[verify]\nowners = true\n")
+    assert config.load_project_file(path).owners is True
+    path.write_text('[verify]\nowners = "yes"\n')
+    with pytest.raises(ConfigError, match=re.escape("pgparity.toml: verify.owners must be true or false, not 'yes'")):
+        config.load_project_file(path)

@@ -460,6 +460,7 @@ class ProjectFile:
 
     migrations: MigrationPolicy = MigrationPolicy()
     ignore: tuple[str, ...] = ()  # accepted differences, `kind:object.name.attribute` globs
+    owners: bool = False  # `[verify] owners = true`: who owns each object is compared too
     sanitize: Rules = Rules()
     production: ProductionPolicy = ProductionPolicy()
     seed: str | None = None  # `[seed] path`: a .sql file or a folder of them, applied to dev after each sync
@@ -559,7 +560,10 @@ def load_project_file(path: Path) -> ProjectFile:
     if seed is not None and not (isinstance(seed, str) and seed.strip()):
         raise ConfigError(f"{named}: seed.path must name a .sql file or a folder of them, not {seed!r}")
     production = _check_keys(named, "production", document.get("production", {}), {"applied_through", "ledger"})
-    verify = _check_keys(named, "verify", document.get("verify", {}), {"ignore"})
+    verify = _check_keys(named, "verify", document.get("verify", {}), {"ignore", "owners"})
+    owners = verify.get("owners", False)
+    if not isinstance(owners, bool):
+        raise ConfigError(f"{named}: verify.owners must be true or false, not {owners!r}")
     section = _check_keys(named, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
     return ProjectFile(
         migrations=MigrationPolicy(
@@ -568,6 +572,7 @@ def load_project_file(path: Path) -> ProjectFile:
             baseline=_baseline(named, section.get("baseline")),
         ),
         ignore=_strings(named, "verify.ignore", verify.get("ignore", [])),
+        owners=owners,
         sanitize=parse_rules(document.get("sanitize", {}), named),
         production=ProductionPolicy(_applied_through(named, production.get("applied_through")),
                                     _ledger(named, production.get("ledger"))),

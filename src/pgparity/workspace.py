@@ -203,7 +203,7 @@ class Workspace:
         plan = self.plan(show, revision)
         self.require_environment("db.verify")
         profile = self.profile
-        ignore = self.project_file.ignore
+        ignore, owners = self.project_file.ignore, self.project_file.owners
         if profile is None and show:
             self.warn(f"{shown(self.settings.profile)} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
@@ -213,11 +213,11 @@ class Workspace:
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
                 if profile is None:
-                    return verdict(rows(compare(dev, expected)), (), None, ignore)
+                    return verdict(rows(compare(dev, expected, owners)), (), None, ignore)
                 position = self.position(plan, profile)
                 built = self._replayed_or(expected, server, syncer, plan, position.applied)
-        return verdict(rows(compare(dev, expected)), production_drift(built, profile, position), position, ignore,
-                       ServerCheck(PRODUCTION, built.server, profile.server))
+        return verdict(rows(compare(dev, expected, owners)), production_drift(built, profile, position, owners),
+                       position, ignore, ServerCheck(PRODUCTION, built.server, profile.server))
 
     def _dev_against(self, plan: Plan, revision: str | None = None) -> Snapshot:
         """The dev database's schema, refused when its ledger records files renamed or gone from the plan (of
@@ -287,4 +287,5 @@ class Workspace:
             goal = goal or self.inspect_url(self.engine.url)
         goal = without_ledger(goal)
         ignore = self.project_file.ignore
-        return expected, goal, tuple(c for c in compare(expected, goal) if not ignored(c.difference, ignore))
+        changes = compare(expected, goal, self.project_file.owners)
+        return expected, goal, tuple(c for c in changes if not ignored(c.difference, ignore))

@@ -556,3 +556,27 @@ def test_destructive_statements_name_the_flag_as_it_is_typed(tmp_path):
                                                                               source, WORDS))
     with pytest.raises(FixError, match=r"\(--allow-destructive writes those\)"):
         write_fix(tmp_path, plan_fix(compare(target, source), target, source, WORDS))
+
+
+OWNED = "CREATE TABLE t (id serial); CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+
+
+def test_owners_are_compared_fixed_and_rolled_back_only_when_asked(pair, tmp_path):
+    production = (f"CREATE SCHEMA kept; ALTER TABLE t OWNER TO {READER};"
+                  f"CREATE TYPE mood AS ENUM ('calm'); ALTER TYPE mood OWNER TO {READER};"
+                  f"CREATE VIEW v AS SELECT 1 AS one; ALTER VIEW v OWNER TO {READER};")
+    mine, theirs = pair.build(OWNED, "CREATE SCHEMA kept;", production)
+    assert {c.kind for c in compare(mine, theirs)} == {"enum", "view"}
+    differences = compare(mine, theirs, owners=True)
+    owned = [c.difference for c in differences if c.attribute == "owner"]
+    local_owner = mine.tables[0].owner
+    assert [(d.kind, d.object, d.source, d.target) for d in owned] == [
+        ("table", "public.t", local_owner, READER), ("sequence", "public.t_id_seq", local_owner, READER)]
+    plan = plan_fix(differences, mine, theirs, WORDS, owners=True)
+    forward, down = write_fix(tmp_path, plan, pair.checks(plan), allow_destructive=True)
+    assert f'ALTER TABLE "public"."t" OWNER TO "{READER}";' in forward.read_text()
+    pair.run(forward.read_text())
+    after = compare(snapshot_of(pair.local, ""), snapshot_of(pair.production, ""), owners=True)
+    assert after == ()
+    pair.run(down.read_text())
+    assert compare(snapshot_of(pair.local, ""), snapshot_of(pair.production, ""), owners=True) == differences

@@ -487,9 +487,10 @@ def diff(c, source="dev", target="profile", json=False, format=None, report_=Non
         position = ws.position(ws.plan(), snapshot)
         built = ws.expected(position.applied)
         sides = (built, snapshot) if source == "migrations" else (snapshot, built)
-        result = diff_verdict(*sides, ws.project_file.ignore, position)
+        result = diff_verdict(*sides, ws.project_file.ignore, position, ws.project_file.owners)
     else:
-        result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore)
+        result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore,
+                              owners=ws.project_file.owners)
     _render_verdict(ws, result, shape, report_)
 
 
@@ -522,7 +523,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
         _description("--name", name)
     ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
-    plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target])
+    plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target], ws.project_file.owners)
     with ws.watched(), connect(ws.engine.url) as conn:
         checks = check_narrowing(conn, plan)
     if target == "prod" and apply and not plan.fixes:

@@ -4,8 +4,8 @@ Objects are matched by their key fields (a table by schema and name, a column by
 constraint or index by name), never by OID or position, and renames are never guessed. An object
 missing on one side is one change, nothing is reported about its contents; objects inside a
 schema missing on one side are covered by that schema's change. Owners are recorded in the
-snapshot but not compared: they say who ran the DDL (a local superuser, production's deploy
-role), not what the schema is.
+snapshot but not compared unless a project asks (`[verify] owners = true`): they say who ran the DDL
+(a local superuser, production's deploy role), not what the schema is.
 
 Servers of different majors print some catalog text differently (a view's definition, a function's);
 between such servers a change to that text is marked `version_only`: shown, never drift to act on.
@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields, replace
 from pgparity.schema.model import Ledger, Model, Snapshot, collections, key_fields, key_of
 
 PGPARITY = "pgparity"
+OWNER = "owner"  # the field naming who owns an object, compared only when a project asks for it
 
 KINDS = (
     "schema", "table", "column", "constraint", "index", "sequence", "view", "materialized_view",
@@ -100,7 +101,7 @@ class Rule:
     in_schema: bool = False  # covered by its schema's change when the schema is missing
     container: str | None = None  # top-level objects reported as `name` inside this object
     fallback: str | None = None  # a field compared only when no other field differs
-    ignored: tuple[str, ...] = ("owner",)
+    ignored: tuple[str, ...] = (OWNER,)  # compared only when asked for (`owners`)
     # A snapshot lists only the roles its grants and policies name, so a role absent from one
     # side is unreferenced there, not missing; the grant that names it is the change.
     missing_reported: bool = True
@@ -200,8 +201,9 @@ RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *
 SUMMARY_LENGTH = 80
 
 
-def compare(source: Snapshot, target: Snapshot) -> tuple[Change, ...]:
-    """Every change from source to target, ordered by object, kind, name and attribute.
+def compare(source: Snapshot, target: Snapshot, owners: bool = False) -> tuple[Change, ...]:
+    """Every change from source to target, ordered by object, kind, name and attribute; with `owners`
+    (`[verify] owners = true`), who owns each object too.
 
     The server's version is not schema: verify's `ServerCheck` compares it, and no fix acts on it.
     """
@@ -210,7 +212,7 @@ def compare(source: Snapshot, target: Snapshot) -> tuple[Change, ...]:
     for f in fields(Snapshot):
         if f.name not in ("server", "ledger"):
             found.extend(collection(f.name, in_schemas(f.name, getattr(source, f.name), shared),
-                                    in_schemas(f.name, getattr(target, f.name), shared)))
+                                    in_schemas(f.name, getattr(target, f.name), shared), owners=owners))
     found.extend(ledgers(source.ledger, target.ledger))
     if source.server.major != target.server.major:
         majors = sorted((source.server.major, target.server.major))
@@ -250,7 +252,7 @@ def in_schemas(collection_name: str, objects: Iterable[Model], schemas: set[str]
 
 def collection(
     collection_name: str, source: Iterable[Model], target: Iterable[Model], owner: str | None = None,
-    parents: tuple[Node | None, Node | None] = (None, None),
+    parents: tuple[Node | None, Node | None] = (None, None), owners: bool = False,
 ) -> Iterator[Change]:
     """Matches two collections by key; `owner` is the parents' label (None at the top level)."""
     rule = RULES[collection_name]
@@ -263,7 +265,7 @@ def collection(
         source_node, target_node = (None if o is None else Node(kind, o, parent)
                                     for o, parent, kind in zip(found, parents, kinds))
         if source_node is not None and target_node is not None:
-            yield from pair(rule, source_node, target_node, obj, name)
+            yield from pair(rule, source_node, target_node, obj, name, owners)
         elif rule.missing_reported:
             status = ONLY_IN_TARGET if source_node is None else ONLY_IN_SOURCE
             node = source_node or target_node
@@ -279,19 +281,20 @@ def place(rule: Rule, label: str, owner: str | None) -> tuple[str, str]:
     return label, ""
 
 
-def pair(rule: Rule, source: Node, target: Node, obj: str, name: str) -> Iterator[Change]:
+def pair(rule: Rule, source: Node, target: Node, obj: str, name: str, owners: bool = False) -> Iterator[Change]:
     """Changes between two matched objects: their fields, comment and child collections."""
     model = type(source.obj)
     keys, children = key_fields(model), collections(model)
+    ignored = tuple(f for f in rule.ignored if not (owners and f == OWNER))
     changed = False
     for f in fields(model):
-        if f.name in keys or f.name in rule.ignored or f.name == rule.fallback:
+        if f.name in keys or f.name in ignored or f.name == rule.fallback:
             continue
         a, b = getattr(source.obj, f.name), getattr(target.obj, f.name)
         if f.name == "comment":
             yield from comment(source, target, obj, name)
         elif f.name in children:
-            yield from collection(f.name, a, b, obj, (source, target))
+            yield from collection(f.name, a, b, obj, (source, target), owners)
         elif a != b:
             changed = True
             yield Change(source.kind, obj, name, f.name, DIFFERENT, source, target)

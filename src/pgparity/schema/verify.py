@@ -108,9 +108,10 @@ def without_ledger(snapshot: Snapshot) -> Snapshot:
     return replace(snapshot, ledger=None)
 
 
-def production_drift(built: Snapshot, profile: Snapshot, position: Position) -> tuple[Difference, ...]:
+def production_drift(built: Snapshot, profile: Snapshot, position: Position,
+                     owners: bool = False) -> tuple[Difference, ...]:
     """Production vs a replay of exactly what it applied, plus its ledger's disagreements with the files."""
-    return rows(compare(without_ledger(built), without_ledger(profile))) + position.differences
+    return rows(compare(without_ledger(built), without_ledger(profile), owners)) + position.differences
 
 
 def verdict(local: Sequence[Difference], production: Sequence[Difference], position: Position | None,
@@ -121,7 +122,8 @@ def verdict(local: Sequence[Difference], production: Sequence[Difference], posit
                    checked)
 
 
-def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str], position: Position | None = None) -> Verdict:
+def diff_verdict(source: Snapshot, target: Snapshot, ignore: Sequence[str], position: Position | None = None,
+                 owners: bool = False) -> Verdict:
     """Any two schemas; pgparity ledgers are compared only when both sides keep one."""
-    return Verdict(tuple(scoped(DIFF, rows(compare(source, target)), ignore)), position,
+    return Verdict(tuple(scoped(DIFF, rows(compare(source, target, owners)), ignore)), position,
                    ServerCheck(DIFF, source.server, target.server), (DIFF,))

@@ -42,13 +42,30 @@ class Handler:
     # Only a superuser may create, alter or drop it: a managed service's migration role cannot.
     superuser: bool = False
 
+    def made(self, node: Node, sides: Sides) -> tuple[Step, ...]:
+        """The object built, then given its owner where owners are compared."""
+        return self.build(node, sides) + (self.owned(node, sides) if sides.owners else ())
+
+    def owned(self, node: Node, sides: Sides) -> tuple[Step, ...]:
+        """ALTER … OWNER TO the node's owner; nothing for an object without one, or a sequence owned by a
+        column, whose table's owner it follows."""
+        owner = getattr(node.obj, diff.OWNER, None)
+        if owner is None or self.comment_on is None or getattr(node.obj, "owned_by", None):
+            return ()
+        from pgparity.schema.fix.kinds.access import role_steps
+        return (*role_steps([owner], sides),
+                step(Phase.OWNER, "ALTER {} OWNER TO {}", self.comment_on(node), sql.Identifier(owner)))
+
     def create(self, node: Node, sides: Sides) -> Action:
-        return Action(self.build(node, sides), narrowing=self.narrowing(node, sides), note=self.note(node))
+        return Action(self.made(node, sides), narrowing=self.narrowing(node, sides), note=self.note(node))
 
     def drop(self, node: Node, sides: Sides) -> Action:
         return Action(self.remove(node, sides), destructive=self.holds_data(node, sides), note=self.note(node))
 
     def change(self, source: Node, target: Node, attribute: str, sides: Sides) -> Action:
+        if attribute == diff.OWNER:
+            steps = self.owned(target, sides)
+            return Action(steps, note=None if steps else "a sequence owned by a column follows its table's owner")
         altered = None if self.alter is None else self.alter(source, target, attribute, sides)
         return self.replace(source, target, sides) if altered is None else altered
 
@@ -76,7 +93,7 @@ def with_contents(node: Node, sides: Sides, own: Iterable[Step], inline: tuple[s
     """The object's statements, its comment, then its children's; `inline` kinds are in its own."""
     steps = [*own, *comment_steps(node)]
     for child in diff.children(node):
-        steps += comment_steps(child) if child.kind in inline else handler_of(child.kind).build(child, sides)
+        steps += comment_steps(child) if child.kind in inline else handler_of(child.kind).made(child, sides)
     return tuple(steps)
 
 

@@ -31,9 +31,10 @@ class Sides:
 
     source: Catalog  # the database the statements run on
     target: Catalog  # the schema they bring it to
+    owners: bool = False  # owners are compared: each object made is given the target's owner
 
     def swapped(self) -> Sides:
-        return Sides(self.target, self.source)
+        return Sides(self.target, self.source, self.owners)
 
 
 def catalog(snapshot: Snapshot) -> Catalog:

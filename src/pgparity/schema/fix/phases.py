@@ -49,6 +49,7 @@ class Phase(IntEnum):
     VALIDATE = auto()  # VALIDATE CONSTRAINT, once every constraint is there
     TRIGGER = auto()
     POLICY = auto()
+    OWNER = auto()  # ALTER … OWNER TO, before the grants, which the new owner's rights are then part of
     PRIVILEGE = auto()
     DEFAULT_PRIVILEGE = auto()  # after every object the fix makes, whose grants it spells out
     COMMENT = auto()
@@ -65,7 +66,7 @@ class Phase(IntEnum):
 
 # Statements that give the same result when their effect is there already.
 IDEMPOTENT = frozenset({Phase.ROLE, Phase.ALTER_TABLE, Phase.COLUMN_TYPE, Phase.COLUMN_NULL, Phase.COLUMN_DEFAULT,
-                        Phase.COLUMN_STORAGE, Phase.SEQUENCE_OWNER, Phase.REPLICA_IDENTITY, Phase.VALIDATE,
+                        Phase.COLUMN_STORAGE, Phase.SEQUENCE_OWNER, Phase.REPLICA_IDENTITY, Phase.VALIDATE, Phase.OWNER,
                         Phase.PRIVILEGE, Phase.DEFAULT_PRIVILEGE, Phase.COMMENT})
 # What PostgreSQL raises when a statement creates what exists: a guarded statement then does nothing.
 ALREADY_THERE = "duplicate_table OR duplicate_column OR duplicate_object OR duplicate_function OR duplicate_schema"

@@ -88,9 +88,11 @@ def version_only(d: Difference) -> str:
             "drift, nothing to fix (compare on one major to see a real change)")
 
 
-def plan_fix(changes: Sequence[Change], source: Snapshot, target: Snapshot, words: Words) -> FixPlan:
-    """The fixes that make `source` match `target`, told in `words`; pure logic, no database."""
-    forward = Sides(catalog(source), catalog(target))
+def plan_fix(changes: Sequence[Change], source: Snapshot, target: Snapshot, words: Words,
+             owners: bool = False) -> FixPlan:
+    """The fixes that make `source` match `target`, told in `words`; pure logic, no database. With `owners`
+    (the changes were compared with them), each object made gets the owner its side gives it."""
+    forward = Sides(catalog(source), catalog(target), owners)
     backward = forward.swapped()
     rebuilt = rebuilt_views(changes, forward)
     fixes = [fix_for(change, forward, backward, rebuilt, words) for change in changes]

@@ -16,7 +16,7 @@ def build_schema(node: Node, sides: Sides) -> tuple[Step, ...]:
     """A schema missing on one side stands for everything in it: that is created with it."""
     own = [step(Phase.SCHEMA, "CREATE SCHEMA {}", sql.Identifier(node.obj.name))]
     inside = schema_contents(sides.target, node.obj.name, reverse=False)
-    return with_contents(node, sides, own) + tuple(s for n in inside for s in handler_of(n.kind).build(n, sides))
+    return with_contents(node, sides, own) + tuple(s for n in inside for s in handler_of(n.kind).made(n, sides))
 
 
 def remove_schema(node: Node, sides: Sides) -> tuple[Step, ...]:

@@ -57,7 +57,7 @@ def recreate_type(source: Node, target: Node, sides: Sides) -> Action:
     obj = source.obj
     aside = aside_name(obj.name)
     steps = [step(phase, f"ALTER {word} {{}} RENAME TO {{}}", qualified(obj), sql.Identifier(aside))]
-    steps += handler_of(target.kind).build(target, sides)
+    steps += handler_of(target.kind).made(target, sides)
     users = columns_of_type(sides.source.snapshot, obj)
     for table, column in users:
         steps += recast(phase, table, column, kept_column(sides.target, table, column), source.kind == "enum")
