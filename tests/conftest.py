@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -220,6 +222,41 @@ def reader(pg_server: Server) -> str:
     yield READER
     with psycopg.connect(pg_server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(READER)))
+
+
+# No contrib module marks a configuration table (pg_extension_config_dump), so the schema tests install this
+# one into the session server. Its table's filter is read from a setting when it is created, so two databases
+# can hold the same extension with different filters.
+CONFIG_EXTENSION = "pgparity_config"
+CONFIG_EXTENSION_FILES = {
+    f"{CONFIG_EXTENSION}.control": "default_version = '1.0'\nrelocatable = false\nschema = public\n",
+    f"{CONFIG_EXTENSION}--1.0.sql": (
+        "CREATE TABLE config_rows (id int PRIMARY KEY, standard boolean);\n"
+        "SELECT pg_catalog.pg_extension_config_dump('config_rows',"
+        " coalesce(current_setting('pgparity.config_filter', true), ''));\n"
+    ),
+}
+
+
+def tar_of(files: dict[str, str]) -> bytes:
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
+
+
+@pytest.fixture(scope="session")
+def config_extension(docker_client, pg_server: Server) -> str:
+    """The extension above, its files copied into the session server's extension directory; its name."""
+    container = docker_client.containers.get(pg_server.container_id)
+    found = container.exec_run(["pg_config", "--sharedir"])
+    assert found.exit_code == 0, found.output
+    assert container.put_archive(f"{found.output.decode().strip()}/extension", tar_of(CONFIG_EXTENSION_FILES))
+    return CONFIG_EXTENSION
 
 def free_port() -> int:
     with socket.socket() as probe:

@@ -91,6 +91,13 @@ DDL_LOG = "CREATE FUNCTION ddl_log() RETURNS event_trigger LANGUAGE plpgsql AS $
 EVENT_TRIGGER = ("CREATE EVENT TRIGGER ddl_log ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')"
                  " EXECUTE FUNCTION ddl_log();")
 
+USERS_STATS = "CREATE STATISTICS users_stats ON id, role_id FROM users;"
+USERS_STATS_DEFINITION = "CREATE STATISTICS public.users_stats ON id, role_id FROM public.users"
+KEEP_USERS = "CREATE RULE users_keep AS ON DELETE TO users DO INSTEAD NOTHING;"
+KEEP_USERS_DEFINITION = "CREATE RULE users_keep AS ON DELETE TO public.users DO INSTEAD NOTHING"
+CONFIG_EXTENSION = "CREATE EXTENSION pgparity_config;"  # tests/conftest.py installs it on the server
+CONFIG_FILTERED = "SET pgparity.config_filter = 'WHERE NOT standard';"
+
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
 CASES = [
@@ -244,6 +251,37 @@ CASES = [
     case("event trigger enabled", DDL_LOG + EVENT_TRIGGER,
          DDL_LOG + EVENT_TRIGGER + "ALTER EVENT TRIGGER ddl_log ENABLE ALWAYS;",
          *diff("event_trigger", "ddl_log", "", "enabled", "origin", "always")),
+    case("statistics missing", "", USERS_STATS,
+         *missing_in_local("statistics", "public.users", "public.users_stats", USERS_STATS_DEFINITION)),
+    case("statistics kinds", "CREATE STATISTICS users_stats (ndistinct) ON id, role_id FROM users;", USERS_STATS,
+         *diff("statistics", "public.users", "public.users_stats", "kinds", "ndistinct",
+               "ndistinct, dependencies, mcv")),
+    case("statistics target", USERS_STATS, USERS_STATS + "ALTER STATISTICS users_stats SET STATISTICS 200;",
+         *diff("statistics", "public.users", "public.users_stats", "target", None, "200")),
+    case("rule missing", KEEP_USERS, "",
+         *missing_in_production("rule", "public.users", "users_keep", KEEP_USERS_DEFINITION)),
+    case("rule definition", KEEP_USERS, KEEP_USERS.replace(" DO ", " WHERE old.id > 0 DO "),
+         *diff("rule", "public.users", "users_keep", "definition", KEEP_USERS_DEFINITION,
+               KEEP_USERS_DEFINITION.replace(" DO ", " WHERE (old.id > 0) DO "))),
+    case("rule disabled", KEEP_USERS, KEEP_USERS + "ALTER TABLE users DISABLE RULE users_keep;",
+         *diff("rule", "public.users", "users_keep", "enabled", "origin", "disabled")),
+    case("rule on view", "CREATE VIEW active AS SELECT id, email FROM users;",
+         "CREATE VIEW active AS SELECT id, email FROM users;"
+         "CREATE RULE active_insert AS ON INSERT TO active DO INSTEAD INSERT INTO users VALUES (NEW.id, NEW.email);",
+         *missing_in_local("rule", "public.active", "active_insert",
+                           "CREATE RULE active_insert AS ON INSERT TO public.active DO INSTEAD INSERT INTO "
+                           "public.users (id, email) VALUES (new.id, new.email)")),
+    case("statistics on materialized view", "CREATE MATERIALIZED VIEW pairs AS SELECT id, role_id FROM users;",
+         "CREATE MATERIALIZED VIEW pairs AS SELECT id, role_id FROM users;"
+         "CREATE STATISTICS pairs_stats (mcv) ON id, role_id FROM pairs;",
+         *missing_in_local("statistics", "public.pairs", "public.pairs_stats",
+                           "CREATE STATISTICS public.pairs_stats (mcv) ON id, role_id FROM public.pairs")),
+    case("extension schema", "CREATE SCHEMA ext; CREATE EXTENSION citext SCHEMA ext;",
+         "CREATE SCHEMA ext; CREATE EXTENSION citext;",
+         *diff("extension", "citext", "", "schema", "ext", "public")),
+    case("extension config table", CONFIG_FILTERED + CONFIG_EXTENSION, CONFIG_EXTENSION,
+         *diff("extension", "pgparity_config", "", "config_tables", "public.config_rows WHERE NOT standard",
+               "public.config_rows")),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),

@@ -216,6 +216,27 @@ def test_options_of_tables_views_and_indexes_are_read(fresh_db):
     assert view.options == ("check_option=cascaded", "security_barrier=true")
 
 
+def test_statistics_and_rules_are_read_under_their_relation(fresh_db):
+    snapshot = inspected(
+        fresh_db,
+        "CREATE SCHEMA stats; CREATE TABLE t (a int, b int);"
+        "CREATE STATISTICS stats.t_ab (dependencies, mcv) ON a, b FROM t;"
+        "CREATE MATERIALIZED VIEW m AS SELECT a, b FROM t; CREATE STATISTICS m_ab ON a, b FROM m;"
+        "ALTER STATISTICS m_ab SET STATISTICS 300; COMMENT ON STATISTICS m_ab IS 'pairs';"
+        "CREATE VIEW v AS SELECT a FROM t;"
+        "CREATE RULE v_insert AS ON INSERT TO v DO INSTEAD INSERT INTO t (a) VALUES (NEW.a);"
+        "CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING; ALTER TABLE t DISABLE RULE t_keep;")
+    (table,), (view,), (materialized,) = snapshot.tables, snapshot.views, snapshot.materialized_views
+    assert [(s.schema, s.name, s.kinds, s.target, s.comment) for s in table.statistics + materialized.statistics] == [
+        ("stats", "t_ab", ("dependencies", "mcv"), None, None),
+        ("public", "m_ab", ("ndistinct", "dependencies", "mcv"), 300, "pairs")]
+    assert materialized.statistics[0].definition == "CREATE STATISTICS public.m_ab ON a, b FROM public.m"
+    assert [(r.name, r.enabled) for r in table.rules] == [("t_keep", "disabled")]
+    assert [r.definition for r in view.rules] == [
+        "CREATE RULE v_insert AS ON INSERT TO public.v DO INSTEAD INSERT INTO public.t (a) VALUES (new.a)"]
+    assert materialized.rules == ()  # its _RETURN rule is its definition
+
+
 def test_the_dump_reads_types_schema_qualified_whatever_the_session_search_path(fresh_db):
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood)")

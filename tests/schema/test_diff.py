@@ -12,6 +12,7 @@ from schema_cases import (
     CASES,
     DDL_LOG,
     EVENT_TRIGGER,
+    KEEP_USERS,
     SEED_LOCAL,
     SEED_PRODUCTION,
     as_printed_by,
@@ -37,7 +38,7 @@ def differences(source: Snapshot, target: Snapshot) -> tuple[Difference, ...]:
 
 
 @pytest.fixture
-def build(reader, fresh_db, production_db) -> Build:
+def build(reader, config_extension, fresh_db, production_db) -> Build:
     """Builds local from base + local DDL and production from base + production DDL."""
     def build(base: str, local: str, production: str) -> tuple[Snapshot, Snapshot]:
         return snapshot_of(fresh_db, base + local), snapshot_of(production_db, base + production)
@@ -78,6 +79,18 @@ def test_database_session_defaults_change_no_printed_definition(build: Build):
 def test_a_named_not_null_constraint_is_column_nullability_only(build: Build):
     local, production = build("", "CREATE TABLE t (a int NOT NULL);", "CREATE TABLE t (a int CONSTRAINT a_required NOT NULL);")
     assert differences(local, production) == ()
+
+
+ALERT = "CREATE RULE users_alert AS ON UPDATE TO users DO ALSO NOTIFY users;"
+
+
+@pytest.mark.parametrize(("local", "production"), [
+    ("CREATE STATISTICS s (ndistinct, dependencies, mcv) ON id, role_id FROM users;",
+     "CREATE STATISTICS s ON id, role_id FROM users;"),
+    (KEEP_USERS + ALERT, ALERT + KEEP_USERS),
+], ids=["statistics kinds spelled out", "rules in another order"])
+def test_statistics_and_rules_written_another_way_are_no_difference(build: Build, local, production):
+    assert differences(*build(BASE, local, production)) == ()
 
 
 # What the issue saw differ between majors: a single-table view's text, a procedure's IN mode, pg_trgm's version.

@@ -37,7 +37,7 @@ from pgparity.schema.model import Role, ServerVersion, Snapshot, View
 WORDS = FIX_WORDS["prod"]  # what db.fix writes by default
 
 UNFIXABLE = {"partition key", "setting", "database setting", "custom database setting", "role setting",
-             "migration checksum", "migration missing"}
+             "migration checksum", "migration missing", "extension config table"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Pair:
 
 
 @pytest.fixture
-def pair(reader, fresh_db, production_db) -> Pair:
+def pair(reader, config_extension, fresh_db, production_db) -> Pair:
     return Pair(fresh_db, production_db)
 
 

@@ -26,6 +26,7 @@ KINDS = (
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "schema_privilege",
     "sequence_privilege", "function_privilege", "type_privilege", "default_privilege", "comment",
     "setting", "role_setting", "migration", "role", "event_trigger",
+    "statistics", "rule",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -196,6 +197,9 @@ RULES = {
     "policies": Rule("policy", by_name, lambda p: f"{p.command} TO {', '.join(p.roles)}"),
     "privileges": Rule("privilege", privilege_label, grant_summary, kind_in=PRIVILEGE_KINDS),
     "default_privileges": Rule("default_privilege", default_privilege_label, default_privilege_summary),
+    "statistics": Rule("statistics", qualified, lambda s: s.definition, fallback="definition",
+                       by_major=("definition",)),
+    "rules": Rule("rule", by_name, lambda r: r.definition, by_major=("definition",)),
 }
 RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80

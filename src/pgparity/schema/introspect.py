@@ -32,6 +32,7 @@ from pgparity.schema.model import (
     Ledger,
     Policy,
     Privilege,
+    RewriteRule,
     Role,
     RoleSetting,
     Schema,
@@ -39,6 +40,7 @@ from pgparity.schema.model import (
     ServerVersion,
     Setting,
     Snapshot,
+    Statistics,
     Table,
     Trigger,
     View,
@@ -70,6 +72,8 @@ BULK = {
     "domains": queries.DOMAINS,
     "composites": queries.COMPOSITES,
     "event_triggers": queries.EVENT_TRIGGERS,
+    "statistics": queries.STATISTICS,
+    "rules": queries.RULES,
 }
 # Queries whose text depends on the server's major, each made for its server_version_num.
 BY_VERSION = {
@@ -166,6 +170,8 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         "indexes": children(Index, map(index_row, rows["indexes"])),
         "triggers": children(Trigger, rows["triggers"]),
         "privileges": privileges,
+        "statistics": children(Statistics, rows["statistics"]),
+        "rules": children(RewriteRule, map(rule_row, rows["rules"])),
     }
     tables = owners(
         Table, rows["tables"], columns=columns, constraints=constraints,
@@ -313,9 +319,17 @@ QUOTED_OR_SPACE = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|\s+""")
 def view_row(row: Row) -> Row:
     """Collapses the whitespace of `pg_get_viewdef` outside literals and drops its final `;`; view flags
     as `name=true`, or left out when off, which they are by default."""
-    text = QUOTED_OR_SPACE.sub(lambda m: m.group(1) or " ", row["definition"])
     options = [flag(option) for option in row["options"]]
-    return row | {"definition": text.strip().removesuffix(";"), "options": [o for o in options if o is not None]}
+    return row | {"definition": collapsed(row["definition"]), "options": [o for o in options if o is not None]}
+
+
+def collapsed(definition: str) -> str:
+    """Printed SQL with its whitespace collapsed outside literals and quoted names, without its final `;`."""
+    return QUOTED_OR_SPACE.sub(lambda m: m.group(1) or " ", definition).strip().removesuffix(";")
+
+
+def rule_row(row: Row) -> Row:
+    return row | {"definition": collapsed(row["definition"])}
 
 
 # View options that are booleans, off unless set; the server keeps any spelling its parser takes.

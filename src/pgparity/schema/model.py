@@ -116,6 +116,8 @@ class Extension(Model):
     name: str = field(metadata=KEY)
     version: str
     schema: str
+    # pg_extension_config_dump's tables (and sequences), qualified, each with its filter: "public.cfg WHERE ..."
+    config_tables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,29 @@ class Trigger(Model):
 
 
 @dataclass(frozen=True)
+class Statistics(Model):
+    """An extended statistics object (CREATE STATISTICS); `definition` is `pg_get_statisticsobjdef`."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    kinds: tuple[str, ...]  # "ndistinct", "dependencies", "mcv", in that order; expressions' own left out
+    definition: str
+    target: int | None  # SET STATISTICS, None for the default (-1 before 17)
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class RewriteRule(Model):
+    """A rule (CREATE RULE) other than a view's own `_RETURN`; `definition` is `pg_get_ruledef`, whitespace
+    collapsed and without its final `;`."""
+
+    name: str = field(metadata=KEY)
+    definition: str
+    enabled: str  # "origin" | "always" | "replica" | "disabled", as a trigger's
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class Policy(Model):
     name: str = field(metadata=KEY)
     command: str  # "ALL" | "SELECT" | "INSERT" | "UPDATE" | "DELETE"
@@ -237,6 +262,8 @@ class Table(Model):
     privileges: tuple[Privilege, ...]
     options: tuple[str, ...] = ()  # reloptions, its TOAST table's as "toast.name=value", in name order
     replica_identity: str = "default"  # "default" | "full" | "nothing" | "index <name>"
+    statistics: tuple[Statistics, ...] = ()
+    rules: tuple[RewriteRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,6 +279,8 @@ class View(Model):
     triggers: tuple[Trigger, ...]
     privileges: tuple[Privilege, ...]
     options: tuple[str, ...] = ()  # reloptions (check_option, security_invoker, ...), in name order
+    statistics: tuple[Statistics, ...] = ()  # materialized views'
+    rules: tuple[RewriteRule, ...] = ()
 
 
 @dataclass(frozen=True)

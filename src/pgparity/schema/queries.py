@@ -98,8 +98,12 @@ SELECT rolname AS name, rolsuper AS superuser, rolcanlogin AS login, rolcreatedb
 FROM pg_roles WHERE rolname !~ '^pg_'
 """)
 
+# config_tables: what pg_extension_config_dump marked for pg_dump, each table with its filter (extcondition).
 EXTENSIONS = query("""
-SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema
+SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema,
+       ARRAY(SELECT c.oid::regclass::text || CASE WHEN u.filter <> '' THEN ' ' || u.filter ELSE '' END
+             FROM unnest(x.extconfig, x.extcondition) AS u(oid, filter) JOIN pg_class c ON c.oid = u.oid
+             ORDER BY 1) AS config_tables
 FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
 """)
 
@@ -245,6 +249,29 @@ FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
 WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {visible}
 """, comment=("pg_trigger", "t.oid"))
+
+# Extended statistics (CREATE STATISTICS); an expression's own kind ('e', from 14 on) follows from its definition.
+# The default target is -1 before 17 and NULL from 17 on.
+STATISTICS = query("""
+SELECT s.stxrelid AS parent, n.nspname AS schema, s.stxname AS name,
+       ARRAY(SELECT CASE k WHEN 'd' THEN 'ndistinct' WHEN 'f' THEN 'dependencies' WHEN 'm' THEN 'mcv' END
+             FROM unnest(s.stxkind) WITH ORDINALITY AS u(k, i) WHERE k IN ('d', 'f', 'm') ORDER BY i) AS kinds,
+       pg_get_statisticsobjdef(s.oid) AS definition, NULLIF(s.stxstattarget, -1)::int AS target,
+       comment_d.description AS comment
+FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace {comment}
+WHERE {visible}
+""", comment=("pg_statistic_ext", "s.oid"))
+
+# Rules on tables and views, less each view's own ON SELECT rule (_RETURN), which is its definition.
+RULES = query("""
+SELECT r.ev_class AS parent, r.rulename AS name, pg_get_ruledef(r.oid) AS definition,
+       CASE r.ev_enabled WHEN 'O' THEN 'origin' WHEN 'A' THEN 'always' WHEN 'R' THEN 'replica'
+                         WHEN 'D' THEN 'disabled' END AS enabled,
+       comment_d.description AS comment
+FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+     JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
+WHERE r.rulename <> '_RETURN' AND {visible}
+""", comment=("pg_rewrite", "r.oid"))
 
 # Event triggers are the database's, in no schema; CREATE EXTENSION's own are left out.
 EVENT_TRIGGERS = query("""

@@ -19,6 +19,7 @@ FORMAT = 4
 # and default privileges: an older document loads with the ones a fresh object has (`assumed_privileges`);
 # and column storage, compression and statistics targets, replica identity, constraint validation and
 # event triggers, which an older document lacks and loads with their defaults.
+# Extended statistics, rules and extensions' configuration tables came later in format 4, with defaults too.
 READABLE = (1, 2, 3, FORMAT)
 
 

@@ -9,8 +9,10 @@ from pgparity.schema.fix.kinds import (
     event_triggers,
     functions,
     grants,
+    rules,
     schemas,
     sequences,
+    statistics,
     tables,
     triggers,
     types,
@@ -40,6 +42,8 @@ HANDLERS: dict[str, Handler] = {
     "view": views.VIEW,
     "materialized_view": views.MATERIALIZED_VIEW,
     "event_trigger": event_triggers.EVENT_TRIGGER,
+    "statistics": statistics.STATISTICS,
+    "rule": rules.RULE,
 }
 
 

@@ -11,10 +11,10 @@ class Phase(IntEnum):
     of declaration is the order; a new class is one line in its place."""
 
     SETUP = auto()
-    DROP_TRIGGER = auto()  # triggers and policies: they name columns and functions
+    DROP_TRIGGER = auto()  # triggers, rules and policies: they name columns and functions
     DROP_VIEW = auto()
     DROP_FOREIGN_KEY = auto()
-    DROP_CONSTRAINT = auto()  # other constraints, and indexes
+    DROP_CONSTRAINT = auto()  # other constraints, indexes and extended statistics
     DROP_DEFAULT = auto()  # defaults, identities, generation expressions
     DROP_COLUMN = auto()
     DROP_TABLE = auto()
@@ -44,10 +44,12 @@ class Phase(IntEnum):
     VIEW = auto()
     CONSTRAINT = auto()
     INDEX = auto()
+    STATISTICS = auto()  # CREATE STATISTICS, on columns and expressions like an index's
     REPLICA_IDENTITY = auto()  # names an index, or a constraint's
     FOREIGN_KEY = auto()
     VALIDATE = auto()  # VALIDATE CONSTRAINT, once every constraint is there
     TRIGGER = auto()
+    RULE = auto()  # after the views and tables its actions name
     POLICY = auto()
     OWNER = auto()  # ALTER … OWNER TO, before the grants, which the new owner's rights are then part of
     PRIVILEGE = auto()

@@ -46,6 +46,10 @@ def build_extension(node: Node, sides: Sides) -> tuple[Step, ...]:
 
 def alter_extension(source: Node, target: Node, attribute: str, sides: Sides) -> Action:
     e = target.obj
+    if attribute == "config_tables":
+        return Action(note="the configuration tables of an extension and their filters are what its own script "
+                           "marks with pg_extension_config_dump, which no other statement can call: install the "
+                           "version of the extension that marks them so")
     if attribute == "version":
         return Action((step(Phase.EXTENSION, "ALTER EXTENSION {} UPDATE TO {}", sql.Identifier(e.name),
                             literal(e.version)),))
