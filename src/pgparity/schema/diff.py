@@ -25,6 +25,8 @@ KINDS = (
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "schema_privilege",
     "sequence_privilege", "function_privilege", "type_privilege", "default_privilege", "comment",
     "setting", "role_setting", "migration", "role", "event_trigger",
+    "operator", "operator_family", "operator_class", "text_search_parser", "text_search_template",
+    "text_search_dictionary", "text_search_configuration",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -166,6 +168,16 @@ PRIVILEGE_KINDS = (("schema", "schema_privilege"), ("sequence", "sequence_privil
                    ("type", "type_privilege"))
 
 
+def operator_label(operator: Model) -> str:
+    """`public.=== (integer, integer)`; a prefix operator's left is NONE."""
+    return f"{operator.schema}.{operator.name} ({operator.left}, {operator.right})"
+
+
+def using(obj: Model) -> str:
+    """An operator class or family: `public.int4_rev USING btree`."""
+    return f"{obj.schema}.{obj.name} USING {obj.method}"
+
+
 # Keyed by the field name under which the collection appears (in Snapshot or in its parent).
 RULES = {
     "settings": Rule("setting", by_name, lambda s: s.value),
@@ -195,6 +207,18 @@ RULES = {
     "policies": Rule("policy", by_name, lambda p: f"{p.command} TO {', '.join(p.roles)}"),
     "privileges": Rule("privilege", privilege_label, grant_summary, kind_in=PRIVILEGE_KINDS),
     "default_privileges": Rule("default_privilege", default_privilege_label, default_privilege_summary),
+    "operators": Rule("operator", operator_label, lambda o: f"FUNCTION = {o.function}", in_schema=True),
+    "operator_families": Rule("operator_family", using, lambda f: "operator family", in_schema=True),
+    "operator_classes": Rule("operator_class", using,
+                             lambda c: ("DEFAULT " if c.default else "") + f"FOR TYPE {c.type}", in_schema=True),
+    "text_search_parsers": Rule("text_search_parser", qualified, lambda p: f"GETTOKEN = {p.gettoken}",
+                                in_schema=True),
+    "text_search_templates": Rule("text_search_template", qualified, lambda t: f"LEXIZE = {t.lexize}",
+                                  in_schema=True),
+    "text_search_dictionaries": Rule("text_search_dictionary", qualified, lambda d: f"TEMPLATE = {d.template}",
+                                     in_schema=True),
+    "text_search_configurations": Rule("text_search_configuration", qualified, lambda c: f"PARSER = {c.parser}",
+                                       in_schema=True),
 }
 RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80
