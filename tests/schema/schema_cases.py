@@ -97,6 +97,27 @@ KEEP_USERS = "CREATE RULE users_keep AS ON DELETE TO users DO INSTEAD NOTHING;"
 KEEP_USERS_DEFINITION = "CREATE RULE users_keep AS ON DELETE TO public.users DO INSTEAD NOTHING"
 CONFIG_EXTENSION = "CREATE EXTENSION pgparity_config;"  # tests/conftest.py installs it on the server
 CONFIG_FILTERED = "SET pgparity.config_filter = 'WHERE NOT standard';"
+OPERATOR_EQ = "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq{});"
+REVERSED_CMP = "CREATE FUNCTION int4_rev_cmp(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT btint4cmp(b, a)';"
+REVERSED_CLASS = ("CREATE OPERATOR CLASS int4_rev FOR TYPE int4 USING btree{} AS OPERATOR 1 >, OPERATOR 2 >=,"
+                  " OPERATOR 3 =, OPERATOR 4 <=, OPERATOR 5 <, FUNCTION 1 int4_rev_cmp(int, int);")
+FAMILY = "CREATE OPERATOR FAMILY fam USING btree;"
+DOCS = "CREATE TEXT SEARCH CONFIGURATION docs (COPY = english);"
+# The english configuration's mapping, token type -> dictionaries, as every major from 13 on has it.
+ENGLISH = {token: "english_stem" for token in ("asciihword", "asciiword", "hword", "hword_asciipart", "hword_part",
+                                               "word")} | {
+    token: "simple" for token in ("email", "file", "float", "host", "hword_numpart", "int", "numhword", "numword",
+                                  "sfloat", "uint", "url", "url_path", "version")}
+
+
+def mapping_text(mapping: dict[str, str]) -> str:
+    return ", ".join(f"{token}: {mapping[token]}" for token in sorted(mapping))
+
+
+PLAIN_DICTIONARY = "CREATE TEXT SEARCH DICTIONARY plain (TEMPLATE = simple, {});"
+PARSER = ("CREATE TEXT SEARCH PARSER words (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end,"
+          " LEXTYPES = prsd_lextype);")
+TEMPLATE = "CREATE TEXT SEARCH TEMPLATE bare (LEXIZE = dsimple_lexize);"
 
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
@@ -282,6 +303,26 @@ CASES = [
     case("extension config table", CONFIG_FILTERED + CONFIG_EXTENSION, CONFIG_EXTENSION,
          *diff("extension", "pgparity_config", "", "config_tables", "public.config_rows WHERE NOT standard",
                "public.config_rows")),
+    case("operator missing", "", OPERATOR_EQ.format(", COMMUTATOR = ==="),
+         *missing_in_local("operator", "public.=== (integer, integer)", "", "FUNCTION = int4eq")),
+    case("operator commutator", OPERATOR_EQ.format(""), OPERATOR_EQ.format(", COMMUTATOR = ==="),
+         *diff("operator", "public.=== (integer, integer)", "", "commutator", None, "public.===(integer,integer)")),
+    case("operator class missing", REVERSED_CMP, REVERSED_CMP + REVERSED_CLASS.format(""),
+         *missing_in_local("operator_class", "public.int4_rev USING btree", "", "FOR TYPE integer")),
+    case("operator family member", FAMILY, FAMILY + "ALTER OPERATOR FAMILY fam USING btree ADD OPERATOR 1 < (int, int);",
+         *diff("operator_family", "public.fam USING btree", "", "operators", "", "1 <(integer,integer)")),
+    case("text search configuration missing", "", DOCS,
+         *missing_in_local("text_search_configuration", "public.docs", "", 'PARSER = pg_catalog."default"')),
+    case("text search mapping", DOCS, DOCS + "ALTER TEXT SEARCH CONFIGURATION docs ALTER MAPPING FOR word WITH simple;",
+         *diff("text_search_configuration", "public.docs", "", "mapping", mapping_text(ENGLISH),
+               mapping_text(ENGLISH | {"word": "simple"}))),
+    case("text search dictionary options", PLAIN_DICTIONARY.format("StopWords = english"),
+         PLAIN_DICTIONARY.format("Accept = false"),
+         *diff("text_search_dictionary", "public.plain", "", "options", "stopwords = 'english'", "accept = 'false'")),
+    case("text search parser missing", "", PARSER,
+         *missing_in_local("text_search_parser", "public.words", "", "GETTOKEN = prsd_nexttoken")),
+    case("text search template missing", TEMPLATE, "",
+         *missing_in_production("text_search_template", "public.bare", "", "LEXIZE = dsimple_lexize")),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),

@@ -18,12 +18,17 @@ from pgparity.schema.model import (
     Index,
     Ledger,
     LedgerEntry,
+    Operator,
+    OperatorClass,
+    OperatorFamily,
     Privilege,
     RoleSetting,
     Schema,
     ServerVersion,
     Snapshot,
     Table,
+    TextSearchConfiguration,
+    TextSearchDictionary,
 )
 from pgparity.schema.serialize import dump_snapshot, load_snapshot
 
@@ -163,6 +168,7 @@ def test_extension_members_are_left_out(snapshot: Snapshot):
     assert (citext.schema, citext.version) == ("public", "1.6")
     assert {f.name for f in snapshot.functions} == {"touch", "tidy"}
     assert not any("citext" in t.name for t in snapshot.types + snapshot.domains)
+    assert snapshot.operators == snapshot.operator_classes == snapshot.operator_families == ()
 
 
 def test_ledger_is_read_and_its_schema_left_out(snapshot: Snapshot):
@@ -235,6 +241,30 @@ def test_statistics_and_rules_are_read_under_their_relation(fresh_db):
     assert [r.definition for r in view.rules] == [
         "CREATE RULE v_insert AS ON INSERT TO public.v DO INSTEAD INSERT INTO public.t (a) VALUES (new.a)"]
     assert materialized.rules == ()  # its _RETURN rule is its definition
+
+
+def test_operators_classes_and_text_search_objects_are_read(fresh_db):
+    snapshot = inspected(
+        fresh_db, "CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq, COMMUTATOR = ===,"
+                  " NEGATOR = !==, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);"
+                  "CREATE OPERATOR CLASS int4_eq FOR TYPE int4 USING hash AS OPERATOR 1 ===, FUNCTION 1 hashint4(int);"
+                  "CREATE OPERATOR FAMILY mixed USING btree;"
+                  "ALTER OPERATOR FAMILY mixed USING btree ADD OPERATOR 1 < (int4, int8);"
+                  "CREATE TEXT SEARCH DICTIONARY plain (TEMPLATE = simple, StopWords = english, Accept = false);"
+                  "CREATE TEXT SEARCH CONFIGURATION docs (PARSER = default);"
+                  "ALTER TEXT SEARCH CONFIGURATION docs ADD MAPPING FOR word WITH plain, simple;")
+    assert snapshot.operators == (Operator(
+        "public", "===", "integer", "integer", "int4eq", "public.===(integer,integer)", "public.!==(integer,integer)",
+        "eqsel", "eqjoinsel", True, True, "postgres", None),)  # the negator, a shell, is named but not listed
+    assert snapshot.operator_classes == (OperatorClass(
+        "public", "int4_eq", "hash", "integer", False, "public.int4_eq", None, ("1 public.===(integer,integer)",),
+        ("1 (integer, integer) hashint4(integer)",), "postgres", None),)
+    assert snapshot.operator_families == (OperatorFamily(
+        "public", "mixed", "btree", ("1 <(integer,bigint)",), (), "postgres", None),)
+    assert snapshot.text_search_dictionaries == (TextSearchDictionary(
+        "public", "plain", "pg_catalog.simple", ("accept = 'false'", "stopwords = 'english'"), "postgres", None),)
+    assert snapshot.text_search_configurations == (TextSearchConfiguration(
+        "public", "docs", 'pg_catalog."default"', ("word: public.plain, simple",), "postgres", None),)
 
 
 def test_the_dump_reads_types_schema_qualified_whatever_the_session_search_path(fresh_db):

@@ -11,8 +11,12 @@ from schema_cases import (
     BASE,
     CASES,
     DDL_LOG,
+    ENGLISH,
     EVENT_TRIGGER,
     KEEP_USERS,
+    PLAIN_DICTIONARY,
+    REVERSED_CLASS,
+    REVERSED_CMP,
     SEED_LOCAL,
     SEED_PRODUCTION,
     as_printed_by,
@@ -230,6 +234,27 @@ DEFAULTS_SPELLED_OUT = [
 
 @pytest.mark.parametrize(("local", "production"), DEFAULTS_SPELLED_OUT)
 def test_defaults_spelled_out_differ_in_nothing(build: Build, local, production):
+    local_snapshot, production_snapshot = build("", local, production)
+    assert differences(local_snapshot, production_snapshot) == ()
+
+
+LESS = "CREATE OPERATOR <<< (LEFTARG = int, RIGHTARG = int, FUNCTION = int4lt, COMMUTATOR = >>>, NEGATOR = >>>=);"
+MORE = "CREATE OPERATOR >>> (LEFTARG = int, RIGHTARG = int, FUNCTION = int4gt, COMMUTATOR = <<<);"
+SPELLED_OUT_ENGLISH = "CREATE TEXT SEARCH CONFIGURATION docs (PARSER = pg_catalog.default);" + "".join(
+    f"ALTER TEXT SEARCH CONFIGURATION docs ADD MAPPING FOR {token} WITH {dictionary};"
+    for token, dictionary in reversed(ENGLISH.items()))
+
+
+@pytest.mark.parametrize(("local", "production"), [
+    pytest.param(LESS + MORE, MORE + LESS, id="operators in another order"),
+    pytest.param("CREATE TEXT SEARCH CONFIGURATION docs (COPY = english);", SPELLED_OUT_ENGLISH,
+                 id="text search configuration copied or spelled out"),
+    pytest.param(PLAIN_DICTIONARY.format("StopWords = english, Accept = false"),
+                 PLAIN_DICTIONARY.format("accept = 'false', stopwords = 'english'"), id="dictionary options in another order"),
+    pytest.param(REVERSED_CMP + "CREATE OPERATOR FAMILY int4_rev USING btree;" + REVERSED_CLASS.format(" FAMILY int4_rev"),
+                 REVERSED_CMP + REVERSED_CLASS.format(""), id="operator class family made first"),
+])
+def test_operators_and_text_search_made_another_way_differ_in_nothing(build: Build, local, production):
     local_snapshot, production_snapshot = build("", local, production)
     assert differences(local_snapshot, production_snapshot) == ()
 

@@ -12,6 +12,8 @@ from schema_cases import (
     CASES,
     DDL_LOG,
     EVENT_TRIGGER,
+    REVERSED_CLASS,
+    REVERSED_CMP,
     SEED_LOCAL,
     SEED_PRODUCTION,
     column,
@@ -193,6 +195,28 @@ EXTRA = [
     pytest.param(DDL_LOG + "CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION ddl_log();",
                  DDL_LOG + "CREATE EVENT TRIGGER e ON ddl_command_start WHEN TAG IN ('DROP TABLE')"
                  " EXECUTE FUNCTION ddl_log();", id="event trigger tags"),
+    pytest.param("", "CREATE OPERATOR <<< (LEFTARG = int, RIGHTARG = int, FUNCTION = int4lt, COMMUTATOR = >>>,"
+                 " NEGATOR = >>>=, RESTRICT = scalarltsel, JOIN = scalarltjoinsel);"
+                 "CREATE OPERATOR >>> (LEFTARG = int, RIGHTARG = int, FUNCTION = int4gt, COMMUTATOR = <<<);"
+                 "COMMENT ON OPERATOR <<< (int, int) IS 'less';", id="operators naming each other"),
+    pytest.param(REVERSED_CMP, REVERSED_CMP + "CREATE OPERATOR FAMILY fam USING btree;"
+                 "ALTER OPERATOR FAMILY fam USING btree ADD FUNCTION 1 (int4, int8) btint48cmp(int4, int8);"
+                 + REVERSED_CLASS.format(" FAMILY fam") + "COMMENT ON OPERATOR CLASS int4_rev USING btree IS 'down';",
+                 id="operator class in a family of loose members"),
+    pytest.param(REVERSED_CMP + "CREATE DOMAIN rank AS int;", REVERSED_CMP + "CREATE DOMAIN rank AS int;"
+                 "CREATE OPERATOR CLASS rank_ops DEFAULT FOR TYPE rank USING hash AS OPERATOR 1 = (int, int),"
+                 " FUNCTION 1 hashint4(int);", id="default operator class for a domain"),
+    pytest.param("CREATE TEXT SEARCH DICTIONARY plain (TEMPLATE = simple, StopWords = english, Accept = false);",
+                 "CREATE TEXT SEARCH DICTIONARY plain (TEMPLATE = simple, StopWords = english);"
+                 "CREATE TEXT SEARCH CONFIGURATION docs (COPY = english);"
+                 "ALTER TEXT SEARCH CONFIGURATION docs ALTER MAPPING FOR word, asciiword WITH plain, english_stem;"
+                 "ALTER TEXT SEARCH CONFIGURATION docs DROP MAPPING FOR email;"
+                 "COMMENT ON TEXT SEARCH CONFIGURATION docs IS 'documents';", id="text search configuration on a dictionary"),
+    pytest.param("CREATE TEXT SEARCH CONFIGURATION docs (COPY = english);"
+                 "ALTER TEXT SEARCH CONFIGURATION docs DROP MAPPING FOR url, host;",
+                 "CREATE TEXT SEARCH CONFIGURATION docs (COPY = english);"
+                 "ALTER TEXT SEARCH CONFIGURATION docs ALTER MAPPING FOR word WITH simple, english_stem;",
+                 id="text search mappings added, altered and dropped"),
     pytest.param("CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m AS SELECT a FROM t;"
                  "CREATE INDEX m_a ON m (a);",
                  "CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m WITH (autovacuum_enabled = false) AS SELECT a FROM t;"
@@ -245,6 +269,16 @@ def test_event_triggers_say_they_need_a_superuser(pair, tmp_path):
     _, text = round_trip(pair, tmp_path, DDL_LOG, "", EVENT_TRIGGER)
     assert "-- note: event trigger ddl_log: only a superuser may create" in text
     assert "WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE') EXECUTE FUNCTION public.ddl_log()" in text
+
+
+def test_text_search_parsers_say_they_need_a_superuser_and_mappings_are_grouped(pair, tmp_path):
+    _, text = round_trip(pair, tmp_path, "", "", "CREATE TEXT SEARCH PARSER words (START = prsd_start,"
+                         " GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype);"
+                         "CREATE TEXT SEARCH CONFIGURATION docs (PARSER = words);"
+                         "ALTER TEXT SEARCH CONFIGURATION docs ADD MAPPING FOR word, asciiword WITH english_stem, simple;")
+    assert "-- note: text search parser public.words: only a superuser may create it" in text
+    assert ('ALTER TEXT SEARCH CONFIGURATION "public"."docs" ADD MAPPING FOR "asciiword", "word" WITH english_stem, simple;'
+            in text)
 
 
 def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):

@@ -27,6 +27,8 @@ KINDS = (
     "sequence_privilege", "function_privilege", "type_privilege", "default_privilege", "comment",
     "setting", "role_setting", "migration", "role", "event_trigger",
     "statistics", "rule",
+    "operator", "operator_family", "operator_class", "text_search_parser", "text_search_template",
+    "text_search_dictionary", "text_search_configuration",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -168,6 +170,16 @@ PRIVILEGE_KINDS = (("schema", "schema_privilege"), ("sequence", "sequence_privil
                    ("type", "type_privilege"))
 
 
+def operator_label(operator: Model) -> str:
+    """`public.=== (integer, integer)`; a prefix operator's left is NONE."""
+    return f"{operator.schema}.{operator.name} ({operator.left}, {operator.right})"
+
+
+def using(obj: Model) -> str:
+    """An operator class or family: `public.int4_rev USING btree`."""
+    return f"{obj.schema}.{obj.name} USING {obj.method}"
+
+
 # Keyed by the field name under which the collection appears (in Snapshot or in its parent).
 RULES = {
     "settings": Rule("setting", by_name, lambda s: s.value),
@@ -200,6 +212,18 @@ RULES = {
     "statistics": Rule("statistics", qualified, lambda s: s.definition, fallback="definition",
                        by_major=("definition",)),
     "rules": Rule("rule", by_name, lambda r: r.definition, by_major=("definition",)),
+    "operators": Rule("operator", operator_label, lambda o: f"FUNCTION = {o.function}", in_schema=True),
+    "operator_families": Rule("operator_family", using, lambda f: "operator family", in_schema=True),
+    "operator_classes": Rule("operator_class", using,
+                             lambda c: ("DEFAULT " if c.default else "") + f"FOR TYPE {c.type}", in_schema=True),
+    "text_search_parsers": Rule("text_search_parser", qualified, lambda p: f"GETTOKEN = {p.gettoken}",
+                                in_schema=True),
+    "text_search_templates": Rule("text_search_template", qualified, lambda t: f"LEXIZE = {t.lexize}",
+                                  in_schema=True),
+    "text_search_dictionaries": Rule("text_search_dictionary", qualified, lambda d: f"TEMPLATE = {d.template}",
+                                     in_schema=True),
+    "text_search_configurations": Rule("text_search_configuration", qualified, lambda c: f"PARSER = {c.parser}",
+                                       in_schema=True),
 }
 RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80

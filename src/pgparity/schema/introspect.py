@@ -30,6 +30,9 @@ from pgparity.schema.model import (
     Function,
     Index,
     Ledger,
+    Operator,
+    OperatorClass,
+    OperatorFamily,
     Policy,
     Privilege,
     RewriteRule,
@@ -42,6 +45,10 @@ from pgparity.schema.model import (
     Snapshot,
     Statistics,
     Table,
+    TextSearchConfiguration,
+    TextSearchDictionary,
+    TextSearchParser,
+    TextSearchTemplate,
     Trigger,
     View,
 )
@@ -74,6 +81,13 @@ BULK = {
     "event_triggers": queries.EVENT_TRIGGERS,
     "statistics": queries.STATISTICS,
     "rules": queries.RULES,
+    "operators": queries.OPERATORS,
+    "operator_families": queries.OPERATOR_FAMILIES,
+    "operator_classes": queries.OPERATOR_CLASSES,
+    "text_search_parsers": queries.TEXT_SEARCH_PARSERS,
+    "text_search_templates": queries.TEXT_SEARCH_TEMPLATES,
+    "text_search_dictionaries": queries.TEXT_SEARCH_DICTIONARIES,
+    "text_search_configurations": queries.TEXT_SEARCH_CONFIGURATIONS,
 }
 # Queries whose text depends on the server's major, each made for its server_version_num.
 BY_VERSION = {
@@ -199,6 +213,14 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         ledger=ledger,
         default_privileges=plain(DefaultPrivilege, rows["default_privileges"]),
         event_triggers=plain(EventTrigger, rows["event_triggers"]),
+        operators=plain(Operator, rows["operators"]),
+        operator_families=plain(OperatorFamily, ({k: v for k, v in row.items() if k != "named_by_class"}
+                                                 for row in rows["operator_families"])),
+        operator_classes=plain(OperatorClass, rows["operator_classes"]),
+        text_search_parsers=plain(TextSearchParser, rows["text_search_parsers"]),
+        text_search_templates=plain(TextSearchTemplate, rows["text_search_templates"]),
+        text_search_dictionaries=plain(TextSearchDictionary, map(dictionary_row, rows["text_search_dictionaries"])),
+        text_search_configurations=plain(TextSearchConfiguration, rows["text_search_configurations"]),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -225,6 +247,7 @@ def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
         enums=tuple(filter(kept, snapshot.enums)),
         domains=tuple(filter(kept, snapshot.domains)),
         types=tuple(filter(kept, snapshot.types)),
+        **{name: tuple(filter(kept, getattr(snapshot, name))) for name in SCHEMA_OBJECTS},
     )
 
 
@@ -312,6 +335,15 @@ def function_row(row: Row) -> Row:
     return row | {"arguments": IN_MODE.sub(r"\1", row["arguments"])}
 
 
+# One item of a dictionary's dictinitoption, as the server writes it: `name = 'value'` (E'' with backslashes).
+DICTIONARY_OPTION = re.compile(r"""(?:"(?:[^"]|"")*"|[^\s=,]+) = E?'(?:[^']|'')*'""")
+
+
+def dictionary_row(row: Row) -> Row:
+    """The options as their items, sorted: given in another order they are the same dictionary."""
+    return row | {"options": sorted(DICTIONARY_OPTION.findall(row["options"]))}
+
+
 # A quoted literal or identifier (kept as is) or a run of whitespace (collapsed to one space).
 QUOTED_OR_SPACE = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|\s+""")
 
@@ -352,6 +384,10 @@ def referenced_roles(rows: Iterable[Row], snapshot: Snapshot) -> tuple[Role, ...
     names.update(name for entry in snapshot.default_privileges for name in (entry.role, entry.grantee))
     return plain(Role, (row for row in rows if row["name"] in names))
 
+
+# The snapshot's collections of operators and text search objects, each in a schema.
+SCHEMA_OBJECTS = ("operators", "operator_families", "operator_classes", "text_search_parsers",
+                  "text_search_templates", "text_search_dictionaries", "text_search_configurations")
 
 # The snapshot's collections whose objects hold grants.
 PRIVILEGED = ("schemas", "tables", "views", "materialized_views", "sequences", "functions", "enums", "domains",

@@ -369,6 +369,107 @@ class EventTrigger(Model):
 
 
 @dataclass(frozen=True)
+class Operator(Model):
+    """A user-defined operator; types and functions as the server prints them (`integer`, `public.f`),
+    `left` "NONE" for a prefix operator, `commutator` and `negator` as regoperator text."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    left: str = field(metadata=KEY)
+    right: str = field(metadata=KEY)
+    function: str
+    commutator: str | None
+    negator: str | None
+    restrict: str | None
+    join: str | None
+    hashes: bool
+    merges: bool
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class OperatorFamily(Model):
+    """An operator family, unless it is one CREATE OPERATOR CLASS made for itself: named as a class of
+    its own in it and holding nothing but that class's members. `operators` and `functions` are the
+    members no class holds (ALTER OPERATOR FAMILY … ADD), spelled as in that statement, sorted."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    method: str = field(metadata=KEY)  # the access method: "btree", "hash", ...
+    operators: tuple[str, ...]  # "1 (integer, integer) public.<(integer,integer)"
+    functions: tuple[str, ...]  # "1 (integer, integer) public.cmp(integer,integer)"
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class OperatorClass(Model):
+    """An operator class; `family` is qualified, `storage` None unless it differs from `type`; its
+    `operators` and `functions` spelled as in ALTER OPERATOR FAMILY … ADD, sorted."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    method: str = field(metadata=KEY)
+    type: str
+    default: bool
+    family: str
+    storage: str | None
+    operators: tuple[str, ...]
+    functions: tuple[str, ...]
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class TextSearchParser(Model):
+    """Its functions as regproc text (`pg_catalog.prsd_start`); `headline` None when it has none."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    start: str
+    gettoken: str
+    end: str
+    lextypes: str
+    headline: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class TextSearchTemplate(Model):
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    init: str | None
+    lexize: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class TextSearchDictionary(Model):
+    """`template` qualified; `options` the server's dictinitoption split into `name = 'value'` items, sorted."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    template: str
+    options: tuple[str, ...]
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class TextSearchConfiguration(Model):
+    """`parser` qualified; `mapping` one `token: dictionary, …` item a token type, dictionaries in the order
+    they are consulted, items in token name order."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    parser: str
+    mapping: tuple[str, ...]
+    owner: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class LedgerEntry(Model):
     """One migration a database's ledger records, as that tool wrote it (read as data, never trusted blindly).
 
@@ -411,3 +512,10 @@ class Snapshot(Model):
     role_settings: tuple[RoleSetting, ...] = ()
     default_privileges: tuple[DefaultPrivilege, ...] = ()
     event_triggers: tuple[EventTrigger, ...] = ()
+    operators: tuple[Operator, ...] = ()
+    operator_families: tuple[OperatorFamily, ...] = ()
+    operator_classes: tuple[OperatorClass, ...] = ()
+    text_search_parsers: tuple[TextSearchParser, ...] = ()
+    text_search_templates: tuple[TextSearchTemplate, ...] = ()
+    text_search_dictionaries: tuple[TextSearchDictionary, ...] = ()
+    text_search_configurations: tuple[TextSearchConfiguration, ...] = ()

@@ -425,6 +425,121 @@ COMPOSITES = type_query(
     "t.typtype = 'c' AND c.relkind = 'c'", joins="JOIN pg_class c ON c.oid = t.typrelid",
 )
 
+# Operators, operator classes and families, and text search objects. A shell operator (one a commutator
+# named before it was defined) has no function and is left out: the operator naming it stands for it.
+OPERATORS = query("""
+SELECT n.nspname AS schema, o.oprname AS name,
+       CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END AS "left",
+       CASE WHEN o.oprright = 0 THEN 'NONE' ELSE format_type(o.oprright, NULL) END AS "right",
+       o.oprcode::regproc::text AS function,
+       CASE WHEN o.oprcom <> 0 THEN o.oprcom::regoperator::text END AS commutator,
+       CASE WHEN o.oprnegate <> 0 THEN o.oprnegate::regoperator::text END AS negator,
+       CASE WHEN o.oprrest <> 0 THEN o.oprrest::regproc::text END AS restrict,
+       CASE WHEN o.oprjoin <> 0 THEN o.oprjoin::regproc::text END AS "join",
+       o.oprcanhash AS hashes, o.oprcanmerge AS merges, pg_get_userbyid(o.oprowner) AS owner,
+       comment_d.description AS comment
+FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace {comment}
+WHERE o.oprcode <> 0 AND {visible} AND {own}
+""", member=("pg_operator", "o.oid"), comment=("pg_operator", "o.oid"))
+
+
+def qualified_name(namespace: str, name: str) -> str:
+    """`schema.name` quoted as DDL takes it, from a catalog's namespace oid and name columns."""
+    return (f"(SELECT quote_ident(qn.nspname) FROM pg_namespace qn WHERE qn.oid = {namespace})"
+            f" || '.' || quote_ident({name})")
+
+
+# A family's or class's members as ALTER OPERATOR FAMILY … ADD spells them; `{held}` says which: those an
+# operator class holds (pg_depend 'i' on it, as CREATE OPERATOR CLASS records them) or the loose ones.
+MEMBERS = """
+ARRAY(SELECT m.amopstrategy || ' ' || m.amopopr::regoperator::text
+             || CASE WHEN m.amoppurpose = 'o' THEN ' FOR ORDER BY ' || {sort_family} ELSE '' END
+      FROM pg_amop m WHERE m.amopfamily = {family}
+        AND {held} (SELECT FROM pg_depend h WHERE h.classid = 'pg_amop'::regclass AND h.objid = m.oid
+                    AND h.refclassid = 'pg_opclass'::regclass AND h.deptype = 'i' {of_class})
+      ORDER BY m.amopstrategy, 1) AS operators,
+ARRAY(SELECT p.amprocnum || ' (' || format_type(p.amproclefttype, NULL) || ', '
+             || format_type(p.amprocrighttype, NULL) || ') ' || p.amproc::regprocedure::text
+      FROM pg_amproc p WHERE p.amprocfamily = {family}
+        AND {held} (SELECT FROM pg_depend h WHERE h.classid = 'pg_amproc'::regclass AND h.objid = p.oid
+                    AND h.refclassid = 'pg_opclass'::regclass AND h.deptype = 'i' {of_class})
+      ORDER BY p.amprocnum, 1) AS functions"""
+
+
+def members(family: str, held: bool, of_class: str = "") -> sql.Composed:
+    return sql.SQL(MEMBERS).format(
+        family=sql.SQL(family), held=sql.SQL("EXISTS" if held else "NOT EXISTS"),
+        of_class=sql.SQL(f"AND h.refobjid = {of_class}" if of_class else ""),
+        sort_family=sql.SQL("(SELECT quote_ident(sn.nspname) || '.' || quote_ident(s.opfname) FROM pg_opfamily s"
+                            " JOIN pg_namespace sn ON sn.oid = s.opfnamespace WHERE s.oid = m.amopsortfamily)"),
+    )
+
+
+# A family CREATE OPERATOR CLASS made for itself (named as a class in it, holding no loose member) is the
+# class's: left out, so a class missing on one side is one difference.
+OPERATOR_FAMILIES = query("""
+SELECT * FROM (
+    SELECT n.nspname AS schema, f.opfname AS name, a.amname AS method, {members},
+           pg_get_userbyid(f.opfowner) AS owner, comment_d.description AS comment,
+           EXISTS (SELECT FROM pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname
+                   AND c.opcnamespace = f.opfnamespace) AS named_by_class
+    FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am a ON a.oid = f.opfmethod {comment}
+    WHERE {visible} AND {own}
+) families
+WHERE NOT (named_by_class AND cardinality(operators) = 0 AND cardinality(functions) = 0)
+""", member=("pg_opfamily", "f.oid"), comment=("pg_opfamily", "f.oid"), members=members("f.oid", held=False))
+
+OPERATOR_CLASSES = query("""
+SELECT n.nspname AS schema, c.opcname AS name, a.amname AS method, format_type(c.opcintype, NULL) AS type,
+       c.opcdefault AS "default", {family} AS family,
+       CASE WHEN c.opckeytype <> 0 THEN format_type(c.opckeytype, NULL) END AS storage, {members},
+       pg_get_userbyid(c.opcowner) AS owner, comment_d.description AS comment
+FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace JOIN pg_am a ON a.oid = c.opcmethod
+     JOIN pg_opfamily f ON f.oid = c.opcfamily {comment}
+WHERE {visible} AND {own}
+""", member=("pg_opclass", "c.oid"), comment=("pg_opclass", "c.oid"),
+    family=sql.SQL(qualified_name("f.opfnamespace", "f.opfname")), members=members("f.oid", True, "c.oid"))
+
+TEXT_SEARCH_PARSERS = query("""
+SELECT n.nspname AS schema, p.prsname AS name, p.prsstart::regproc::text AS start,
+       p.prstoken::regproc::text AS gettoken, p.prsend::regproc::text AS "end",
+       p.prslextype::regproc::text AS lextypes,
+       CASE WHEN p.prsheadline <> 0 THEN p.prsheadline::regproc::text END AS headline,
+       comment_d.description AS comment
+FROM pg_ts_parser p JOIN pg_namespace n ON n.oid = p.prsnamespace {comment}
+WHERE {visible} AND {own}
+""", member=("pg_ts_parser", "p.oid"), comment=("pg_ts_parser", "p.oid"))
+
+TEXT_SEARCH_TEMPLATES = query("""
+SELECT n.nspname AS schema, t.tmplname AS name,
+       CASE WHEN t.tmplinit <> 0 THEN t.tmplinit::regproc::text END AS init,
+       t.tmpllexize::regproc::text AS lexize, comment_d.description AS comment
+FROM pg_ts_template t JOIN pg_namespace n ON n.oid = t.tmplnamespace {comment}
+WHERE {visible} AND {own}
+""", member=("pg_ts_template", "t.oid"), comment=("pg_ts_template", "t.oid"))
+
+TEXT_SEARCH_DICTIONARIES = query("""
+SELECT n.nspname AS schema, d.dictname AS name,
+       (SELECT {template} FROM pg_ts_template t WHERE t.oid = d.dicttemplate) AS template,
+       coalesce(d.dictinitoption, '') AS options,
+       pg_get_userbyid(d.dictowner) AS owner, comment_d.description AS comment
+FROM pg_ts_dict d JOIN pg_namespace n ON n.oid = d.dictnamespace {comment}
+WHERE {visible} AND {own}
+""", member=("pg_ts_dict", "d.oid"), comment=("pg_ts_dict", "d.oid"),
+    template=sql.SQL(qualified_name("t.tmplnamespace", "t.tmplname")))
+
+TEXT_SEARCH_CONFIGURATIONS = query("""
+SELECT n.nspname AS schema, c.cfgname AS name,
+       (SELECT {parser} FROM pg_ts_parser p WHERE p.oid = c.cfgparser) AS parser,
+       ARRAY(SELECT t.alias || ': ' || string_agg(m.mapdict::regdictionary::text, ', ' ORDER BY m.mapseqno)
+             FROM pg_ts_config_map m JOIN ts_token_type(c.cfgparser) t ON t.tokid = m.maptokentype
+             WHERE m.mapcfg = c.oid GROUP BY t.alias ORDER BY t.alias) AS mapping,
+       pg_get_userbyid(c.cfgowner) AS owner, comment_d.description AS comment
+FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace {comment}
+WHERE {visible} AND {own}
+""", member=("pg_ts_config", "c.oid"), comment=("pg_ts_config", "c.oid"),
+    parser=sql.SQL(qualified_name("p.prsnamespace", "p.prsname")))
+
 # The dump's view of production, read with DUMP_PARAMETERS: only pg_* and information_schema are hidden,
 # since pg_dump dumps every other schema (pgparity's too) and the rows must follow it; the ledger the dump
 # finds is left out of both by name instead. It differs from the snapshot's on purpose: the tables that

@@ -18,8 +18,9 @@ FORMAT = 4
 # lacks them and loads with the defaults. Format 4 reads the privileges of schemas, functions and types
 # and default privileges: an older document loads with the ones a fresh object has (`assumed_privileges`);
 # and column storage, compression and statistics targets, replica identity, constraint validation and
-# event triggers, which an older document lacks and loads with their defaults.
-# Extended statistics, rules and extensions' configuration tables came later in format 4, with defaults too.
+# event triggers, which an older document lacks and loads with their defaults. So do the kinds read later in
+# format 4: extended statistics, rules, extensions' configuration tables, operators, operator classes and
+# families, and text search objects.
 READABLE = (1, 2, 3, FORMAT)
 
 

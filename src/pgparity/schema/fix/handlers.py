@@ -9,11 +9,13 @@ from pgparity.schema.fix.kinds import (
     event_triggers,
     functions,
     grants,
+    operators,
     rules,
     schemas,
     sequences,
     statistics,
     tables,
+    text_search,
     triggers,
     types,
     views,
@@ -44,6 +46,13 @@ HANDLERS: dict[str, Handler] = {
     "event_trigger": event_triggers.EVENT_TRIGGER,
     "statistics": statistics.STATISTICS,
     "rule": rules.RULE,
+    "operator": operators.OPERATOR,
+    "operator_family": operators.OPERATOR_FAMILY,
+    "operator_class": operators.OPERATOR_CLASS,
+    "text_search_parser": text_search.PARSER,
+    "text_search_template": text_search.TEMPLATE,
+    "text_search_dictionary": text_search.DICTIONARY,
+    "text_search_configuration": text_search.CONFIGURATION,
 }
 
 

@@ -18,6 +18,12 @@ class Phase(IntEnum):
     DROP_DEFAULT = auto()  # defaults, identities, generation expressions
     DROP_COLUMN = auto()
     DROP_TABLE = auto()
+    DROP_OPERATOR_CLASS = auto()
+    DROP_OPERATOR_FAMILY = auto()
+    DROP_OPERATOR = auto()
+    DROP_TEXT_SEARCH_CONFIGURATION = auto()
+    DROP_TEXT_SEARCH_DICTIONARY = auto()
+    DROP_TEXT_SEARCH_TEMPLATE = auto()  # templates and parsers: dictionaries and configurations name them
     DROP_FUNCTION = auto()
     DROP_SEQUENCE = auto()
     DROP_COMPOSITE = auto()
@@ -32,6 +38,12 @@ class Phase(IntEnum):
     DOMAIN = auto()
     COMPOSITE = auto()
     FUNCTION = auto()
+    OPERATOR = auto()
+    OPERATOR_FAMILY = auto()  # also the members no class holds
+    OPERATOR_CLASS = auto()
+    TEXT_SEARCH_TEMPLATE = auto()  # templates and parsers
+    TEXT_SEARCH_DICTIONARY = auto()
+    TEXT_SEARCH_CONFIGURATION = auto()  # also its mappings
     SEQUENCE = auto()
     TABLE = auto()
     ALTER_TABLE = auto()
