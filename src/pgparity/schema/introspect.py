@@ -17,6 +17,9 @@ from pgparity.config import LedgerTable
 from pgparity.migrations import ledgers
 from pgparity.schema import queries
 from pgparity.schema.model import (
+    Aggregate,
+    Cast,
+    Collation,
     Column,
     CompositeType,
     Constraint,
@@ -68,10 +71,13 @@ BULK = {
     "domains": queries.DOMAINS,
     "composites": queries.COMPOSITES,
     "event_triggers": queries.EVENT_TRIGGERS,
+    "aggregates": queries.AGGREGATES,
+    "casts": queries.CASTS,
 }
 # Queries whose text depends on the server's major, each made for its server_version_num.
 BY_VERSION = {
     "columns": queries.columns,
+    "collations": queries.collations,
 }
 
 DUMP_TABLES = {
@@ -191,6 +197,9 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         ledger=ledger,
         default_privileges=plain(DefaultPrivilege, rows["default_privileges"]),
         event_triggers=plain(EventTrigger, rows["event_triggers"]),
+        aggregates=owners(Aggregate, map(function_row, rows["aggregates"]), privileges=granted),
+        casts=plain(Cast, rows["casts"]),
+        collations=plain(Collation, rows["collations"]),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -217,6 +226,8 @@ def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
         enums=tuple(filter(kept, snapshot.enums)),
         domains=tuple(filter(kept, snapshot.domains)),
         types=tuple(filter(kept, snapshot.types)),
+        aggregates=tuple(filter(kept, snapshot.aggregates)),
+        collations=tuple(filter(kept, snapshot.collations)),
     )
 
 
@@ -328,4 +339,4 @@ def referenced_roles(rows: Iterable[Row], snapshot: Snapshot) -> tuple[Role, ...
 
 # The snapshot's collections whose objects hold grants.
 PRIVILEGED = ("schemas", "tables", "views", "materialized_views", "sequences", "functions", "enums", "domains",
-              "types")
+              "types", "aggregates")
