@@ -25,6 +25,7 @@ KINDS = (
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "schema_privilege",
     "sequence_privilege", "function_privilege", "type_privilege", "default_privilege", "comment",
     "setting", "role_setting", "migration", "role", "event_trigger",
+    "aggregate", "cast", "collation",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -160,10 +161,28 @@ def default_privilege_summary(entry: Model) -> str:
     return grant_summary(entry) if entry.granted else "revoked"
 
 
+def aggregate_summary(aggregate: Model) -> str:
+    """`state integer by int4pl`, with `ordered-set` or `hypothetical` first for those kinds."""
+    kind = "" if aggregate.kind == "normal" else f"{aggregate.kind} "
+    return f"{kind}state {aggregate.state_type} by {aggregate.state_function}"
+
+
+def cast_summary(cast: Model) -> str:
+    """`WITH FUNCTION public.f(public.t) AS ASSIGNMENT`, `WITH INOUT`, `WITHOUT FUNCTION AS IMPLICIT`."""
+    how = {"function": f"WITH FUNCTION {cast.function}", "inout": "WITH INOUT"}.get(cast.method, "WITHOUT FUNCTION")
+    return how + ("" if cast.context == "explicit" else f" AS {cast.context.upper()}")
+
+
+def collation_summary(collation: Model) -> str:
+    """`libc C`, `icu und-u-ks-level2 nondeterministic`."""
+    locale = collation.locale if collation.provider != "libc" else collation.lc_collate
+    return f"{collation.provider} {locale}" + ("" if collation.deterministic else " nondeterministic")
+
+
 # Grants on schemas, sequences, functions and types are kinds of their own; on relations, `privilege`.
 PRIVILEGE_KINDS = (("schema", "schema_privilege"), ("sequence", "sequence_privilege"),
                    ("function", "function_privilege"), ("enum", "type_privilege"), ("domain", "type_privilege"),
-                   ("type", "type_privilege"))
+                   ("type", "type_privilege"), ("aggregate", "function_privilege"))
 
 
 # Keyed by the field name under which the collection appears (in Snapshot or in its parent).
@@ -195,6 +214,9 @@ RULES = {
     "policies": Rule("policy", by_name, lambda p: f"{p.command} TO {', '.join(p.roles)}"),
     "privileges": Rule("privilege", privilege_label, grant_summary, kind_in=PRIVILEGE_KINDS),
     "default_privileges": Rule("default_privilege", default_privilege_label, default_privilege_summary),
+    "aggregates": Rule("aggregate", lambda a: f"{a.schema}.{a.name}({a.arguments})", aggregate_summary, in_schema=True),
+    "casts": Rule("cast", lambda c: f"({c.source} AS {c.target})", cast_summary),
+    "collations": Rule("collation", qualified, collation_summary, in_schema=True),
 }
 RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80

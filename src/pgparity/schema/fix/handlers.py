@@ -5,6 +5,9 @@ from __future__ import annotations
 from pgparity.schema.fix.handler import Handler
 from pgparity.schema.fix.kinds import (
     access,
+    aggregates,
+    casts,
+    collations,
     constraints,
     event_triggers,
     functions,
@@ -40,4 +43,7 @@ HANDLERS: dict[str, Handler] = {
     "view": views.VIEW,
     "materialized_view": views.MATERIALIZED_VIEW,
     "event_trigger": event_triggers.EVENT_TRIGGER,
+    "aggregate": grants.without_public_defaults(aggregates.AGGREGATE),
+    "cast": casts.CAST,
+    "collation": collations.COLLATION,
 }
