@@ -29,7 +29,8 @@ def aggregate_as_function(a: Model) -> sql.Composed:
     direct, _, aggregated = (part.strip() for part in a.arguments.partition("ORDER BY "))
     if aggregated.startswith("VARIADIC ") and direct == aggregated:
         aggregated = ""
-    return sql.SQL("FUNCTION {}({})").format(qualified(a), raw(", ".join(part for part in (direct, aggregated) if part)))
+    arguments = ", ".join(part for part in (direct, aggregated) if part)
+    return sql.SQL("FUNCTION {}({})").format(qualified(a), raw(arguments))
 
 
 def operator(name: str) -> str:
