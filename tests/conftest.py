@@ -187,6 +187,16 @@ def pg_server(docker_client, test_image) -> Server:
         container.remove(force=True, v=True)
 
 
+@pytest.fixture(autouse=True)
+def icu_required(request) -> None:
+    """Skips a test marked `icu` where the session server was built without ICU (it then has no ICU collation)."""
+    if request.node.get_closest_marker("icu") is None:
+        return
+    with psycopg.connect(request.getfixturevalue("pg_server").url()) as conn:
+        if conn.execute("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1").fetchone() is None:
+            pytest.skip("the server is built without ICU")
+
+
 @contextmanager
 def scratch_database(server: Server) -> Iterator[str]:
     """A new empty database on the server; its URL. Dropped afterwards."""

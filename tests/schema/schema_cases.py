@@ -55,8 +55,8 @@ def as_printed_by(major: int, expected: Difference) -> Difference:
                                target=view_as_printed_by(major, expected.target))
 
 
-def case(kind, local, production, *expected, base=BASE):
-    return pytest.param(base, local, production, Difference(*expected), id=kind)
+def case(kind, local, production, *expected, base=BASE, marks=()):
+    return pytest.param(base, local, production, Difference(*expected), id=kind, marks=marks)
 
 
 def diff(kind, obj, name, attribute, local, production, status="different"):
@@ -118,6 +118,11 @@ PLAIN_DICTIONARY = "CREATE TEXT SEARCH DICTIONARY plain (TEMPLATE = simple, {});
 PARSER = ("CREATE TEXT SEARCH PARSER words (START = prsd_start, GETTOKEN = prsd_nexttoken, END = prsd_end,"
           " LEXTYPES = prsd_lextype);")
 TEMPLATE = "CREATE TEXT SEARCH TEMPLATE bare (LEXIZE = dsimple_lexize);"
+TOTAL = "CREATE AGGREGATE total(int) (SFUNC = int4pl, STYPE = int{});"
+MOOD_TEXT = ENUM_MOOD + "CREATE FUNCTION mood_text(mood) RETURNS text LANGUAGE sql AS 'SELECT $1::text';"
+MOOD_CAST = MOOD_TEXT + "CREATE CAST (mood AS text) WITH FUNCTION mood_text(mood) AS {};"
+CI = "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = {});"
+ICU = pytest.mark.icu  # skipped on a server built without ICU
 
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
@@ -323,6 +328,24 @@ CASES = [
          *missing_in_local("text_search_parser", "public.words", "", "GETTOKEN = prsd_nexttoken")),
     case("text search template missing", TEMPLATE, "",
          *missing_in_production("text_search_template", "public.bare", "", "LEXIZE = dsimple_lexize")),
+    case("aggregate missing", "", TOTAL.format(""),
+         *missing_in_local("aggregate", "public.total(integer)", "", "state integer by int4pl")),
+    case("aggregate initial condition", TOTAL.format(", INITCOND = '0'"), TOTAL.format(", INITCOND = '1'"),
+         *diff("aggregate", "public.total(integer)", "", "initial_condition", "0", "1")),
+    case("aggregate privilege", TOTAL.format(""),
+         TOTAL.format("") + "REVOKE EXECUTE ON FUNCTION total(int) FROM PUBLIC;",
+         *missing_in_production("function_privilege", "public.total(integer)", "EXECUTE TO PUBLIC", "granted")),
+    case("cast missing", MOOD_TEXT, MOOD_CAST.format("ASSIGNMENT"),
+         *missing_in_local("cast", "(public.mood AS text)", "",
+                           "WITH FUNCTION public.mood_text(public.mood) AS ASSIGNMENT")),
+    case("cast context", MOOD_CAST.format("ASSIGNMENT"), MOOD_CAST.format("IMPLICIT"),
+         *diff("cast", "(public.mood AS text)", "", "context", "assignment", "implicit")),
+    case("cast comment", MOOD_CAST.format("ASSIGNMENT") + "COMMENT ON CAST (mood AS text) IS 'readable';",
+         MOOD_CAST.format("ASSIGNMENT"), *missing_in_production("comment", "(public.mood AS text)", "", "readable")),
+    case("collation missing", "CREATE COLLATION bytewise (locale = 'C');", "",
+         *missing_in_production("collation", "public.bytewise", "", "libc C")),
+    case("collation deterministic", CI.format("false"), CI.format("true"),
+         *diff("collation", "public.ci", "", "deterministic", "false", "true"), marks=ICU),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),

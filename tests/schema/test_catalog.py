@@ -169,6 +169,7 @@ def test_extension_members_are_left_out(snapshot: Snapshot):
     assert {f.name for f in snapshot.functions} == {"touch", "tidy"}
     assert not any("citext" in t.name for t in snapshot.types + snapshot.domains)
     assert snapshot.operators == snapshot.operator_classes == snapshot.operator_families == ()
+    assert snapshot.casts == ()  # citext's own casts
 
 
 def test_ledger_is_read_and_its_schema_left_out(snapshot: Snapshot):
@@ -196,6 +197,26 @@ def test_virtual_generated_columns_are_read_as_virtual(fresh_db):
     assert [(c.name, c.generated, c.virtual, c.nullable) for c in table.columns] == [
         ("a", None, False, False), ("v", "(a * 2)", True, True), ("s", "(a * 3)", False, True)]
     assert table.constraints == ()  # 18 keeps a's NOT NULL in pg_constraint: it is the column's nullability
+
+
+def test_aggregates_casts_and_collations_are_read_by_their_parts(fresh_db):
+    snapshot = inspected(fresh_db, """
+        CREATE AGGREGATE median(ORDER BY float8) (SFUNC = ordered_set_transition, STYPE = internal,
+            FINALFUNC = percentile_cont_float8_final, FINALFUNC_EXTRA);
+        CREATE AGGREGATE rows_seen(*) (SFUNC = int8inc, STYPE = int8, INITCOND = '0', PARALLEL = SAFE);
+        CREATE TYPE pair AS (a int); CREATE CAST (pair AS text) WITH INOUT AS ASSIGNMENT;
+        CREATE COLLATION bytewise (locale = 'C');
+    """)
+    median, rows_seen = snapshot.aggregates
+    assert (median.arguments, median.kind, median.final_function, median.final_extra, median.final_modify) == (
+        "ORDER BY double precision", "ordered-set", "percentile_cont_float8_final", True, "read_write")
+    assert (rows_seen.arguments, rows_seen.state_type, rows_seen.initial_condition, rows_seen.parallel) == (
+        "", "bigint", "0", "safe")
+    (cast,) = snapshot.casts
+    assert (cast.source, cast.target, cast.method, cast.function, cast.context) == (
+        "public.pair", "text", "inout", None, "assignment")
+    (collation,) = snapshot.collations
+    assert (collation.provider, collation.lc_collate, collation.lc_ctype, collation.locale) == ("libc", "C", "C", None)
 
 
 def test_role_and_database_settings_are_read_by_name(fresh_db, reader):

@@ -14,11 +14,13 @@ from schema_cases import (
     ENGLISH,
     EVENT_TRIGGER,
     KEEP_USERS,
+    MOOD_TEXT,
     PLAIN_DICTIONARY,
     REVERSED_CLASS,
     REVERSED_CMP,
     SEED_LOCAL,
     SEED_PRODUCTION,
+    TOTAL,
     as_printed_by,
     column,
     in_this_database,
@@ -209,6 +211,8 @@ SETTINGS_TABLE = "CREATE TABLE t (a text PRIMARY KEY, n int) WITH (fillfactor = 
 VIEW = "CREATE VIEW v {}AS SELECT a FROM t;"
 TRIGGERED = ("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;"
              "CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();")
+CASTS = ("CREATE CAST (mood AS text) WITH FUNCTION mood_text(mood) AS ASSIGNMENT;",
+         "CREATE CAST (mood AS integer) WITH INOUT;")
 DEFAULTS_SPELLED_OUT = [
     pytest.param("CREATE TABLE t (a int) WITH (fillfactor = 70, autovacuum_enabled = false, toast.autovacuum_enabled = on);",
                  "CREATE TABLE t (a int) WITH (toast.autovacuum_enabled = on, autovacuum_enabled = false, fillfactor = 70);",
@@ -229,6 +233,10 @@ DEFAULTS_SPELLED_OUT = [
     pytest.param(SETTINGS_TABLE + "ALTER TABLE t ADD CONSTRAINT short CHECK (length(a) < 9) NOT VALID;"
                  "ALTER TABLE t VALIDATE CONSTRAINT short;",
                  SETTINGS_TABLE + "ALTER TABLE t ADD CONSTRAINT short CHECK (length(a) < 9);", id="validated later"),
+    pytest.param(MOOD_TEXT + CASTS[0] + CASTS[1], MOOD_TEXT + CASTS[1] + CASTS[0], id="casts in another order"),
+    pytest.param("CREATE COLLATION bytewise (locale = 'C');",
+                 "CREATE COLLATION bytewise (lc_collate = 'C', lc_ctype = 'C');", id="collation locale in two parts"),
+    pytest.param(TOTAL.format(", PARALLEL = UNSAFE"), TOTAL.format(""), id="aggregate parallel unsafe"),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -30,6 +31,7 @@ from pgparity.migrations.discovery import discover
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.naming import next_number
 from pgparity.schema.diff import Change, compare
+from pgparity.schema.fix.kinds.aggregates import aggregate_as_function
 from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing
 from pgparity.schema.fix.plan import FixPlan, Rename, plan_fix
 from pgparity.schema.fix.render import render, render_rollback
@@ -130,6 +132,28 @@ MATERIALIZED = "CREATE MATERIALIZED VIEW codes AS SELECT code FROM t;"
 IDENTIFIED = ("CREATE TABLE t (a int NOT NULL, b int NOT NULL); CREATE UNIQUE INDEX k ON t ({});"
               "ALTER TABLE t REPLICA IDENTITY USING INDEX k;")
 
+# An operator, which pgparity does not compare, on both sides; `~>` sorts like `>`.
+GREATER = """
+CREATE FUNCTION greater(int, int) RETURNS bool LANGUAGE sql IMMUTABLE AS 'SELECT $1 > $2';
+CREATE OPERATOR ~> (LEFTARG = int, RIGHTARG = int, FUNCTION = greater);
+"""
+# An aggregate of each kind and with each optional part, one read by a view.
+AGGREGATES = """
+CREATE AGGREGATE highest(int) (SFUNC = int4larger, STYPE = int, COMBINEFUNC = int4larger, SORTOP = ~>,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rows_seen(*) (SFUNC = int8inc, STYPE = int8, INITCOND = '0');
+CREATE AGGREGATE median(ORDER BY float8) (SFUNC = ordered_set_transition, STYPE = internal,
+    FINALFUNC = percentile_cont_float8_final, FINALFUNC_EXTRA);
+CREATE AGGREGATE position_of(VARIADIC "any" ORDER BY VARIADIC "any") (SFUNC = ordered_set_transition_multi,
+    STYPE = internal, FINALFUNC = rank_final, FINALFUNC_EXTRA, HYPOTHETICAL);
+CREATE AGGREGATE moving_mean(int) (SFUNC = int4_avg_accum, STYPE = int8[], FINALFUNC = int8_avg,
+    INITCOND = '{0,0}', MSFUNC = int4_avg_accum, MINVFUNC = int4_avg_accum_inv, MSTYPE = int8[],
+    MFINALFUNC = int8_avg, MINITCOND = '{0,0}');
+REVOKE EXECUTE ON FUNCTION position_of(VARIADIC "any") FROM PUBLIC;
+COMMENT ON AGGREGATE median(ORDER BY float8) IS 'middle';
+CREATE TABLE t (n int); CREATE VIEW v AS SELECT highest(n) FROM t;
+"""
+
 EXTRA = [
     pytest.param("CREATE TABLE t (n int DEFAULT 0);", "CREATE TABLE t (n bigint DEFAULT 0);",
                  id="type change keeps its default"),
@@ -222,6 +246,22 @@ EXTRA = [
                  "CREATE TABLE t (a int); CREATE MATERIALIZED VIEW m WITH (autovacuum_enabled = false) AS SELECT a FROM t;"
                  "CREATE INDEX m_a ON m (a) WITH (fillfactor = 70);",
                  id="materialized view and its index options in place"),
+    pytest.param(GREATER, GREATER + AGGREGATES, id="aggregates of every kind"),
+    pytest.param("", "CREATE COLLATION bytewise (lc_collate = 'C', lc_ctype = 'C');"
+                     "CREATE DOMAIN code AS text COLLATE bytewise; CREATE TABLE t (a text COLLATE bytewise, c code);"
+                     "COMMENT ON COLLATION bytewise IS 'bytes';",
+                 id="collation used by a domain and a column"),
+    pytest.param("", "CREATE TYPE mood AS ENUM ('calm'); CREATE TYPE pair AS (a int);"
+                     "CREATE FUNCTION mood_text(mood) RETURNS text LANGUAGE sql AS 'SELECT $1::text';"
+                     "CREATE CAST (mood AS text) WITH FUNCTION mood_text(mood) AS IMPLICIT;"
+                     "CREATE CAST (pair AS text) WITH INOUT AS ASSIGNMENT;"
+                     "CREATE TABLE t (m mood); CREATE VIEW v AS SELECT upper(m) FROM t;",
+                 id="casts with their types and functions"),
+    pytest.param("", "CREATE SCHEMA s; CREATE COLLATION s.bytewise (locale = 'C');"
+                     "CREATE AGGREGATE s.total(int) (SFUNC = int4pl, STYPE = int);"
+                     "CREATE TABLE s.t (a text COLLATE s.bytewise, n int);"
+                     "CREATE VIEW s.v AS SELECT s.total(n) FROM s.t;",
+                 id="schema with an aggregate and a collation"),
 ]
 
 
@@ -614,3 +654,13 @@ def test_owners_are_compared_fixed_and_rolled_back_only_when_asked(pair, tmp_pat
     assert after == ()
     pair.run(down.read_text())
     assert compare(snapshot_of(pair.local, ""), snapshot_of(pair.production, ""), owners=True) == differences
+
+
+@pytest.mark.parametrize(("arguments", "granted"), [
+    ("integer", "integer"), ("", ""), ("ORDER BY integer", "integer"),
+    ("double precision ORDER BY anyelement", "double precision, anyelement"),
+    ('VARIADIC "any" ORDER BY VARIADIC "any"', 'VARIADIC "any"'),
+])
+def test_an_aggregate_is_granted_on_as_a_function_of_all_its_argument_types(arguments, granted):
+    aggregate = SimpleNamespace(schema="public", name="agg", arguments=arguments)
+    assert aggregate_as_function(aggregate).as_string(None) == f'FUNCTION "public"."agg"({granted})'

@@ -29,6 +29,7 @@ KINDS = (
     "statistics", "rule",
     "operator", "operator_family", "operator_class", "text_search_parser", "text_search_template",
     "text_search_dictionary", "text_search_configuration",
+    "aggregate", "cast", "collation",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -164,10 +165,28 @@ def default_privilege_summary(entry: Model) -> str:
     return grant_summary(entry) if entry.granted else "revoked"
 
 
+def aggregate_summary(aggregate: Model) -> str:
+    """`state integer by int4pl`, with `ordered-set` or `hypothetical` first for those kinds."""
+    kind = "" if aggregate.kind == "normal" else f"{aggregate.kind} "
+    return f"{kind}state {aggregate.state_type} by {aggregate.state_function}"
+
+
+def cast_summary(cast: Model) -> str:
+    """`WITH FUNCTION public.f(public.t) AS ASSIGNMENT`, `WITH INOUT`, `WITHOUT FUNCTION AS IMPLICIT`."""
+    how = {"function": f"WITH FUNCTION {cast.function}", "inout": "WITH INOUT"}.get(cast.method, "WITHOUT FUNCTION")
+    return how + ("" if cast.context == "explicit" else f" AS {cast.context.upper()}")
+
+
+def collation_summary(collation: Model) -> str:
+    """`libc C`, `icu und-u-ks-level2 nondeterministic`."""
+    locale = collation.locale if collation.provider != "libc" else collation.lc_collate
+    return f"{collation.provider} {locale}" + ("" if collation.deterministic else " nondeterministic")
+
+
 # Grants on schemas, sequences, functions and types are kinds of their own; on relations, `privilege`.
 PRIVILEGE_KINDS = (("schema", "schema_privilege"), ("sequence", "sequence_privilege"),
                    ("function", "function_privilege"), ("enum", "type_privilege"), ("domain", "type_privilege"),
-                   ("type", "type_privilege"))
+                   ("type", "type_privilege"), ("aggregate", "function_privilege"))
 
 
 def operator_label(operator: Model) -> str:
@@ -224,6 +243,9 @@ RULES = {
                                      in_schema=True),
     "text_search_configurations": Rule("text_search_configuration", qualified, lambda c: f"PARSER = {c.parser}",
                                        in_schema=True),
+    "aggregates": Rule("aggregate", lambda a: f"{a.schema}.{a.name}({a.arguments})", aggregate_summary, in_schema=True),
+    "casts": Rule("cast", lambda c: f"({c.source} AS {c.target})", cast_summary),
+    "collations": Rule("collation", qualified, collation_summary, in_schema=True),
 }
 RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80

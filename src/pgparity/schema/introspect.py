@@ -19,6 +19,9 @@ from pgparity.config import LedgerTable
 from pgparity.migrations import ledgers
 from pgparity.schema import queries
 from pgparity.schema.model import (
+    Aggregate,
+    Cast,
+    Collation,
     Column,
     CompositeType,
     Constraint,
@@ -88,10 +91,13 @@ BULK = {
     "text_search_templates": queries.TEXT_SEARCH_TEMPLATES,
     "text_search_dictionaries": queries.TEXT_SEARCH_DICTIONARIES,
     "text_search_configurations": queries.TEXT_SEARCH_CONFIGURATIONS,
+    "aggregates": queries.AGGREGATES,
+    "casts": queries.CASTS,
 }
 # Queries whose text depends on the server's major, each made for its server_version_num.
 BY_VERSION = {
     "columns": queries.columns,
+    "collations": queries.collations,
 }
 
 DUMP_TABLES = {
@@ -221,6 +227,9 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         text_search_templates=plain(TextSearchTemplate, rows["text_search_templates"]),
         text_search_dictionaries=plain(TextSearchDictionary, map(dictionary_row, rows["text_search_dictionaries"])),
         text_search_configurations=plain(TextSearchConfiguration, rows["text_search_configurations"]),
+        aggregates=owners(Aggregate, map(function_row, rows["aggregates"]), privileges=granted),
+        casts=plain(Cast, rows["casts"]),
+        collations=plain(Collation, rows["collations"]),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -239,14 +248,7 @@ def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
     return replace(
         snapshot,
         schemas=tuple(s for s in snapshot.schemas if s.name not in schemas),
-        tables=tuple(filter(kept, snapshot.tables)),
-        views=tuple(filter(kept, snapshot.views)),
-        materialized_views=tuple(filter(kept, snapshot.materialized_views)),
         sequences=tuple(s for s in snapshot.sequences if kept(s) and not owned(s)),
-        functions=tuple(filter(kept, snapshot.functions)),
-        enums=tuple(filter(kept, snapshot.enums)),
-        domains=tuple(filter(kept, snapshot.domains)),
-        types=tuple(filter(kept, snapshot.types)),
         **{name: tuple(filter(kept, getattr(snapshot, name))) for name in SCHEMA_OBJECTS},
     )
 
@@ -385,10 +387,11 @@ def referenced_roles(rows: Iterable[Row], snapshot: Snapshot) -> tuple[Role, ...
     return plain(Role, (row for row in rows if row["name"] in names))
 
 
-# The snapshot's collections of operators and text search objects, each in a schema.
-SCHEMA_OBJECTS = ("operators", "operator_families", "operator_classes", "text_search_parsers",
-                  "text_search_templates", "text_search_dictionaries", "text_search_configurations")
+# The snapshot's collections of objects in a schema (but sequences, which their table may own).
+SCHEMA_OBJECTS = ("tables", "views", "materialized_views", "functions", "enums", "domains", "types", "operators",
+                  "operator_families", "operator_classes", "text_search_parsers", "text_search_templates",
+                  "text_search_dictionaries", "text_search_configurations", "aggregates", "collations")
 
 # The snapshot's collections whose objects hold grants.
 PRIVILEGED = ("schemas", "tables", "views", "materialized_views", "sequences", "functions", "enums", "domains",
-              "types")
+              "types", "aggregates")

@@ -470,6 +470,66 @@ class TextSearchConfiguration(Model):
 
 
 @dataclass(frozen=True)
+class Aggregate(Model):
+    """A user-defined aggregate; functions and types are named as the server prints them (qualified where
+    not in pg_catalog); the optional parts are None where CREATE AGGREGATE left them out."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    arguments: str = field(metadata=KEY)  # pg_get_function_identity_arguments: "integer", "ORDER BY text", "*"
+    kind: str  # "normal" | "ordered-set" | "hypothetical"
+    state_function: str
+    state_type: str
+    state_space: int | None
+    final_function: str | None
+    final_extra: bool
+    final_modify: str | None  # "read_only" | "shareable" | "read_write", with a final function
+    combine_function: str | None
+    serial_function: str | None
+    deserial_function: str | None
+    initial_condition: str | None
+    sort_operator: str | None
+    parallel: str  # "safe" | "restricted" | "unsafe"
+    moving_state_function: str | None
+    moving_inverse_function: str | None
+    moving_state_type: str | None
+    moving_final_function: str | None
+    moving_final_extra: bool
+    moving_initial_condition: str | None
+    owner: str
+    comment: str | None
+    privileges: tuple[Privilege, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cast(Model):
+    """A user-defined cast between two types, named by `format_type` (qualified where not in pg_catalog)."""
+
+    source: str = field(metadata=KEY)
+    target: str = field(metadata=KEY)
+    method: str  # "function" | "inout" | "binary" (WITHOUT FUNCTION)
+    function: str | None  # the function with its argument types, for "function"
+    context: str  # "explicit" | "assignment" | "implicit"
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Collation(Model):
+    """A user collation; never its version, which the operating system's library decides."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    provider: str  # "libc" | "icu" | "builtin"
+    deterministic: bool
+    lc_collate: str | None  # libc only
+    lc_ctype: str | None  # libc only
+    locale: str | None  # icu and builtin only
+    rules: str | None  # ICU tailoring rules (PostgreSQL 16)
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class LedgerEntry(Model):
     """One migration a database's ledger records, as that tool wrote it (read as data, never trusted blindly).
 
@@ -519,3 +579,6 @@ class Snapshot(Model):
     text_search_templates: tuple[TextSearchTemplate, ...] = ()
     text_search_dictionaries: tuple[TextSearchDictionary, ...] = ()
     text_search_configurations: tuple[TextSearchConfiguration, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()
+    casts: tuple[Cast, ...] = ()
+    collations: tuple[Collation, ...] = ()

@@ -341,7 +341,7 @@ def object_acl(catalog: str, column: str, code: str, kind: str = "true", parent:
 # A composite type's children point at its pg_class row, as its columns do; a table's row type is left out.
 OBJECT_PRIVILEGES = sql.SQL("\nUNION ALL\n").join([
     object_acl("pg_namespace", "nsp", "n"),
-    object_acl("pg_proc", "pro", "f", "o.prokind IN ('f', 'p')"),
+    object_acl("pg_proc", "pro", "f", "o.prokind IN ('f', 'p', 'a')"),
     object_acl("pg_type", "typ", "T",
                "(o.typtype IN ('e', 'd') OR o.typtype = 'c' AND (SELECT r.relkind FROM pg_class r"
                " WHERE r.oid = o.typrelid) = 'c')",
@@ -388,6 +388,80 @@ FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      JOIN pg_language l ON l.oid = p.prolang {comment}
 WHERE p.prokind IN ('f', 'p') AND {visible} AND {own}
 """, member=("pg_proc", "p.oid"), comment=("pg_proc", "p.oid"))
+
+def procedure_or_null(column: str) -> str:
+    """A regproc column as its name (qualified where not visible), NULL for none (0)."""
+    return f"CASE WHEN {column} <> 0 THEN {column}::text END"
+
+
+# User aggregates: pg_proc rows of prokind 'a' with their pg_aggregate row. pg_dump's choice of which parts
+# to spell out is followed: the final function's modify mode only with a final function.
+AGGREGATES = query("""
+SELECT p.oid AS oid, n.nspname AS schema, p.proname AS name,
+       pg_get_function_identity_arguments(p.oid) AS arguments,
+       CASE a.aggkind WHEN 'o' THEN 'ordered-set' WHEN 'h' THEN 'hypothetical' ELSE 'normal' END AS kind,
+       a.aggtransfn::text AS state_function, format_type(a.aggtranstype, NULL) AS state_type,
+       NULLIF(a.aggtransspace, 0) AS state_space,
+       {final} AS final_function, a.aggfinalextra AS final_extra,
+       CASE WHEN a.aggfinalfn <> 0 THEN
+           CASE a.aggfinalmodify WHEN 'r' THEN 'read_only' WHEN 's' THEN 'shareable' ELSE 'read_write' END
+       END AS final_modify,
+       {combine} AS combine_function, {serial} AS serial_function, {deserial} AS deserial_function,
+       a.agginitval AS initial_condition,
+       CASE WHEN a.aggsortop <> 0 THEN a.aggsortop::regoper::text END AS sort_operator,
+       CASE p.proparallel WHEN 's' THEN 'safe' WHEN 'r' THEN 'restricted' ELSE 'unsafe' END AS parallel,
+       {moving} AS moving_state_function, {inverse} AS moving_inverse_function,
+       CASE WHEN a.aggmtranstype <> 0 THEN format_type(a.aggmtranstype, NULL) END AS moving_state_type,
+       {moving_final} AS moving_final_function, a.aggmfinalextra AS moving_final_extra,
+       a.aggminitval AS moving_initial_condition,
+       pg_get_userbyid(p.proowner) AS owner, comment_d.description AS comment
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+     JOIN pg_namespace n ON n.oid = p.pronamespace {comment}
+WHERE {visible} AND {own}
+""", member=("pg_proc", "p.oid"), comment=("pg_proc", "p.oid"),
+    **{name: sql.SQL(procedure_or_null(column)) for name, column in (
+        ("final", "a.aggfinalfn"), ("combine", "a.aggcombinefn"), ("serial", "a.aggserialfn"),
+        ("deserial", "a.aggdeserialfn"), ("moving", "a.aggmtransfn"), ("inverse", "a.aggminvtransfn"),
+        ("moving_final", "a.aggmfinalfn"))})
+
+# User casts: those initdb made have oids below FirstNormalObjectId; CREATE EXTENSION's are left out.
+FIRST_NORMAL_OID = 16384
+CASTS = query("""
+SELECT format_type(c.castsource, NULL) AS source, format_type(c.casttarget, NULL) AS target,
+       CASE c.castmethod WHEN 'f' THEN 'function' WHEN 'i' THEN 'inout' ELSE 'binary' END AS method,
+       CASE WHEN c.castmethod = 'f' THEN c.castfunc::regprocedure::text END AS function,
+       CASE c.castcontext WHEN 'e' THEN 'explicit' WHEN 'a' THEN 'assignment' ELSE 'implicit' END AS context,
+       comment_d.description AS comment
+FROM pg_cast c {comment}
+WHERE c.oid >= {first} AND {own}
+""", member=("pg_cast", "c.oid"), comment=("pg_cast", "c.oid"), first=sql.Literal(FIRST_NORMAL_OID))
+
+# User collations. Where the locale is kept moved between majors: ICU's in collcollate before 15, in
+# colliculocale in 15 and 16, in colllocale (ICU's and the builtin provider's) from 17 on; ICU rules from 16.
+COLLATIONS_QUERY = """
+SELECT n.nspname AS schema, c.collname AS name, pg_get_userbyid(c.collowner) AS owner,
+       CASE c.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' END AS provider,
+       c.collisdeterministic AS deterministic,
+       CASE WHEN c.collprovider = 'c' THEN c.collcollate::text END AS lc_collate,
+       CASE WHEN c.collprovider = 'c' THEN c.collctype::text END AS lc_ctype,
+       CASE WHEN c.collprovider <> 'c' THEN {locale}::text END AS locale, {rules}::text AS rules,
+       comment_d.description AS comment
+FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace {comment}
+WHERE c.collprovider <> 'd' AND {visible} AND {own}
+"""
+ICU_LOCALE_FROM = 150000  # server_version_num from which pg_collation has colliculocale
+LOCALE_FROM = 170000  # ... colllocale, which replaces it
+ICU_RULES_FROM = 160000  # ... collicurules
+
+
+def collations(version_num: int) -> sql.Composed:
+    """COLLATIONS_QUERY as a server of `version_num` can run it."""
+    locale = ("c.colllocale" if version_num >= LOCALE_FROM else
+              "c.colliculocale" if version_num >= ICU_LOCALE_FROM else "c.collcollate")
+    rules = "c.collicurules" if version_num >= ICU_RULES_FROM else "NULL"
+    return query(COLLATIONS_QUERY, member=("pg_collation", "c.oid"), comment=("pg_collation", "c.oid"),
+                 locale=sql.SQL(locale), rules=sql.SQL(rules))
+
 
 # The columns every user-defined type row starts with; `extra` adds the kind's own. `oid` is what
 # the type's children point at: pg_attribute.attrelid for composites, contypid for domains.

@@ -20,7 +20,7 @@ FORMAT = 4
 # and column storage, compression and statistics targets, replica identity, constraint validation and
 # event triggers, which an older document lacks and loads with their defaults. So do the kinds read later in
 # format 4: extended statistics, rules, extensions' configuration tables, operators, operator classes and
-# families, and text search objects.
+# families, text search objects, aggregates, casts and collations.
 READABLE = (1, 2, 3, FORMAT)
 
 

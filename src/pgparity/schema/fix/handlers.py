@@ -5,6 +5,9 @@ from __future__ import annotations
 from pgparity.schema.fix.handler import Handler
 from pgparity.schema.fix.kinds import (
     access,
+    aggregates,
+    casts,
+    collations,
     constraints,
     event_triggers,
     functions,
@@ -53,6 +56,9 @@ HANDLERS: dict[str, Handler] = {
     "text_search_template": text_search.TEMPLATE,
     "text_search_dictionary": text_search.DICTIONARY,
     "text_search_configuration": text_search.CONFIGURATION,
+    "aggregate": grants.without_public_defaults(aggregates.AGGREGATE),
+    "cast": casts.CAST,
+    "collation": collations.COLLATION,
 }
 
 

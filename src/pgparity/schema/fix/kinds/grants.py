@@ -9,6 +9,7 @@ from psycopg import sql
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler
 from pgparity.schema.fix.kinds.access import role_steps
+from pgparity.schema.fix.kinds.aggregates import aggregate_as_function
 from pgparity.schema.fix.kinds.functions import function_ref
 from pgparity.schema.fix.lookup import Sides
 from pgparity.schema.fix.phases import Action, Phase, Step
@@ -23,10 +24,11 @@ GRANTED_ON = {
     "enum": lambda obj: sql.SQL("TYPE {}").format(qualified(obj)),
     "type": lambda obj: sql.SQL("TYPE {}").format(qualified(obj)),
     "domain": lambda obj: sql.SQL("DOMAIN {}").format(qualified(obj)),
+    "aggregate": aggregate_as_function,
 }
 
 # What a new object of these kinds grants PUBLIC without being asked (acldefault).
-PUBLIC_DEFAULTS = {"function": "EXECUTE", "enum": "USAGE", "type": "USAGE", "domain": "USAGE"}
+PUBLIC_DEFAULTS = {"function": "EXECUTE", "enum": "USAGE", "type": "USAGE", "domain": "USAGE", "aggregate": "EXECUTE"}
 
 
 def on(node: Node) -> sql.Composable:
