@@ -91,6 +91,10 @@ DDL_LOG = "CREATE FUNCTION ddl_log() RETURNS event_trigger LANGUAGE plpgsql AS $
 EVENT_TRIGGER = ("CREATE EVENT TRIGGER ddl_log ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')"
                  " EXECUTE FUNCTION ddl_log();")
 
+PUBLICATION = "CREATE PUBLICATION p FOR TABLE {};"
+# connect = false: no publisher is reached and no slot made; only a superuser creates one (the test server's user is).
+SUBSCRIPTION = "CREATE SUBSCRIPTION s CONNECTION 'dbname=nowhere' PUBLICATION {} WITH (connect = false{});"
+
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
 CASES = [
@@ -244,6 +248,18 @@ CASES = [
     case("event trigger enabled", DDL_LOG + EVENT_TRIGGER,
          DDL_LOG + EVENT_TRIGGER + "ALTER EVENT TRIGGER ddl_log ENABLE ALWAYS;",
          *diff("event_trigger", "ddl_log", "", "enabled", "origin", "always")),
+    case("publication missing", "", PUBLICATION.format("users"),
+         *missing_in_local("publication", "p", "", "FOR TABLE public.users")),
+    case("publication publish", PUBLICATION.format("users"), PUBLICATION.format("users WITH (publish = 'insert')"),
+         *diff("publication", "p", "", "publish", "insert, update, delete, truncate", "insert")),
+    case("publication table added", PUBLICATION.format("users"), PUBLICATION.format("users, roles"),
+         *missing_in_local("publication_table", "p", "public.roles", "every column")),
+    case("subscription slot", SUBSCRIPTION.format("p", ""), SUBSCRIPTION.format("p", ", slot_name = 'other'"),
+         *diff("subscription", "s", "", "slot_name", "s", "other")),
+    case("subscription publications", SUBSCRIPTION.format("p", ""), SUBSCRIPTION.format("p, q", ""),
+         *diff("subscription", "s", "", "publications", "p", "p, q")),
+    case("subscription missing", "", SUBSCRIPTION.format("p", ""),
+         *missing_in_local("subscription", "s", "", "PUBLICATION p")),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),
@@ -253,6 +269,24 @@ CASES = [
          *missing_in_local("migration", "pgparity.schema_migrations", "2 names", "ccc")),
 ]
 
+
+
+def since(major: int, param):
+    """A case only servers from `major` on can hold: the major first, then the case's values."""
+    return pytest.param(major, *param.values, id=param.id)
+
+
+# Cases of what only newer majors have, each with the first major that has it.
+NEWER_CASES = [
+    since(15, case("publication column list", PUBLICATION.format("users"), PUBLICATION.format("users (id, email)"),
+                   *diff("publication_table", "p", "public.users", "columns", "", "email, id"))),
+    since(15, case("publication row filter", PUBLICATION.format("users WHERE (id > 0)"),
+                   PUBLICATION.format("users WHERE (id > 1)"),
+                   *diff("publication_table", "p", "public.users", "row_filter", "(id > 0)", "(id > 1)"))),
+    since(15, case("publication schema", "CREATE SCHEMA audit;" + PUBLICATION.format("users"),
+                   "CREATE SCHEMA audit;" + PUBLICATION.format("users, TABLES IN SCHEMA audit"),
+                   *diff("publication", "p", "", "schemas", "", "audit"))),
+]
 
 SEED_LOCAL = """
 CREATE TABLE users (email varchar, password_hash varchar);

@@ -25,6 +25,7 @@ KINDS = (
     "function", "trigger", "enum", "domain", "type", "extension", "policy", "privilege", "schema_privilege",
     "sequence_privilege", "function_privilege", "type_privilege", "default_privilege", "comment",
     "setting", "role_setting", "migration", "role", "event_trigger",
+    "publication", "publication_table", "subscription",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -141,6 +142,20 @@ def role_setting_label(setting: Model) -> str:
     return f"{setting.name} for role {setting.role}" + (" in this database" if setting.in_database else "")
 
 
+def publication_summary(publication: Model) -> str:
+    """`FOR TABLE public.users, TABLES IN SCHEMA audit`, `FOR ALL TABLES`, or `no tables`."""
+    if publication.all_tables:
+        return "FOR ALL TABLES"
+    named = [f"TABLE {', '.join(map(qualified, publication.members))}"] if publication.members else []
+    named += [f"TABLES IN SCHEMA {', '.join(publication.schemas)}"] if publication.schemas else []
+    return f"FOR {', '.join(named)}" if named else "no tables"
+
+
+def publication_table_summary(member: Model) -> str:
+    columns = f"({', '.join(member.columns)})" if member.columns else "every column"
+    return columns + (f" WHERE {member.row_filter}" if member.row_filter else "")
+
+
 def privilege_label(grant: Model) -> str:
     column = f" ({grant.column})" if grant.column else ""
     return f"{grant.privilege}{column} TO {grant.grantee}"
@@ -195,6 +210,11 @@ RULES = {
     "policies": Rule("policy", by_name, lambda p: f"{p.command} TO {', '.join(p.roles)}"),
     "privileges": Rule("privilege", privilege_label, grant_summary, kind_in=PRIVILEGE_KINDS),
     "default_privileges": Rule("default_privilege", default_privilege_label, default_privilege_summary),
+    "publications": Rule("publication", by_name, publication_summary),
+    "members": Rule("publication_table", qualified, publication_table_summary),
+    # PostgreSQL 18 streams in parallel by default, where 17 did not stream.
+    "subscriptions": Rule("subscription", by_name, lambda s: f"PUBLICATION {', '.join(s.publications)}",
+                          by_major=("streaming",)),
 }
 RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80

@@ -30,6 +30,8 @@ from pgparity.schema.model import (
     Ledger,
     Policy,
     Privilege,
+    Publication,
+    PublicationTable,
     Role,
     RoleSetting,
     Schema,
@@ -37,6 +39,7 @@ from pgparity.schema.model import (
     ServerVersion,
     Setting,
     Snapshot,
+    Subscription,
     Table,
     Trigger,
     View,
@@ -72,6 +75,9 @@ BULK = {
 # Queries whose text depends on the server's major, each made for its server_version_num.
 BY_VERSION = {
     "columns": queries.columns,
+    "publications": queries.publications,
+    "publication_tables": queries.publication_tables,
+    "subscriptions": queries.subscriptions,
 }
 
 DUMP_TABLES = {
@@ -191,6 +197,9 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         ledger=ledger,
         default_privileges=plain(DefaultPrivilege, rows["default_privileges"]),
         event_triggers=plain(EventTrigger, rows["event_triggers"]),
+        publications=owners(Publication, rows["publications"],
+                            members=children(PublicationTable, rows["publication_tables"])),
+        subscriptions=plain(Subscription, rows["subscriptions"]),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -217,6 +226,7 @@ def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
         enums=tuple(filter(kept, snapshot.enums)),
         domains=tuple(filter(kept, snapshot.domains)),
         types=tuple(filter(kept, snapshot.types)),
+        publications=tuple(replace(p, members=tuple(filter(kept, p.members))) for p in snapshot.publications),
     )
 
 

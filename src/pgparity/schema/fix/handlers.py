@@ -9,6 +9,7 @@ from pgparity.schema.fix.kinds import (
     event_triggers,
     functions,
     grants,
+    replication,
     schemas,
     sequences,
     tables,
@@ -40,4 +41,7 @@ HANDLERS: dict[str, Handler] = {
     "view": views.VIEW,
     "materialized_view": views.MATERIALIZED_VIEW,
     "event_trigger": event_triggers.EVENT_TRIGGER,
+    "publication": replication.PUBLICATION,
+    "publication_table": replication.PUBLICATION_TABLE,
+    "subscription": replication.SUBSCRIPTION,
 }

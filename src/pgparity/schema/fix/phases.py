@@ -16,6 +16,8 @@ class Phase(IntEnum):
     DROP_FOREIGN_KEY = auto()
     DROP_CONSTRAINT = auto()  # other constraints, and indexes
     DROP_DEFAULT = auto()  # defaults, identities, generation expressions
+    DROP_SUBSCRIPTION = auto()
+    DROP_PUBLICATION = auto()  # publications and their tables: before the columns, tables and schemas they name
     DROP_COLUMN = auto()
     DROP_TABLE = auto()
     DROP_FUNCTION = auto()
@@ -45,6 +47,8 @@ class Phase(IntEnum):
     CONSTRAINT = auto()
     INDEX = auto()
     REPLICA_IDENTITY = auto()  # names an index, or a constraint's
+    PUBLICATION = auto()  # once the tables, columns and schemas it names are there
+    SUBSCRIPTION = auto()
     FOREIGN_KEY = auto()
     VALIDATE = auto()  # VALIDATE CONSTRAINT, once every constraint is there
     TRIGGER = auto()
