@@ -286,6 +286,11 @@ NEWER_CASES = [
     since(15, case("publication schema", "CREATE SCHEMA audit;" + PUBLICATION.format("users"),
                    "CREATE SCHEMA audit;" + PUBLICATION.format("users, TABLES IN SCHEMA audit"),
                    *diff("publication", "p", "", "schemas", "", "audit"))),
+    since(18, case("publication generated columns", PUBLICATION.format("users"),
+                   PUBLICATION.format("users WITH (publish_generated_columns = stored)"),
+                   *diff("publication", "p", "", "publish_generated_columns", "none", "stored"))),
+    since(14, case("subscription binary", SUBSCRIPTION.format("p", ""), SUBSCRIPTION.format("p", ", binary = true"),
+                   *diff("subscription", "s", "", "binary", "false", "true"))),
 ]
 
 SEED_LOCAL = """

@@ -133,9 +133,9 @@ def remove_member(node: Node, sides: Sides) -> tuple[Step, ...]:
 PUBLICATION_TABLE = Handler(build_member, remove_member)
 
 
-# The major from which ALTER SUBSCRIPTION … SET takes each option (slot_name and synchronous_commit: every major).
-SUBSCRIPTION_OPTIONS = {"slot_name": 10, "synchronous_commit": 10, "binary": 14, "streaming": 14,
-                        "disable_on_error": 15, "origin": 16, "password_required": 16, "run_as_owner": 16}
+# The major from which ALTER SUBSCRIPTION … SET takes each option; slot_name, on every major, is set on its own.
+SUBSCRIPTION_OPTIONS = {"synchronous_commit": 13, "binary": 14, "streaming": 14, "disable_on_error": 15,
+                        "origin": 16, "password_required": 16, "run_as_owner": 16}
 # Options no migration changes: they alter the publisher's slot, which cannot be done in a transaction.
 SLOT_OPTIONS = ("two_phase", "failover")
 
@@ -183,13 +183,23 @@ def alter_subscription(source: Node, target: Node, attribute: str, sides: Sides)
         first = (disable_step(target),) if source.obj.enabled and s.slot_name is None else ()
         return Action((*first, slot_step(target)))
     value = getattr(s, attribute)
-    if attribute in SLOT_OPTIONS or value is None or major < SUBSCRIPTION_OPTIONS.get(attribute, 0) \
-            or value == "parallel" and major < 16:
-        return Action(note=f"subscription {s.name}: {attribute} is not changed by a migration here (it alters the "
-                           "publisher's slot, or this server's major lacks the option or does not let it be read): "
-                           "a superuser changes it with ALTER SUBSCRIPTION … SET, or creates the subscription again")
+    why = unaltered(attribute, value, major)
+    if why:
+        return Action(note=f"subscription {s.name}: {attribute} is not changed by a migration: {why}; a superuser "
+                           "changes it by hand (ALTER SUBSCRIPTION … SET), or creates the subscription again")
     return Action((step(Phase.SUBSCRIPTION, "ALTER SUBSCRIPTION {} SET ({} = {})", subscription_ref(target),
                         sql.SQL(attribute), literal(value)),))
+
+
+def unaltered(attribute: str, value: object, major: int) -> str | None:
+    """Why no migration sets this option to this value on a server of `major`, if none can."""
+    if attribute in SLOT_OPTIONS:
+        return "it is an option of the publisher's slot too, which a migration's transaction cannot alter"
+    if value is None:
+        return "the target's server lets only a superuser read it"
+    if major < SUBSCRIPTION_OPTIONS[attribute] or value == "parallel" and major < 16:
+        return f"PostgreSQL {major} has no such option or value"
+    return None
 
 
 def made_by_hand(node: Node) -> str:
