@@ -37,7 +37,8 @@ def for_clause(publication: Model) -> sql.Composable:
     if publication.members:
         objects.append(sql.SQL("TABLE {}").format(sql.SQL(", ").join(map(member_text, publication.members))))
     if publication.schemas:
-        objects.append(sql.SQL("TABLES IN SCHEMA {}").format(sql.SQL(", ").join(map(sql.Identifier, publication.schemas))))
+        schemas = sql.SQL(", ").join(map(sql.Identifier, publication.schemas))
+        objects.append(sql.SQL("TABLES IN SCHEMA {}").format(schemas))
     return sql.SQL(" FOR {}").format(sql.SQL(", ").join(objects)) if objects else sql.SQL("")
 
 
@@ -46,7 +47,9 @@ def option_value(publication: Model, attribute: str) -> sql.Composable:
     return literal(", ".join(value) if attribute == "publish" else value)
 
 
-PUBLICATION_OPTIONS = {"publish": EVERY_ACTION, "publish_via_partition_root": False, "publish_generated_columns": "none"}
+# Each WITH option of a publication and its default, which CREATE PUBLICATION leaves unsaid.
+PUBLICATION_OPTIONS = {"publish": EVERY_ACTION, "publish_via_partition_root": False,
+                       "publish_generated_columns": "none"}
 
 
 def build_publication(node: Node, sides: Sides) -> tuple[Step, ...]:
