@@ -204,8 +204,26 @@ def scratch_database(server: Server) -> Iterator[str]:
     with psycopg.connect(server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield server.url(name)
+    drop_subscriptions(server.url(name))
     with psycopg.connect(server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# A database holding a subscription cannot be dropped; unset from its slot first, dropping one touches no publisher.
+SUBSCRIPTIONS_HERE = ("SELECT subname FROM pg_subscription"
+                      " WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())")
+
+
+def drop_subscriptions(url: str) -> None:
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError:
+        return  # dropped by the test already
+    with conn:
+        for (name,) in conn.execute(SUBSCRIPTIONS_HERE).fetchall():
+            for statement in ("ALTER SUBSCRIPTION {} DISABLE", "ALTER SUBSCRIPTION {} SET (slot_name = NONE)",
+                              "DROP SUBSCRIPTION {}"):
+                conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -123,6 +123,9 @@ MOOD_TEXT = ENUM_MOOD + "CREATE FUNCTION mood_text(mood) RETURNS text LANGUAGE s
 MOOD_CAST = MOOD_TEXT + "CREATE CAST (mood AS text) WITH FUNCTION mood_text(mood) AS {};"
 CI = "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = {});"
 ICU = pytest.mark.icu  # skipped on a server built without ICU
+PUBLICATION = "CREATE PUBLICATION p FOR TABLE {};"
+# connect = false: no publisher is reached and no slot made; only a superuser creates one (the test server's user is).
+SUBSCRIPTION = "CREATE SUBSCRIPTION s CONNECTION 'dbname=nowhere' PUBLICATION {} WITH (connect = false{});"
 
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
@@ -346,6 +349,18 @@ CASES = [
          *missing_in_production("collation", "public.bytewise", "", "libc C")),
     case("collation deterministic", CI.format("false"), CI.format("true"),
          *diff("collation", "public.ci", "", "deterministic", "false", "true"), marks=ICU),
+    case("publication missing", "", PUBLICATION.format("users"),
+         *missing_in_local("publication", "p", "", "FOR TABLE public.users")),
+    case("publication publish", PUBLICATION.format("users"), PUBLICATION.format("users WITH (publish = 'insert')"),
+         *diff("publication", "p", "", "publish", "insert, update, delete, truncate", "insert")),
+    case("publication table added", PUBLICATION.format("users"), PUBLICATION.format("users, roles"),
+         *missing_in_local("publication_table", "p", "public.roles", "every column")),
+    case("subscription slot", SUBSCRIPTION.format("p", ""), SUBSCRIPTION.format("p", ", slot_name = 'other'"),
+         *diff("subscription", "s", "", "slot_name", "s", "other")),
+    case("subscription publications", SUBSCRIPTION.format("p", ""), SUBSCRIPTION.format("p, q", ""),
+         *diff("subscription", "s", "", "publications", "p", "p, q")),
+    case("subscription missing", "", SUBSCRIPTION.format("p", ""),
+         *missing_in_local("subscription", "s", "", "PUBLICATION p")),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),
@@ -355,6 +370,29 @@ CASES = [
          *missing_in_local("migration", "pgparity.schema_migrations", "2 names", "ccc")),
 ]
 
+
+
+def since(major: int, param):
+    """A case only servers from `major` on can hold: the major first, then the case's values."""
+    return pytest.param(major, *param.values, id=param.id)
+
+
+# Cases of what only newer majors have, each with the first major that has it.
+NEWER_CASES = [
+    since(15, case("publication column list", PUBLICATION.format("users"), PUBLICATION.format("users (id, email)"),
+                   *diff("publication_table", "p", "public.users", "columns", "", "email, id"))),
+    since(15, case("publication row filter", PUBLICATION.format("users WHERE (id > 0)"),
+                   PUBLICATION.format("users WHERE (id > 1)"),
+                   *diff("publication_table", "p", "public.users", "row_filter", "(id > 0)", "(id > 1)"))),
+    since(15, case("publication schema", "CREATE SCHEMA audit;" + PUBLICATION.format("users"),
+                   "CREATE SCHEMA audit;" + PUBLICATION.format("users, TABLES IN SCHEMA audit"),
+                   *diff("publication", "p", "", "schemas", "", "audit"))),
+    since(18, case("publication generated columns", PUBLICATION.format("users"),
+                   PUBLICATION.format("users WITH (publish_generated_columns = stored)"),
+                   *diff("publication", "p", "", "publish_generated_columns", "none", "stored"))),
+    since(14, case("subscription binary", SUBSCRIPTION.format("p", ""), SUBSCRIPTION.format("p", ", binary = true"),
+                   *diff("subscription", "s", "", "binary", "false", "true"))),
+]
 
 SEED_LOCAL = """
 CREATE TABLE users (email varchar, password_hash varchar);

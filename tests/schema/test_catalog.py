@@ -298,6 +298,35 @@ def test_the_dump_reads_types_schema_qualified_whatever_the_session_search_path(
     assert column["type"] == "public.mood"
 
 
+REPLICATED = """
+CREATE TABLE t (a int PRIMARY KEY, b text);
+CREATE PUBLICATION p FOR TABLE t WITH (publish = 'insert, delete');
+CREATE SUBSCRIPTION s CONNECTION 'dbname=nowhere password=secret' PUBLICATION q, p WITH (connect = false);
+"""
+
+
+def test_publications_and_subscriptions_are_read_without_any_connection_string(fresh_db, production_db, image_major,
+                                                                               tmp_path):
+    inspected(production_db, "CREATE SUBSCRIPTION elsewhere CONNECTION 'dbname=nowhere' PUBLICATION p"
+                             " WITH (connect = false)")
+    filtered = "CREATE PUBLICATION r FOR TABLE t (b, a) WHERE (a > 0);" if image_major >= 15 else ""
+    snapshot = inspected(fresh_db, REPLICATED + filtered)
+    p = snapshot.publications[0]
+    assert (p.name, p.all_tables, p.publish, p.publish_via_partition_root, p.schemas) == (
+        "p", False, ("insert", "delete"), False, ())
+    assert [(m.schema, m.name, m.columns, m.row_filter) for m in p.members] == [("public", "t", (), None)]
+    if filtered:
+        (member,) = snapshot.publications[1].members
+        assert (member.columns, member.row_filter) == (("a", "b"), "(a > 0)")
+    (s,) = snapshot.subscriptions  # only this database's
+    assert (s.name, s.enabled, s.publications, s.slot_name) == ("s", False, ("p", "q"), "s")
+    text = dump_snapshot(snapshot)
+    assert "secret" not in text and "nowhere" not in text
+    path = tmp_path / "production.json"
+    path.write_text(json.dumps(without_fields(json.loads(text), {"publications", "subscriptions"})))
+    assert load_snapshot(path) == dataclasses.replace(snapshot, publications=(), subscriptions=())
+
+
 def test_inspect_only_reads_and_leaves_the_session_as_it_was(fresh_db):
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("CREATE TABLE t (a int)")

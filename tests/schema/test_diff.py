@@ -15,6 +15,7 @@ from schema_cases import (
     EVENT_TRIGGER,
     KEEP_USERS,
     MOOD_TEXT,
+    NEWER_CASES,
     PLAIN_DICTIONARY,
     REVERSED_CLASS,
     REVERSED_CMP,
@@ -55,6 +56,16 @@ def build(reader, config_extension, fresh_db, production_db) -> Build:
 def test_one_injected_difference_is_reported_alone(build: Build, base, local, production, expected, image_major):
     local_snapshot, production_snapshot = build(base, local, production)
     assert differences(local_snapshot, production_snapshot) == (as_printed_by(image_major, expected),)
+    assert expected.kind in KINDS
+
+
+@pytest.mark.parametrize(("since", "base", "local", "production", "expected"), NEWER_CASES)
+def test_what_only_newer_majors_hold_is_reported_alone(build: Build, since, base, local, production, expected,
+                                                       image_major):
+    if image_major < since:
+        pytest.skip(f"PostgreSQL {since}'s")
+    local_snapshot, production_snapshot = build(base, local, production)
+    assert differences(local_snapshot, production_snapshot) == (expected,)
     assert expected.kind in KINDS
 
 
@@ -230,6 +241,11 @@ DEFAULTS_SPELLED_OUT = [
                  id="enable trigger"),
     pytest.param(DDL_LOG + EVENT_TRIGGER + "ALTER EVENT TRIGGER ddl_log ENABLE;", DDL_LOG + EVENT_TRIGGER,
                  id="enable event trigger"),
+    pytest.param("CREATE TABLE a (x int); CREATE TABLE b (x int); CREATE PUBLICATION p FOR TABLE a, b;",
+                 "CREATE TABLE b (x int); CREATE TABLE a (x int); CREATE PUBLICATION p FOR TABLE b, a;",
+                 id="publication tables in another order"),
+    pytest.param(SETTINGS_TABLE + "CREATE PUBLICATION p FOR TABLE t WITH (publish = 'insert, update, delete, truncate');",
+                 SETTINGS_TABLE + "CREATE PUBLICATION p FOR TABLE t;", id="publish spelled out"),
     pytest.param(SETTINGS_TABLE + "ALTER TABLE t ADD CONSTRAINT short CHECK (length(a) < 9) NOT VALID;"
                  "ALTER TABLE t VALIDATE CONSTRAINT short;",
                  SETTINGS_TABLE + "ALTER TABLE t ADD CONSTRAINT short CHECK (length(a) < 9);", id="validated later"),

@@ -13,10 +13,12 @@ from schema_cases import (
     CASES,
     DDL_LOG,
     EVENT_TRIGGER,
+    NEWER_CASES,
     REVERSED_CLASS,
     REVERSED_CMP,
     SEED_LOCAL,
     SEED_PRODUCTION,
+    SUBSCRIPTION,
     column,
     namesakes,
     snapshot,
@@ -41,7 +43,7 @@ from pgparity.schema.model import Role, ServerVersion, Snapshot, View
 WORDS = FIX_WORDS["prod"]  # what db.fix writes by default
 
 UNFIXABLE = {"partition key", "setting", "database setting", "custom database setting", "role setting",
-             "migration checksum", "migration missing", "extension config table"}
+             "migration checksum", "migration missing", "extension config table", "subscription missing"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,14 @@ def test_what_no_migration_fixes_is_explained_and_nothing_is_written(pair, tmp_p
     with pytest.raises(FixError, match="nothing to apply"):
         write_fix(tmp_path, plan)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("since", "base", "local", "production", "expected"), NEWER_CASES)
+def test_what_only_newer_majors_hold_is_fixed_and_rolled_back(pair, tmp_path, since, base, local, production,
+                                                              expected):
+    if major_of(pair.local) < since:
+        pytest.skip(f"PostgreSQL {since}'s")
+    round_trip(pair, tmp_path, base, local, production)
 
 
 RICH_TABLE = f"""
@@ -319,6 +329,53 @@ def test_text_search_parsers_say_they_need_a_superuser_and_mappings_are_grouped(
     assert "-- note: text search parser public.words: only a superuser may create it" in text
     assert ('ALTER TEXT SEARCH CONFIGURATION "public"."docs" ADD MAPPING FOR "asciiword", "word" WITH english_stem, simple;'
             in text)
+
+
+def test_a_subscription_is_dropped_without_touching_its_publisher_and_never_created(pair, tmp_path):
+    _, plan = pair.plan("", SUBSCRIPTION.format("p", ", slot_name = 'remote'"), "")
+    (fix,) = plan.fixes
+    assert [s.sql for s in fix.forward.steps] == [
+        'ALTER SUBSCRIPTION "s" DISABLE', 'ALTER SUBSCRIPTION "s" SET (slot_name = NONE)', 'DROP SUBSCRIPTION "s"']
+    assert "its replication slot remote stays there" in fix.forward.note
+    assert not fix.rollback.steps and "CONNECTION '…' PUBLICATION p" in fix.rollback.note
+    forward, _ = write_fix(tmp_path, plan)
+    assert "connection" not in "".join(s.sql for s in fix.forward.steps).lower()
+    pair.run(forward.read_text())
+    assert pair.differences() == ()
+
+
+PUBLISHED = "CREATE TABLE t (a int PRIMARY KEY, b text); CREATE TABLE u (a int);"
+PUBLICATIONS = [
+    pytest.param(PUBLISHED + "CREATE PUBLICATION p FOR TABLE t, u;", PUBLISHED + "CREATE PUBLICATION p FOR ALL TABLES;",
+                 id="publication for all tables"),
+    pytest.param(PUBLISHED + "CREATE PUBLICATION p FOR ALL TABLES;", PUBLISHED + "CREATE PUBLICATION p FOR TABLE u;",
+                 id="publication no longer for all tables"),
+    pytest.param("CREATE TABLE t (a int);", "CREATE TABLE t (a int); CREATE TABLE n (b int);"
+                 "CREATE PUBLICATION p FOR TABLE n, t WITH (publish = '', publish_via_partition_root = true);"
+                 "COMMENT ON PUBLICATION p IS 'feed';", id="publication created with its table and options"),
+    pytest.param(PUBLISHED + "CREATE PUBLICATION p FOR TABLE t, u WITH (publish = 'insert');",
+                 PUBLISHED + "CREATE PUBLICATION p FOR TABLE t WITH (publish_via_partition_root = true);",
+                 id="publication table dropped and options changed"),
+    pytest.param(SUBSCRIPTION.format("p", ""), SUBSCRIPTION.format("p", "") + "COMMENT ON SUBSCRIPTION s IS 'in';",
+                 id="subscription comment"),
+]
+
+
+@pytest.mark.parametrize(("local", "production"), PUBLICATIONS)
+def test_publications_are_fixed_in_place_or_made_anew(pair, tmp_path, local, production):
+    if "COMMENT ON SUBSCRIPTION" in production and major_of(pair.local) < 14:
+        pytest.skip("on PostgreSQL 13 only a superuser may read what a subscription's comment needs")
+    round_trip(pair, tmp_path, "", local, production)
+
+
+def test_a_column_list_is_changed_around_its_columns(pair, tmp_path):
+    if major_of(pair.local) < 15:
+        pytest.skip("column lists are PostgreSQL 15's")
+    _, text = round_trip(pair, tmp_path, "", "CREATE TABLE t (a int, old int); CREATE PUBLICATION p FOR TABLE t (a, old);",
+                         "CREATE TABLE t (a int, new int); CREATE PUBLICATION p FOR TABLE t (a, new) WHERE (a > 0);")
+    drop, column, add = (text.index(s) for s in ('ALTER PUBLICATION "p" DROP TABLE', 'DROP COLUMN "old"',
+                                                 'ALTER PUBLICATION "p" ADD TABLE "public"."t" ("a", "new") WHERE ((a > 0))'))
+    assert drop < column < add
 
 
 def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):

@@ -30,6 +30,7 @@ KINDS = (
     "operator", "operator_family", "operator_class", "text_search_parser", "text_search_template",
     "text_search_dictionary", "text_search_configuration",
     "aggregate", "cast", "collation",
+    "publication", "publication_table", "subscription",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -146,6 +147,20 @@ def role_setting_label(setting: Model) -> str:
     return f"{setting.name} for role {setting.role}" + (" in this database" if setting.in_database else "")
 
 
+def publication_summary(publication: Model) -> str:
+    """`FOR TABLE public.users, TABLES IN SCHEMA audit`, `FOR ALL TABLES`, or `no tables`."""
+    if publication.all_tables:
+        return "FOR ALL TABLES"
+    named = [f"TABLE {', '.join(map(qualified, publication.members))}"] if publication.members else []
+    named += [f"TABLES IN SCHEMA {', '.join(publication.schemas)}"] if publication.schemas else []
+    return f"FOR {', '.join(named)}" if named else "no tables"
+
+
+def publication_table_summary(member: Model) -> str:
+    columns = f"({', '.join(member.columns)})" if member.columns else "every column"
+    return columns + (f" WHERE {member.row_filter}" if member.row_filter else "")
+
+
 def privilege_label(grant: Model) -> str:
     column = f" ({grant.column})" if grant.column else ""
     return f"{grant.privilege}{column} TO {grant.grantee}"
@@ -246,6 +261,11 @@ RULES = {
     "aggregates": Rule("aggregate", lambda a: f"{a.schema}.{a.name}({a.arguments})", aggregate_summary, in_schema=True),
     "casts": Rule("cast", lambda c: f"({c.source} AS {c.target})", cast_summary),
     "collations": Rule("collation", qualified, collation_summary, in_schema=True),
+    "publications": Rule("publication", by_name, publication_summary),
+    "members": Rule("publication_table", qualified, publication_table_summary),
+    # PostgreSQL 18 streams in parallel by default, where 17 did not stream.
+    "subscriptions": Rule("subscription", by_name, lambda s: f"PUBLICATION {', '.join(s.publications)}",
+                          by_major=("streaming",)),
 }
 RULES_BY_KIND = {kind: rule for rule in RULES.values() for kind in (rule.kind, *dict(rule.kind_in).values())}
 SUMMARY_LENGTH = 80

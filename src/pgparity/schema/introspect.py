@@ -38,6 +38,8 @@ from pgparity.schema.model import (
     OperatorFamily,
     Policy,
     Privilege,
+    Publication,
+    PublicationTable,
     RewriteRule,
     Role,
     RoleSetting,
@@ -47,6 +49,7 @@ from pgparity.schema.model import (
     Setting,
     Snapshot,
     Statistics,
+    Subscription,
     Table,
     TextSearchConfiguration,
     TextSearchDictionary,
@@ -98,6 +101,9 @@ BULK = {
 BY_VERSION = {
     "columns": queries.columns,
     "collations": queries.collations,
+    "publications": queries.publications,
+    "publication_tables": queries.publication_tables,
+    "subscriptions": queries.subscriptions,
 }
 
 DUMP_TABLES = {
@@ -230,6 +236,9 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         aggregates=owners(Aggregate, map(function_row, rows["aggregates"]), privileges=granted),
         casts=plain(Cast, rows["casts"]),
         collations=plain(Collation, rows["collations"]),
+        publications=owners(Publication, rows["publications"],
+                            members=children(PublicationTable, rows["publication_tables"])),
+        subscriptions=plain(Subscription, rows["subscriptions"]),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -250,6 +259,7 @@ def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
         schemas=tuple(s for s in snapshot.schemas if s.name not in schemas),
         sequences=tuple(s for s in snapshot.sequences if kept(s) and not owned(s)),
         **{name: tuple(filter(kept, getattr(snapshot, name))) for name in SCHEMA_OBJECTS},
+        publications=tuple(replace(p, members=tuple(filter(kept, p.members))) for p in snapshot.publications),
     )
 
 

@@ -530,6 +530,56 @@ class Collation(Model):
 
 
 @dataclass(frozen=True)
+class PublicationTable(Model):
+    """A table a publication names (FOR TABLE); from PostgreSQL 15 with its column list and row filter."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    columns: tuple[str, ...]  # the column list in name order; empty: every column
+    row_filter: str | None  # the WHERE expression as pg_get_expr prints it
+
+
+@dataclass(frozen=True)
+class Publication(Model):
+    """A logical replication publication: what it publishes, of which tables; `publish` in the order insert,
+    update, delete, truncate. What a major lacks reads as what that major does: no schemas before 15, no
+    generated columns before 18."""
+
+    name: str = field(metadata=KEY)
+    owner: str
+    all_tables: bool  # FOR ALL TABLES
+    publish: tuple[str, ...]
+    publish_via_partition_root: bool
+    publish_generated_columns: str  # "none" | "stored" (PostgreSQL 18)
+    schemas: tuple[str, ...]  # FOR TABLES IN SCHEMA (PostgreSQL 15), sorted
+    comment: str | None
+    members: tuple[PublicationTable, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subscription(Model):
+    """A subscription of this database, by its options only: never its connection string, which only a
+    superuser may read. An option a major lacks reads as that major behaves; on PostgreSQL 13 nobody but a
+    superuser may read synchronous_commit or what comments need, so they read as None there."""
+
+    name: str = field(metadata=KEY)
+    owner: str
+    enabled: bool
+    publications: tuple[str, ...]  # sorted
+    slot_name: str | None  # None: slot_name = NONE
+    synchronous_commit: str | None
+    binary: bool  # PostgreSQL 14
+    streaming: str  # "off" | "on" (14) | "parallel" (16)
+    two_phase: bool  # PostgreSQL 15
+    disable_on_error: bool  # PostgreSQL 15
+    origin: str  # "any" | "none" (16)
+    password_required: bool  # PostgreSQL 16
+    run_as_owner: bool  # PostgreSQL 16
+    failover: bool  # PostgreSQL 17
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class LedgerEntry(Model):
     """One migration a database's ledger records, as that tool wrote it (read as data, never trusted blindly).
 
@@ -582,3 +632,5 @@ class Snapshot(Model):
     aggregates: tuple[Aggregate, ...] = ()
     casts: tuple[Cast, ...] = ()
     collations: tuple[Collation, ...] = ()
+    publications: tuple[Publication, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()

@@ -284,6 +284,82 @@ FROM pg_event_trigger et {comment}
 WHERE {own}
 """, member=("pg_event_trigger", "et.oid"), comment=("pg_event_trigger", "et.oid"))
 
+# Publications and what they publish. Before 15 a publication names no schemas and no column list or row
+# filter (pg_publication_namespace, prattrs and prqual are 15's); before 18 it publishes no generated column.
+PUBLICATIONS_QUERY = """
+SELECT p.oid AS oid, p.pubname AS name, pg_get_userbyid(p.pubowner) AS owner, p.puballtables AS all_tables,
+       array_remove(ARRAY[CASE WHEN p.pubinsert THEN 'insert' END, CASE WHEN p.pubupdate THEN 'update' END,
+                          CASE WHEN p.pubdelete THEN 'delete' END, CASE WHEN p.pubtruncate THEN 'truncate' END],
+                    NULL) AS publish,
+       p.pubviaroot AS publish_via_partition_root, {generated} AS publish_generated_columns,
+       {schemas} AS schemas, comment_d.description AS comment
+FROM pg_publication p {comment}
+WHERE {own}
+"""
+PUBLICATION_SCHEMAS_FROM = 150000
+PUBLICATION_GENERATED_FROM = 180000
+
+PUBLICATION_TABLES_QUERY = """
+SELECT pr.prpubid AS parent, n.nspname AS schema, c.relname AS name, {columns} AS columns, {row_filter} AS row_filter
+FROM pg_publication_rel pr JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {visible}
+"""
+
+
+def publications(version_num: int) -> sql.Composed:
+    schemas = ("ARRAY(SELECT n.nspname::text FROM pg_publication_namespace pn JOIN pg_namespace n ON n.oid = pn.pnnspid"
+               " WHERE pn.pnpubid = p.oid ORDER BY 1)" if version_num >= PUBLICATION_SCHEMAS_FROM else "'{}'::text[]")
+    generated = ("CASE p.pubgencols WHEN 's' THEN 'stored' ELSE 'none' END"
+                 if version_num >= PUBLICATION_GENERATED_FROM else "'none'")
+    return query(PUBLICATIONS_QUERY, member=("pg_publication", "p.oid"), comment=("pg_publication", "p.oid"),
+                 schemas=sql.SQL(schemas), generated=sql.SQL(generated))
+
+
+def publication_tables(version_num: int) -> sql.Composed:
+    if version_num >= PUBLICATION_SCHEMAS_FROM:
+        columns = ("ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = pr.prrelid"
+                   " AND a.attnum = ANY(pr.prattrs::int2[]) ORDER BY 1)")
+        row_filter = "pg_get_expr(pr.prqual, pr.prrelid)"
+    else:
+        columns, row_filter = "'{}'::text[]", "NULL::text"
+    return query(PUBLICATION_TABLES_QUERY, columns=sql.SQL(columns), row_filter=sql.SQL(row_filter))
+
+
+# Subscriptions of this database only (pg_subscription is the cluster's), never subconninfo, which only a
+# superuser may read. Each option from the major that has it; before, the value that major behaves by. On 13
+# only a few columns are readable by other roles: not oid (so no comment), nor subsynccommit.
+SUBSCRIPTIONS_QUERY = """
+SELECT s.subname AS name, pg_get_userbyid(s.subowner) AS owner, s.subenabled AS enabled,
+       ARRAY(SELECT p FROM unnest(s.subpublications) AS p ORDER BY 1) AS publications,
+       s.subslotname::text AS slot_name, {synchronous_commit} AS synchronous_commit, {binary} AS binary,
+       {streaming} AS streaming, {two_phase} AS two_phase, {disable_on_error} AS disable_on_error,
+       {origin} AS origin, {password_required} AS password_required, {run_as_owner} AS run_as_owner,
+       {failover} AS failover, {comment_text} AS comment
+FROM pg_subscription s {comment}
+WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND {own}
+"""
+
+
+def subscriptions(version_num: int) -> sql.Composed:
+    def since(first: int, expression: str, before: str) -> sql.SQL:
+        return sql.SQL(expression if version_num >= first * 10000 else before)
+
+    streaming = since(16, "CASE s.substream WHEN 't' THEN 'on' WHEN 'p' THEN 'parallel' ELSE 'off' END",
+                      "CASE WHEN s.substream THEN 'on' ELSE 'off' END" if version_num >= 140000 else "'off'")
+    readable = version_num >= 140000  # oid and subsynccommit
+    return query(
+        SUBSCRIPTIONS_QUERY, member=("pg_subscription", "s.oid") if readable else None,
+        comment=("pg_subscription", "s.oid") if readable else None,
+        comment_text=since(14, "comment_d.description", "NULL::text"),
+        synchronous_commit=since(14, "s.subsynccommit", "NULL::text"),
+        binary=since(14, "s.subbinary", "false"), streaming=streaming,
+        two_phase=since(15, "s.subtwophasestate <> 'd'", "false"),
+        disable_on_error=since(15, "s.subdisableonerr", "false"),
+        origin=since(16, "s.suborigin", "'any'"), password_required=since(16, "s.subpasswordrequired", "true"),
+        run_as_owner=since(16, "s.subrunasowner", "false"), failover=since(17, "s.subfailover", "false"),
+    )
+
+
 POLICIES = query("""
 SELECT p.polrelid AS parent, p.polname AS name,
        CASE p.polcmd WHEN '*' THEN 'ALL' WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'

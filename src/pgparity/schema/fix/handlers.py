@@ -13,6 +13,7 @@ from pgparity.schema.fix.kinds import (
     functions,
     grants,
     operators,
+    replication,
     rules,
     schemas,
     sequences,
@@ -59,6 +60,9 @@ HANDLERS: dict[str, Handler] = {
     "aggregate": grants.without_public_defaults(aggregates.AGGREGATE),
     "cast": casts.CAST,
     "collation": collations.COLLATION,
+    "publication": replication.PUBLICATION,
+    "publication_table": replication.PUBLICATION_TABLE,
+    "subscription": replication.SUBSCRIPTION,
 }
 
 

@@ -16,6 +16,8 @@ class Phase(IntEnum):
     DROP_FOREIGN_KEY = auto()
     DROP_CONSTRAINT = auto()  # other constraints, indexes and extended statistics
     DROP_DEFAULT = auto()  # defaults, identities, generation expressions
+    DROP_SUBSCRIPTION = auto()
+    DROP_PUBLICATION = auto()  # publications and their tables: before the columns, tables and schemas they name
     DROP_COLUMN = auto()
     DROP_TABLE = auto()
     DROP_OPERATOR_CLASS = auto()
@@ -64,6 +66,8 @@ class Phase(IntEnum):
     INDEX = auto()
     STATISTICS = auto()  # CREATE STATISTICS, on columns and expressions like an index's
     REPLICA_IDENTITY = auto()  # names an index, or a constraint's
+    PUBLICATION = auto()  # once the tables, columns and schemas it names are there
+    SUBSCRIPTION = auto()
     FOREIGN_KEY = auto()
     VALIDATE = auto()  # VALIDATE CONSTRAINT, once every constraint is there
     TRIGGER = auto()
