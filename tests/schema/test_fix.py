@@ -326,7 +326,7 @@ def test_text_search_parsers_say_they_need_a_superuser_and_mappings_are_grouped(
                          " GETTOKEN = prsd_nexttoken, END = prsd_end, LEXTYPES = prsd_lextype);"
                          "CREATE TEXT SEARCH CONFIGURATION docs (PARSER = words);"
                          "ALTER TEXT SEARCH CONFIGURATION docs ADD MAPPING FOR word, asciiword WITH english_stem, simple;")
-    assert "-- note: text search parser public.words: only a superuser may create it" in text
+    assert "-- note: text search parser public.words: only a superuser may create, alter or drop it" in text
     assert ('ALTER TEXT SEARCH CONFIGURATION "public"."docs" ADD MAPPING FOR "asciiword", "word" WITH english_stem, simple;'
             in text)
 

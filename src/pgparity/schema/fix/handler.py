@@ -9,8 +9,8 @@ from psycopg import sql
 
 from pgparity.schema import diff
 from pgparity.schema.diff import Node
-from pgparity.schema.fix.lookup import Sides
-from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step
+from pgparity.schema.fix.lookup import Sides, label
+from pgparity.schema.fix.phases import Action, Narrowing, Phase, Step, joined
 from pgparity.schema.fix.sqltext import literal, qualified, step
 from pgparity.schema.model import Model
 
@@ -56,18 +56,29 @@ class Handler:
         return (*role_steps([owner], sides),
                 step(Phase.OWNER, "ALTER {} OWNER TO {}", self.comment_on(node), sql.Identifier(owner)))
 
+    def notes(self, node: Node) -> str | None:
+        """The kind's note, and for a kind only a superuser may make, change or drop, who must run it."""
+        told = self.note(node)
+        if not self.superuser:
+            return told
+        who = (f"{node.kind.replace('_', ' ')} {label(node)}: only a superuser may create, alter or drop it; where "
+               "the role applying migrations is not one, a superuser runs these statements")
+        return joined(told, who)
+
     def create(self, node: Node, sides: Sides) -> Action:
-        return Action(self.made(node, sides), narrowing=self.narrowing(node, sides), note=self.note(node))
+        return Action(self.made(node, sides), narrowing=self.narrowing(node, sides), note=self.notes(node))
 
     def drop(self, node: Node, sides: Sides) -> Action:
-        return Action(self.remove(node, sides), destructive=self.holds_data(node, sides), note=self.note(node))
+        return Action(self.remove(node, sides), destructive=self.holds_data(node, sides), note=self.notes(node))
 
     def change(self, source: Node, target: Node, attribute: str, sides: Sides) -> Action:
         if attribute == diff.OWNER:
             steps = self.owned(target, sides)
             return Action(steps, note=None if steps else "a sequence owned by a column follows its table's owner")
         altered = None if self.alter is None else self.alter(source, target, attribute, sides)
-        return self.replace(source, target, sides) if altered is None else altered
+        if altered is None:
+            return self.replace(source, target, sides)
+        return altered + Action(note=self.notes(target)) if self.superuser else altered
 
     def replace(self, source: Node, target: Node, sides: Sides) -> Action:
         return self.drop(source, sides) + self.create(target, sides)

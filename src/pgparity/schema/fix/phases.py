@@ -128,4 +128,5 @@ class Action:
 
 
 def joined(first: str | None, second: str | None) -> str | None:
-    return "; ".join(text for text in (first, second) if text) or None
+    """Both notes, once each: a drop and a create of one object may tell the same thing."""
+    return "; ".join(dict.fromkeys(text for text in (first, second) if text)) or None

@@ -12,11 +12,6 @@ from pgparity.schema.fix.phases import Action, Phase, Step
 from pgparity.schema.fix.sqltext import literal, raw, step
 
 
-def superuser_note(node: Node) -> str:
-    return (f"event trigger {node.obj.name}: only a superuser may create, alter or drop it; where the role "
-            "applying migrations is not one, a superuser runs these statements")
-
-
 def state_step(node: Node) -> Step:
     return step(Phase.TRIGGER, f"ALTER EVENT TRIGGER {{}} {TRIGGER_STATES[node.obj.enabled]}",
                 sql.Identifier(node.obj.name))
@@ -36,7 +31,7 @@ def remove_event_trigger(node: Node, sides: Sides) -> tuple[Step, ...]:
 
 def alter_event_trigger(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
     if attribute == "enabled":
-        return Action((state_step(target),), note=superuser_note(target))
+        return Action((state_step(target),))
     return None  # dropped and created
 
 
@@ -45,4 +40,4 @@ def event_trigger_named(node: Node) -> sql.Composable:
 
 
 EVENT_TRIGGER = Handler(build_event_trigger, remove_event_trigger, alter_event_trigger,
-                        comment_on=event_trigger_named, note=superuser_note, superuser=True)
+                        comment_on=event_trigger_named, superuser=True)

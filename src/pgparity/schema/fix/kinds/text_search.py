@@ -14,11 +14,6 @@ from pgparity.schema.fix.sqltext import qualified, raw, step
 from pgparity.schema.model import Model
 
 
-def superuser_note(word: str) -> Callable[[Node], str]:
-    return lambda node: (f"text search {word} {node.obj.schema}.{node.obj.name}: only a superuser may create it; "
-                         "where the role applying migrations is not one, a superuser runs these statements")
-
-
 def built(phase: Phase, word: str, options: Callable[[Model], list[tuple[str, str | None]]]):
     """CREATE TEXT SEARCH <word> name (OPTION = function, …), options left out where None."""
     def build(node: Node, sides: Sides) -> tuple[Step, ...]:
@@ -33,13 +28,13 @@ PARSER = Handler(
                                                            ("END", p.end), ("LEXTYPES", p.lextypes),
                                                            ("HEADLINE", p.headline)]),
     dropping(Phase.DROP_TEXT_SEARCH_TEMPLATE, "DROP TEXT SEARCH PARSER {}"),
-    comment_on=commented_as("TEXT SEARCH PARSER"), note=superuser_note("parser"),
+    comment_on=commented_as("TEXT SEARCH PARSER"), superuser=True,
 )
 
 TEMPLATE = Handler(
     built(Phase.TEXT_SEARCH_TEMPLATE, "TEMPLATE", lambda t: [("INIT", t.init), ("LEXIZE", t.lexize)]),
     dropping(Phase.DROP_TEXT_SEARCH_TEMPLATE, "DROP TEXT SEARCH TEMPLATE {}"),
-    comment_on=commented_as("TEXT SEARCH TEMPLATE"), note=superuser_note("template"),
+    comment_on=commented_as("TEXT SEARCH TEMPLATE"), superuser=True,
 )
 
 
