@@ -575,6 +575,12 @@ def test_removing_an_enum_label_recreates_the_type_and_recasts_its_columns(pair,
                "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood DEFAULT 'sad');")
 
 
+def test_a_recreated_type_keeps_its_grants_and_public_revoked(pair, tmp_path):
+    grants = f"REVOKE USAGE ON TYPE mood FROM PUBLIC; GRANT USAGE ON TYPE mood TO {READER};"
+    round_trip(pair, tmp_path, "", "CREATE TYPE mood AS ENUM ('sad', 'ok');" + grants,
+               "CREATE TYPE mood AS ENUM ('sad');" + grants)
+
+
 def test_a_whole_schema_is_dropped_object_by_object(pair, tmp_path):
     """A view in it reads a column dropped elsewhere: the view must go first, the schema last."""
     round_trip(pair, tmp_path, "CREATE TABLE base (id int, note text);",
