@@ -91,6 +91,14 @@ DDL_LOG = "CREATE FUNCTION ddl_log() RETURNS event_trigger LANGUAGE plpgsql AS $
 EVENT_TRIGGER = ("CREATE EVENT TRIGGER ddl_log ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')"
                  " EXECUTE FUNCTION ddl_log();")
 
+# Foreign data on postgres_fdw, whose own wrapper is the extension's and never compared.
+POSTGRES_FDW = "CREATE EXTENSION postgres_fdw;"
+SERVER = "CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'app', host '{}');"
+ON_REMOTE = POSTGRES_FDW + SERVER.format("db.internal")
+MAPPING = f"CREATE USER MAPPING FOR {READER} SERVER remote OPTIONS (user '{{}}');"
+FOREIGN_TABLE = ("CREATE FOREIGN TABLE remote_users (id int OPTIONS (column_name '{}'), email text) SERVER remote"
+                 " OPTIONS (schema_name 'public', table_name '{}');")
+
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
 CASES = [
@@ -244,6 +252,26 @@ CASES = [
     case("event trigger enabled", DDL_LOG + EVENT_TRIGGER,
          DDL_LOG + EVENT_TRIGGER + "ALTER EVENT TRIGGER ddl_log ENABLE ALWAYS;",
          *diff("event_trigger", "ddl_log", "", "enabled", "origin", "always")),
+    case("foreign data wrapper", "", "CREATE FOREIGN DATA WRAPPER plain_fdw;",
+         *missing_in_local("foreign_data_wrapper", "plain_fdw", "", "no handler")),
+    case("foreign server", POSTGRES_FDW, POSTGRES_FDW + SERVER.format("db.internal"),
+         *missing_in_local("foreign_server", "remote", "", "FOREIGN DATA WRAPPER postgres_fdw")),
+    case("foreign server options", POSTGRES_FDW + SERVER.format("db.internal"), POSTGRES_FDW + SERVER.format("db2"),
+         *diff("foreign_server", "remote", "", "options", "dbname=app, host=db.internal", "dbname=app, host=db2")),
+    case("user mapping", "", MAPPING.format("app"),
+         *missing_in_local("user_mapping", f"for {READER} server remote", "", "user=app"), base=ON_REMOTE),
+    case("user mapping options", MAPPING.format("app"), MAPPING.format("reporting"),
+         *diff("user_mapping", f"for {READER} server remote", "", "options", "user=app", "user=reporting"),
+         base=ON_REMOTE),
+    case("foreign table", "", FOREIGN_TABLE.format("uid", "users"),
+         *missing_in_local("foreign_table", "public.remote_users", "", "(id integer, email text) SERVER remote"),
+         base=ON_REMOTE),
+    case("foreign table options", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("uid", "people"),
+         *diff("foreign_table", "public.remote_users", "", "options", "schema_name=public, table_name=users",
+               "schema_name=public, table_name=people"), base=ON_REMOTE),
+    case("foreign column options", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("user_id", "users"),
+         *diff("column", "public.remote_users", "id", "options", "column_name=uid", "column_name=user_id"),
+         base=ON_REMOTE),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),

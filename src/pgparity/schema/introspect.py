@@ -25,6 +25,9 @@ from pgparity.schema.model import (
     EnumType,
     EventTrigger,
     Extension,
+    ForeignDataWrapper,
+    ForeignServer,
+    ForeignTable,
     Function,
     Index,
     Ledger,
@@ -39,6 +42,7 @@ from pgparity.schema.model import (
     Snapshot,
     Table,
     Trigger,
+    UserMapping,
     View,
 )
 
@@ -68,6 +72,10 @@ BULK = {
     "domains": queries.DOMAINS,
     "composites": queries.COMPOSITES,
     "event_triggers": queries.EVENT_TRIGGERS,
+    "foreign_data_wrappers": queries.FOREIGN_DATA_WRAPPERS,
+    "foreign_servers": queries.FOREIGN_SERVERS,
+    "user_mappings": queries.USER_MAPPINGS,
+    "foreign_tables": queries.FOREIGN_TABLES,
 }
 # Queries whose text depends on the server's major, each made for its server_version_num.
 BY_VERSION = {
@@ -191,6 +199,10 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         ledger=ledger,
         default_privileges=plain(DefaultPrivilege, rows["default_privileges"]),
         event_triggers=plain(EventTrigger, rows["event_triggers"]),
+        foreign_data_wrappers=owners(ForeignDataWrapper, rows["foreign_data_wrappers"], privileges=granted),
+        foreign_servers=owners(ForeignServer, rows["foreign_servers"], privileges=granted),
+        user_mappings=plain(UserMapping, rows["user_mappings"]),
+        foreign_tables=owners(ForeignTable, rows["foreign_tables"], columns=columns, privileges=privileges),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -217,6 +229,7 @@ def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
         enums=tuple(filter(kept, snapshot.enums)),
         domains=tuple(filter(kept, snapshot.domains)),
         types=tuple(filter(kept, snapshot.types)),
+        foreign_tables=tuple(filter(kept, snapshot.foreign_tables)),
     )
 
 
@@ -318,14 +331,15 @@ def flag(option: str) -> str | None:
 
 
 def referenced_roles(rows: Iterable[Row], snapshot: Snapshot) -> tuple[Role, ...]:
-    """The roles that grants, default privileges and policies name: only those matter for recreating the schema."""
+    """The roles that grants, default privileges, policies and user mappings name: only those matter for recreating the schema."""
     holders = [obj for name in PRIVILEGED for obj in getattr(snapshot, name)]
     names = {grant.grantee for obj in holders for grant in obj.privileges}
     names.update(role for table in snapshot.tables for policy in table.policies for role in policy.roles)
     names.update(name for entry in snapshot.default_privileges for name in (entry.role, entry.grantee))
+    names.update(mapping.user for mapping in snapshot.user_mappings)
     return plain(Role, (row for row in rows if row["name"] in names))
 
 
 # The snapshot's collections whose objects hold grants.
 PRIVILEGED = ("schemas", "tables", "views", "materialized_views", "sequences", "functions", "enums", "domains",
-              "types")
+              "types", "foreign_data_wrappers", "foreign_servers", "foreign_tables")

@@ -7,6 +7,7 @@ from pgparity.schema.fix.kinds import (
     access,
     constraints,
     event_triggers,
+    foreign,
     functions,
     grants,
     schemas,
@@ -40,4 +41,10 @@ HANDLERS: dict[str, Handler] = {
     "view": views.VIEW,
     "materialized_view": views.MATERIALIZED_VIEW,
     "event_trigger": event_triggers.EVENT_TRIGGER,
+    "foreign_data_wrapper": foreign.WRAPPER,
+    "foreign_server": foreign.SERVER,
+    "user_mapping": foreign.USER_MAPPING,
+    "foreign_table": foreign.FOREIGN_TABLE,
+    "foreign_data_wrapper_privilege": grants.GRANT,
+    "foreign_server_privilege": grants.GRANT,
 }

@@ -17,7 +17,10 @@ class Phase(IntEnum):
     DROP_CONSTRAINT = auto()  # other constraints, and indexes
     DROP_DEFAULT = auto()  # defaults, identities, generation expressions
     DROP_COLUMN = auto()
-    DROP_TABLE = auto()
+    DROP_TABLE = auto()  # also foreign tables
+    DROP_USER_MAPPING = auto()
+    DROP_SERVER = auto()
+    DROP_WRAPPER = auto()
     DROP_FUNCTION = auto()
     DROP_SEQUENCE = auto()
     DROP_COMPOSITE = auto()
@@ -32,8 +35,11 @@ class Phase(IntEnum):
     DOMAIN = auto()
     COMPOSITE = auto()
     FUNCTION = auto()
+    WRAPPER = auto()  # foreign-data wrappers name their handler and validator functions
+    SERVER = auto()
+    USER_MAPPING = auto()
     SEQUENCE = auto()
-    TABLE = auto()
+    TABLE = auto()  # also foreign tables, which name their server
     ALTER_TABLE = auto()
     ADD_COLUMN = auto()
     COLUMN_TYPE = auto()
