@@ -12,6 +12,7 @@ from schema_cases import (
     CASES,
     DDL_LOG,
     EVENT_TRIGGER,
+    ON_REMOTE,
     SEED_LOCAL,
     SEED_PRODUCTION,
     column,
@@ -245,6 +246,25 @@ def test_event_triggers_say_they_need_a_superuser(pair, tmp_path):
     _, text = round_trip(pair, tmp_path, DDL_LOG, "", EVENT_TRIGGER)
     assert "-- note: event trigger ddl_log: only a superuser may create" in text
     assert "WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE') EXECUTE FUNCTION public.ddl_log()" in text
+
+
+def test_foreign_data_wrappers_say_they_need_a_superuser(pair, tmp_path):
+    _, text = round_trip(pair, tmp_path, "", "", "CREATE FOREIGN DATA WRAPPER plain_fdw OPTIONS (debug 'true');")
+    assert "-- note: foreign-data wrapper plain_fdw: only a superuser may create" in text
+    assert 'CREATE FOREIGN DATA WRAPPER "plain_fdw" NO HANDLER NO VALIDATOR OPTIONS ("debug" \'true\')' in text
+
+
+def test_a_user_mapping_is_made_without_its_secret_and_the_reader_told_to_set_it(pair):
+    mapping = f"CREATE USER MAPPING FOR {READER} SERVER remote OPTIONS (user 'app', password 'hunter2');"
+    _, plan = pair.plan(ON_REMOTE, "", mapping)
+    text = render(plan)
+    assert "hunter2" not in text
+    assert f'CREATE USER MAPPING FOR "{READER}" SERVER "remote" OPTIONS ("user" \'app\')' in text
+    assert (f'set it by hand: ALTER USER MAPPING FOR "{READER}" SERVER "remote" OPTIONS (ADD "password" \'...\')'
+            in text)
+    pair.run(text)
+    assert [(d.kind, d.attribute, d.source, d.target) for d in (c.difference for c in pair.differences())] == [
+        ("user_mapping", "options", "user=app", "password=(hidden), user=app")]
 
 
 def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):

@@ -18,7 +18,8 @@ FORMAT = 4
 # lacks them and loads with the defaults. Format 4 reads the privileges of schemas, functions and types
 # and default privileges: an older document loads with the ones a fresh object has (`assumed_privileges`);
 # and column storage, compression and statistics targets, replica identity, constraint validation and
-# event triggers, which an older document lacks and loads with their defaults.
+# event triggers, foreign-data wrappers, servers, user mappings, foreign tables and foreign columns' options,
+# which an older document lacks and loads with their defaults.
 READABLE = (1, 2, 3, FORMAT)
 
 
