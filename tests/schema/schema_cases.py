@@ -258,6 +258,8 @@ CASES = [
          *missing_in_local("foreign_server", "remote", "", "FOREIGN DATA WRAPPER postgres_fdw")),
     case("foreign server options", POSTGRES_FDW + SERVER.format("db.internal"), POSTGRES_FDW + SERVER.format("db2"),
          *diff("foreign_server", "remote", "", "options", "dbname=app, host=db.internal", "dbname=app, host=db2")),
+    case("foreign server version", ON_REMOTE + "ALTER SERVER remote VERSION '16';", ON_REMOTE,
+         *diff("foreign_server", "remote", "", "version", "16", None)),
     case("user mapping", "", MAPPING.format("app"),
          *missing_in_local("user_mapping", f"for {READER} server remote", "", "user=app"), base=ON_REMOTE),
     case("user mapping options", MAPPING.format("app"), MAPPING.format("reporting"),

@@ -267,6 +267,14 @@ def test_a_user_mapping_is_made_without_its_secret_and_the_reader_told_to_set_it
         ("user_mapping", "options", "user=app", "password=(hidden), user=app")]
 
 
+def test_a_foreign_column_type_is_changed_under_the_views_reading_it_without_counting_remote_rows(pair, tmp_path):
+    table = ("CREATE FOREIGN TABLE remote_users (id {}, email text) SERVER remote;"
+             "CREATE VIEW remote_ids AS SELECT id FROM remote_users;")
+    _, text = round_trip(pair, tmp_path, ON_REMOTE, table.format("text"), table.format("bigint"))
+    assert 'ALTER FOREIGN TABLE "public"."remote_users" ALTER COLUMN "id" TYPE bigint' in text
+    assert 'CREATE VIEW "public"."remote_ids" AS' in text
+
+
 def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):
     from test_diff import ACROSS_MAJORS
     with scratch_database(other_server) as other:

@@ -15,7 +15,7 @@ from pgparity.schema.fix.kinds.tables import column_settings, column_sql
 from pgparity.schema.fix.lookup import Sides
 from pgparity.schema.fix.phases import Action, Phase, Step
 from pgparity.schema.fix.sqltext import literal, qualified, raw, role_name, step
-from pgparity.schema.model import HIDDEN
+from pgparity.schema.model import HIDDEN, Model
 
 
 def options_step(phase: Phase, head: str, ref: sql.Composable, source: tuple[str, ...],
@@ -25,10 +25,11 @@ def options_step(phase: Phase, head: str, ref: sql.Composable, source: tuple[str
     return () if changed is None else (step(phase, f"ALTER {head} {{}} {{}}", ref, changed),)
 
 
-# Foreign-data wrappers: a superuser's to create, alter and drop.
+def by_name(obj: Model) -> sql.Identifier:
+    return sql.Identifier(obj.name)
 
-def wrapper_ref(node: Node) -> sql.Identifier:
-    return sql.Identifier(node.obj.name)
+
+# Foreign-data wrappers: a superuser's to create, alter and drop.
 
 
 def wrapper_note(node: Node) -> str:
@@ -43,7 +44,7 @@ def function_clause(word: str, function: str | None) -> sql.Composable:
 
 def build_wrapper(node: Node, sides: Sides) -> tuple[Step, ...]:
     w = node.obj
-    own = step(Phase.WRAPPER, "CREATE FOREIGN DATA WRAPPER {} {} {}{}", wrapper_ref(node),
+    own = step(Phase.WRAPPER, "CREATE FOREIGN DATA WRAPPER {} {} {}{}", by_name(node.obj),
                function_clause("HANDLER", w.handler), function_clause("VALIDATOR", w.validator),
                with_generic_options(w.options))
     return with_contents(node, sides, [own])
@@ -52,24 +53,21 @@ def build_wrapper(node: Node, sides: Sides) -> tuple[Step, ...]:
 def alter_wrapper(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
     w = target.obj
     if attribute == "options":
-        steps = options_step(Phase.WRAPPER, "FOREIGN DATA WRAPPER", wrapper_ref(target), source.obj.options, w.options)
+        steps = options_step(Phase.WRAPPER, "FOREIGN DATA WRAPPER", by_name(target.obj), source.obj.options, w.options)
     elif attribute in ("handler", "validator"):
         clause = function_clause(attribute.upper(), getattr(w, attribute))
-        steps = (step(Phase.WRAPPER, "ALTER FOREIGN DATA WRAPPER {} {}", wrapper_ref(target), clause),)
+        steps = (step(Phase.WRAPPER, "ALTER FOREIGN DATA WRAPPER {} {}", by_name(target.obj), clause),)
     else:
         return None
     return Action(steps, note=wrapper_note(target))
 
 
-WRAPPER = Handler(build_wrapper, dropping(Phase.DROP_WRAPPER, "DROP FOREIGN DATA WRAPPER {}", lambda w: sql.Identifier(w.name)),
-                  alter_wrapper, comment_on=lambda node: sql.SQL("FOREIGN DATA WRAPPER {}").format(wrapper_ref(node)),
+WRAPPER = Handler(build_wrapper, dropping(Phase.DROP_WRAPPER, "DROP FOREIGN DATA WRAPPER {}", by_name), alter_wrapper,
+                  comment_on=lambda node: sql.SQL("FOREIGN DATA WRAPPER {}").format(by_name(node.obj)),
                   note=wrapper_note)
 
 
 # Foreign servers.
-
-def server_ref(node: Node) -> sql.Identifier:
-    return sql.Identifier(node.obj.name)
 
 
 def version_clause(version: str | None) -> sql.Composable:
@@ -80,7 +78,7 @@ def build_server(node: Node, sides: Sides) -> tuple[Step, ...]:
     s = node.obj
     kind = sql.SQL(" TYPE {}").format(literal(s.type)) if s.type is not None else sql.SQL("")
     version = sql.SQL(" {}").format(version_clause(s.version)) if s.version is not None else sql.SQL("")
-    own = step(Phase.SERVER, "CREATE SERVER {}{}{} FOREIGN DATA WRAPPER {}{}", server_ref(node), kind, version,
+    own = step(Phase.SERVER, "CREATE SERVER {}{}{} FOREIGN DATA WRAPPER {}{}", by_name(node.obj), kind, version,
                sql.Identifier(s.wrapper), with_generic_options(s.options))
     return with_contents(node, sides, [own])
 
@@ -88,14 +86,15 @@ def build_server(node: Node, sides: Sides) -> tuple[Step, ...]:
 def alter_server(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
     """Options and version change in place; a server of another type or wrapper is dropped and created."""
     if attribute == "options":
-        return Action(options_step(Phase.SERVER, "SERVER", server_ref(target), source.obj.options, target.obj.options))
+        return Action(options_step(Phase.SERVER, "SERVER", by_name(target.obj), source.obj.options, target.obj.options))
     if attribute == "version":
-        return Action((step(Phase.SERVER, "ALTER SERVER {} {}", server_ref(target), version_clause(target.obj.version)),))
+        version = version_clause(target.obj.version)
+        return Action((step(Phase.SERVER, "ALTER SERVER {} {}", by_name(target.obj), version),))
     return None
 
 
-SERVER = Handler(build_server, dropping(Phase.DROP_SERVER, "DROP SERVER {}", lambda s: sql.Identifier(s.name)),
-                 alter_server, comment_on=lambda node: sql.SQL("SERVER {}").format(server_ref(node)))
+SERVER = Handler(build_server, dropping(Phase.DROP_SERVER, "DROP SERVER {}", by_name), alter_server,
+                 comment_on=lambda node: sql.SQL("SERVER {}").format(by_name(node.obj)))
 
 
 # User mappings: a secret option was never read, so a fix never writes one; it says which to set.

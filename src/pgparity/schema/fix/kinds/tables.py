@@ -7,7 +7,13 @@ from psycopg import sql
 from pgparity.schema import diff
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_as, dropping, with_contents
-from pgparity.schema.fix.kinds.options import changed_generic_options, changed_options, option_list, parsed, with_options
+from pgparity.schema.fix.kinds.options import (
+    changed_generic_options,
+    changed_options,
+    option_list,
+    parsed,
+    with_options,
+)
 from pgparity.schema.fix.kinds.types import attribute_sql
 from pgparity.schema.fix.lookup import Sides, label
 from pgparity.schema.fix.narrowing import Conversion, converted
@@ -151,7 +157,7 @@ def column_type(source: Node, target: Node, sides: Sides) -> Action:
     conversion = converted(source.obj.type, c.type, sql.Identifier(c.name))
     collation = sql.SQL(" COLLATE {}").format(raw(c.collation)) if c.collation else sql.SQL("")
     using = sql.SQL("")
-    if conversion.using:
+    if conversion.using and target.parent.kind == "table":  # a foreign table's type is only a declaration
         using = sql.SQL(" USING {}::{}").format(sql.Identifier(c.name), raw(c.type))
     steps = [alter_clause(target, Phase.COLUMN_TYPE, "TYPE {}{}{}", raw(c.type), collation, using)]
     if source.obj.default is not None:  # the old default may not convert: set it again afterwards
@@ -164,8 +170,8 @@ def column_type(source: Node, target: Node, sides: Sides) -> Action:
 
 
 def failing_rows(node: Node, conversion: Conversion) -> tuple[Narrowing, ...]:
-    if conversion.failing is None:
-        return ()
+    if conversion.failing is None or node.parent.kind != "table":
+        return ()  # a foreign table's rows are its server's
     condition, predicate = conversion.failing
     query = statement("SELECT count(*) FROM {} WHERE {}", rows_of(node.parent.obj), predicate)
     return (Narrowing(label(node), condition, query),)
@@ -180,10 +186,12 @@ def column_collation(source: Node, target: Node, sides: Sides) -> Action:
 def column_nullable(source: Node, target: Node, sides: Sides) -> Action:
     if target.obj.nullable:
         return Action((alter_clause(target, Phase.COLUMN_NULL, "DROP NOT NULL"),))
+    set_not_null = alter_clause(target, Phase.COLUMN_NULL, "SET NOT NULL")
+    if target.parent.kind != "table":
+        return Action((set_not_null,))  # a foreign table's rows are its server's
     check = statement("SELECT count(*) FROM {} WHERE {} IS NULL", rows_of(target.parent.obj),
                       sql.Identifier(target.obj.name))
-    return Action((alter_clause(target, Phase.COLUMN_NULL, "SET NOT NULL"),),
-                  narrowing=(Narrowing(label(target), "holding NULL, which NOT NULL refuses", check),))
+    return Action((set_not_null,), narrowing=(Narrowing(label(target), "holding NULL, which NOT NULL refuses", check),))
 
 
 def column_default(source: Node, target: Node, sides: Sides) -> Action:
