@@ -274,6 +274,9 @@ CASES = [
     case("foreign table options", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("uid", "people"),
          *diff("foreign_table", "public.remote_users", "", "options", "schema_name=public, table_name=users",
                "schema_name=public, table_name=people"), base=ON_REMOTE),
+    case("foreign column", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("uid", "users")
+         + "ALTER FOREIGN TABLE remote_users ADD COLUMN name text OPTIONS (column_name 'full_name') NOT NULL;",
+         *missing_in_local("column", "public.remote_users", "name", "text"), base=ON_REMOTE),
     case("foreign column options", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("user_id", "users"),
          *diff("column", "public.remote_users", "id", "options", "column_name=uid", "column_name=user_id"),
          base=ON_REMOTE),

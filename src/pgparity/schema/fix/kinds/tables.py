@@ -106,7 +106,7 @@ def table_data(node: Node, sides: Sides) -> str:
     return f"drops table {label(node)} and its rows"
 
 
-# Columns of tables, and attributes of composite types.
+# Columns of tables and foreign tables, and attributes of composite types.
 
 def altered(node: Node) -> str:
     """What ALTER names a column's relation by: TABLE, or FOREIGN TABLE."""
@@ -128,7 +128,9 @@ def remove_column(node: Node, sides: Sides) -> tuple[Step, ...]:
     return (step(Phase.DROP_COLUMN, template, qualified(node.parent.obj), sql.Identifier(node.obj.name)),)
 
 
-def column_data(node: Node, sides: Sides) -> str:
+def column_data(node: Node, sides: Sides) -> str | None:
+    if node.parent.kind == "foreign_table":
+        return None  # its data is the foreign server's
     return f"drops column {label(node)} and its data"
 
 
