@@ -126,6 +126,13 @@ ICU = pytest.mark.icu  # skipped on a server built without ICU
 PUBLICATION = "CREATE PUBLICATION p FOR TABLE {};"
 # connect = false: no publisher is reached and no slot made; only a superuser creates one (the test server's user is).
 SUBSCRIPTION = "CREATE SUBSCRIPTION s CONNECTION 'dbname=nowhere' PUBLICATION {} WITH (connect = false{});"
+# Foreign data on postgres_fdw, whose own wrapper is the extension's and never compared.
+POSTGRES_FDW = "CREATE EXTENSION postgres_fdw;"
+SERVER = "CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'app', host '{}');"
+ON_REMOTE = POSTGRES_FDW + SERVER.format("db.internal")
+MAPPING = f"CREATE USER MAPPING FOR {READER} SERVER remote OPTIONS (user '{{}}');"
+FOREIGN_TABLE = ("CREATE FOREIGN TABLE remote_users (id int OPTIONS (column_name '{}'), email text) SERVER remote"
+                 " OPTIONS (schema_name 'public', table_name '{}');")
 
 SET_TIMEZONE = in_this_database("ALTER DATABASE %I SET timezone = 'Europe/Berlin'")
 
@@ -361,6 +368,34 @@ CASES = [
          *diff("subscription", "s", "", "publications", "p", "p, q")),
     case("subscription missing", "", SUBSCRIPTION.format("p", ""),
          *missing_in_local("subscription", "s", "", "PUBLICATION p")),
+    case("foreign data wrapper", "", "CREATE FOREIGN DATA WRAPPER plain_fdw;",
+         *missing_in_local("foreign_data_wrapper", "plain_fdw", "", "no handler")),
+    case("foreign server", POSTGRES_FDW, POSTGRES_FDW + SERVER.format("db.internal"),
+         *missing_in_local("foreign_server", "remote", "", "FOREIGN DATA WRAPPER postgres_fdw")),
+    case("foreign server options", POSTGRES_FDW + SERVER.format("db.internal"), POSTGRES_FDW + SERVER.format("db2"),
+         *diff("foreign_server", "remote", "", "options", "dbname=app, host=db.internal", "dbname=app, host=db2")),
+    case("foreign server version", ON_REMOTE + "ALTER SERVER remote VERSION '16';", ON_REMOTE,
+         *diff("foreign_server", "remote", "", "version", "16", None)),
+    case("user mapping", "", MAPPING.format("app"),
+         *missing_in_local("user_mapping", f"for {READER} server remote", "", "user=app"), base=ON_REMOTE),
+    case("user mapping options", MAPPING.format("app"), MAPPING.format("reporting"),
+         *diff("user_mapping", f"for {READER} server remote", "", "options", "user=app", "user=reporting"),
+         base=ON_REMOTE),
+    case("foreign server privilege", "", f"GRANT USAGE ON FOREIGN SERVER remote TO {READER} WITH GRANT OPTION;",
+         *missing_in_local("foreign_server_privilege", "remote", f"USAGE TO {READER}", "granted with grant option"),
+         base=ON_REMOTE),
+    case("foreign table", "", FOREIGN_TABLE.format("uid", "users"),
+         *missing_in_local("foreign_table", "public.remote_users", "", "(id integer, email text) SERVER remote"),
+         base=ON_REMOTE),
+    case("foreign table options", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("uid", "people"),
+         *diff("foreign_table", "public.remote_users", "", "options", "schema_name=public, table_name=users",
+               "schema_name=public, table_name=people"), base=ON_REMOTE),
+    case("foreign column", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("uid", "users")
+         + "ALTER FOREIGN TABLE remote_users ADD COLUMN name text OPTIONS (column_name 'full_name') NOT NULL;",
+         *missing_in_local("column", "public.remote_users", "name", "text"), base=ON_REMOTE),
+    case("foreign column options", FOREIGN_TABLE.format("uid", "users"), FOREIGN_TABLE.format("user_id", "users"),
+         *diff("column", "public.remote_users", "id", "options", "column_name=uid", "column_name=user_id"),
+         base=ON_REMOTE),
     case("schema", "", "CREATE SCHEMA audit; CREATE TABLE audit.log (id int);",
          *missing_in_local("schema", "audit", "", "schema")),
     case("migration checksum", LEDGER, LEDGER.replace("'aaa'", "'bbb'"),

@@ -16,7 +16,9 @@ from schema_cases import (
     KEEP_USERS,
     MOOD_TEXT,
     NEWER_CASES,
+    ON_REMOTE,
     PLAIN_DICTIONARY,
+    POSTGRES_FDW,
     REVERSED_CLASS,
     REVERSED_CMP,
     SEED_LOCAL,
@@ -34,6 +36,7 @@ from schema_cases import (
 from pgparity.cli.report import difference_json, summary_line, verdict_json
 from pgparity.schema.diff import KINDS, Difference, compare
 from pgparity.schema.model import Extension, Ledger, LedgerEntry, Schema, ServerVersion, Snapshot, View, release
+from pgparity.schema.serialize import dump_snapshot
 from pgparity.schema.verify import ServerCheck, diff_verdict, rows, verdict
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
@@ -108,6 +111,34 @@ ALERT = "CREATE RULE users_alert AS ON UPDATE TO users DO ALSO NOTIFY users;"
 ], ids=["statistics kinds spelled out", "rules in another order"])
 def test_statistics_and_rules_written_another_way_are_no_difference(build: Build, local, production):
     assert differences(*build(BASE, local, production)) == ()
+
+
+def test_foreign_server_options_in_another_order_are_the_same(build: Build):
+    server = "CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({});"
+    local, production = build(POSTGRES_FDW, server.format("host 'db', dbname 'app', port '5433'"),
+                              server.format("port '5433', dbname 'app', host 'db'"))
+    assert differences(local, production) == ()
+
+
+SECRET_MAPPING = (f"CREATE USER MAPPING FOR {READER} SERVER remote"
+                  " OPTIONS (user 'app', password '{}', sslkey '/keys/{}.key', sslpassword '{}');")
+
+
+def test_user_mapping_secrets_compare_as_set_and_never_leave_the_server(build: Build):
+    local, production = build(ON_REMOTE, SECRET_MAPPING.format(*["hunter2-local"] * 3),
+                              SECRET_MAPPING.format(*["hunter2-production"] * 3))
+    assert differences(local, production) == ()
+    (mapping,) = local.user_mappings
+    assert mapping.options == ("password=(hidden)", "sslkey=(hidden)", "sslpassword=(hidden)", "user=app")
+    assert "hunter2" not in dump_snapshot(local) + dump_snapshot(production)
+
+
+def test_a_user_mapping_secret_is_reported_as_set_never_by_its_value(build: Build):
+    local, production = build(ON_REMOTE, "", SECRET_MAPPING.format(*["hunter2"] * 3))
+    verdict = diff_verdict(local, production, ())
+    assert [d.target for d in differences(local, production)] == [
+        "password=(hidden), sslkey=(hidden), sslpassword=(hidden), user=app"]
+    assert "hunter2" not in repr(verdict_json(verdict)) + summary_line(verdict) + dump_snapshot(production)
 
 
 # What the issue saw differ between majors: a single-table view's text, a procedure's IN mode, pg_trgm's version.

@@ -14,6 +14,7 @@ from schema_cases import (
     DDL_LOG,
     EVENT_TRIGGER,
     NEWER_CASES,
+    ON_REMOTE,
     REVERSED_CLASS,
     REVERSED_CMP,
     SEED_LOCAL,
@@ -376,6 +377,33 @@ def test_a_column_list_is_changed_around_its_columns(pair, tmp_path):
     drop, column, add = (text.index(s) for s in ('ALTER PUBLICATION "p" DROP TABLE', 'DROP COLUMN "old"',
                                                  'ALTER PUBLICATION "p" ADD TABLE "public"."t" ("a", "new") WHERE ((a > 0))'))
     assert drop < column < add
+
+
+def test_foreign_data_wrappers_say_they_need_a_superuser(pair, tmp_path):
+    _, text = round_trip(pair, tmp_path, "", "", "CREATE FOREIGN DATA WRAPPER plain_fdw OPTIONS (debug 'true');")
+    assert "-- note: foreign data wrapper plain_fdw: only a superuser may create, alter or drop it" in text
+    assert 'CREATE FOREIGN DATA WRAPPER "plain_fdw" NO HANDLER NO VALIDATOR OPTIONS ("debug" \'true\')' in text
+
+
+def test_a_user_mapping_is_made_without_its_secret_and_the_reader_told_to_set_it(pair):
+    mapping = f"CREATE USER MAPPING FOR {READER} SERVER remote OPTIONS (user 'app', password 'hunter2');"
+    _, plan = pair.plan(ON_REMOTE, "", mapping)
+    text = render(plan)
+    assert "hunter2" not in text
+    assert f'CREATE USER MAPPING FOR "{READER}" SERVER "remote" OPTIONS ("user" \'app\')' in text
+    assert (f'set it by hand: ALTER USER MAPPING FOR "{READER}" SERVER "remote" OPTIONS (ADD "password" \'...\')'
+            in text)
+    pair.run(text)
+    assert [(d.kind, d.attribute, d.source, d.target) for d in (c.difference for c in pair.differences())] == [
+        ("user_mapping", "options", "user=app", "password=(hidden), user=app")]
+
+
+def test_a_foreign_column_type_is_changed_under_the_views_reading_it_without_counting_remote_rows(pair, tmp_path):
+    table = ("CREATE FOREIGN TABLE remote_users (id {}, email text) SERVER remote;"
+             "CREATE VIEW remote_ids AS SELECT id FROM remote_users;")
+    _, text = round_trip(pair, tmp_path, ON_REMOTE, table.format("text"), table.format("bigint"))
+    assert 'ALTER FOREIGN TABLE "public"."remote_users" ALTER COLUMN "id" TYPE bigint' in text
+    assert 'CREATE VIEW "public"."remote_ids" AS' in text
 
 
 def test_between_majors_db_fix_writes_nothing(fresh_db, other_server, tmp_path):

@@ -31,6 +31,8 @@ KINDS = (
     "text_search_dictionary", "text_search_configuration",
     "aggregate", "cast", "collation",
     "publication", "publication_table", "subscription",
+    "foreign_data_wrapper", "foreign_server", "user_mapping", "foreign_table", "foreign_data_wrapper_privilege",
+    "foreign_server_privilege",
 )
 # The statuses are the report's words (its JSON values); the names say which side has the object.
 DIFFERENT = "different"
@@ -201,7 +203,9 @@ def collation_summary(collation: Model) -> str:
 # Grants on schemas, sequences, functions and types are kinds of their own; on relations, `privilege`.
 PRIVILEGE_KINDS = (("schema", "schema_privilege"), ("sequence", "sequence_privilege"),
                    ("function", "function_privilege"), ("enum", "type_privilege"), ("domain", "type_privilege"),
-                   ("type", "type_privilege"), ("aggregate", "function_privilege"))
+                   ("type", "type_privilege"), ("aggregate", "function_privilege"),
+                   ("foreign_data_wrapper", "foreign_data_wrapper_privilege"),
+                   ("foreign_server", "foreign_server_privilege"))
 
 
 def operator_label(operator: Model) -> str:
@@ -212,6 +216,16 @@ def operator_label(operator: Model) -> str:
 def using(obj: Model) -> str:
     """An operator class or family: `public.int4_rev USING btree`."""
     return f"{obj.schema}.{obj.name} USING {obj.method}"
+
+
+def wrapper_summary(wrapper: Model) -> str:
+    functions = [f"{word} {name}" for word, name in (("HANDLER", wrapper.handler), ("VALIDATOR", wrapper.validator))
+                 if name]
+    return " ".join(functions) or "no handler"
+
+
+def foreign_table_summary(table: Model) -> str:
+    return f"{columns_summary(table)} SERVER {table.server}"
 
 
 # Keyed by the field name under which the collection appears (in Snapshot or in its parent).
@@ -235,6 +249,11 @@ RULES = {
     "domains": Rule("domain", qualified, lambda d: d.type, in_schema=True),
     "types": Rule("type", qualified, columns_summary, in_schema=True),
     "event_triggers": Rule("event_trigger", by_name, lambda e: f"ON {e.event} EXECUTE FUNCTION {e.function}()"),
+    "foreign_data_wrappers": Rule("foreign_data_wrapper", by_name, wrapper_summary),
+    "foreign_servers": Rule("foreign_server", by_name, lambda s: f"FOREIGN DATA WRAPPER {s.wrapper}"),
+    "user_mappings": Rule("user_mapping", lambda m: f"for {m.user} server {m.server}",
+                          lambda m: ", ".join(m.options) or "no options"),
+    "foreign_tables": Rule("foreign_table", qualified, foreign_table_summary, in_schema=True),
     "entries": Rule("migration", lambda m: f"{m.version} {m.name}", lambda m: m.checksum),
     "columns": Rule("column", by_name, lambda c: c.type),
     "constraints": Rule("constraint", by_name, lambda c: c.definition, fallback="definition"),

@@ -30,6 +30,9 @@ from pgparity.schema.model import (
     EnumType,
     EventTrigger,
     Extension,
+    ForeignDataWrapper,
+    ForeignServer,
+    ForeignTable,
     Function,
     Index,
     Ledger,
@@ -56,6 +59,7 @@ from pgparity.schema.model import (
     TextSearchParser,
     TextSearchTemplate,
     Trigger,
+    UserMapping,
     View,
 )
 
@@ -96,6 +100,10 @@ BULK = {
     "text_search_configurations": queries.TEXT_SEARCH_CONFIGURATIONS,
     "aggregates": queries.AGGREGATES,
     "casts": queries.CASTS,
+    "foreign_data_wrappers": queries.FOREIGN_DATA_WRAPPERS,
+    "foreign_servers": queries.FOREIGN_SERVERS,
+    "user_mappings": queries.USER_MAPPINGS,
+    "foreign_tables": queries.FOREIGN_TABLES,
 }
 # Queries whose text depends on the server's major, each made for its server_version_num.
 BY_VERSION = {
@@ -239,6 +247,10 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         publications=owners(Publication, rows["publications"],
                             members=children(PublicationTable, rows["publication_tables"])),
         subscriptions=plain(Subscription, rows["subscriptions"]),
+        foreign_data_wrappers=owners(ForeignDataWrapper, rows["foreign_data_wrappers"], privileges=granted),
+        foreign_servers=owners(ForeignServer, rows["foreign_servers"], privileges=granted),
+        user_mappings=plain(UserMapping, rows["user_mappings"]),
+        foreign_tables=owners(ForeignTable, rows["foreign_tables"], columns=columns, privileges=privileges),
     )
     return replace(snapshot, roles=referenced_roles(rows["roles"], snapshot))
 
@@ -389,19 +401,21 @@ def flag(option: str) -> str | None:
 
 
 def referenced_roles(rows: Iterable[Row], snapshot: Snapshot) -> tuple[Role, ...]:
-    """The roles that grants, default privileges and policies name: only those matter for recreating the schema."""
+    """The roles that grants, default privileges, policies and user mappings name: only those matter for recreating the schema."""
     holders = [obj for name in PRIVILEGED for obj in getattr(snapshot, name)]
     names = {grant.grantee for obj in holders for grant in obj.privileges}
     names.update(role for table in snapshot.tables for policy in table.policies for role in policy.roles)
     names.update(name for entry in snapshot.default_privileges for name in (entry.role, entry.grantee))
+    names.update(mapping.user for mapping in snapshot.user_mappings)
     return plain(Role, (row for row in rows if row["name"] in names))
 
 
 # The snapshot's collections of objects in a schema (but sequences, which their table may own).
 SCHEMA_OBJECTS = ("tables", "views", "materialized_views", "functions", "enums", "domains", "types", "operators",
                   "operator_families", "operator_classes", "text_search_parsers", "text_search_templates",
-                  "text_search_dictionaries", "text_search_configurations", "aggregates", "collations")
+                  "text_search_dictionaries", "text_search_configurations", "aggregates", "collations",
+                  "foreign_tables")
 
 # The snapshot's collections whose objects hold grants.
 PRIVILEGED = ("schemas", "tables", "views", "materialized_views", "sequences", "functions", "enums", "domains",
-              "types", "aggregates")
+              "types", "aggregates", "foreign_data_wrappers", "foreign_servers", "foreign_tables")

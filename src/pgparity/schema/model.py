@@ -170,6 +170,7 @@ class Column(Model):
     storage: str | None = None  # "plain" | "external" | "main" | "extended", only when not the type's own
     compression: str | None = None  # "pglz" | "lz4" (PostgreSQL 14), None for the server's default
     statistics: int | None = None  # SET STATISTICS target, None for the server's default
+    options: tuple[str, ...] = ()  # a foreign table column's attfdwoptions, "name=value" in name order
 
 
 @dataclass(frozen=True)
@@ -580,6 +581,60 @@ class Subscription(Model):
 
 
 @dataclass(frozen=True)
+class ForeignDataWrapper(Model):
+    """A foreign-data wrapper made by CREATE FOREIGN DATA WRAPPER (an extension's own is the extension's);
+    `handler` and `validator` are qualified functions, `options` "name=value" in name order."""
+
+    name: str = field(metadata=KEY)
+    handler: str | None
+    validator: str | None
+    options: tuple[str, ...]
+    owner: str
+    comment: str | None
+    privileges: tuple[Privilege, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForeignServer(Model):
+    name: str = field(metadata=KEY)
+    wrapper: str
+    type: str | None
+    version: str | None
+    options: tuple[str, ...]  # "name=value" in name order
+    owner: str
+    comment: str | None
+    privileges: tuple[Privilege, ...] = ()
+
+
+# What a user mapping's secret option reads as: that it is set, never its value.
+HIDDEN = "(hidden)"
+
+
+@dataclass(frozen=True)
+class UserMapping(Model):
+    """A user mapping; `user` is a role name or "PUBLIC". A secret option (a password, a key, a token) is
+    read as "name=(hidden)": the snapshot says it is set, never what it is."""
+
+    server: str = field(metadata=KEY)
+    user: str = field(metadata=KEY)
+    options: tuple[str, ...]  # "name=value" in name order
+
+
+@dataclass(frozen=True)
+class ForeignTable(Model):
+    """A foreign table: its columns (with their own options), its server and options; it holds no rows here."""
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    owner: str
+    server: str
+    options: tuple[str, ...]  # "name=value" in name order
+    comment: str | None
+    columns: tuple[Column, ...] = field(metadata=ORDERED)
+    privileges: tuple[Privilege, ...] = ()
+
+
+@dataclass(frozen=True)
 class LedgerEntry(Model):
     """One migration a database's ledger records, as that tool wrote it (read as data, never trusted blindly).
 
@@ -634,3 +689,7 @@ class Snapshot(Model):
     collations: tuple[Collation, ...] = ()
     publications: tuple[Publication, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
+    foreign_data_wrappers: tuple[ForeignDataWrapper, ...] = ()
+    foreign_servers: tuple[ForeignServer, ...] = ()
+    user_mappings: tuple[UserMapping, ...] = ()
+    foreign_tables: tuple[ForeignTable, ...] = ()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from pgparity.migrations.ledger import SCHEMA as LEDGER_SCHEMA
+from pgparity.schema.model import HIDDEN
 
 # Schemas whose objects are never part of a snapshot, besides pg_catalog, pg_toast and pg_temp_*.
 HIDDEN_SCHEMAS = ("information_schema", LEDGER_SCHEMA)
@@ -175,7 +176,7 @@ WHERE {visible} AND {own}
                   AND d.objid = c.oid AND d.deptype = 'i')
 """, member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"))
 
-# Columns of tables and of composite types. Inherited columns belong to the parent; attinhcount,
+# Columns of tables, foreign tables and composite types. Inherited columns belong to the parent; attinhcount,
 # not attislocal, tells them apart, since ATTACH PARTITION marks the partition's columns local.
 # Storage, compression and the statistics target are kept only where set: storage other than the
 # type's, compression other than the server's default (''), a target other than -1 (NULL from 17 on).
@@ -192,12 +193,14 @@ SELECT a.attrelid AS parent, a.attname AS name, format_type(a.atttypid, a.atttyp
            CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external' WHEN 'm' THEN 'main'
                              WHEN 'x' THEN 'extended' END END AS storage,
        CASE {compression} WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression,
-       NULLIF(a.attstattarget, -1)::int AS statistics
+       NULLIF(a.attstattarget, -1)::int AS statistics,
+       CASE WHEN a.attfdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(a.attfdwoptions) AS o ORDER BY 1)
+            ELSE '{{}}' END AS options
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace
      JOIN pg_type t ON t.oid = a.atttypid
      LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum {comment}
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'c') AND a.attinhcount = 0
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'c', 'f') AND a.attinhcount = 0
   AND {visible}
 ORDER BY a.attrelid, a.attnum
 """
@@ -360,6 +363,47 @@ def subscriptions(version_num: int) -> sql.Composed:
     )
 
 
+# Foreign-data wrappers, servers, user mappings and foreign tables. An extension's wrapper (postgres_fdw's) is
+# left out, the servers made on it are not.
+FOREIGN_DATA_WRAPPERS = query("""
+SELECT w.oid AS oid, w.fdwname AS name,
+       CASE WHEN w.fdwhandler <> 0 THEN w.fdwhandler::regproc::text END AS handler,
+       CASE WHEN w.fdwvalidator <> 0 THEN w.fdwvalidator::regproc::text END AS validator,
+       ARRAY(SELECT o FROM unnest(w.fdwoptions) AS o ORDER BY 1) AS options,
+       pg_get_userbyid(w.fdwowner) AS owner, comment_d.description AS comment
+FROM pg_foreign_data_wrapper w {comment}
+WHERE {own}
+""", member=("pg_foreign_data_wrapper", "w.oid"), comment=("pg_foreign_data_wrapper", "w.oid"))
+
+FOREIGN_SERVERS = query("""
+SELECT s.oid AS oid, s.srvname AS name, w.fdwname AS wrapper, s.srvtype AS type, s.srvversion AS version,
+       ARRAY(SELECT o FROM unnest(s.srvoptions) AS o ORDER BY 1) AS options,
+       pg_get_userbyid(s.srvowner) AS owner, comment_d.description AS comment
+FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw {comment}
+WHERE {own}
+""", member=("pg_foreign_server", "s.oid"), comment=("pg_foreign_server", "s.oid"))
+
+# A user mapping's options name a password, a key or a token: their values are replaced here, on the
+# server, so a secret never reaches the snapshot. pg_user_mapping itself is a superuser's to read; the
+# pg_user_mappings view shows every mapping, its options to whoever may see them (else none).
+SECRET_OPTION = "^passfile$|password|secret|token|key"
+USER_MAPPINGS = query("""
+SELECT m.srvname AS server, CASE WHEN m.umuser = 0 THEN 'PUBLIC' ELSE m.usename END AS "user",
+       ARRAY(SELECT CASE WHEN split_part(o, '=', 1) ~* {secret} THEN split_part(o, '=', 1) || '=' || {hidden}
+                         ELSE o END
+             FROM unnest(m.umoptions) AS o ORDER BY 1) AS options
+FROM pg_user_mappings m
+""", secret=sql.Literal(SECRET_OPTION), hidden=sql.Literal(HIDDEN))
+
+FOREIGN_TABLES = query("""
+SELECT c.oid AS oid, n.nspname AS schema, c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
+       s.srvname AS server, ARRAY(SELECT o FROM unnest(f.ftoptions) AS o ORDER BY 1) AS options,
+       comment_d.description AS comment
+FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_foreign_server s ON s.oid = f.ftserver {comment}
+WHERE {visible} AND {own}
+""", member=("pg_class", "c.oid"), comment=("pg_class", "c.oid"))
+
 POLICIES = query("""
 SELECT p.polrelid AS parent, p.polname AS name,
        CASE p.polcmd WHEN '*' THEN 'ALL' WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
@@ -383,12 +427,12 @@ PRIVILEGES = query("""
 SELECT c.oid AS parent, '' AS column, {grantee} AS grantee, g.privilege_type AS privilege,
        g.is_grantable AS grantable
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) g
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND g.grantee <> c.relowner AND {visible}
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND g.grantee <> c.relowner AND {visible}
 UNION ALL
 SELECT c.oid, a.attname, {grantee}, g.privilege_type, g.is_grantable
 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(a.attacl) g
-WHERE a.attacl IS NOT NULL AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm')
+WHERE a.attacl IS NOT NULL AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND g.grantee <> c.relowner AND {visible}
 """, grantee=GRANTEE)
 
@@ -414,6 +458,20 @@ def object_acl(catalog: str, column: str, code: str, kind: str = "true", parent:
     )
 
 
+# Grants on objects in no schema (foreign-data wrappers and servers), whose default grants PUBLIC nothing.
+GLOBAL_ACL = """
+SELECT o.oid AS parent, '' AS column, {grantee} AS grantee, g.privilege_type AS privilege,
+       g.is_grantable AS grantable
+FROM {catalog} o, aclexplode(o.{acl}) g
+WHERE g.grantee <> o.{owner} AND {own}
+"""
+
+
+def global_acl(catalog: str, column: str) -> sql.Composed:
+    return query(GLOBAL_ACL, member=(catalog, "o.oid"), grantee=GRANTEE, catalog=sql.Identifier(catalog),
+                 acl=sql.Identifier(column + "acl"), owner=sql.Identifier(column + "owner"))
+
+
 # A composite type's children point at its pg_class row, as its columns do; a table's row type is left out.
 OBJECT_PRIVILEGES = sql.SQL("\nUNION ALL\n").join([
     object_acl("pg_namespace", "nsp", "n"),
@@ -422,6 +480,8 @@ OBJECT_PRIVILEGES = sql.SQL("\nUNION ALL\n").join([
                "(o.typtype IN ('e', 'd') OR o.typtype = 'c' AND (SELECT r.relkind FROM pg_class r"
                " WHERE r.oid = o.typrelid) = 'c')",
                "CASE WHEN o.typtype = 'c' THEN o.typrelid ELSE o.oid END"),
+    global_acl("pg_foreign_data_wrapper", "fdw"),
+    global_acl("pg_foreign_server", "srv"),
 ])
 
 # ALTER DEFAULT PRIVILEGES, as entries granted beyond the built-in defaults (acldefault of the role) and

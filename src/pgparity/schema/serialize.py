@@ -20,7 +20,8 @@ FORMAT = 4
 # and column storage, compression and statistics targets, replica identity, constraint validation and
 # event triggers, which an older document lacks and loads with their defaults. So do the kinds read later in
 # format 4: extended statistics, rules, extensions' configuration tables, operators, operator classes and
-# families, text search objects, aggregates, casts and collations.
+# families, text search objects, aggregates, casts, collations, publications, subscriptions, foreign-data
+# wrappers, servers, user mappings, foreign tables and foreign columns' options.
 READABLE = (1, 2, 3, FORMAT)
 
 

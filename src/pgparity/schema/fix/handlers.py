@@ -10,6 +10,7 @@ from pgparity.schema.fix.kinds import (
     collations,
     constraints,
     event_triggers,
+    foreign,
     functions,
     grants,
     operators,
@@ -63,6 +64,12 @@ HANDLERS: dict[str, Handler] = {
     "publication": replication.PUBLICATION,
     "publication_table": replication.PUBLICATION_TABLE,
     "subscription": replication.SUBSCRIPTION,
+    "foreign_data_wrapper": foreign.WRAPPER,
+    "foreign_server": foreign.SERVER,
+    "user_mapping": foreign.USER_MAPPING,
+    "foreign_table": foreign.FOREIGN_TABLE,
+    "foreign_data_wrapper_privilege": grants.GRANT,
+    "foreign_server_privilege": grants.GRANT,
 }
 
 

@@ -19,7 +19,7 @@ class Phase(IntEnum):
     DROP_SUBSCRIPTION = auto()
     DROP_PUBLICATION = auto()  # publications and their tables: before the columns, tables and schemas they name
     DROP_COLUMN = auto()
-    DROP_TABLE = auto()
+    DROP_TABLE = auto()  # also foreign tables
     DROP_OPERATOR_CLASS = auto()
     DROP_OPERATOR_FAMILY = auto()
     DROP_OPERATOR = auto()
@@ -28,6 +28,9 @@ class Phase(IntEnum):
     DROP_TEXT_SEARCH_TEMPLATE = auto()  # templates and parsers: dictionaries and configurations name them
     DROP_CAST = auto()  # casts and aggregates name functions and types
     DROP_AGGREGATE = auto()
+    DROP_USER_MAPPING = auto()
+    DROP_SERVER = auto()
+    DROP_WRAPPER = auto()
     DROP_FUNCTION = auto()
     DROP_SEQUENCE = auto()
     DROP_COMPOSITE = auto()
@@ -52,8 +55,11 @@ class Phase(IntEnum):
     TEXT_SEARCH_CONFIGURATION = auto()  # also its mappings
     AGGREGATE = auto()
     CAST = auto()
+    WRAPPER = auto()  # foreign-data wrappers name their handler and validator functions
+    SERVER = auto()
+    USER_MAPPING = auto()
     SEQUENCE = auto()
-    TABLE = auto()
+    TABLE = auto()  # also foreign tables, which name their server
     ALTER_TABLE = auto()
     ADD_COLUMN = auto()
     COLUMN_TYPE = auto()

@@ -122,7 +122,8 @@ def rebuilt_views(changes: Sequence[Change], sides: Sides) -> set[Name]:
     rebuilt = {view_name(change) for change in changes if is_definition(change)}
     rebuilt |= {name for name in both for change in changes
                 if change.kind == "column" and change.attribute in REBUILDING
-                and change.node.parent.kind == "table" and name_of(change.node.parent.obj) in reads[name]}
+                and change.node.parent.kind in ("table", "foreign_table")
+                and name_of(change.node.parent.obj) in reads[name]}
     while grown := {name for name in both - rebuilt if reads[name] & rebuilt}:
         rebuilt |= grown
     return rebuilt

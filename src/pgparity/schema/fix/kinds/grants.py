@@ -1,4 +1,5 @@
-"""Grants beyond relations: on schemas, sequences, functions and types, and ALTER DEFAULT PRIVILEGES."""
+"""Grants beyond relations: on schemas, sequences, functions, types, foreign-data wrappers and servers, and ALTER
+DEFAULT PRIVILEGES."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ GRANTED_ON = {
     "type": lambda obj: sql.SQL("TYPE {}").format(qualified(obj)),
     "domain": lambda obj: sql.SQL("DOMAIN {}").format(qualified(obj)),
     "aggregate": aggregate_as_function,
+    "foreign_data_wrapper": lambda obj: sql.SQL("FOREIGN DATA WRAPPER {}").format(sql.Identifier(obj.name)),
+    "foreign_server": lambda obj: sql.SQL("FOREIGN SERVER {}").format(sql.Identifier(obj.name)),
 }
 
 # What a new object of these kinds grants PUBLIC without being asked (acldefault).

@@ -7,7 +7,13 @@ from psycopg import sql
 from pgparity.schema import diff
 from pgparity.schema.diff import Node
 from pgparity.schema.fix.handler import Handler, commented_as, dropping, with_contents
-from pgparity.schema.fix.kinds.options import changed_options, with_options
+from pgparity.schema.fix.kinds.options import (
+    changed_generic_options,
+    changed_options,
+    option_list,
+    parsed,
+    with_options,
+)
 from pgparity.schema.fix.kinds.types import attribute_sql
 from pgparity.schema.fix.lookup import Sides, label
 from pgparity.schema.fix.narrowing import Conversion, converted
@@ -18,6 +24,7 @@ from pgparity.schema.model import Column, Table
 
 def column_sql(c: Column) -> sql.Composed:
     parts = [sql.Identifier(c.name), raw(c.type)]
+    parts += [sql.SQL("OPTIONS ({})").format(option_list(parsed(c.options)))] if c.options else []
     parts += [sql.SQL("COLLATE {}").format(raw(c.collation))] if c.collation else []
     stored = "VIRTUAL" if c.virtual else "STORED"
     parts += [sql.SQL("GENERATED ALWAYS AS ({}) " + stored).format(raw(c.generated))] if c.generated else []
@@ -99,30 +106,38 @@ def table_data(node: Node, sides: Sides) -> str:
     return f"drops table {label(node)} and its rows"
 
 
-# Columns of tables, and attributes of composite types.
+# Columns of tables and foreign tables, and attributes of composite types.
+
+def altered(node: Node) -> str:
+    """What ALTER names a column's relation by: TABLE, or FOREIGN TABLE."""
+    return "FOREIGN TABLE" if node.parent.kind == "foreign_table" else "TABLE"
+
 
 def build_column(node: Node, sides: Sides) -> tuple[Step, ...]:
     parent, c = node.parent.obj, node.obj
     if node.parent.kind == "type":
         own = step(Phase.COMPOSITE, "ALTER TYPE {} ADD ATTRIBUTE {}", qualified(parent), attribute_sql(c))
     else:
-        own = step(Phase.ADD_COLUMN, "ALTER TABLE {} ADD COLUMN {}", qualified(parent), column_sql(c))
+        own = step(Phase.ADD_COLUMN, f"ALTER {altered(node)} {{}} ADD COLUMN {{}}", qualified(parent), column_sql(c))
     return with_contents(node, sides, [own, *column_settings(node)])
 
 
 def remove_column(node: Node, sides: Sides) -> tuple[Step, ...]:
-    template = "ALTER TYPE {} DROP ATTRIBUTE {}" if node.parent.kind == "type" else "ALTER TABLE {} DROP COLUMN {}"
+    template = ("ALTER TYPE {} DROP ATTRIBUTE {}" if node.parent.kind == "type"
+                else f"ALTER {altered(node)} {{}} DROP COLUMN {{}}")
     return (step(Phase.DROP_COLUMN, template, qualified(node.parent.obj), sql.Identifier(node.obj.name)),)
 
 
-def column_data(node: Node, sides: Sides) -> str:
+def column_data(node: Node, sides: Sides) -> str | None:
+    if node.parent.kind == "foreign_table":
+        return None  # its data is the foreign server's
     return f"drops column {label(node)} and its data"
 
 
 def column_narrowing(node: Node, sides: Sides) -> tuple[Narrowing, ...]:
     c = node.obj
-    if node.parent.kind == "type" or c.nullable or c.default is not None or c.identity or c.generated:
-        return ()
+    if node.parent.kind != "table" or c.nullable or c.default is not None or c.identity or c.generated:
+        return ()  # a foreign table's rows are its server's
     return (Narrowing(label(node), "that would hold NULL in this new NOT NULL column without a default",
                       statement("SELECT count(*) FROM {}", rows_of(node.parent.obj))),)
 
@@ -134,7 +149,7 @@ def alter_column(source: Node, target: Node, attribute: str, sides: Sides) -> Ac
 
 
 def alter_clause(node: Node, phase: Phase, clause: str, *args: sql.Composable) -> Step:
-    return step(phase, "ALTER TABLE {} ALTER COLUMN {} " + clause, qualified(node.parent.obj),
+    return step(phase, f"ALTER {altered(node)} {{}} ALTER COLUMN {{}} " + clause, qualified(node.parent.obj),
                 sql.Identifier(node.obj.name), *args)
 
 
@@ -144,7 +159,7 @@ def column_type(source: Node, target: Node, sides: Sides) -> Action:
     conversion = converted(source.obj.type, c.type, sql.Identifier(c.name))
     collation = sql.SQL(" COLLATE {}").format(raw(c.collation)) if c.collation else sql.SQL("")
     using = sql.SQL("")
-    if conversion.using:
+    if conversion.using and target.parent.kind == "table":  # a foreign table's type is only a declaration
         using = sql.SQL(" USING {}::{}").format(sql.Identifier(c.name), raw(c.type))
     steps = [alter_clause(target, Phase.COLUMN_TYPE, "TYPE {}{}{}", raw(c.type), collation, using)]
     if source.obj.default is not None:  # the old default may not convert: set it again afterwards
@@ -157,8 +172,8 @@ def column_type(source: Node, target: Node, sides: Sides) -> Action:
 
 
 def failing_rows(node: Node, conversion: Conversion) -> tuple[Narrowing, ...]:
-    if conversion.failing is None:
-        return ()
+    if conversion.failing is None or node.parent.kind != "table":
+        return ()  # a foreign table's rows are its server's
     condition, predicate = conversion.failing
     query = statement("SELECT count(*) FROM {} WHERE {}", rows_of(node.parent.obj), predicate)
     return (Narrowing(label(node), condition, query),)
@@ -173,10 +188,12 @@ def column_collation(source: Node, target: Node, sides: Sides) -> Action:
 def column_nullable(source: Node, target: Node, sides: Sides) -> Action:
     if target.obj.nullable:
         return Action((alter_clause(target, Phase.COLUMN_NULL, "DROP NOT NULL"),))
+    set_not_null = alter_clause(target, Phase.COLUMN_NULL, "SET NOT NULL")
+    if target.parent.kind != "table":
+        return Action((set_not_null,))  # a foreign table's rows are its server's
     check = statement("SELECT count(*) FROM {} WHERE {} IS NULL", rows_of(target.parent.obj),
                       sql.Identifier(target.obj.name))
-    return Action((alter_clause(target, Phase.COLUMN_NULL, "SET NOT NULL"),),
-                  narrowing=(Narrowing(label(target), "holding NULL, which NOT NULL refuses", check),))
+    return Action((set_not_null,), narrowing=(Narrowing(label(target), "holding NULL, which NOT NULL refuses", check),))
 
 
 def column_default(source: Node, target: Node, sides: Sides) -> Action:
@@ -248,6 +265,12 @@ def column_settings(node: Node) -> tuple[Step, ...]:
     return tuple(make(node) for attribute, make in SETTINGS.items() if getattr(node.obj, attribute) is not None)
 
 
+def column_options(source: Node, target: Node, sides: Sides) -> Action:
+    """A foreign table column's own OPTIONS, set, added and dropped in place."""
+    changed = changed_generic_options(source.obj.options, target.obj.options)
+    return Action((alter_clause(target, Phase.ALTER_TABLE, "{}", changed),))
+
+
 def column_setting(attribute: str):
     return lambda source, target, sides: Action((SETTINGS[attribute](target),))
 
@@ -256,6 +279,7 @@ COLUMN_CHANGES = {
     "type": column_type, "collation": column_collation, "nullable": column_nullable,
     "default": column_default, "identity": column_identity, "generated": column_generated,
     "virtual": column_generated, **{attribute: column_setting(attribute) for attribute in SETTINGS},
+    "options": column_options,
 }
 
 
