@@ -603,6 +603,21 @@ def test_removing_an_enum_label_recreates_the_type_and_recasts_its_columns(pair,
                "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood DEFAULT 'sad');")
 
 
+@pytest.mark.parametrize("made", [
+    "CREATE TABLE t (a int); REVOKE SELECT ON t FROM {reader};",
+    "CREATE SEQUENCE q; REVOKE SELECT ON SEQUENCE q FROM {reader};",
+    "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'; REVOKE EXECUTE ON FUNCTION f() FROM {reader};",
+    "CREATE TYPE mood AS ENUM ('sad'); REVOKE USAGE ON TYPE mood FROM {reader};",
+], ids=["table", "sequence", "function", "type"])
+def test_what_default_privileges_grant_an_object_the_fix_makes_is_revoked_where_the_target_lacks_it(
+        pair, tmp_path, made):
+    defaults = ("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {reader};"
+                "ALTER DEFAULT PRIVILEGES GRANT SELECT ON SEQUENCES TO {reader};"
+                "ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO {reader};"
+                "ALTER DEFAULT PRIVILEGES GRANT USAGE ON TYPES TO {reader};").format(reader=READER)
+    round_trip(pair, tmp_path, defaults, "", made.format(reader=READER))
+
+
 def test_a_recreated_type_keeps_its_grants_and_public_revoked(pair, tmp_path):
     grants = f"REVOKE USAGE ON TYPE mood FROM PUBLIC; GRANT USAGE ON TYPE mood TO {READER};"
     round_trip(pair, tmp_path, "", "CREATE TYPE mood AS ENUM ('sad', 'ok');" + grants,

@@ -60,17 +60,34 @@ def alter_grant(source: Node, target: Node, attribute: str, sides: Sides) -> Act
 GRANT = Handler(build_grant, remove_grant, alter_grant)
 
 
-def public_defaults_revoked(node: Node) -> tuple[Step, ...]:
-    """A new function or type grants PUBLIC its default; revoked when the object made lacks that grant."""
-    privilege = PUBLIC_DEFAULTS[node.kind]
-    if any(g.grantee == "PUBLIC" and g.privilege == privilege for g in node.obj.privileges):
-        return ()
-    return (step(Phase.PRIVILEGE, "REVOKE {} ON {} FROM PUBLIC", sql.SQL(privilege), GRANTED_ON[node.kind](node.obj)),)
+# What ALTER DEFAULT PRIVILEGES names each kind's new objects by; tables' entries cover every relation.
+DEFAULT_OBJECTS = {"table": "TABLES", "view": "TABLES", "materialized_view": "TABLES", "foreign_table": "TABLES",
+                   "sequence": "SEQUENCES", "function": "FUNCTIONS", "aggregate": "FUNCTIONS", "enum": "TYPES",
+                   "domain": "TYPES", "type": "TYPES", "schema": "SCHEMAS"}
 
 
-def without_public_defaults(handler: Handler) -> Handler:
-    """`handler` whose objects are made with PUBLIC's default grant revoked where they lack it."""
-    return replace(handler, build=lambda node, sides: handler.build(node, sides) + public_defaults_revoked(node))
+def born_with(node: Node, sides: Sides) -> set[tuple[str, str]]:
+    """(grantee, privilege) a new object may get unasked where the fix runs: its kind's PUBLIC default and
+    whatever the source's default privileges grant such objects, for any role (revoking one it lacks does
+    nothing, so naming too many is safe)."""
+    born = {("PUBLIC", PUBLIC_DEFAULTS[node.kind])} if node.kind in PUBLIC_DEFAULTS else set()
+    schema = getattr(node.obj, "schema", None)
+    born |= {(entry.grantee, entry.privilege) for entry in sides.source.snapshot.default_privileges
+             if entry.granted and entry.objects == DEFAULT_OBJECTS[node.kind] and entry.schema in ("", schema)}
+    return born
+
+
+def born_grants_revoked(node: Node, sides: Sides) -> tuple[Step, ...]:
+    """REVOKE what the object gets unasked but the one it is made to match lacks."""
+    held = {(g.grantee, g.privilege) for g in node.obj.privileges if not getattr(g, "column", "")}
+    named = GRANTED_ON.get(node.kind, lambda obj: sql.SQL("TABLE {}").format(qualified(obj)))(node.obj)
+    return tuple(step(Phase.PRIVILEGE, "REVOKE {} ON {} FROM {}", sql.SQL(privilege), named, role_name(grantee))
+                 for grantee, privilege in sorted(born_with(node, sides) - held))
+
+
+def as_granted(handler: Handler) -> Handler:
+    """`handler` whose objects end with exactly the grants of the object they are made to match."""
+    return replace(handler, build=lambda node, sides: handler.build(node, sides) + born_grants_revoked(node, sides))
 
 
 def default_clause(entry: Model, grant: bool, option: bool = False) -> sql.Composed:
