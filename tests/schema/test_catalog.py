@@ -12,9 +12,11 @@ from psycopg import sql
 from schema_cases import view_as_printed_by
 
 from pgparity.errors import SnapshotError
+from pgparity.schema import introspect
 from pgparity.schema.introspect import function_row, inspect, stored_tables, without_options
 from pgparity.schema.model import (
     Column,
+    Extension,
     Index,
     Ledger,
     LedgerEntry,
@@ -440,3 +442,12 @@ def test_the_in_mode_is_left_out_of_identity_arguments():
 ])
 def test_an_index_definition_is_compared_without_its_options(definition, expected):
     assert without_options(definition) == expected
+
+
+def test_a_row_that_does_not_fit_its_class_is_refused_by_name():
+    with pytest.raises(TypeError, match=r"Extension from columns name, version: missing \['schema'\]"):
+        introspect.build(Extension, {"name": "citext", "version": "1.6"})
+    with pytest.raises(TypeError, match=r"unknown \['colour'\]"):
+        introspect.build(Extension, {"name": "citext", "version": "1.6", "schema": "public", "colour": "red"})
+    assert introspect.build(Extension, {"name": "citext", "version": "1.6", "schema": "public"}) == \
+        Extension("citext", "1.6", "public")

@@ -8,7 +8,7 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import MISSING, fields, replace
 from typing import TypeVar
 
 import psycopg
@@ -276,13 +276,35 @@ def without_bookkeeping(snapshot: Snapshot) -> Snapshot:
 
 
 def build(cls: type[T], row: Row, **extra: object) -> T:
-    """One object from a row whose column names are the field names; arrays become tuples. Only the
-    fields typed as tuples are looked at: tens of thousands of rows go through here."""
+    """One object from a row whose column names are the field names; arrays become tuples.
+
+    Tens of thousands of rows go through here, so the object is filled in one step rather than through a
+    frozen dataclass's __init__, which sets each field on its own: the columns a query gives are checked
+    against the fields once per query shape, and only the fields typed as tuples are looked at."""
     for name in tuple_fields(cls):
         value = row.get(name)
         if isinstance(value, list):
             row[name] = tuple(value)
-    return cls(**row, **extra)
+    obj = cls.__new__(cls)
+    values = obj.__dict__
+    values.update(defaults(cls, tuple(row), tuple(extra)))
+    values.update(row)
+    values.update(extra)
+    obj.__post_init__()
+    return obj
+
+
+@functools.cache
+def defaults(cls: type, columns: tuple[str, ...], extra: tuple[str, ...]) -> dict[str, object]:
+    """The defaults of the fields neither `columns` nor `extra` give; a field given twice, missing without a
+    default, or unknown is a query that does not fit its class."""
+    names = [f.name for f in fields(cls)]
+    given = columns + extra
+    missing = [f.name for f in fields(cls) if f.name not in given and f.default is MISSING]
+    unknown = [name for name in given if name not in names]
+    if missing or unknown or len(set(given)) != len(given):
+        raise TypeError(f"{cls.__name__} from columns {', '.join(given)}: missing {missing}, unknown {unknown}")
+    return {f.name: f.default for f in fields(cls) if f.name not in given and f.default is not MISSING}
 
 
 @functools.cache

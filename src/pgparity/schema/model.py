@@ -11,7 +11,9 @@ Fields added after a profile format was published come last and carry defaults, 
 from __future__ import annotations
 
 import functools
+import operator
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 
 KEY = {"key": True}
@@ -29,7 +31,17 @@ class Model:
 
 def key_of(obj: Model) -> tuple:
     """The values that identify an object among its siblings (a table's schema and name, ...)."""
-    return tuple(getattr(obj, name) for name in key_fields(type(obj)))
+    return key_getter(type(obj))(obj)
+
+
+@functools.cache
+def key_getter(cls: type) -> Callable[[Model], tuple]:
+    """The key as one tuple, read by attrgetter: every object of every snapshot is sorted by it."""
+    names = key_fields(cls)
+    if len(names) == 1:
+        one = operator.attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return operator.attrgetter(*names) if names else lambda obj: ()
 
 
 @functools.cache

@@ -687,16 +687,18 @@ def members(family: str, held: bool, of_class: str = "") -> sql.Composed:
 
 # A family CREATE OPERATOR CLASS made for itself (named as a class in it, holding no loose member) is the
 # class's: left out, so a class missing on one side is one difference.
+# MATERIALIZED: the members are read of the visible families only, not of every built-in one, which the
+# planner would do were the outer condition pushed down into the scan of pg_opfamily.
 OPERATOR_FAMILIES = query("""
-SELECT * FROM (
+WITH families AS MATERIALIZED (
     SELECT n.nspname AS schema, f.opfname AS name, a.amname AS method, {members},
            pg_get_userbyid(f.opfowner) AS owner, comment_d.description AS comment,
            EXISTS (SELECT FROM pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname
                    AND c.opcnamespace = f.opfnamespace) AS named_by_class
     FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am a ON a.oid = f.opfmethod {comment}
     WHERE {visible} AND {own}
-) families
-WHERE NOT (named_by_class AND cardinality(operators) = 0 AND cardinality(functions) = 0)
+)
+SELECT * FROM families WHERE NOT (named_by_class AND cardinality(operators) = 0 AND cardinality(functions) = 0)
 """, member=("pg_opfamily", "f.oid"), comment=("pg_opfamily", "f.oid"), members=members("f.oid", held=False))
 
 OPERATOR_CLASSES = query("""
