@@ -242,16 +242,21 @@ WHERE {visible} AND NOT ic.relispartition
                   AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
 """, comment=("pg_class", "i.indexrelid"), options=options("ic"))
 
+def enabled(column: str) -> sql.Composed:
+    """A trigger's, rule's or event trigger's state (its tgenabled, ev_enabled, evtenabled) by name."""
+    return sql.SQL("CASE {} WHEN 'O' THEN 'origin' WHEN 'A' THEN 'always' WHEN 'R' THEN 'replica' "
+                   "WHEN 'D' THEN 'disabled' END").format(sql.SQL(column))
+
+
 # User triggers; the copies a partition gets from its parent's trigger are left out.
 TRIGGERS = query("""
 SELECT t.tgrelid AS parent, t.tgname AS name, pg_get_triggerdef(t.oid) AS definition,
-       CASE t.tgenabled WHEN 'O' THEN 'origin' WHEN 'A' THEN 'always' WHEN 'R' THEN 'replica'
-                        WHEN 'D' THEN 'disabled' END AS enabled,
+       {enabled} AS enabled,
        comment_d.description AS comment
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
      JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
 WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {visible}
-""", comment=("pg_trigger", "t.oid"))
+""", comment=("pg_trigger", "t.oid"), enabled=enabled("t.tgenabled"))
 
 # Extended statistics (CREATE STATISTICS); an expression's own kind ('e', from 14 on) follows from its definition.
 # The default target is -1 before 17 and NULL from 17 on.
@@ -268,24 +273,23 @@ WHERE {visible}
 # Rules on tables and views, less each view's own ON SELECT rule (_RETURN), which is its definition.
 RULES = query("""
 SELECT r.ev_class AS parent, r.rulename AS name, pg_get_ruledef(r.oid) AS definition,
-       CASE r.ev_enabled WHEN 'O' THEN 'origin' WHEN 'A' THEN 'always' WHEN 'R' THEN 'replica'
-                         WHEN 'D' THEN 'disabled' END AS enabled,
+       {enabled} AS enabled,
        comment_d.description AS comment
 FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
      JOIN pg_namespace n ON n.oid = c.relnamespace {comment}
 WHERE r.rulename <> '_RETURN' AND {visible}
-""", comment=("pg_rewrite", "r.oid"))
+""", comment=("pg_rewrite", "r.oid"), enabled=enabled("r.ev_enabled"))
 
 # Event triggers are the database's, in no schema; CREATE EXTENSION's own are left out.
 EVENT_TRIGGERS = query("""
 SELECT et.evtname AS name, et.evtevent AS event, ARRAY(SELECT t FROM unnest(et.evttags) AS t ORDER BY 1) AS tags,
        et.evtfoid::regproc::text AS function,
-       CASE et.evtenabled WHEN 'O' THEN 'origin' WHEN 'A' THEN 'always' WHEN 'R' THEN 'replica'
-                          WHEN 'D' THEN 'disabled' END AS enabled,
+       {enabled} AS enabled,
        pg_get_userbyid(et.evtowner) AS owner, comment_d.description AS comment
 FROM pg_event_trigger et {comment}
 WHERE {own}
-""", member=("pg_event_trigger", "et.oid"), comment=("pg_event_trigger", "et.oid"))
+""", member=("pg_event_trigger", "et.oid"), comment=("pg_event_trigger", "et.oid"),
+    enabled=enabled("et.evtenabled"))
 
 # Publications and what they publish. Before 15 a publication names no schemas and no column list or row
 # filter (pg_publication_namespace, prattrs and prqual are 15's); before 18 it publishes no generated column.

@@ -1,4 +1,4 @@
-"""Triggers, and the state (enabled, disabled, ...) each is in."""
+"""Triggers and rules: each a definition as the server prints it, and the state (enabled, disabled, ...) it is in."""
 
 from __future__ import annotations
 
@@ -15,21 +15,23 @@ TRIGGER_STATES = {
 }
 
 
-def trigger_state(node: Node) -> Step:
-    return step(Phase.TRIGGER, f"ALTER TABLE {{}} {TRIGGER_STATES[node.obj.enabled]} TRIGGER {{}}",
-                qualified(node.parent.obj), sql.Identifier(node.obj.name))
+def stateful(word: str, phase: Phase) -> Handler:
+    """TRIGGER or RULE: made by its printed definition, then `ALTER TABLE … DISABLE|ENABLE … <word>` for a
+    state other than enabled, which is also changed in place; anything else drops and creates it."""
+    def state(node: Node) -> Step:
+        return step(phase, f"ALTER TABLE {{}} {TRIGGER_STATES[node.obj.enabled]} {word} {{}}",
+                    qualified(node.parent.obj), sql.Identifier(node.obj.name))
+
+    def build(node: Node, sides: Sides) -> tuple[Step, ...]:
+        own = [Step(phase, node.obj.definition)]
+        return with_contents(node, sides, own + ([state(node)] if node.obj.enabled != "origin" else []))
+
+    def alter(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
+        return Action((state(target),)) if attribute == "enabled" else None
+
+    return Handler(build, dropped_on_parent(f"DROP {word} {{}} ON {{}}", Phase.DROP_TRIGGER), alter,
+                   comment_on=commented_on_parent(word))
 
 
-def build_trigger(node: Node, sides: Sides) -> tuple[Step, ...]:
-    own = [Step(Phase.TRIGGER, node.obj.definition)]
-    return with_contents(node, sides, own + ([trigger_state(node)] if node.obj.enabled != "origin" else []))
-
-
-def alter_trigger(source: Node, target: Node, attribute: str, sides: Sides) -> Action | None:
-    if attribute == "enabled":
-        return Action((trigger_state(target),))
-    return None  # dropped and created
-
-
-TRIGGER = Handler(build_trigger, dropped_on_parent("DROP TRIGGER {} ON {}", Phase.DROP_TRIGGER), alter_trigger,
-                  comment_on=commented_on_parent("TRIGGER"))
+TRIGGER = stateful("TRIGGER", Phase.TRIGGER)
+RULE = stateful("RULE", Phase.RULE)
