@@ -58,9 +58,9 @@ def connect_read_only(url: str, timeout_seconds: float = 60) -> psycopg.Connecti
 class Server:
     """Database-level administration through the server's maintenance database (autocommit)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, application: str = APPLICATION):
         self.url = with_database(url, "postgres")
-        self.conn = connect(self.url, autocommit=True)
+        self.conn = connect(self.url, autocommit=True, application=application)
 
     def close(self) -> None:
         self.conn.close()
@@ -70,6 +70,15 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def holder(self, key: str) -> str | None:
+        """The application_name of the session holding the advisory lock `key` (a one-bigint lock keeps the
+        key's low 32 bits in objid)."""
+        row = self.conn.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+            " AND l.objid = (hashtext(%s)::bigint & 4294967295)::oid", (key,)).fetchone()
+        return row[0] if row else None
 
     def url_for(self, database: str) -> str:
         return with_database(self.url, database)
@@ -130,12 +139,13 @@ class Server:
                 time.sleep(0.05)
 
     @contextmanager
-    def advisory_lock(self, key: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold a session lock named by `key`; a second holder waits. The server frees it if we die."""
+    def advisory_lock(self, key: str, on_wait: Callable[[str | None], None] | None = None) -> Iterator[None]:
+        """Hold a session lock named by `key`; a second holder waits, and `on_wait` hears the application_name
+        of the session holding it (None when it is gone already). The server frees it if we die."""
         acquired = self.conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]
         if not acquired:
             if on_wait:
-                on_wait()
+                on_wait(self.holder(key))
             self.conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
         try:
             yield

@@ -11,11 +11,12 @@ import time
 import psycopg
 import pytest
 
+from pgparity import database
 from pgparity.errors import MigrationError
 from pgparity.migrations import apply
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.model import Migration
-from pgparity.migrations.sync import Quiet, replay
+from pgparity.migrations.sync import LOCK_KEY, SPARE_MAKER, Quiet, replay, waiting
 
 GOOD = {
     "001_users.sql": "create table users (id bigint primary key, email varchar);",
@@ -231,7 +232,7 @@ def test_two_syncs_at_once_never_interleave(project):
     out_first, err_first = first.communicate(timeout=120)
     out_second, err_second = second.communicate(timeout=120)
     assert first.returncode == 0 and second.returncode == 0, (err_first, err_second)
-    assert "another sync is running on this server" in err_second
+    assert "another sync or migrate is running on this server" in err_second
     assert "cache hit" in out_second
     assert [v for v, _ in ledger(project)] == [1, 2, 3, 4, 5]
 
@@ -340,3 +341,17 @@ def test_a_file_that_manages_its_transaction_travels_alone(fresh_db, tmp_path):
     assert [len(batch) for batch in apply.batches(migrations)] == [1, 1, 2]
     replay(fresh_db, migrations, Quiet())
     assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]
+
+
+def test_waiting_for_the_next_clone_being_prepared_says_nothing(pg_server):
+    """After db.sync its background process prepares the next clone under the sync lock; a command that
+    waits for it then must not say another sync is running."""
+    with database.Server(pg_server.url(), application=SPARE_MAKER) as spare, database.Server(pg_server.url()) as other:
+        with spare.advisory_lock(LOCK_KEY):
+            assert other.holder(LOCK_KEY) == SPARE_MAKER
+        assert other.holder(LOCK_KEY) is None
+    said: list[str] = []
+    waiting(said.append)(SPARE_MAKER)
+    waiting(said.append)("pgparity")
+    waiting(said.append)(None)
+    assert said == ["another sync or migrate is running on this server; waiting for it"] * 2

@@ -184,8 +184,7 @@ class Syncer:
 
     def locked(self):
         """Hold the server's sync lock; a second holder waits with a message."""
-        return self.server.advisory_lock(LOCK_KEY, on_wait=lambda: self.notify(
-            "another sync is running on this server (or the next clone is being prepared); waiting for it"))
+        return self.server.advisory_lock(LOCK_KEY, on_wait=waiting(self.notify))
 
     def sync(self, plan: Plan, key: str, use_cache: bool = True,
              seed: Callable[[str], None] | None = None) -> SyncResult:
@@ -419,8 +418,7 @@ def migrate(server: Server, dev: str, plan: Plan, baseline: Baseline | None,
     server, and its no-transaction file's unfinished ledger row.
     """
     started = time.monotonic()
-    with server.advisory_lock(LOCK_KEY, on_wait=lambda: notify(
-            "another sync or migrate is running on this server; waiting for it")):
+    with server.advisory_lock(LOCK_KEY, on_wait=waiting(notify)):
         with applier(server.url_for(dev)) as conn:
             recovery.claim(conn, notify)
             ledger.ensure(conn)
@@ -445,11 +443,23 @@ def spawn_spare(url: str, dev: str, template: str, trash: Sequence[str]) -> None
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def waiting(notify: Callable[[str], None]) -> Callable[[str | None], None]:
+    """What a command waiting for the sync lock says: nothing while this project's own background process
+    prepares the next clone (it ends in moments, and the user started nothing else); else who it waits for."""
+    def on_wait(holder: str | None) -> None:
+        if holder != SPARE_MAKER:
+            notify("another sync or migrate is running on this server; waiting for it")
+    return on_wait
+
+
+SPARE_MAKER = "pgparity-spare"  # the application_name of make_spare's session
+
+
 def make_spare(url: str, dev: str, template: str, *trash: str) -> None:
     """Under the lock: the spare clone of `template` (none when it is empty) for the next warm sync, then
     the empty database for the next replay. Then the trash, which no sync waits for."""
     names = Names(dev)
-    with Server(url) as server:
+    with Server(url, application=SPARE_MAKER) as server:
         with server.advisory_lock(LOCK_KEY):
             spare = names.spare(template.removeprefix(TEMPLATE_PREFIX))
             if template and server.exists(template) and not server.exists(spare):
