@@ -234,8 +234,7 @@ def assemble(rows: dict[str, list[Row]], ledger: Ledger | None) -> Snapshot:
         default_privileges=plain(DefaultPrivilege, rows["default_privileges"]),
         event_triggers=plain(EventTrigger, rows["event_triggers"]),
         operators=plain(Operator, rows["operators"]),
-        operator_families=plain(OperatorFamily, ({k: v for k, v in row.items() if k != "named_by_class"}
-                                                 for row in rows["operator_families"])),
+        operator_families=plain(OperatorFamily, rows["operator_families"]),
         operator_classes=plain(OperatorClass, rows["operator_classes"]),
         text_search_parsers=plain(TextSearchParser, rows["text_search_parsers"]),
         text_search_templates=plain(TextSearchTemplate, rows["text_search_templates"]),

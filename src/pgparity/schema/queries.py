@@ -702,7 +702,8 @@ WITH families AS MATERIALIZED (
     FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am a ON a.oid = f.opfmethod {comment}
     WHERE {visible} AND {own}
 )
-SELECT * FROM families WHERE NOT (named_by_class AND cardinality(operators) = 0 AND cardinality(functions) = 0)
+SELECT schema, name, method, operators, functions, owner, comment FROM families
+WHERE NOT (named_by_class AND cardinality(operators) = 0 AND cardinality(functions) = 0)
 """, member=("pg_opfamily", "f.oid"), comment=("pg_opfamily", "f.oid"), members=members("f.oid", held=False))
 
 OPERATOR_CLASSES = query("""

@@ -17,8 +17,11 @@ from pgparity.schema.fix.phases import Action, Phase, Step
 from pgparity.schema.fix.sqltext import qualified, role_name, step
 from pgparity.schema.model import Model
 
-# What GRANT … ON names, by the kind of the object granted on.
+# What GRANT … ON names, by the kind of the object granted on; a relation's own grants are `access`'s, but the
+# fix revokes what one gets unasked through this table too.
 GRANTED_ON = {
+    **dict.fromkeys(("table", "view", "materialized_view", "foreign_table"),
+                    lambda obj: sql.SQL("TABLE {}").format(qualified(obj))),
     "sequence": lambda obj: sql.SQL("SEQUENCE {}").format(qualified(obj)),
     "schema": lambda obj: sql.SQL("SCHEMA {}").format(sql.Identifier(obj.name)),
     "function": function_ref,
@@ -79,8 +82,8 @@ def born_with(node: Node, sides: Sides) -> set[tuple[str, str]]:
 
 def born_grants_revoked(node: Node, sides: Sides) -> tuple[Step, ...]:
     """REVOKE what the object gets unasked but the one it is made to match lacks."""
-    held = {(g.grantee, g.privilege) for g in node.obj.privileges if not getattr(g, "column", "")}
-    named = GRANTED_ON.get(node.kind, lambda obj: sql.SQL("TABLE {}").format(qualified(obj)))(node.obj)
+    held = {(g.grantee, g.privilege) for g in node.obj.privileges if not g.column}
+    named = GRANTED_ON[node.kind](node.obj)
     return tuple(step(Phase.PRIVILEGE, "REVOKE {} ON {} FROM {}", sql.SQL(privilege), named, role_name(grantee))
                  for grantee, privilege in sorted(born_with(node, sides) - held))
 
