@@ -26,6 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pgparity.data.sanitize import Rules, parse_rules
 from pgparity.errors import ConfigError, shown
 from pgparity.folders import write_whole
+from pgparity.migrations import formats
 from pgparity.migrations.model import Baseline, MigrationPolicy
 
 PREFIX = "PGPARITY_"
@@ -162,7 +163,7 @@ KEYS: dict[str, Key] = {
         Key("USER", _role, "postgres", "superuser created in the dev container"),
         Key("PASSWORD", _text, "pgparity", "password of that user (dev only; masked wherever printed)"),
         Key("DATABASE", _database, "app", "the dev database"),
-        Key("MIGRATIONS", _text, "migrations", "directory of numbered NNN_name.sql migrations"),
+        Key("MIGRATIONS", _text, "migrations", "directory of migrations: pgparity's NNN_name.sql, or Flyway's, golang-migrate's, dbmate's, goose's or Sqitch's layout as it is"),
         Key("PROD_URL", _url, None, "read-only production URL, used by snapshot and dump"),
         Key("ENCODING", _text, "UTF8", "server encoding given to initdb"),
         Key("LOCALE", _text, "en_US.utf8", "locale given to initdb (must exist in the image)"),
@@ -496,6 +497,13 @@ def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _format(path: Path, value: Any) -> str | None:
+    """The migrations' layout, when the project names it rather than letting the files tell."""
+    if value is None:
+        return None
+    return formats.named(value if isinstance(value, str) else repr(value), f"{path}: migrations.format").name
+
+
 def _baseline(path: Path, value: Any) -> Baseline | None:
     if value is None:
         return None
@@ -564,12 +572,13 @@ def load_project_file(path: Path) -> ProjectFile:
     owners = verify.get("owners", False)
     if not isinstance(owners, bool):
         raise ConfigError(f"{named}: verify.owners must be true or false, not {owners!r}")
-    section = _check_keys(named, "migrations", document.get("migrations", {}), {"skip", "order", "baseline"})
+    section = _check_keys(named, "migrations", document.get("migrations", {}), {"skip", "order", "baseline", "format"})
     return ProjectFile(
         migrations=MigrationPolicy(
             skip=frozenset(_strings(named, "migrations.skip", section.get("skip", []))),
             order=_strings(named, "migrations.order", section.get("order", [])),
             baseline=_baseline(named, section.get("baseline")),
+            format=_format(named, section.get("format")),
         ),
         ignore=_strings(named, "verify.ignore", verify.get("ignore", [])),
         owners=owners,

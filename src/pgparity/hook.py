@@ -7,6 +7,7 @@ import shlex
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 from pgparity.errors import PgParityError
@@ -72,6 +73,20 @@ def file_at(root: Path, revision: str, path: Path) -> str | None:
     shown = subprocess.run(["git", "show", f"{revision}:{in_repository(root, path).as_posix()}"], cwd=root,
                            capture_output=True)
     return shown.stdout.decode("utf-8", errors="replace") if shown.returncode == 0 else None
+
+
+def earlier(root: Path, path: Path, wanted: Callable[[str], bool], depth: int = 200) -> str | None:
+    """The newest text `path` had in the last `depth` commits that changed it that `wanted` accepts; None
+    outside a repository, or when no commit holds such a text."""
+    log = subprocess.run(["git", "log", f"-{depth}", "--format=%H", "--", str(path.resolve())], cwd=root,
+                         capture_output=True, text=True)
+    if log.returncode != 0:
+        return None
+    for revision in log.stdout.split():
+        text = file_at(root, revision, path)
+        if text is not None and wanted(text):
+            return text
+    return None
 
 
 def export(root: Path, revision: str, folder: Path, into: Path) -> Path:

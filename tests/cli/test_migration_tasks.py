@@ -10,8 +10,9 @@ import pytest
 from commands import ok, one_error_line, write
 from conftest import Project
 
-from pgparity.folders import create_new
-from pgparity.migrations.naming import new_files
+from pgparity.errors import PgParityError
+from pgparity.migrations import formats
+from pgparity.migrations.discovery import layout
 
 
 @pytest.fixture
@@ -51,11 +52,14 @@ def test_new_refuses_a_name_that_is_not_a_file_names_part(folder, name):
 
 
 def test_a_new_file_never_replaces_one_that_appeared_meanwhile(tmp_path):
-    forward, _ = new_files(tmp_path, "x")
-    forward.write_text("select 1;\n")  # another process took the number between naming and writing
-    with pytest.raises(FileExistsError):
-        create_new(forward, "")
-    assert forward.read_text() == "select 1;\n"
+    (tmp_path / "001_a.sql").write_text("select 1;\n")
+    (tmp_path / "001_a.down.sql").write_text("select 1;\n")
+    fmt, files = layout(tmp_path)
+    outputs = fmt.new(tmp_path, files, "x", "-- x\n", "-- undo\n")
+    outputs[-1].path.write_text("select 2;\n")  # another process took the number between naming and writing
+    with pytest.raises(PgParityError, match="002_x.sql exists already; nothing written"):
+        formats.write(outputs)
+    assert outputs[-1].path.read_text() == "select 2;\n" and not outputs[0].path.exists()
 
 
 # --- with the engine -------------------------------------------------------------------------
@@ -67,7 +71,7 @@ STACK = {"001_a.sql": "create table a (id int);\n", "001_a.down.sql": "drop tabl
 
 def state(project: Project) -> tuple[list[int], list[str]]:
     with psycopg.connect(project.url()) as conn:
-        versions = [v for (v,) in conn.execute("select version from pgparity.schema_migrations order by 1")]
+        versions = [v for (v,) in conn.execute("select version::bigint from pgparity.schema_migrations order by 1")]
         tables = [t for (t,) in conn.execute("select tablename from pg_tables where schemaname = 'public' order by 1")]
     return versions, tables
 

@@ -48,7 +48,7 @@ def appliers(project, waiting: bool | None = None) -> list[tuple]:
 
 
 def ledger(project) -> list[tuple]:
-    return query(project, "select version, state from pgparity.schema_migrations order by version")
+    return query(project, "select version::bigint, state from pgparity.schema_migrations order by 1")
 
 
 def index_state(project) -> list[tuple]:

@@ -24,7 +24,7 @@ FILES = {"001_a.sql": "create table a (id int);\n",
 
 def rows(url: str) -> list[tuple[int, str, str]]:
     with psycopg.connect(url) as conn:
-        return conn.execute("select version, name, checksum from pgparity.schema_migrations order by version").fetchall()
+        return conn.execute("select version::bigint, name, checksum from pgparity.schema_migrations order by 1").fetchall()
 
 
 def synced(proj) -> Path:
@@ -81,7 +81,7 @@ def test_line_endings_are_not_an_edit_and_old_rows_still_match(proj):
     # A ledger written before endings were normalized holds the sha256 of the CRLF bytes as they were.
     crlf = folder / "002_create_r1.sql"
     with psycopg.connect(proj.url(), autocommit=True) as conn:
-        conn.execute("update pgparity.schema_migrations set checksum = %s where version = 2",
+        conn.execute("update pgparity.schema_migrations set checksum = %s where version = '2'",
                      (hashlib.sha256(crlf.read_bytes()).hexdigest(),))
     assert "0 migrations applied" in ok(proj, "db.migrate")
     assert "parity" in ok(proj, "db.verify")
@@ -102,7 +102,7 @@ def test_rollbacks_are_chosen_newest_first_and_refused_before_anything_runs(tmp_
                                           "001_a_rollback.sql": "drop table a;\n",
                                           "002_b.sql": "create table b (id int);\n",
                                           "002_b.down.sql": "alter table x\n-- ALTER TABLE b DROP COLUMN c;\n"})
-    assert [(m.version, path.name) for m, path, _ in rollbacks.choose(migrations[:1], 1, "app")] == [
+    assert [(m.version.number, path.name) for m, path, _ in rollbacks.choose(migrations[:1], 1, "app")] == [
         (1, "001_a_rollback.sql")]
     with pytest.raises(MigrationError, match=r"002_b\.down\.sql:2: ALTER TABLE b is commented out"):
         rollbacks.choose(migrations, 2, "app")
@@ -125,13 +125,13 @@ def test_a_file_that_changes_its_role_is_recorded_and_the_next_file_runs_as_befo
              "003_after.sql": "create table after_role (id int);\n",
              "004_alone.sql": f"set session authorization {reader};\nselect 1;\n"}
     migrations = migrations_in(tmp_path, files)
-    assert [t.version for t in replay(fresh_db, migrations, Quiet())] == [1, 2, 3, 4]
+    assert [t.version.number for t in replay(fresh_db, migrations, Quiet())] == [1, 2, 3, 4]
     assert [v for v, _, _ in rows(fresh_db)] == [1, 2, 3, 4]
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("select tableowner from pg_tables where tablename = 'after_role'").fetchone() == (
             "postgres",)
     alone = migrations_in(tmp_path, {"005_alone.sql": f"set role {reader};\nselect 1;\n"})[-1:]
-    assert [t.version for t in replay(fresh_db, alone, Quiet())] == [5]  # a file sent by itself, not in a batch
+    assert [t.version.number for t in replay(fresh_db, alone, Quiet())] == [5]  # a file sent by itself, not in a batch
     assert [v for v, _, _ in rows(fresh_db)] == [1, 2, 3, 4, 5]
 
 

@@ -49,7 +49,7 @@ def test_versions_are_ordered_numerically(tmp_path):
     for name in ("10_ten.sql", "2_two.sql", "1_one.sql"):
         write(tmp_path, name)
     plan = discover(tmp_path, MigrationPolicy())
-    assert [m.version for m in plan.migrations] == [1, 2, 10]
+    assert [m.version.number for m in plan.migrations] == [1, 2, 10]
     assert [m.name for m in plan.migrations] == ["one", "two", "ten"]
     assert not plan.has_errors
 
@@ -58,7 +58,7 @@ def test_zero_padded_numbers_are_plain_versions(tmp_path):
     for name in ("0010_ten.sql", "0009_nine.sql", "0001_init.sql"):
         write(tmp_path, name)
     plan = discover(tmp_path)
-    assert [m.version for m in plan.migrations] == [1, 9, 10]
+    assert [m.version.number for m in plan.migrations] == [1, 9, 10]
     assert plan.errors == ()
 
 
@@ -399,7 +399,7 @@ def test_baseline_stands_for_the_versions_it_covers(tmp_path):
     plan = discover(tmp_path, MigrationPolicy(baseline=Baseline("000_complete_schema.sql", through=6)))
     assert not plan.has_errors and messages(plan, "warning") == []
     assert names(plan) == ["000_complete_schema.sql", "007_new.sql", "008_newer.sql"]
-    assert (plan.migrations[0].version, plan.migrations[0].name) == (6, "complete_schema")
+    assert (plan.migrations[0].version.number, plan.migrations[0].name) == (6, "complete_schema")
     assert plan.covered == tuple(old)
     info = only_finding(plan, "info")
     assert info.path == baseline and "6 migrations through version 6" in info.message
@@ -587,7 +587,7 @@ def test_applied_migrations_without_their_file_are_renamed_or_gone(tmp_path):
     write(tmp_path, "002_renamed.sql", "CREATE TABLE r1 (id int);\n")
     write(tmp_path, "004_moved.sql", "CREATE TABLE r3 (id int);\n")
     plan = discover(tmp_path)
-    moved = next(m for m in plan.migrations if m.version == 4)
+    moved = next(m for m in plan.migrations if m.version.number == 4)
     applied = (row("1", "a", plan.migrations[0].checksum), row("2", "create_r1"), row("3", "create_r3", moved.checksum),
                row("5", "gone"))
     found = ledger.unresolved(applied, plan, None)

@@ -42,9 +42,9 @@ def lint_calls(monkeypatch) -> list[Path]:
     calls: list[Path] = []
     real = discovery.lint_sql
 
-    def counting(path, sql):
+    def counting(path, sql, *layout):
         calls.append(path)
-        return real(path, sql)
+        return real(path, sql, *layout)
 
     monkeypatch.setattr(discovery, "lint_sql", counting)
     return calls

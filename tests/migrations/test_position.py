@@ -15,7 +15,7 @@ from commands import ok, one_error_line, run_json, write
 from conftest import Production, Project
 
 from pgparity.migrations import effects
-from pgparity.migrations.model import Migration
+from pgparity.migrations.model import Migration, Version
 from pgparity.migrations.position import from_ledger, through
 from pgparity.schema.model import Ledger, LedgerEntry
 
@@ -82,7 +82,7 @@ CUSTOM = '[production]\nledger = { table = "public.migration_history", version =
 
 
 def migration(version: int, name: str, sql: str = "SELECT 1;", in_production: bool = False) -> Migration:
-    return Migration(version, name, Path(f"{version:03}_{name}.sql"), sql, f"sum{version}", False, None,
+    return Migration(Version.of(version), name, Path(f"{version:03}_{name}.sql"), sql, f"sum{version}", False, None,
                      in_production=in_production)
 
 
@@ -140,7 +140,7 @@ def test_out_of_order_and_failed_runs_are_noted():
 def test_applied_through_and_files_that_production_already_has():
     plan = PLAN + (migration(4, "fix_production_drift", in_production=True),)
     position = through(plan, 2)
-    assert [m.version for m in position.applied] == [1, 2, 4] and [m.version for m in position.pending] == [3]
+    assert [m.version.number for m in position.applied] == [1, 2, 4] and [m.version.number for m in position.pending] == [3]
 
 
 # --- pure: effects read from the parse ------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_a_ledger_without_states_reads_as_applied_and_gains_the_column_in_place(
         conn.execute(OLDER_LEDGER)
         assert ledger.read(conn) == (LedgerEntry("1", "a", "c1", False, False),)
         ledger.ensure(conn)
-        assert conn.execute("SELECT version, state FROM pgparity.schema_migrations").fetchall() == [(1, "applied")]
+        assert conn.execute("SELECT version::bigint, state FROM pgparity.schema_migrations").fetchall() == [(1, "applied")]
         conn.execute("INSERT INTO pgparity.schema_migrations (version, name, checksum, execution_ms, tool_version, "
                      "state) VALUES (2, 'b', 'c2', 0, '0.2', 'started')")
         assert [row.failed for row in ledger.read(conn)] == [False, True]

@@ -30,9 +30,8 @@ from schema_cases import (
 from pgparity.cli.report import FIX_WORDS
 from pgparity.errors import FixError, MigrationError
 from pgparity.migrations import rollback as rollbacks
-from pgparity.migrations.discovery import discover
+from pgparity.migrations.discovery import discover, layout
 from pgparity.migrations.lexer import statements
-from pgparity.migrations.naming import next_number
 from pgparity.schema.diff import Change, compare
 from pgparity.schema.fix.kinds.aggregates import aggregate_as_function
 from pgparity.schema.fix.narrowing import NarrowingCheck, check_narrowing
@@ -656,6 +655,11 @@ def test_plan_is_pure_logic_and_every_difference_gets_one_change():
         'ALTER TABLE "public"."t" ALTER COLUMN "a" TYPE integer USING "a"::integer']
     assert plan.fixes[0].forward.destructive == "public.t.a: converting text to integer may change values"
     assert [s.sql for s in plan.fixes[1].rollback.steps] == ['ALTER TABLE "public"."t" DROP COLUMN "b"']
+
+
+def next_number(directory: Path) -> str:
+    fmt, files = layout(directory)
+    return fmt.new(directory, files, "x", "", None)[-1].path.name.partition("_")[0]
 
 
 def test_next_number_follows_the_highest_with_its_padding(tmp_path):

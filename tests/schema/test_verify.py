@@ -354,7 +354,7 @@ def test_production_ledger_sets_what_is_compared_and_pending(proj, production):
         "parity: no differences; 1 migration pending in production: 3 audit")
 
     # Production recorded another file under number 2 than the one in migrations/.
-    production.execute("UPDATE pgparity.schema_migrations SET checksum = repeat('0', 64) WHERE version = 2")
+    production.execute("UPDATE pgparity.schema_migrations SET checksum = repeat('0', 64) WHERE version = '2'")
     ok(proj, "db.snapshot", "--from", "prod")
     code, report = run_json(proj, "db.verify")
     assert code == 1 and report["status"] == "drift"

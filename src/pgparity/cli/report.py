@@ -10,7 +10,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from rich import box
@@ -19,7 +19,7 @@ from rich.table import Table
 
 from pgparity import config
 from pgparity.errors import counted, shown
-from pgparity.migrations.position import label
+from pgparity.migrations.model import Version
 from pgparity.schema.diff import DIFFERENT, one_line, short
 from pgparity.schema.fix.handlers import needs_superuser
 from pgparity.schema.fix.plan import Words
@@ -72,10 +72,15 @@ def as_json(value: Any) -> str:
 
 
 def _plain(value: Any) -> Any:
+    """A version as the text its layout writes (`1.2`); any other dataclass field by field."""
+    if isinstance(value, Version):
+        return str(value)
     if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
+        return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
     return value
 
 
@@ -325,7 +330,7 @@ def verdict_json(result) -> dict[str, object]:
             "differences": len(result.drift),
             "ignored": sum(1 for f in result.findings if f.ignored),
             "by_scope": counts,
-            "pending_in_production": [label(m) for m in result.pending_in_production],
+            "pending_in_production": [m.label for m in result.pending_in_production],
         },
     }
     if result.position is not None:
@@ -360,7 +365,7 @@ def summary_line(result) -> str:
     drift = result.drift
     by_major = sum(1 for f in result.findings if f.difference.version_only and not f.ignored)
     ignored = len(result.findings) - len(drift) - by_major
-    pending = [f"{m.version} {m.name}" for m in result.pending_in_production]
+    pending = [m.label for m in result.pending_in_production]
     tail = (f"; {ignored} ignored" if ignored else "") + (
         f"; {by_major} printed differently by the two majors (not drift)" if by_major else "") + (
         f"; {counted(len(pending), 'migration')} pending in production: {', '.join(pending)}" if pending else "")

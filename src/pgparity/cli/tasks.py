@@ -27,11 +27,13 @@ from pgparity.data.sanitize import secret_key, suggest
 from pgparity.data.survey import survey
 from pgparity.database import connect
 from pgparity.errors import PgParityError, counted, shown
-from pgparity.folders import create_new, write_whole
-from pgparity.migrations import ledger
+from pgparity.folders import write_whole
+from pgparity.migrations import formats, ledger
 from pgparity.migrations import rollback as rollbacks
 from pgparity.migrations import seed as seeding
-from pgparity.migrations.naming import DESCRIPTION, new_files
+from pgparity.migrations.discovery import layout
+from pgparity.migrations.model import Version
+from pgparity.migrations.naming import DESCRIPTION
 from pgparity.migrations.sync import migrate as migrate_in_place
 from pgparity.schema.fix.narrowing import check_narrowing
 from pgparity.schema.fix.plan import plan_fix
@@ -366,23 +368,14 @@ def _description(flag: str, name: str) -> str:
 @task(help={"name": "what the migration does, as the file name's part: add_users_email"})
 @guarded
 def new(c, name):
-    """Write the next numbered migration (and a rollback, when the project keeps them) to fill in."""
+    """Write the next migration in the project's layout (and its rollback, when the project keeps them) to fill in."""
     description = _description("NAME", name)
-    directory = _workspace().settings.migrations
+    ws = _workspace()
+    directory = ws.settings.migrations
     directory.mkdir(parents=True, exist_ok=True)
-    forward, down = new_files(directory, description)
-    files = [(forward, f"-- {description}: this migration's SQL.\n")]
-    if down is not None:  # written first: a migration is replayed as soon as it exists
-        files.insert(0, (down, f"-- Undoes {forward.name}.\n"))
-    created: list[Path] = []
-    for path, text in files:
-        try:
-            create_new(path, text)
-        except FileExistsError:
-            for done in created:
-                done.unlink()
-            raise PgParityError(f"{shown(path)} exists already; nothing written") from None
-        created.append(path)
+    fmt, files = layout(directory, ws.project_file.migrations)
+    down = f"-- Undoes {description}.\n" if any(f.kind == "rollback" for f in files) else None
+    created = formats.write(fmt.new(directory, files, description, f"-- {description}: this migration's SQL.\n", down))
     report.say(f"wrote {' and '.join(shown(path) for path in reversed(created))}")
 
 
@@ -534,9 +527,11 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
                        f"migrations to {result.database} ({', '.join(t.path for t in result.applied)})")
             return
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"
-    forward, down = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
-                              force=force, name=name or default, in_production=target == "prod")
-    report.say(f"wrote {shown(forward)} ({counted(len(plan.fixes), 'change')}) and {shown(down)}")
+    written = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
+                        force=force, name=name or default, in_production=target == "prod",
+                        policy=ws.project_file.migrations)
+    rest = "".join(f" and {shown(path)}" for path in written[1:])
+    report.say(f"wrote {shown(written[0])} ({counted(len(plan.fixes), 'change')}){rest}")
     for rename in plan.renames:
         report.warn(f"possible rename, not applied: {rename.statement}")
     if target == "prod" and apply:
@@ -560,7 +555,7 @@ def stamp(c, version, yes=False):
     ws = _workspace()
     plan = ws.plan(show=False)
     wanted = config.parse_version(str(ws.settings.config_file), version)
-    matching = [m for m in plan.migrations if m.version == wanted]
+    matching = [m for m in plan.migrations if not m.repeatable and m.version == Version.of(wanted)]
     if not matching:
         raise PgParityError(f"no migration in {shown(plan.directory)}/ has version {version}")
     question = (f"record in {shown(ws.settings.config_file)} that production has applied every migration through "

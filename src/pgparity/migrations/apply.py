@@ -21,7 +21,7 @@ from pgparity.migrations import ledger
 from pgparity.migrations.ledger import QUALIFIED, SCHEMA, TABLE
 from pgparity.migrations.lexer import statements
 from pgparity.migrations.lint import TRANSACTION_CONTROL
-from pgparity.migrations.model import Migration
+from pgparity.migrations.model import NONE, Migration, Version
 
 # A message carries several files, each in its own transaction: fewer round trips, same guarantees.
 BATCH_FILES = 50
@@ -31,6 +31,9 @@ BATCH_CHARACTERS = 256 * 1024
 AS_SESSION_USER = "RESET SESSION AUTHORIZATION;\nRESET ROLE;\n"
 RECORD = sql.SQL(AS_SESSION_USER + "INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(
     QUALIFIED)
+# A repeatable migration applied again replaces its row; no other file has a row when it runs.
+AGAIN = sql.SQL(" ON CONFLICT (version, name) DO UPDATE SET checksum = excluded.checksum, applied_at = now(), "
+                "execution_ms = excluded.execution_ms, tool_version = excluded.tool_version")
 # statement_timestamp() is the receipt of the whole message, so a file in a batch marks its own start.
 # A file that resets every setting loses its mark; it is then timed from the message's receipt.
 STARTED = "pgparity.started"
@@ -44,8 +47,9 @@ SINCE_MARK = sql.SQL(
 # of the per-file cost), after DEALLOCATE ALL so that nothing an earlier file did can stand in their way.
 MARK, ROW = sql.Identifier("pgparity_mark"), sql.Identifier("pgparity_row")
 BATCH_PREPARE = sql.SQL(
-    "DEALLOCATE ALL;\nPREPARE {mark} AS {start};\nPREPARE {row} (bigint, text, text, text) AS {record}"
-    "($1, $2, $3, {since}, $4);\n").format(mark=MARK, start=MARK_START, row=ROW, record=RECORD, since=SINCE_MARK)
+    "DEALLOCATE ALL;\nPREPARE {mark} AS {start};\nPREPARE {row} (text, text, text, text) AS {record}"
+    "($1, $2, $3, {since}, $4){again};\n").format(mark=MARK, start=MARK_START, row=ROW, record=RECORD,
+                                                   since=SINCE_MARK, again=AGAIN)
 BATCH_HEAD = sql.SQL("BEGIN;\nEXECUTE {};\n").format(MARK)
 BATCH_RECORD = sql.SQL("\n;\n" + AS_SESSION_USER + "EXECUTE {} ").format(ROW)
 BATCH_TAIL = sql.SQL(";\nRESET ALL;\nCOMMIT;\n")
@@ -55,7 +59,7 @@ BATCH_TAIL = sql.SQL(";\nRESET ALL;\nCOMMIT;\n")
 class Timing:
     """How long one migration took to apply."""
 
-    version: int
+    version: Version
     name: str
     path: str
     ms: int
@@ -92,12 +96,12 @@ def record_statement(migration: Migration) -> sql.Composed:
     """The ledger row of a file sent alone; execution_ms is measured by the server."""
     version, name, checksum, tool = row_values(migration)
     values = sql.SQL(", ").join([version, name, checksum, SINCE_MESSAGE, tool])
-    return sql.Composed([RECORD, sql.SQL("("), values, sql.SQL(")")])
+    return sql.Composed([RECORD, sql.SQL("("), values, sql.SQL(")"), AGAIN])
 
 
 def row_values(migration: Migration) -> list[sql.Literal]:
     """A ledger row's values but execution_ms (composed without `format`: one per file)."""
-    return [sql.Literal(migration.version), sql.Literal(migration.name), sql.Literal(migration.checksum),
+    return [sql.Literal(str(migration.version)), sql.Literal(migration.name), sql.Literal(migration.checksum),
             sql.Literal(__version__)]
 
 
@@ -154,20 +158,20 @@ def batch_script(conn: psycopg.Connection, migrations: Sequence[Migration]) -> s
 
 
 def readback(migrations: Sequence[Migration]) -> sql.Composed:
-    """The ledger rows that a batch of `migrations` (in version order) may have written."""
-    return sql.SQL("SELECT version, name, execution_ms FROM {} WHERE version BETWEEN {} AND {}").format(
-        QUALIFIED, sql.Literal(migrations[0].version), sql.Literal(migrations[-1].version))
+    """The ledger rows that a batch of `migrations` may have written."""
+    return sql.SQL("SELECT version, name, checksum, execution_ms FROM {} WHERE version = ANY({})").format(
+        QUALIFIED, sql.Literal(sorted({str(m.version) for m in migrations})))
 
 
-def timings(rows: Iterable[tuple[int, str, int]], migrations: Sequence[Migration]) -> list[Timing]:
-    """The timings of the leading `migrations` found in the ledger `rows`, from their execution_ms."""
-    ms = {(version, name): elapsed for version, name, elapsed in rows}
+def timings(rows: Iterable[tuple[str, str, str, int]], migrations: Sequence[Migration]) -> list[Timing]:
+    """The timings of the leading `migrations` found in the ledger `rows` with their checksum (a repeatable
+    file's row may be its earlier run's), from their execution_ms."""
+    ms = {(version, name, checksum): elapsed for version, name, checksum, elapsed in rows}
     found = []
     for migration in migrations:
-        if (migration.version, migration.name) not in ms:
+        if (*ledger.key(migration), migration.checksum) not in ms:
             break
-        found.append(Timing(migration.version, migration.name, shown(migration.path),
-                            ms[migration.version, migration.name]))
+        found.append(Timing(migration.version, migration.name, shown(migration.path), ms[(*ledger.key(migration), migration.checksum)]))
     return found
 
 
@@ -253,4 +257,4 @@ def run_file(conn: psycopg.Connection, path: Path, text: str, then: sql.Composab
     try:
         conn.execute(f"{text}\n;\n{AS_SESSION_USER}{after};\nRESET ALL")
     except psycopg.Error as error:
-        raise failure(conn, Migration(0, path.stem, path, text, "", False, None), shown(path), error) from None
+        raise failure(conn, Migration(NONE, path.stem, path, text, "", False, None), shown(path), error) from None

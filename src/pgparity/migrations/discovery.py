@@ -11,46 +11,43 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgparity.errors import MigrationError, counted, shown
-from pgparity.migrations import effects, ledger
-from pgparity.migrations.lint import lint_sql
-from pgparity.migrations.model import Finding, Migration, MigrationPolicy, Plan
-from pgparity.migrations.naming import CONVENTION, File, baseline_file, classify, ignored
+from pgparity.migrations import effects, formats, ledger
+from pgparity.migrations.formats import Format
+from pgparity.migrations.formats.pgparity import FORWARD
+from pgparity.migrations.lint import changes_schema, lint_sql
+from pgparity.migrations.model import Finding, Migration, MigrationPolicy, Plan, Version
+from pgparity.migrations.naming import DATE_LIKE, File, ignored
 
 if TYPE_CHECKING:
     from pgparity.migrations.lintcache import LintCache
-
-# Eight or more digits are dates or timestamps (20240131...), whose numbering has gaps by design.
-_DATE_LIKE = 10_000_000
 
 
 def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache: LintCache | None = None) -> Plan:
     """Read and lint a migrations directory into the ordered plan a replay would follow.
 
     Nothing is left out silently: every file is replayed, paired as a rollback, skipped,
-    covered by the baseline, or listed in a warning. With a `cache`, files whose content was
+    covered by the baseline, or listed in a finding. With a `cache`, files whose content was
     linted before are not linted again.
     """
     if not directory.is_dir():
         raise MigrationError(f"{shown(directory)}: migrations directory not found")
     baseline = policy.baseline
     baseline_path = directory / baseline.file if baseline else None
-    with os.scandir(directory) as scan:  # entries know whether they are folders without a stat each
-        entries = sorted(scan, key=lambda entry: entry.name)
-    files = [classify(path, entry.is_dir()) for entry in entries if not ignored(entry.name)
-             if (path := directory / entry.name) != baseline_path]
+    fmt, files, texts = _layout(directory, policy, baseline_path)
     skipped = [file for file in files if file.name in policy.skip]
     kept = [file for file in files if file.name not in policy.skip]
     forward = [file for file in kept if file.kind == "forward"]
-    covered = [file for file in forward if baseline and file.version <= baseline.through]
+    covered = [file for file in forward if baseline and not file.repeatable and file.version <= baseline.version]
     replayed = [file for file in forward if file not in covered]
     rank = {name: index for index, name in enumerate(policy.order)}
-    replayed.sort(key=lambda file: (file.version, rank.get(file.name, -1), file.name))
+    replayed.sort(key=lambda file: (file.repeatable, file.version, rank.get(file.name, -1), file.name))
     rollbacks, rollback_findings = _pair_rollbacks(files, kept)
 
     findings = [
         *_policy_findings(directory, policy, baseline_path, {file.name for file in files}),
         *(Finding("info", file.path, None, "skipped (listed in `skip`); not replayed") for file in skipped),
-        *_foreign_findings(kept), *_unmatched_findings(directory, kept), *rollback_findings,
+        *_foreign_findings(kept), *_mixed_findings(fmt, policy, kept, texts),
+        *_unmatched_findings(directory, fmt, kept, texts), *rollback_findings,
         *_duplicate_findings(replayed, policy.order),
         *_gap_findings(files, baseline.through if baseline else None),
     ]
@@ -58,10 +55,12 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
     if baseline and baseline_path.is_file():
         findings += _covered_findings(baseline_path, covered, baseline.through)
         findings += _baseline_gaps(baseline_path, covered, baseline.through)
-        sources.insert(0, (baseline_file(baseline_path, baseline.through), None))
+        match = FORWARD.fullmatch(baseline_path.name)
+        sources.insert(0, (File(baseline_path, baseline_path.name, "forward", baseline.version,
+                                match[2] if match else baseline_path.name.removesuffix(".sql")), None))
     migrations = []
     for file, rollback in sources:
-        migration, file_findings = _read(file, rollback, cache)
+        migration, file_findings = _read(fmt, file, rollback, cache)
         migrations += [migration] if migration else []
         findings += file_findings
     if cache is not None:
@@ -70,10 +69,64 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
         except OSError as error:
             findings.append(Finding("warning", cache.folder, None,
                                     f"lint cache not saved ({error.strerror}); the next run lints every file again"))
+    present = frozenset((str(file.version), file.description) for file in (*skipped, *covered))
     return Plan(directory, tuple(migrations), tuple(findings),
-                tuple(file.path for file in skipped), tuple(file.path for file in covered))
+                tuple(file.path for file in skipped), tuple(file.path for file in covered), fmt.name, present)
 
 
+def layout(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> tuple[Format, list[File]]:
+    """The directory's layout and its files as that layout names them: what a new migration is numbered after."""
+    fmt, files, _ = _layout(directory, policy, None)
+    return fmt, files
+
+
+def _layout(directory: Path, policy: MigrationPolicy,
+            baseline_path: Path | None) -> tuple[Format, list[File], dict[Path, str]]:
+    """The layout (set, or detected from every file) and the files as it classifies them, with their texts."""
+    found = [entry for entry in _entries(directory, recursive=True) if entry[0] != baseline_path]
+    texts = {path: data.decode("utf-8", errors="replace") for path, _, data in found if data is not None}
+    fmt = formats.named(policy.format) if policy.format else formats.detect(
+        [(path.name, texts.get(path, "")) for path, _, _ in found])
+    entries = [(path, folder) for path, folder, _ in found if fmt.recursive or path.parent == directory]
+    return fmt, _files(directory, fmt, entries, texts), texts
+
+
+def _entries(directory: Path, recursive: bool) -> list[tuple[Path, bool, bytes | None]]:
+    """Every entry below `directory` (path, is a folder, the bytes of an SQL file or a plan), in name order.
+
+    Folders are read down too, for the layouts that keep migrations in them and to tell a stray folder.
+    """
+    found = []
+    with os.scandir(directory) as scan:  # entries know whether they are folders without a stat each
+        listed = sorted(scan, key=lambda entry: entry.name)
+    for entry in listed:
+        if ignored(entry.name):
+            continue
+        path = directory / entry.name
+        if entry.is_dir():
+            found.append((path, True, None))
+            found += _entries(path, recursive) if recursive else []
+        else:
+            found.append((path, False, _bytes(path) if entry.name.endswith((".sql", ".plan")) else None))
+    return found
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise MigrationError(f"{shown(path)}: cannot read: {exc.strerror}") from None
+
+
+def _files(directory: Path, fmt: Format, entries: list[tuple[Path, bool]], texts: dict[Path, str]) -> list[File]:
+    """The entries as the layout classifies them; a layout with a plan of its own lists its files from it,
+    and its own files and folders are no strays."""
+    if fmt.listing is None:
+        return [fmt.classify(path, texts.get(path, "")) if not folder else File(path, path.name, "other", folder=True)
+                for path, folder in entries if not (folder and fmt.recursive)]
+    top = [File(path, path.name, "other", folder=folder) for path, folder in entries
+           if path.parent == directory and path.name not in fmt.own]
+    return fmt.listing(directory) + top
 
 
 def _policy_findings(directory: Path, policy: MigrationPolicy, baseline_path: Path | None,
@@ -97,29 +150,53 @@ def _foreign_findings(files: list[File]) -> list[Finding]:
     ]
 
 
-def _unmatched_findings(directory: Path, files: list[File]) -> list[Finding]:
-    names = [file.name + ("/" if file.folder else "") for file in files if file.kind == "other"]
-    if not names:
-        return []
-    return [Finding("warning", directory, None, f"not migrations, never replayed: {', '.join(names)} "
-                    f"(expected {CONVENTION})")]
+def _mixed_findings(fmt: Format, policy: MigrationPolicy, files: list[File], texts: dict[Path, str]) -> list[Finding]:
+    """Files of another layout than the folder's: replaying the folder would leave them out."""
+    chosen = f"[migrations] format is {fmt.name}" if policy.format else f"the folder holds {fmt.name} migrations"
+    return [Finding("error", file.path, None, f"looks like a {other.name} migration, but {chosen} "
+                    f"({fmt.convention}); pgparity replays one layout per folder: move it, rename it "
+                    "to the folder's layout, or list it in `skip`")
+            for file in files if file.kind == "other" and not file.folder
+            if (other := formats.claimant(fmt, file.name, texts.get(file.path, "")))]
+
+
+def _unmatched_findings(directory: Path, fmt: Format, files: list[File], texts: dict[Path, str]) -> list[Finding]:
+    """Entries that are not migrations: an .sql file that changes the schema is an error (it is a migration
+    in all but name); the rest are listed in one warning."""
+    strays = [file for file in files if file.kind == "other" and not file.folder
+              and not formats.claimant(fmt, file.name, texts.get(file.path, ""))]
+    schema = [file for file in strays if file.name.endswith(".sql") and changes_schema(texts.get(file.path, ""))]
+    findings = [Finding("error", file.path, None, f"changes the schema but is not named as a migration, so it is "
+                        f"never replayed; rename it ({fmt.convention}), or list it in `skip` in pgparity.toml")
+                for file in schema]
+    names = [shown_name(directory, file) for file in files if file.kind == "other"
+             and (file.folder or file in strays and file not in schema)]
+    if names:
+        findings.append(Finding("warning", directory, None, f"not migrations, never replayed: {', '.join(names)} "
+                                f"(expected {fmt.convention})"))
+    return findings
+
+
+def shown_name(directory: Path, file: File) -> str:
+    name = file.path.relative_to(directory).as_posix() if file.path.is_relative_to(directory) else file.name
+    return name + ("/" if file.folder else "")
 
 
 def _pair_rollbacks(
     files: list[File], kept: list[File],
-) -> tuple[dict[tuple[int, str], Path], list[Finding]]:
+) -> tuple[dict[tuple[Version | None, str], Path], list[Finding]]:
     """Match rollbacks to migrations (skipped ones too) by number and description.
 
     A typo in either name must not leave a rollback silently orphaned.
     """
     known = {(file.version, file.description) for file in files if file.kind == "forward"}
-    paired: dict[tuple[int, str], Path] = {}
+    paired: dict[tuple[Version | None, str], Path] = {}
     findings = []
     for file in (file for file in kept if file.kind == "rollback"):
         key = (file.version, file.description)
         if key not in known:
-            findings.append(Finding("warning", file.path, None, "rollback without a migration: no "
-                                    f"{file.number}_{file.description}.sql in the directory"))
+            findings.append(Finding("warning", file.path, None, "rollback without a migration: no migration "
+                                    f"{file.number} {file.description} in the directory"))
         elif key in paired:
             findings.append(Finding("warning", file.path, None,
                                     f"second rollback for the same migration; {paired[key].name} is used"))
@@ -129,35 +206,37 @@ def _pair_rollbacks(
 
 
 def _duplicate_findings(files: list[File], order: tuple[str, ...]) -> list[Finding]:
-    """Two files with one number replay in an arbitrary order unless `order` settles it."""
-    by_version: dict[int, list[File]] = {}
+    """Two files with one version (or two repeatables with one description) replay in an arbitrary order
+    unless `order` settles it."""
+    by_version: dict[object, list[File]] = {}
     for file in files:
-        by_version.setdefault(file.version, []).append(file)
+        by_version.setdefault(file.description if file.repeatable else file.version, []).append(file)
     findings = []
-    for version, group in sorted(by_version.items()):
+    for version, group in by_version.items():
         names = [file.name for file in group]
         if len(names) > 1 and not set(names) <= set(order):
             copies = len({ledger.checksum(file.path.read_bytes()) for file in group}) == 1
             advice = ("they have the same content: a rename that left the old file behind? delete the copy "
                       "that is not the name the ledger records" if copies else
                       "list them in `order` in pgparity.toml to replay them in that order")
-            findings.append(Finding("error", group[-1].path, None, f"version {version} is used by "
-                                    f"{', '.join(names)}; {advice}"))
+            used = f"repeatable {version}" if group[0].repeatable else f"version {version}"
+            findings.append(Finding("error", group[-1].path, None, f"{used} is used by {', '.join(names)}; {advice}"))
     return findings
 
 
 def _gap_findings(files: list[File], through: int | None) -> list[Finding]:
     """A hole in sequential numbering is often a migration lost in a merge.
 
-    Skipped and foreign files count as present: their numbers are taken, not missing.
+    Skipped and foreign files count as present: their numbers are taken, not missing. Only whole-number
+    versions below dates can have holes.
     """
-    numbered = [file for file in files if file.kind in ("forward", "foreign")
-                and (through is None or file.version > through)]
+    numbered = [file for file in files if file.kind in ("forward", "foreign") and file.version is not None
+                and file.version.number is not None and (through is None or file.version.number > through)]
     first: dict[int, Path] = {}
     for file in sorted(numbered, key=lambda f: (f.version, f.name)):
-        first.setdefault(file.version, file.path)
+        first.setdefault(file.version.number, file.path)
     versions = ([] if through is None else [through]) + sorted(first)
-    if not versions or versions[-1] >= _DATE_LIKE:
+    if not versions or versions[-1] >= DATE_LIKE:
         return []
     findings = []
     for low, high in zip(versions, versions[1:]):
@@ -194,24 +273,28 @@ def _baseline_gaps(baseline_path: Path, covered: list[File], through: int) -> li
             for key, path in sorted(expected.items()) if key not in present]
 
 
-def _read(file: File, rollback: Path | None, cache: LintCache | None) -> tuple[Migration | None, list[Finding]]:
-    """The file as a migration, with its lint findings; no migration if it is not UTF-8."""
+def _read(fmt: Format, file: File, rollback: Path | None,
+          cache: LintCache | None) -> tuple[Migration | None, list[Finding]]:
+    """The file's forward part as a migration, with its lint findings; no migration if it is not UTF-8."""
+    data = _bytes(file.path)
     try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        raise MigrationError(f"{shown(file.path)}: cannot read: {exc.strerror}") from None
-    try:
-        sql = data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
                               "save the file as UTF-8")]
-    raw = ledger.raw_checksum(data)  # lint reads the exact bytes, so its cache is keyed by them
-    linted = cache.get(raw) if cache else None
+    parts = fmt.sections(file, text)
+    up = parts.up.encode("utf-8") if parts.up is not text else data
+    raw = ledger.raw_checksum(up)  # lint reads the exact bytes, so its cache is keyed by them
+    layout = (parts.no_transaction, fmt.own_transactions)  # what the layout says beside the text
+    key = f"{raw}:{int(layout[0])}{int(layout[1])}" if any(layout) else raw
+    linted = cache.get(key) if cache else None
     if linted is None:
-        linted = lint_sql(file.path, sql)
+        linted = lint_sql(file.path, parts.up, *layout)
         if cache:
-            cache.put(raw, linted)
-    migration = Migration(file.version, file.description, file.path, sql, ledger.checksum(data),
-                          linted.no_transaction, rollback, linted.controls_transaction, linted.in_production, raw)
+            cache.put(key, linted)
+    migration = Migration(file.version, file.description, file.path, parts.up, ledger.checksum(up),
+                          linted.no_transaction, rollback or (file.path if parts.down is not None else None),
+                          linted.controls_transaction, linted.in_production, raw, file.repeatable, parts.down,
+                          fmt.checksum(text) if fmt.checksum else "")
     return migration, linted.at(file.path)

@@ -20,8 +20,7 @@ from psycopg import sql
 
 from pgparity import __version__
 from pgparity.errors import MigrationError, shown
-from pgparity.migrations.model import Baseline, Migration, Plan
-from pgparity.migrations.naming import classify, recorded_file
+from pgparity.migrations.model import Baseline, Migration, Plan, Version, ordering
 from pgparity.schema.model import LedgerEntry
 
 SCHEMA = "pgparity"
@@ -31,7 +30,7 @@ QUALIFIED = sql.Identifier(SCHEMA, TABLE)
 CREATE = sql.SQL("""
 CREATE SCHEMA IF NOT EXISTS {schema};
 CREATE TABLE IF NOT EXISTS {table} (
-    version bigint NOT NULL,
+    version text NOT NULL,
     name text NOT NULL,
     checksum text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now(),
@@ -42,8 +41,19 @@ CREATE TABLE IF NOT EXISTS {table} (
     PRIMARY KEY (version, name)
 );
 ALTER TABLE {table} ADD COLUMN IF NOT EXISTS origin text NOT NULL DEFAULT 'replay';
-ALTER TABLE {table} ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'applied'
-""").format(schema=sql.Identifier(SCHEMA), table=QUALIFIED)
+ALTER TABLE {table} ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'applied';
+DO $$ BEGIN
+    IF (SELECT a.atttypid <> 'text'::regtype FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = {schema_name} AND c.relname = {table_name} AND a.attname = 'version') THEN
+        ALTER TABLE {table} ALTER COLUMN version TYPE text;
+    END IF;
+END $$
+""").format(schema=sql.Identifier(SCHEMA), table=QUALIFIED, schema_name=sql.Literal(SCHEMA),
+            table_name=sql.Literal(TABLE))
+# Versions are text, as every layout writes them (Flyway's 1.2.3); ledgers made when they were numbers are
+# altered by `ensure`, and a template database of that time is not reused (see `sync.cache_key`).
+LAYOUT = "version-text"
 APPLIED, STARTED = "applied", "started"
 # A restored dump's rows: production applied these files before the dump was taken; nothing ran here.
 FROM_DUMP = "dump"
@@ -80,7 +90,7 @@ def record(conn: psycopg.Connection, migrations: Iterable[Migration], origin: st
         for migration in migrations:
             conn.execute(sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version, origin) "
                                  "VALUES (%s, %s, %s, 0, %s, %s)").format(QUALIFIED),
-                         (migration.version, migration.name, migration.checksum, __version__, origin))
+                         (str(migration.version), migration.name, migration.checksum, __version__, origin))
 
 
 def read(conn: psycopg.Connection) -> tuple[LedgerEntry, ...]:
@@ -92,37 +102,37 @@ def read(conn: psycopg.Connection) -> tuple[LedgerEntry, ...]:
 def entries(conn: psycopg.Connection, table: sql.Composable = QUALIFIED) -> tuple[LedgerEntry, ...]:
     """The rows of a ledger table that exists (`table`: where it was found), in version order; a STARTED row
     `failed`. A ledger written before rows had a state (production's, a dump's) has applied rows only."""
-    rows = conn.execute(sql.SQL("SELECT version, name, checksum, coalesce(to_jsonb(t) ->> 'state', {}) = {} "
-                                "FROM {} AS t ORDER BY version, name").format(
-        sql.Literal(APPLIED), sql.Literal(STARTED), table))
-    return tuple(LedgerEntry(str(version), name, checksum, False, started) for version, name, checksum, started in rows)
+    rows = conn.execute(sql.SQL("SELECT version::text, name, checksum, coalesce(to_jsonb(t) ->> 'state', {}) = {} "
+                                "FROM {} AS t").format(sql.Literal(APPLIED), sql.Literal(STARTED), table))
+    return tuple(LedgerEntry(version, name, checksum, False, started) for version, name, checksum, started
+                 in sorted(rows, key=lambda row: (ordering(row[0]), row[1])))
 
 
 def start(conn: psycopg.Connection, migration: Migration) -> None:
     """The STARTED row of a file about to run outside a transaction, committed before it runs (autocommit)."""
     conn.execute(sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version, state) "
                          "VALUES (%s, %s, %s, 0, %s, %s)").format(QUALIFIED),
-                 (migration.version, migration.name, migration.checksum, __version__, STARTED))
+                 (str(migration.version), migration.name, migration.checksum, __version__, STARTED))
 
 
 def finish(migration: Migration, execution_ms: sql.Composable) -> sql.Composed:
     """The statement that marks a STARTED row APPLIED, with the time the file took."""
     return sql.SQL("UPDATE {} SET state = {}, execution_ms = {}, applied_at = now() "
                    "WHERE version = {} AND name = {} AND state = {}").format(
-        QUALIFIED, sql.Literal(APPLIED), execution_ms, sql.Literal(migration.version), sql.Literal(migration.name),
+        QUALIFIED, sql.Literal(APPLIED), execution_ms, sql.Literal(str(migration.version)), sql.Literal(migration.name),
         sql.Literal(STARTED))
 
 
 def forget_started(conn: psycopg.Connection, row: tuple[str, str]) -> None:
     """Remove the STARTED row of (version, name), so its file runs again as pending."""
     conn.execute(sql.SQL("DELETE FROM {} WHERE version = %s AND name = %s AND state = %s").format(QUALIFIED),
-                 (int(row[0]), row[1], STARTED))
+                 (row[0], row[1], STARTED))
 
 
 def complete(conn: psycopg.Connection, row: tuple[str, str]) -> None:
     """Mark the STARTED row of (version, name) APPLIED: its file's work is found done."""
     conn.execute(sql.SQL("UPDATE {} SET state = %s WHERE version = %s AND name = %s AND state = %s").format(
-        QUALIFIED), (APPLIED, int(row[0]), row[1], STARTED))
+        QUALIFIED), (APPLIED, row[0], row[1], STARTED))
 
 
 def key(migration: Migration) -> tuple[str, str]:
@@ -131,8 +141,9 @@ def key(migration: Migration) -> tuple[str, str]:
 
 
 def changed(applied: Iterable[LedgerEntry], migrations: Iterable[Migration]) -> list[tuple[LedgerEntry, Migration]]:
-    """Ledger rows whose file now has other content (as Flyway's validate reports them)."""
-    by_key = {key(m): m for m in migrations}
+    """Ledger rows whose file now has other content (as Flyway's validate reports them); a repeatable file
+    that changed is no edit: it is applied again."""
+    by_key = {key(m): m for m in migrations if not m.repeatable}
     return [(row, by_key[row.version, row.name]) for row in applied
             if (row.version, row.name) in by_key and not matches(row.checksum, by_key[row.version, row.name])]
 
@@ -157,11 +168,19 @@ class Unresolved:
         if self.file is None:
             return (f"{self.recorded} is recorded in the ledger but its file is gone; restore it, or accept "
                     "its removal with `invoke db.repair`")
-        if str(self.file.version) == self.row.version:
+        if self.file.version == Version.parse(self.row.version):
             claim = f"version {self.file.path.name.partition('_')[0]} is recorded in the ledger as {self.recorded}"
         else:
             claim = f"has the content the ledger records for {self.recorded}"
         return f"{shown(self.file.path)}: {claim} (renamed?); rename it back, or accept it with `invoke db.repair`"
+
+
+def recorded_file(row: LedgerEntry, directory: Sequence[Path]) -> str:
+    """The file name a pgparity ledger row stands for, its number as wide as the directory's files write theirs."""
+    widths = [len(digits) for path in directory if (digits := path.name.partition("_")[0]).isdigit()]
+    if not row.version.isdigit():
+        return f"{row.version} {row.name}".strip()
+    return f"{row.version.zfill(min(widths, default=3))}_{row.name}.sql"
 
 
 def unresolved(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | None) -> list[Unresolved]:
@@ -171,8 +190,7 @@ def unresolved(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | 
     Rows a baseline covers need no file (squashing history then deleting it is what a baseline is for);
     files skipped by the project or covered by the baseline are still there.
     """
-    present = {key(m) for m in plan.migrations} | {(str(f.version), f.description) for f in
-                                                    map(classify, (*plan.skipped, *plan.covered))}
+    present = {key(m) for m in plan.migrations} | plan.present
     recorded = {(row.version, row.name) for row in applied}
     unrecorded = [m for m in plan.migrations if key(m) not in recorded]
     names: list[Path] = [m.path for m in plan.migrations]
@@ -181,11 +199,11 @@ def unresolved(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | 
         if (row.version, row.name) in present or (baseline and row.version.isdigit()
                                                   and int(row.version) <= baseline.through):
             continue
-        file = next((m for m in unrecorded if str(m.version) == row.version), None) or next(
-            (m for m in unrecorded if matches(row.checksum, m)), None)
+        file = next((m for m in unrecorded if not m.repeatable and m.version == Version.parse(row.version)),
+                    None) or next((m for m in unrecorded if matches(row.checksum, m)), None)
         if file is not None:
             unrecorded.remove(file)
-        found.append(Unresolved(row, recorded_file(int(row.version), row.name, names), file))
+        found.append(Unresolved(row, recorded_file(row, names), file))
     return found
 
 
@@ -201,10 +219,10 @@ def accept(conn: psycopg.Connection, migrations: Iterable[Migration]) -> None:
     with conn.transaction():
         for migration in migrations:
             conn.execute(sql.SQL("UPDATE {} SET checksum = %s WHERE version = %s AND name = %s").format(QUALIFIED),
-                         (migration.checksum, migration.version, migration.name))
+                         (migration.checksum, str(migration.version), migration.name))
 
 
-def forget(version: int, name: str) -> sql.Composed:
+def forget(version: str, name: str) -> sql.Composed:
     """The statement removing a file's row: the database no longer has that file's effects, or never will."""
     return sql.SQL("DELETE FROM {} WHERE version = {} AND name = {}").format(QUALIFIED, sql.Literal(version),
                                                                            sql.Literal(name))
@@ -215,10 +233,10 @@ def resolve(conn: psycopg.Connection, problems: Iterable[Unresolved]) -> None:
     checksum; a deleted file's row is removed (its objects stay in the database)."""
     with conn.transaction():
         for problem in problems:
-            where = (int(problem.row.version), problem.row.name)
+            where = (problem.row.version, problem.row.name)
             if problem.file is None:
                 conn.execute(forget(*where))
             else:
                 conn.execute(sql.SQL("UPDATE {} SET version = %s, name = %s, checksum = %s "
                                      "WHERE version = %s AND name = %s").format(QUALIFIED),
-                             (problem.file.version, problem.file.name, problem.file.checksum, *where))
+                             (str(problem.file.version), problem.file.name, problem.file.checksum, *where))

@@ -59,11 +59,15 @@ def _reindex(words: tuple[str, ...]) -> str | None:
     return f"REINDEX {target}" if target in ("SCHEMA", "DATABASE", "SYSTEM") else None
 
 
-def lint_sql(path: Path, sql: str) -> Linted:
+def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transactions: bool = False) -> Linted:
     """Whether the file asks for no transaction, whether it controls transactions itself, and what
-    would make it fail on the server."""
+    would make it fail on the server.
+
+    `no_transaction`: the file's layout says so already (dbmate's `transaction:false`); `own_transactions`:
+    the layout's files hold their own BEGIN and COMMIT (Sqitch's), which is no mistake there.
+    """
     options, findings = _header_options(path, sql)
-    no_transaction = NO_TRANSACTION in options
+    no_transaction = no_transaction or NO_TRANSACTION in options
     tokens = list(tokenise(sql))  # tokenised once: lint runs over every file on every sync
     parsed = statements(sql, tokens)
     if sql.startswith("\ufeff"):
@@ -76,8 +80,17 @@ def lint_sql(path: Path, sql: str) -> Linted:
     findings += _own_schema_findings(path, sql, tokens)
     findings += _transaction_findings(path, parsed, no_transaction)
     control = _transaction_control_findings(path, parsed, no_transaction)
-    return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in findings + control),
+    shown = findings + ([] if own_transactions else control)
+    return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in shown),
                   IN_PRODUCTION in options)
+
+
+DDL = {"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COMMENT", "TRUNCATE", "INSERT", "UPDATE", "DELETE", "DO"}
+
+
+def changes_schema(sql: str) -> bool:
+    """Whether a script holds a statement that changes the database: a file that is a migration in all but name."""
+    return any(statement.words[:1] and statement.words[0] in DDL for statement in statements(sql))
 
 
 def _transaction_control_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:

@@ -1,12 +1,13 @@
 """Migration files as values: what a replay runs, what the project decides about them, what lint found.
 
-A directory holds `NNN_description.sql` files replayed in numeric order (see `naming`); `discovery`
-reads it into a `Plan`, `lint` judges each file.
+A directory holds migrations in one tool's layout (see `formats`), replayed in their version order;
+`discovery` reads it into a `Plan`, `lint` judges each file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -14,12 +15,58 @@ from pgparity.errors import LintError, counted, shown
 
 Level = Literal["error", "warning", "info"]
 
+NUMERIC = re.compile(r"\d+(?:[._]\d+)*")
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    """A migration's version: compared as numbers part by part (`1.10` after `1.9`, `007` equal to `7`),
+    written as its tool's ledger writes it.
+
+    Flyway's `1.2.0` equals `1.2`, as Flyway reads them. A repeatable migration has no version: `NONE`.
+    """
+
+    key: tuple[int, ...]
+    text: str = field(compare=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def number(self) -> int | None:
+        """The version as one whole number, when it is one (sequential and timestamp versions)."""
+        return self.key[0] if len(self.key) == 1 else None
+
+    @classmethod
+    def parse(cls, text: str) -> Version | None:
+        """`7`, `007`, `20240131120000`, `1.2.3` or `1_2_3` as a version; None for any other text."""
+        if not NUMERIC.fullmatch(text):
+            return None
+        parts = [int(part) for part in re.split(r"[._]", text)]
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()
+        shown = str(parts[0]) if len(parts) == 1 and text.isdigit() else text.replace("_", ".")
+        return cls(tuple(parts), shown)
+
+    @classmethod
+    def of(cls, number: int) -> Version:
+        return cls((number,), str(number))
+
+
+NONE = Version((), "")
+
+
+def ordering(text: str) -> tuple[int, tuple[int, ...], str]:
+    """A ledger's version text in version order, numbers first, any other text after them."""
+    version = Version.parse(text)
+    return (0, version.key, "") if version else (1, (), text)
+
 
 @dataclass(frozen=True)
 class Migration:
     """One file to replay; the checksum lets the ledger notice a file edited after it was applied."""
 
-    version: int
+    version: Version
     name: str
     path: Path
     sql: str
@@ -29,6 +76,14 @@ class Migration:
     controls_transaction: bool = False  # has BEGIN, COMMIT...: sent in a message of its own, as written
     in_production: bool = False  # says production already has its effects (`-- pgparity: in-production`)
     raw_checksum: str = ""  # of the bytes as they are, line endings too: how ledgers recorded files before
+    repeatable: bool = False  # re-applied whenever it changes, after the versioned ones (Flyway's R__)
+    rollback_sql: str | None = None  # the undo, when it is a section of the file itself (dbmate, goose)
+    tool_checksum: str = ""  # the checksum the format's own tool records in its ledger, if it keeps one
+
+    @property
+    def label(self) -> str:
+        """`3 nickname`, or `user_emails (repeatable)`: the migration as lists name it."""
+        return f"{self.name} (repeatable)" if self.repeatable else f"{self.version} {self.name}"
 
 
 @dataclass(frozen=True)
@@ -42,6 +97,10 @@ class Baseline:
     file: str
     through: int
 
+    @property
+    def version(self) -> Version:
+        return Version.of(self.through)
+
 
 @dataclass(frozen=True)
 class MigrationPolicy:
@@ -50,6 +109,7 @@ class MigrationPolicy:
     skip: frozenset[str] = frozenset()
     order: tuple[str, ...] = ()
     baseline: Baseline | None = None
+    format: str | None = None  # the layout the files are in, when detection must not decide it
 
 
 @dataclass(frozen=True)
@@ -89,6 +149,8 @@ class Plan:
     findings: tuple[Finding, ...]
     skipped: tuple[Path, ...]
     covered: tuple[Path, ...]
+    format: str = "pgparity"
+    present: frozenset[tuple[str, str]] = frozenset()  # (version, name) of files skipped or covered: still there
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -106,7 +168,7 @@ class Plan:
         return Plan(directory,
                     tuple(replace(m, path=move(m.path), rollback=m.rollback and move(m.rollback)) for m in self.migrations),
                     tuple(replace(f, path=move(f.path)) for f in self.findings),
-                    tuple(map(move, self.skipped)), tuple(map(move, self.covered)))
+                    tuple(map(move, self.skipped)), tuple(map(move, self.covered)), self.format, self.present)
 
     def raise_for_errors(self, listed: bool = False) -> None:
         """Refuse to replay a directory that lint rejects; one line, as the shell prints it, which quotes

@@ -9,13 +9,13 @@ migrations after it are pending in production: deployed later, not drift.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from pgparity.config import ProductionPolicy
 from pgparity.migrations import effects
 from pgparity.migrations import ledger as own_ledger
-from pgparity.migrations.model import Migration
+from pgparity.migrations.model import Migration, Version
 from pgparity.migrations.naming import RECORDED
 from pgparity.schema.diff import DIFFERENT, ONLY_IN_TARGET, Difference
 from pgparity.schema.model import Ledger, LedgerEntry, Snapshot
@@ -45,7 +45,7 @@ class Position:
 
     def to_json(self) -> dict[str, object]:
         return {"source": self.source, "evidence": self.evidence, "notes": list(self.notes),
-                "applied": [label(m) for m in self.applied], "pending": [label(m) for m in self.pending]}
+                "applied": [m.label for m in self.applied], "pending": [m.label for m in self.pending]}
 
 
 def disagreement(d: Difference) -> str:
@@ -54,14 +54,15 @@ def disagreement(d: Difference) -> str:
     return f"{d.object} records another {d.name} than the file (checksum {str(d.target)[:12]})"
 
 
-def label(migration: Migration) -> str:
-    return f"{migration.version} {migration.name}"
+# The content a file had when production ran it, found by the checksum its ledger records (in git's history).
+Earlier = Callable[[Migration, str], Migration | None]
 
 
-def locate(migrations: Sequence[Migration], profile: Snapshot, policy: ProductionPolicy) -> Position:
+def locate(migrations: Sequence[Migration], profile: Snapshot, policy: ProductionPolicy,
+           earlier: Earlier | None = None) -> Position:
     """Production's position: its ledger first, then `applied_through`, then inference from its schema."""
     if profile.ledger is not None:
-        position = from_ledger(migrations, profile.ledger)
+        position = from_ledger(migrations, profile.ledger, earlier)
         if policy.applied_through is not None:
             position = noted(position, f"[production] applied_through = {policy.applied_through} is not used: "
                                        f"production keeps a ledger ({profile.ledger.table})")
@@ -75,10 +76,16 @@ def noted(position: Position, note: str) -> Position:
     return replace(position, notes=position.notes + (note,))
 
 
-def split(migrations: Sequence[Migration], done: set[int]) -> tuple[tuple[Migration, ...], tuple[Migration, ...]]:
-    """The migrations at indexes `done`, plus those that say production already has their effects, and the rest."""
-    applied = tuple(m for i, m in enumerate(migrations) if i in done or m.in_production)
-    return applied, tuple(m for i, m in enumerate(migrations) if not (i in done or m.in_production))
+def split(migrations: Sequence[Migration], done: set[int], ran: dict[int, Migration] | None = None,
+          ) -> tuple[tuple[Migration, ...], tuple[Migration, ...]]:
+    """The migrations at indexes `done`, plus those that say production already has their effects, and the rest.
+
+    A repeatable file production `ran` in an earlier content counts as applied in that content, and pending
+    in its own.
+    """
+    ran = ran or {}
+    applied = tuple(ran.get(i, m) for i, m in enumerate(migrations) if i in done or i in ran or m.in_production)
+    return applied, tuple(m for i, m in enumerate(migrations) if i in ran or not (i in done or m.in_production))
 
 
 def reach(applied: Sequence[Migration]) -> str:
@@ -92,8 +99,9 @@ def reach(applied: Sequence[Migration]) -> str:
 # --- from a ledger ------------------------------------------------------------------------------
 
 
-def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
+def from_ledger(migrations: Sequence[Migration], ledger: Ledger, earlier: Earlier | None = None) -> Position:
     done: set[int] = set()
+    ran: dict[int, Migration] = {}
     differences: list[Difference] = []
     notes: list[str] = []
     order: list[int] = []
@@ -101,16 +109,19 @@ def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
         if entry.failed and not entry.through:
             notes.append(f"{entry_label(entry)} failed in production ({ledger.table}); it counts as not applied")
             continue
+        if ledger.kind == REPEATABLES and not entry.version:
+            notes += repeated(entry, migrations, done, ran, earlier)
+            continue
         if entry.through:
             version = number(entry)
-            done |= {i for i, m in enumerate(migrations)
-                     if version is not None and (m.version < version or m.version == version and not entry.failed)}
+            done |= {i for i, m in enumerate(migrations) if version is not None and not m.repeatable
+                     and (m.version < version or m.version == version and not entry.failed)}
             if entry.failed:
                 notes.append(f"production's ledger {ledger.table} is DIRTY at version {entry.version}: that migration "
                              "started and did not finish, so production is half-way through it; repair production "
                              "and reset the ledger's version before the next deploy")
             continue
-        matched = matches(entry, migrations, ledger.kind)
+        matched = matches(entry, migrations, ledger.kind, done)
         if matched is None:
             differences.append(Difference("migration", ledger.table, entry_label(entry), None, None,
                                           entry.checksum or "applied", ONLY_IN_TARGET))
@@ -118,60 +129,100 @@ def from_ledger(migrations: Sequence[Migration], ledger: Ledger) -> Position:
         index, migration = matched
         done.add(index)
         order.append(index)
-        if ledger.kind == "pgparity" and not own_ledger.matches(entry.checksum, migration):
+        if edited(entry, migration, ledger.kind):
             differences.append(Difference("migration", ledger.table, entry_label(entry), "checksum",
                                           migration.checksum, entry.checksum, DIFFERENT))
     notes += out_of_order(migrations, done, order)
-    applied, pending = split(migrations, done)
+    applied, pending = split(migrations, done, ran)
     evidence = f"production has applied {reach(applied)} ({ledger.kind} ledger {ledger.table})"
     return Position(f"{ledger.kind} ledger {ledger.table}", evidence, applied, pending, tuple(differences), tuple(notes))
+
+
+# The ledger whose rows without a version are repeatable migrations, applied again when they change.
+REPEATABLES = "flyway"
+
+
+def edited(entry: LedgerEntry, migration: Migration, kind: str) -> bool:
+    """Whether the ledger records other content for the file than it has: pgparity's checksum, or the one
+    the file's own tool records (Flyway's CRC-32, Sqitch's SHA-1) in that tool's ledger."""
+    if kind == "pgparity":
+        return not own_ledger.matches(entry.checksum, migration)
+    return bool(entry.checksum and migration.tool_checksum) and entry.checksum != migration.tool_checksum
+
+
+def repeated(entry: LedgerEntry, migrations: Sequence[Migration], done: set[int], ran: dict[int, Migration],
+             earlier: Earlier | None) -> list[str]:
+    """A repeatable migration's newest run: applied when the file is as it ran; when the file changed since,
+    pending (it runs again at the next deploy) and applied as it was then, found by its checksum in `earlier`
+    content, else as it is now. A row whose file is gone marks nothing: its objects stay."""
+    script = entry.name.rsplit("/", 1)[-1]
+    found = next(((i, m) for i, m in enumerate(migrations) if m.repeatable and m.path.name == script), None)
+    if found is None:
+        return []
+    index, migration = found
+    if not edited(entry, migration, REPEATABLES):
+        done.add(index)
+        return []
+    before = earlier(migration, entry.checksum) if earlier else None
+    ran[index] = before or migration
+    compared = ("production is compared with the file as it was then (from git's history)" if before else
+                "that content is not in git's history, so production is compared with the file as it is now")
+    return [f"{script} changed since production last applied it (checksum {entry.checksum}, the file's "
+            f"{migration.tool_checksum}); it runs again at the next deploy; {compared}"]
 
 
 def entry_label(entry: LedgerEntry) -> str:
     return " ".join(part for part in (entry.version, entry.name) if part)
 
 
-def number(entry: LedgerEntry) -> int | None:
-    """The entry's version as a number: "7", "007", or the number its file name or stem starts with.
+def number(entry: LedgerEntry) -> Version | None:
+    """The entry's version: "7", "007", "1.2.3", or the version its file name or stem starts with.
 
-    None for a version no numbered file carries ("1.2") and for a ledger of names (Sqitch).
+    None for a ledger of names (Sqitch).
     """
-    if entry.version.isdigit():
-        return int(entry.version)
+    if version := Version.parse(entry.version):
+        return version
     for text in (entry.version, entry.name):
         if found := RECORDED.fullmatch(text.rsplit("/", 1)[-1]):
-            return int(found.group(1))
+            return Version.parse(found.group(1))
     return None
 
 
 def stem(text: str) -> str:
     """A description as files spell it: `Add users` and `V3__add_users.sql` both give `add_users`."""
     found = RECORDED.fullmatch(text.rsplit("/", 1)[-1])
-    rest = found.group(2) if found else text.removesuffix(".sql")
-    return re.sub(r"\W+", "_", rest).strip("_").lower()
+    return normal(found.group(2) if found else text.removesuffix(".sql"))
 
 
-def matches(entry: LedgerEntry, migrations: Sequence[Migration], kind: str) -> tuple[int, Migration] | None:
+def normal(description: str) -> str:
+    return re.sub(r"\W+", "_", description).strip("_").lower()
+
+
+def matches(entry: LedgerEntry, migrations: Sequence[Migration], kind: str,
+            done: set[int]) -> tuple[int, Migration] | None:
     """The file an entry records: by version and name in pgparity's ledger; by version (the name settling
-    duplicates) in the others; by name where the ledger keeps none (Sqitch)."""
+    duplicates) in the others; by name where the ledger keeps none (Sqitch), the first file of that name not
+    `done` yet (a change reworked later has two)."""
     version = number(entry)
     if kind == "pgparity":
         found = [(i, m) for i, m in enumerate(migrations) if own_ledger.key(m) == (entry.version, entry.name)]
     elif version is not None:
-        found = [(i, m) for i, m in enumerate(migrations) if m.version == version]
+        found = [(i, m) for i, m in enumerate(migrations) if not m.repeatable and m.version == version]
         if len(found) > 1 and entry.name:
-            found = [(i, m) for i, m in found if m.name.lower() == stem(entry.name)] or found[:1]
+            found = [(i, m) for i, m in found if normal(m.name) == stem(entry.name)] or found[:1]
     else:
         wanted = stem(entry.name or entry.version)
-        found = [(i, m) for i, m in enumerate(migrations) if m.name.lower() == wanted]
+        found = [(i, m) for i, m in enumerate(migrations) if normal(m.name) == wanted]
+        found = [(i, m) for i, m in found if i not in done] or found
     return found[0] if found else None
 
 
 def out_of_order(migrations: Sequence[Migration], done: set[int], order: list[int]) -> list[str]:
     """Files the ledger applied after a later one, and files not applied although later ones are."""
     notes = [f"{migrations[later].path.name} was applied in production before {migrations[index].path.name}"
-             for later, index in zip(order, order[1:]) if index < later and migrations[index].version < migrations[later].version]
-    last = max(done, default=-1)
+             for later, index in zip(order, order[1:])
+             if index < later and not migrations[later].repeatable and migrations[index].version < migrations[later].version]
+    last = max((i for i in done if not migrations[i].repeatable), default=-1)
     notes += [f"{m.path.name} is not applied in production although later migrations are (out of order)"
               for i, m in enumerate(migrations[:last]) if i not in done and not m.in_production]
     return notes
@@ -181,7 +232,8 @@ def out_of_order(migrations: Sequence[Migration], done: set[int], order: list[in
 
 
 def through(migrations: Sequence[Migration], version: int) -> Position:
-    applied, pending = split(migrations, {i for i, m in enumerate(migrations) if m.version <= version})
+    applied, pending = split(migrations, {i for i, m in enumerate(migrations)
+                                          if not m.repeatable and m.version <= Version.of(version)})
     return Position("[production] applied_through in pgparity.toml",
                     f"production has applied {reach(applied)} (applied_through = {version})",
                     applied, pending)

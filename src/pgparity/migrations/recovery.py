@@ -89,8 +89,8 @@ def reconcile(conn: psycopg.Connection, migrations: Sequence[Migration], notify:
             raise MigrationError(
                 f"{shown(migration.path)} was interrupted and pgparity cannot parse it to tell whether its work is "
                 f"done; check {conn.info.dbname}, then record it (UPDATE {ledger.SCHEMA}.{ledger.TABLE} SET state = "
-                f"'applied' WHERE version = {row.version}) or let it run again (DELETE FROM {ledger.SCHEMA}."
-                f"{ledger.TABLE} WHERE version = {row.version} AND state = 'started')")
+                f"'applied' WHERE version = '{row.version}') or let it run again (DELETE FROM {ledger.SCHEMA}."
+                f"{ledger.TABLE} WHERE version = '{row.version}' AND state = 'started')")
         if done and undone:
             raise MigrationError(
                 f"{shown(migration.path)} was interrupted half done: {', '.join(done)} done, {', '.join(undone)} "

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from pgparity.database import Server, connect
 from pgparity.errors import MigrationError, counted, shown
-from pgparity.migrations import apply, ledger
+from pgparity.migrations import apply, formats, ledger
 from pgparity.migrations.model import Baseline, Migration, Plan
-from pgparity.migrations.naming import rollback_names
 from pgparity.migrations.sync import LOCK_KEY
 
 # A statement that drops something, kept as a comment: db.fix writes destructive undo steps that way, and a
@@ -33,19 +32,20 @@ class RolledBack:
     rollback: Path
 
 
-def choose(applied: Sequence[Migration], steps: int, database: str) -> list[tuple[Migration, Path, str]]:
-    """The last `steps` applied migrations, newest first, each with its rollback file and text; refused when
-    one has none, or one leaves a drop commented out."""
+def choose(applied: Sequence[Migration], steps: int, database: str,
+           fmt: formats.Format = formats.FORMATS[0]) -> list[tuple[Migration, Path, str]]:
+    """The last `steps` applied migrations, newest first, each with its rollback file and text (the file's
+    own down section, in layouts that keep one); refused when one has none, or one leaves a drop commented out."""
     if steps > len(applied):
         raise MigrationError(f"--steps {steps} is more than the {counted(len(applied), 'migration')} applied to {database}")
     chosen = []
     for migration in reversed(applied[len(applied) - steps:]):
         if migration.rollback is None:
-            expected = " or ".join(rollback_names(migration.path.name.removesuffix(".sql")))
-            raise MigrationError(f"{shown(migration.path)} has no rollback: expected {expected} beside it; write "
+            raise MigrationError(f"{shown(migration.path)} has no rollback: {fmt.undo(migration.path)}; write "
                                  "it, or rebuild with `invoke db.sync`")
         try:
-            text = migration.rollback.read_text(encoding="utf-8")
+            text = migration.rollback_sql
+            text = migration.rollback.read_text(encoding="utf-8") if text is None else text
         except (OSError, UnicodeDecodeError) as error:
             raise MigrationError(f"{shown(migration.rollback)}: cannot read the rollback ({error})") from None
         for number, line in enumerate(text.splitlines(), 1):
@@ -66,7 +66,7 @@ def rollback(server: Server, dev: str, plan: Plan, baseline: Baseline | None, st
         by_key = {ledger.key(m): m for m in plan.migrations}
         applied = [by_key[row.version, row.name] for row in rows if (row.version, row.name) in by_key]
         done = []
-        for migration, path, text in choose(applied, steps, dev):
-            apply.run_file(conn, path, text, ledger.forget(migration.version, migration.name))
+        for migration, path, text in choose(applied, steps, dev, formats.named(plan.format)):
+            apply.run_file(conn, path, text, ledger.forget(*ledger.key(migration)))
             done.append(RolledBack(migration, path))
     return done

@@ -30,7 +30,7 @@ from pgparity.database import Server, connect
 from pgparity.errors import MigrationError, shown
 from pgparity.migrations import apply, ledger, recovery
 from pgparity.migrations.apply import Timing
-from pgparity.migrations.model import Baseline, Migration, Plan
+from pgparity.migrations.model import Baseline, Migration, Plan, Version
 from pgparity.migrations.position import Position
 from pgparity.schema.introspect import inspect
 from pgparity.schema.model import LedgerEntry, Snapshot
@@ -109,7 +109,7 @@ class Names:
 def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
     """Hash of every migration's content (its exact bytes: line endings reach function bodies) and options,
     the server and its settings."""
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__}\0{ledger.LAYOUT}".encode())
     for item in environment:
         digest.update(b"\0" + item.encode())
     for migration in migrations:
@@ -155,7 +155,7 @@ def apply_all(conn: psycopg.Connection, migrations: Sequence[Migration], progres
 
 def with_baseline_hint(error: MigrationError, before: Sequence[Migration]) -> MigrationError:
     """A collision right after a squashed schema file means two lineages are replayed: suggest a baseline."""
-    squashed = [m for m in before if m.version == 0 or SQUASHED.search(m.name)]
+    squashed = [m for m in before if m.version.number == 0 or SQUASHED.search(m.name)]
     if error.sqlstate not in COLLISIONS or not squashed:
         return error
     name = squashed[-1].path.name
@@ -395,13 +395,14 @@ def pending(applied: Sequence[LedgerEntry], plan: Plan, baseline: Baseline | Non
             f"file {migration.checksum[:12]}); restore the file, or accept the change with `invoke db.repair`"
         )
     ledger.refuse_unresolved(ledger.unresolved(applied, plan, baseline))
-    done = {(row.version, row.name) for row in applied}
-    todo = [m for m in plan.migrations if ledger.key(m) not in done]
-    versions = [int(row.version) for row in applied]  # pgparity's ledger keeps numbers
-    if baseline and any(version <= baseline.through for version in versions):
-        todo = [m for m in todo if m.version > baseline.through]
+    done = {(row.version, row.name): row.checksum for row in applied}
+    todo = [m for m in plan.migrations if ledger.key(m) not in done
+            or m.repeatable and not ledger.matches(done[ledger.key(m)], m)]  # a changed repeatable runs again
+    versions = [version for row in applied if (version := Version.parse(row.version))]
+    if baseline and any(version <= baseline.version for version in versions):
+        todo = [m for m in todo if m.repeatable or m.version > baseline.version]
     newest = max(versions, default=None)
-    late = [m for m in todo if newest is not None and m.version < newest]
+    late = [m for m in todo if newest is not None and not m.repeatable and m.version < newest]
     if late:
         raise MigrationError(
             f"{shown(late[0].path)} is older than the newest applied migration "

@@ -2,7 +2,7 @@
 
 Failed runs are kept as failed entries (not applied); a successful undo, or a row that `flyway repair`
 marked deleted, takes its version back out; a BASELINE row stands for every version up to its own.
-Repeatable migrations (no version) are left out: they re-run when they change and mark no position.
+A repeatable migration (no version) is one entry without a version: its newest successful run.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ def read(conn: psycopg.Connection, table: Located) -> tuple[LedgerEntry, ...]:
                 entries = [entry for entry in entries if entry.version != version]
             continue
         if not version:
+            if success:
+                entries = [entry for entry in entries if entry.version or entry.name != script]
+                entries.append(LedgerEntry("", script, None if checksum is None else str(checksum), False, False))
             continue
         entries.append(LedgerEntry(version, script, None if checksum is None else str(checksum),
                                    kind.upper() == "BASELINE", not success))

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pgparity.errors import FixError, counted
-from pgparity.folders import write_whole
-from pgparity.migrations.naming import next_files
+from pgparity.migrations import formats
+from pgparity.migrations.discovery import layout
+from pgparity.migrations.model import MigrationPolicy
 from pgparity.schema.fix.narrowing import NarrowingCheck
 from pgparity.schema.fix.plan import FixPlan
 from pgparity.schema.fix.render import live, render, render_rollback, rows_text
@@ -16,15 +17,16 @@ from pgparity.schema.fix.render import live, render, render_rollback, rows_text
 def write_fix(
     directory: Path, plan: FixPlan, checks: Sequence[NarrowingCheck] = (), *,
     allow_destructive: bool = False, force: bool = False, name: str = "fix_local_drift", in_production: bool = False,
-) -> tuple[Path, Path]:
-    """Writes `NNN_<name>.sql` and its `NNN_<name>.down.sql`, numbered after the highest migration."""
+    policy: MigrationPolicy = MigrationPolicy(),
+) -> tuple[Path, ...]:
+    """Writes the fix and its rollback as the next migration in the directory's layout (`NNN_<name>.sql` and
+    `NNN_<name>.down.sql` in pgparity's): the files written, the one replayed first."""
     refuse_unsafe(plan, checks, allow_destructive, force)
     directory.mkdir(parents=True, exist_ok=True)
-    forward, down = next_files(directory, name)
-    # The rollback first: a forward file is replayed as soon as it exists, its rollback must be there whole.
-    write_whole(down, render_rollback(plan, allow_destructive))
-    write_whole(forward, render(plan, checks, allow_destructive, in_production))
-    return forward, down
+    fmt, files = layout(directory, policy)
+    outputs = fmt.new(directory, files, name, render(plan, checks, allow_destructive, in_production),
+                      render_rollback(plan, allow_destructive))
+    return tuple(reversed(formats.write(outputs)))
 
 
 def refuse_unsafe(plan: FixPlan, checks: Sequence[NarrowingCheck], allow_destructive: bool, force: bool) -> None:

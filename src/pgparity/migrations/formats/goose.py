@@ -1,0 +1,53 @@
+"""goose's layout: `<version>_<name>.sql`, one file holding `-- +goose Up` and `-- +goose Down` sections;
+`-- +goose NO TRANSACTION` runs it outside a transaction. `StatementBegin`/`StatementEnd` are comments to
+the server, and pgparity sends a section whole anyway."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from pgparity.migrations.formats import Format, Output, Written
+from pgparity.migrations.formats.sections import Sections, down_part, split
+from pgparity.migrations.naming import File, next_number, numbered, stamp, unmatched
+
+NAME = re.compile(r"(\d+)_(.+)\.sql")
+MARKER = re.compile(r"--\s*\+goose\s+(?P<part>up|down)\b(?P<options>.*)", re.IGNORECASE)
+UP = re.compile(r"^\s*--\s*\+goose\s+up\b", re.MULTILINE | re.IGNORECASE)
+NO_TRANSACTION = re.compile(r"^\s*--\s*\+goose\s+no\s+transaction\b", re.MULTILINE | re.IGNORECASE)
+
+
+def marked(text: str) -> bool:
+    return bool(UP.search(text))
+
+
+def claims(name: str, text: str) -> bool:
+    return bool(NAME.fullmatch(name)) and marked(text)
+
+
+def classify(path: Path, text: str) -> File:
+    match = NAME.fullmatch(path.name)
+    return numbered(path, "forward", match[1], match[2]) if match and marked(text) else unmatched(path)
+
+
+def sections(file: File, text: str) -> Sections:
+    parts = split(text, MARKER)
+    return Sections(parts.get("up", (text, ""))[0], down_part(parts), bool(NO_TRANSACTION.search(text)))
+
+
+def new(directory: Path, files: Sequence[File], description: str, up: str, down: str | None) -> Written:
+    """Numbered as the folder numbers its files: sequentially, or by the clock (goose's default)."""
+    version = next_number([f.number for f in files if f.kind == "forward"], first=stamp())
+    text = f"-- +goose Up\n-- +goose StatementBegin\n{up}-- +goose StatementEnd\n\n-- +goose Down\n"
+    if down is not None:
+        text += f"-- +goose StatementBegin\n{down}-- +goose StatementEnd\n"
+    return [Output(directory / f"{version}_{description}.sql", text)]
+
+
+def undo(path: Path) -> str:
+    return "expected a `-- +goose Down` section in it"
+
+
+FORMAT = Format("goose", "goose", "<version>_<name>.sql with -- +goose Up and -- +goose Down", claims, classify,
+                new, undo, sections)

@@ -1,0 +1,50 @@
+"""A migration file's parts: what runs forward, what undoes it, and whether it runs outside a transaction.
+
+Layouts that keep both directions in one file mark them with comment lines (dbmate's `-- migrate:up`,
+goose's `-- +goose Up`). The other part's lines are blanked, not cut, so every line keeps its number in
+lint findings and in the server's errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pgparity.migrations.lexer import statements
+
+if TYPE_CHECKING:
+    from pgparity.migrations.naming import File
+
+
+@dataclass(frozen=True)
+class Sections:
+    up: str
+    down: str | None = None  # None: the file holds no undo of its own
+    no_transaction: bool = False
+
+
+def whole(file: File, text: str) -> Sections:
+    return Sections(text)
+
+
+def split(text: str, marker: re.Pattern[str]) -> dict[str, tuple[str, str]]:
+    """Each part the `marker` lines open (its group `part`, lower-cased) as the file's text with every other
+    line blanked, with what the marker line says after the part's name (group `options`)."""
+    lines = text.split("\n")
+    owner: list[str | None] = []
+    options: dict[str, str] = {}
+    current: str | None = None
+    for line in lines:
+        if found := marker.fullmatch(line.strip()):
+            current = found["part"].lower()
+            options.setdefault(current, found["options"] or "")
+        owner.append(current)
+    return {part: ("\n".join(line if who == part else "" for line, who in zip(lines, owner)), options[part])
+            for part in options}
+
+
+def down_part(parts: dict[str, tuple[str, str]]) -> str | None:
+    """The down part, when it holds a statement: an empty one undoes nothing, so the file has no rollback."""
+    text = parts.get("down", (None, ""))[0]
+    return text if text is not None and statements(text) else None
