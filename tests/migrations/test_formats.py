@@ -7,6 +7,7 @@ server tests replay them with db.sync and verify against a production that holds
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -420,3 +421,22 @@ def test_db_new_and_db_rollback_follow_the_folders_layout(proj: Project):
         "pgparity: pgparity.toml: migrations.format: 'liquibase' is not a migration format; pgparity reads "
         "pgparity, flyway, golang-migrate, dbmate, goose, sqitch")
 
+
+def test_a_copy_in_another_layout_replays_to_the_same_schema(proj: Project):
+    folder = tree(proj.root / "migrations", DBMATE)
+    out = ok(proj, "db.convert", "--to", "flyway")
+    copy = proj.root / "migrations-flyway"
+    assert out == "wrote 4 migrations in flyway's layout to migrations-flyway/ (8 files); migrations/ is unchanged\n"
+    assert sorted(p.name for p in copy.iterdir()) == [
+        "U1__users.sql", "U2__roles.sql", "U3__email_index.sql", "U4__nickname.sql",
+        "V1__users.sql", "V2__roles.sql", "V3__email_index.sql", "V4__nickname.sql"]
+    assert (copy / "V3__email_index.sql").read_text() == (
+        "-- pgparity: no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n")
+    assert listed(folder) == set(DBMATE)
+    ok(proj, "db.sync")  # dev: the dbmate history
+    compared = proj.run("db.diff", "--source", "dev", "--target", "migrations", "--json",
+                        extra={"PGPARITY_MIGRATIONS": "migrations-flyway"})
+    schema = [d for d in json.loads(compared.stdout)["differences"] if d["kind"] != "migration"]  # the ledgers differ
+    assert compared.returncode in (0, 1) and schema == []
+    assert "not empty" in one_error_line(proj.run("db.convert", "--to", "flyway"))
+    assert "--to: 'atlas' is not a migration format" in one_error_line(proj.run("db.convert", "--to", "atlas"))

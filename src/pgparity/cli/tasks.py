@@ -31,6 +31,7 @@ from pgparity.folders import write_whole
 from pgparity.migrations import formats, ledger
 from pgparity.migrations import rollback as rollbacks
 from pgparity.migrations import seed as seeding
+from pgparity.migrations.convert import convert as converting
 from pgparity.migrations.discovery import layout
 from pgparity.migrations.model import Version
 from pgparity.migrations.naming import DESCRIPTION
@@ -379,6 +380,23 @@ def new(c, name):
     report.say(f"wrote {' and '.join(shown(path) for path in reversed(created))}")
 
 
+@task(help={"to": f"the layout to write: {', '.join(formats.NAMES)}",
+            "into": "a new folder for the copy (default: the migrations folder's name and the layout, beside it)"})
+@guarded
+def convert(c, to, into=None):
+    """Write a copy of the migrations in another layout, for a team leaving a tool; the folder stays as it is."""
+    ws = _workspace()
+    target = formats.named(to, "--to")
+    plan = ws.plan(show=False)
+    plan.raise_for_errors()
+    folder = Path(into) if into else ws.settings.migrations.with_name(f"{ws.settings.migrations.name}-{target.name}")
+    result = converting(plan, target, folder if folder.is_absolute() else ws.settings.root / folder)
+    for note in result.notes:
+        report.warn(note)
+    report.say(f"wrote {counted(len(plan.migrations), 'migration')} in {target.name}'s layout to {shown(folder)}/ "
+               f"({counted(len(result.written), 'file')}); {shown(plan.directory)}/ is unchanged")
+
+
 @task
 @guarded
 def repair(c):
@@ -634,5 +652,5 @@ def _render_verdict(ws: Workspace, result, shape: str, report_to: str | None, fa
         raise Exit(code=1)
 
 
-db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, repair, snapshot_, diff, verify, fix, hook,
+db = Collection("db", up, down, status, logs, psql, lint, sync, migrate, convert, repair, snapshot_, diff, verify, fix, hook,
                 doctor, dump, restore, stamp, new, rollback, seed)

@@ -8,6 +8,7 @@ files that look like another layout's are lint errors, so a mixed folder never r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ class Format:
     own_transactions: bool = False  # its files hold their own BEGIN and COMMIT
     recursive: bool = False  # its migrations may sit in folders below the directory
     own: frozenset[str] = frozenset()  # its files and folders beside the migrations, which are no strays
+    markers: re.Pattern[str] | None = None  # its lines that are no SQL of the migration, left out of a copy
 
 
 def _formats() -> tuple[Format, ...]:

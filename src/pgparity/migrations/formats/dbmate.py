@@ -47,4 +47,4 @@ def undo(path: Path) -> str:
 
 
 FORMAT = Format("dbmate", "dbmate", "<version>_<name>.sql with -- migrate:up and -- migrate:down", claims, classify,
-                new, undo, sections)
+                new, undo, sections, markers=MARKER)

@@ -16,6 +16,7 @@ NAME = re.compile(r"(\d+)_(.+)\.sql")
 MARKER = re.compile(r"--\s*\+goose\s+(?P<part>up|down)\b(?P<options>.*)", re.IGNORECASE)
 UP = re.compile(r"^\s*--\s*\+goose\s+up\b", re.MULTILINE | re.IGNORECASE)
 NO_TRANSACTION = re.compile(r"^\s*--\s*\+goose\s+no\s+transaction\b", re.MULTILINE | re.IGNORECASE)
+ANNOTATION = re.compile(r"--\s*\+goose\s.*", re.IGNORECASE)
 
 
 def marked(text: str) -> bool:
@@ -50,4 +51,4 @@ def undo(path: Path) -> str:
 
 
 FORMAT = Format("goose", "goose", "<version>_<name>.sql with -- +goose Up and -- +goose Down", claims, classify,
-                new, undo, sections)
+                new, undo, sections, markers=ANNOTATION)
