@@ -497,6 +497,12 @@ def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _flag_setting(path: Path, name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {name} must be true or false, not {value!r}")
+    return value
+
+
 def _format(path: Path, value: Any) -> str | None:
     """The migrations' layout, when the project names it rather than letting the files tell."""
     if value is None:
@@ -569,16 +575,16 @@ def load_project_file(path: Path) -> ProjectFile:
         raise ConfigError(f"{named}: seed.path must name a .sql file or a folder of them, not {seed!r}")
     production = _check_keys(named, "production", document.get("production", {}), {"applied_through", "ledger"})
     verify = _check_keys(named, "verify", document.get("verify", {}), {"ignore", "owners"})
-    owners = verify.get("owners", False)
-    if not isinstance(owners, bool):
-        raise ConfigError(f"{named}: verify.owners must be true or false, not {owners!r}")
-    section = _check_keys(named, "migrations", document.get("migrations", {}), {"skip", "order", "baseline", "format"})
+    owners = _flag_setting(named, "verify.owners", verify.get("owners", False))
+    section = _check_keys(named, "migrations", document.get("migrations", {}), {"skip", "order", "baseline", "format",
+                                                                                        "verify"})
     return ProjectFile(
         migrations=MigrationPolicy(
             skip=frozenset(_strings(named, "migrations.skip", section.get("skip", []))),
             order=_strings(named, "migrations.order", section.get("order", [])),
             baseline=_baseline(named, section.get("baseline")),
             format=_format(named, section.get("format")),
+            verify=_flag_setting(named, "migrations.verify", section.get("verify", False)),
         ),
         ignore=_strings(named, "verify.ignore", verify.get("ignore", [])),
         owners=owners,

@@ -440,3 +440,37 @@ def test_a_copy_in_another_layout_replays_to_the_same_schema(proj: Project):
     assert compared.returncode in (0, 1) and schema == []
     assert "not empty" in one_error_line(proj.run("db.convert", "--to", "flyway"))
     assert "--to: 'atlas' is not a migration format" in one_error_line(proj.run("db.convert", "--to", "atlas"))
+
+
+def test_a_goose_file_without_a_transaction_runs_statement_by_statement(proj: Project):
+    concurrently = ("-- +goose NO TRANSACTION\n-- +goose Up\n"
+                    "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
+                    "CREATE INDEX CONCURRENTLY users_id_email_idx ON users (id, email);\n"
+                    "-- +goose Down\nDROP INDEX users_email_idx;\nDROP INDEX users_id_email_idx;\n")
+    folder = tree(proj.root / "migrations", {**GOOSE, "00004_indexes.sql": concurrently})
+    assert errors(discover(folder)) == []
+    ok(proj, "db.sync")
+    with psycopg.connect(proj.url()) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_index WHERE indrelid = 'users'::regclass AND indisvalid "
+                            "AND NOT indisprimary").fetchone() == (2,)
+    (folder / "00005_broken.sql").write_text("-- +goose NO TRANSACTION\n-- +goose Up\n"
+                                             "CREATE INDEX CONCURRENTLY users_nick_idx ON users (nickname);\n\n"
+                                             "CREATE INDEX CONCURRENTLY users_bad_idx ON users (missing);\n")
+    line = one_error_line(proj.run("db.migrate"))
+    assert line.startswith("pgparity: migrations/00005_broken.sql:5: column \"missing\" does not exist")
+
+
+def test_sqitch_verify_scripts_run_after_each_change_when_asked(proj: Project):
+    folder = tree(proj.root / "migrations", SQITCH)
+    (folder / "verify" / "roles.sql").write_text("BEGIN;\nSELECT 1 / count(*) FROM pg_class WHERE relname = 'roles';\n"
+                                                 "ROLLBACK;\n")
+    (proj.root / "pgparity.toml").write_text("[migrations]\nverify = true\n")
+    ok(proj, "db.sync")
+    (folder / "verify" / "users.sql").write_text("BEGIN;\nSELECT nickname FROM users;\nROLLBACK;\n")
+    line = one_error_line(proj.run("db.sync"))
+    assert line.startswith("pgparity: migrations/verify/users.sql:2: users.sql was applied, but its verify script "
+                           "failed: column \"nickname\" does not exist")
+    (proj.root / "pgparity.toml").write_text("[migrations]\nverify = false\n")
+    ok(proj, "db.sync")  # not asked: the scripts are not run
+    (proj.root / "pgparity.toml").write_text("[migrations]\nverify = 1\n")
+    assert one_error_line(proj.run("db.sync")) == "pgparity: pgparity.toml: migrations.verify must be true or false, not 1"

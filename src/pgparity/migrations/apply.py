@@ -19,7 +19,7 @@ from pgparity import __version__
 from pgparity.errors import MigrationError, shown
 from pgparity.migrations import ledger
 from pgparity.migrations.ledger import QUALIFIED, SCHEMA, TABLE
-from pgparity.migrations.lexer import statements
+from pgparity.migrations.lexer import Statement, statements
 from pgparity.migrations.lint import TRANSACTION_CONTROL
 from pgparity.migrations.model import NONE, Migration, Version
 
@@ -75,21 +75,52 @@ def apply(conn: psycopg.Connection, migration: Migration, display: str) -> Timin
     """
     started = time.perf_counter()
     ran = False  # the file itself has run: what fails now is its ledger row
+    done: list[Statement] = []  # of a file run statement by statement, those committed
     try:
         if migration.no_transaction:
             ledger.start(conn, migration)
-            conn.execute(migration.sql)
+            send_alone(conn, migration, done)
             ran = True
             elapsed = sql.Literal(int((time.perf_counter() - started) * 1000))
             conn.execute(sql.Composed([sql.SQL(AS_SESSION_USER), ledger.finish(migration, elapsed),
                                        sql.SQL(";\nRESET ALL")]))
         else:
             conn.execute(f"{migration.sql}\n;\n{record_statement(migration).as_string(conn)};\nRESET ALL")
+        if migration.check:
+            verify(conn, migration)
     except psycopg.Error as error:
-        if migration.no_transaction and not ran and not conn.broken:  # it failed and said so: not interrupted
-            ledger.forget_started(conn, ledger.key(migration))
+        if migration.no_transaction and not ran and not done and not conn.broken:  # it failed and said so
+            ledger.forget_started(conn, ledger.key(migration))  # and left nothing: it runs again as pending
+        if migration.one_by_one and not ran:
+            failed = statements(migration.sql)[len(done)]
+            raise MigrationError(describe_failure(f"{display}:{failed.line}", error), error.sqlstate) from None
         raise failure(conn, migration, display, error, ran) from None
     return Timing(migration.version, migration.name, display, int((time.perf_counter() - started) * 1000))
+
+
+def send_alone(conn: psycopg.Connection, migration: Migration, done: list[Statement]) -> None:
+    """A no-transaction file: whole, or statement by statement where its layout runs it so, each committed as
+    it goes (and kept in `done`)."""
+    if not migration.one_by_one:
+        conn.execute(migration.sql)
+        return
+    for statement in statements(migration.sql):
+        conn.execute(statement.text)
+        done.append(statement)
+
+
+def verify(conn: psycopg.Connection, migration: Migration) -> None:
+    """Run the migration's verify script, which must not fail; whatever it leaves open is rolled back."""
+    try:
+        conn.execute(migration.check_sql)
+    except psycopg.Error as error:
+        line = line_of(migration.check_sql, error)
+        where = f"{shown(migration.check)}:{line}" if line else shown(migration.check)
+        cause = f"{migration.path.name} was applied, but its verify script failed"
+        raise MigrationError(describe_failure(where, error, cause), error.sqlstate) from None
+    finally:
+        if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
 
 
 def record_statement(migration: Migration) -> sql.Composed:
@@ -120,7 +151,7 @@ def batches(migrations: Sequence[Migration]) -> Iterator[Sequence[Migration]]:
 
 
 def shareable(migration: Migration) -> bool:
-    return not (migration.no_transaction or migration.controls_transaction)
+    return not (migration.no_transaction or migration.controls_transaction or migration.check)
 
 
 def apply_batch(conn: psycopg.Connection, migrations: Sequence[Migration]) -> list[Timing]:
@@ -212,8 +243,8 @@ def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.
     and the file's own transaction control is left out. Only for diagnosis: the replay itself always sends
     the file whole.
     """
-    if error.diag.statement_position:
-        return migration.sql[: int(error.diag.statement_position) - 1].count("\n") + 1
+    if line := line_of(migration.sql, error):
+        return line
     if migration.no_transaction or conn.broken:
         return None
     if conn.info.transaction_status == TransactionStatus.INERROR:  # the file opened a transaction itself
@@ -234,6 +265,12 @@ def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.
     finally:
         conn.rollback()
         conn.autocommit = True
+
+
+def line_of(text: str, error: psycopg.Error) -> int | None:
+    """The line of `text` where the server places the error, when it gives a position."""
+    position = error.diag.statement_position
+    return text[: int(position) - 1].count("\n") + 1 if position else None
 
 
 def describe_failure(where: str, error: psycopg.Error, cause: str = "") -> str:

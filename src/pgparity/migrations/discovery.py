@@ -7,6 +7,7 @@ settings naming absent files and a baseline that misses objects are all findings
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
         raise MigrationError(f"{shown(directory)}: migrations directory not found")
     baseline = policy.baseline
     baseline_path = directory / baseline.file if baseline else None
-    fmt, files, texts = _layout(directory, policy, baseline_path)
+    fmt, files, texts, contents = _layout(directory, policy, baseline_path)
     skipped = [file for file in files if file.name in policy.skip]
     kept = [file for file in files if file.name not in policy.skip]
     forward = [file for file in kept if file.kind == "forward"]
@@ -60,7 +61,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
                                 match[2] if match else baseline_path.name.removesuffix(".sql")), None))
     migrations = []
     for file, rollback in sources:
-        migration, file_findings = _read(fmt, file, rollback, cache)
+        migration, file_findings = _read(fmt, file, rollback, cache, contents.get(file.path), policy.verify)
         migrations += [migration] if migration else []
         findings += file_findings
     if cache is not None:
@@ -76,19 +77,21 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
 
 def layout(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> tuple[Format, list[File]]:
     """The directory's layout and its files as that layout names them: what a new migration is numbered after."""
-    fmt, files, _ = _layout(directory, policy, None)
+    fmt, files, _, _ = _layout(directory, policy, None)
     return fmt, files
 
 
 def _layout(directory: Path, policy: MigrationPolicy,
-            baseline_path: Path | None) -> tuple[Format, list[File], dict[Path, str]]:
-    """The layout (set, or detected from every file) and the files as it classifies them, with their texts."""
+            baseline_path: Path | None) -> tuple[Format, list[File], dict[Path, str], dict[Path, bytes]]:
+    """The layout (set, or detected from every file) and the files as it classifies them, with their texts
+    and bytes (each file is read once)."""
     found = [entry for entry in _entries(directory, recursive=True) if entry[0] != baseline_path]
-    texts = {path: data.decode("utf-8", errors="replace") for path, _, data in found if data is not None}
+    contents = {path: data for path, _, data in found if data is not None}
+    texts = {path: data.decode("utf-8", errors="replace") for path, data in contents.items()}
     fmt = formats.named(policy.format) if policy.format else formats.detect(
         [(path.name, texts.get(path, "")) for path, _, _ in found])
     entries = [(path, folder) for path, folder, _ in found if fmt.recursive or path.parent == directory]
-    return fmt, _files(directory, fmt, entries, texts), texts
+    return fmt, _files(directory, fmt, entries, texts), texts, contents
 
 
 def _entries(directory: Path, recursive: bool) -> list[tuple[Path, bool, bytes | None]]:
@@ -273,10 +276,11 @@ def _baseline_gaps(baseline_path: Path, covered: list[File], through: int) -> li
             for key, path in sorted(expected.items()) if key not in present]
 
 
-def _read(fmt: Format, file: File, rollback: Path | None,
-          cache: LintCache | None) -> tuple[Migration | None, list[Finding]]:
-    """The file's forward part as a migration, with its lint findings; no migration if it is not UTF-8."""
-    data = _bytes(file.path)
+def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | None, data: bytes | None,
+          verify: bool = False) -> tuple[Migration | None, list[Finding]]:
+    """The file's forward part as a migration (with its verify script, when asked), with its lint findings; no
+    migration if it is not UTF-8."""
+    data = _bytes(file.path) if data is None else data
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -286,8 +290,8 @@ def _read(fmt: Format, file: File, rollback: Path | None,
     parts = fmt.sections(file, text)
     up = parts.up.encode("utf-8") if parts.up is not text else data
     raw = ledger.raw_checksum(up)  # lint reads the exact bytes, so its cache is keyed by them
-    layout = (parts.no_transaction, fmt.own_transactions)  # what the layout says beside the text
-    key = f"{raw}:{int(layout[0])}{int(layout[1])}" if any(layout) else raw
+    layout = (parts.no_transaction, fmt.own_transactions, parts.one_by_one)  # what the layout says beside the text
+    key = f"{raw}:{''.join(str(int(flag)) for flag in layout)}" if any(layout) else raw
     linted = cache.get(key) if cache else None
     if linted is None:
         linted = lint_sql(file.path, parts.up, *layout)
@@ -296,5 +300,7 @@ def _read(fmt: Format, file: File, rollback: Path | None,
     migration = Migration(file.version, file.description, file.path, parts.up, ledger.checksum(up),
                           linted.no_transaction, rollback or (file.path if parts.down is not None else None),
                           linted.controls_transaction, linted.in_production, raw, file.repeatable, parts.down,
-                          fmt.checksum(text) if fmt.checksum else "")
+                          fmt.checksum(text) if fmt.checksum else "", parts.one_by_one)
+    if verify and file.check is not None:
+        migration = replace(migration, check=file.check, check_sql=_bytes(file.check).decode("utf-8", errors="replace"))
     return migration, linted.at(file.path)

@@ -169,7 +169,9 @@ class Unresolved:
             return (f"{self.recorded} is recorded in the ledger but its file is gone; restore it, or accept "
                     "its removal with `invoke db.repair`")
         if self.file.version == Version.parse(self.row.version):
-            claim = f"version {self.file.path.name.partition('_')[0]} is recorded in the ledger as {self.recorded}"
+            number = self.file.path.name.partition("_")[0]  # as the name writes it: 002
+            claim = (f"version {number if number.isdigit() else self.file.version} is recorded in the ledger as "
+                     f"{self.recorded}")
         else:
             claim = f"has the content the ledger records for {self.recorded}"
         return f"{shown(self.file.path)}: {claim} (renamed?); rename it back, or accept it with `invoke db.repair`"

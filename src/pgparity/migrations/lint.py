@@ -59,12 +59,14 @@ def _reindex(words: tuple[str, ...]) -> str | None:
     return f"REINDEX {target}" if target in ("SCHEMA", "DATABASE", "SYSTEM") else None
 
 
-def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transactions: bool = False) -> Linted:
+def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transactions: bool = False,
+             one_by_one: bool = False) -> Linted:
     """Whether the file asks for no transaction, whether it controls transactions itself, and what
     would make it fail on the server.
 
     `no_transaction`: the file's layout says so already (dbmate's `transaction:false`); `own_transactions`:
-    the layout's files hold their own BEGIN and COMMIT (Sqitch's), which is no mistake there.
+    the layout's files hold their own BEGIN and COMMIT (Sqitch's), which is no mistake there; `one_by_one`:
+    its statements are sent one by one (goose's NO TRANSACTION), so each may refuse a transaction block.
     """
     options, findings = _header_options(path, sql)
     no_transaction = no_transaction or NO_TRANSACTION in options
@@ -78,7 +80,7 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
                                 "and comments)"))
     findings += _meta_command_findings(path, sql, tokens)
     findings += _own_schema_findings(path, sql, tokens)
-    findings += _transaction_findings(path, parsed, no_transaction)
+    findings += _transaction_findings(path, parsed, no_transaction, one_by_one)
     control = _transaction_control_findings(path, parsed, no_transaction)
     shown = findings + ([] if own_transactions else control)
     return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in shown),
@@ -157,10 +159,11 @@ def _own_schema_findings(path: Path, sql: str, tokens: list[Token]) -> list[Find
     return found
 
 
-def _transaction_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:
+def _transaction_findings(path: Path, parsed: list[Statement], no_transaction: bool,
+                          one_by_one: bool = False) -> list[Finding]:
     """Such a statement runs only alone in a no-transaction file: a multi-statement string is
-    itself one implicit transaction on the server."""
-    if no_transaction and len(parsed) == 1:
+    itself one implicit transaction on the server (unless its statements are sent `one_by_one`)."""
+    if one_by_one or no_transaction and len(parsed) == 1:
         return []
     findings = []
     for statement in parsed:

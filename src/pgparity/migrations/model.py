@@ -40,6 +40,8 @@ class Version:
     @classmethod
     def parse(cls, text: str) -> Version | None:
         """`7`, `007`, `20240131120000`, `1.2.3` or `1_2_3` as a version; None for any other text."""
+        if text.isdigit():  # most versions: read once per file on every sync
+            return cls((int(text),), str(int(text)))
         if not NUMERIC.fullmatch(text):
             return None
         parts = [int(part) for part in re.split(r"[._]", text)]
@@ -79,6 +81,9 @@ class Migration:
     repeatable: bool = False  # re-applied whenever it changes, after the versioned ones (Flyway's R__)
     rollback_sql: str | None = None  # the undo, when it is a section of the file itself (dbmate, goose)
     tool_checksum: str = ""  # the checksum the format's own tool records in its ledger, if it keeps one
+    one_by_one: bool = False  # outside a transaction, each statement sent alone (goose's NO TRANSACTION)
+    check: Path | None = None  # run after the migration, when the project asks, to prove it worked
+    check_sql: str = ""
 
     @property
     def label(self) -> str:
@@ -110,6 +115,7 @@ class MigrationPolicy:
     order: tuple[str, ...] = ()
     baseline: Baseline | None = None
     format: str | None = None  # the layout the files are in, when detection must not decide it
+    verify: bool = False  # run each migration's verify script (Sqitch's) after it is applied
 
 
 @dataclass(frozen=True)

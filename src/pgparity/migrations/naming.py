@@ -38,6 +38,7 @@ class File:
     folder: bool = False
     number: str = ""  # the version as the name writes it, zero-padding kept
     repeatable: bool = False
+    check: Path | None = None  # a script that proves the migration worked (Sqitch's verify/)
 
 
 def ignored(name: str) -> bool:

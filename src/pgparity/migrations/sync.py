@@ -114,6 +114,8 @@ def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> st
         digest.update(b"\0" + item.encode())
     for migration in migrations:
         digest.update(f"\0{migration.version}\0{migration.name}\0{migration.raw_checksum}\0{migration.no_transaction}".encode())
+        if migration.check:  # a replay that verified its files is not one that did not
+            digest.update(b"\0" + migration.check_sql.encode())
     return digest.hexdigest()[:20]
 
 

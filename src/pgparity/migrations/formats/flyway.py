@@ -26,7 +26,9 @@ LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def claims(name: str, text: str) -> bool:
-    return bool(REPEATABLE.fullmatch(name) or (found := VERSIONED.fullmatch(name)) and found[1] == "V")
+    if name[:1] == "R":
+        return bool(REPEATABLE.fullmatch(name))
+    return name[:1] == "V" and bool(VERSIONED.fullmatch(name))
 
 
 def classify(path: Path, text: str) -> File:

@@ -14,7 +14,7 @@ DOWN = re.compile(r"(\d+)_(.+)\.down\.sql")
 
 
 def claims(name: str, text: str) -> bool:
-    return bool(UP.fullmatch(name))
+    return name.endswith(".up.sql") and bool(UP.fullmatch(name))
 
 
 def classify(path: Path, text: str) -> File:

@@ -20,11 +20,11 @@ ANNOTATION = re.compile(r"--\s*\+goose\s.*", re.IGNORECASE)
 
 
 def marked(text: str) -> bool:
-    return bool(UP.search(text))
+    return "+goose" in text and bool(UP.search(text))  # goose spells its prefix in lower case
 
 
 def claims(name: str, text: str) -> bool:
-    return bool(NAME.fullmatch(name)) and marked(text)
+    return marked(text) and bool(NAME.fullmatch(name))
 
 
 def classify(path: Path, text: str) -> File:
@@ -34,7 +34,8 @@ def classify(path: Path, text: str) -> File:
 
 def sections(file: File, text: str) -> Sections:
     parts = split(text, MARKER)
-    return Sections(parts.get("up", (text, ""))[0], down_part(parts), bool(NO_TRANSACTION.search(text)))
+    alone = bool(NO_TRANSACTION.search(text))  # goose then runs each statement by itself
+    return Sections(parts.get("up", (text, ""))[0], down_part(parts), alone, alone)
 
 
 def new(directory: Path, files: Sequence[File], description: str, up: str, down: str | None) -> Written:

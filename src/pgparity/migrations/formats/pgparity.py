@@ -22,7 +22,8 @@ def others(name: str, text: str) -> bool:
 
 
 def claims(name: str, text: str) -> bool:
-    return bool(FORWARD.fullmatch(name)) and not any(p.fullmatch(name) for p in ROLLBACKS) and not others(name, text)
+    return (name[:1].isdigit() and bool(FORWARD.fullmatch(name)) and not name.endswith(("_rollback.sql", ".down.sql"))
+            and not others(name, text))
 
 
 def classify(path: Path, text: str) -> File:

@@ -22,6 +22,7 @@ class Sections:
     up: str
     down: str | None = None  # None: the file holds no undo of its own
     no_transaction: bool = False
+    one_by_one: bool = False  # outside a transaction, each statement is sent alone, as its tool runs them
 
 
 def whole(file: File, text: str) -> Sections:

@@ -63,8 +63,9 @@ def listing(directory: Path) -> list[File]:
     listed: set[Path] = set()
     for index, (change, tag) in enumerate(steps(directory / PLAN), 1):
         script = f"{change}@{tag}.sql" if tag else f"{change}.sql"
-        deploy, revert = directory / "deploy" / script, directory / "revert" / script
-        files.append(File(deploy, deploy.name, "forward", Version.of(index), change, number=str(index)))
+        deploy, revert, check = (directory / part / script for part in ("deploy", "revert", "verify"))
+        files.append(File(deploy, deploy.name, "forward", Version.of(index), change, number=str(index),
+                          check=check if check.is_file() else None))
         listed.add(deploy)
         if revert.is_file():
             files.append(File(revert, revert.name, "rollback", Version.of(index), change, number=str(index)))
