@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pgparity.migrations.formats import Format, Output, Written
-from pgparity.migrations.formats.sections import Sections, down_part, split
-from pgparity.migrations.naming import File, next_number, numbered, stamp, unmatched
+from pgparity.migrations.formats.sections import Sections, down_part, marked_layout, split
+from pgparity.migrations.naming import File, next_number, stamp
 
-NAME = re.compile(r"(\d+)_(.+)\.sql")
 MARKER = re.compile(r"--\s*migrate:(?P<part>up|down)\b(?P<options>.*)")
 UP = re.compile(r"^\s*--\s*migrate:up\b", re.MULTILINE)
 NO_TRANSACTION = re.compile(r"\btransaction\s*:\s*false\b")
@@ -21,13 +20,7 @@ def marked(text: str) -> bool:
     return "migrate:" in text and bool(UP.search(text))  # the plain test first: most files are not dbmate's
 
 
-def claims(name: str, text: str) -> bool:
-    return marked(text) and bool(NAME.fullmatch(name))
-
-
-def classify(path: Path, text: str) -> File:
-    match = NAME.fullmatch(path.name)
-    return numbered(path, "forward", match[1], match[2]) if match and marked(text) else unmatched(path)
+claims, classify = marked_layout(marked)
 
 
 def sections(file: File, text: str) -> Sections:

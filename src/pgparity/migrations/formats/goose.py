@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pgparity.migrations.formats import Format, Output, Written
-from pgparity.migrations.formats.sections import Sections, down_part, split
-from pgparity.migrations.naming import File, next_number, numbered, stamp, unmatched
+from pgparity.migrations.formats.sections import Sections, down_part, marked_layout, split
+from pgparity.migrations.naming import File, next_number, stamp
 
-NAME = re.compile(r"(\d+)_(.+)\.sql")
 MARKER = re.compile(r"--\s*\+goose\s+(?P<part>up|down)\b(?P<options>.*)", re.IGNORECASE)
 UP = re.compile(r"^\s*--\s*\+goose\s+up\b", re.MULTILINE | re.IGNORECASE)
 NO_TRANSACTION = re.compile(r"^\s*--\s*\+goose\s+no\s+transaction\b", re.MULTILINE | re.IGNORECASE)
@@ -23,13 +22,7 @@ def marked(text: str) -> bool:
     return "+goose" in text and bool(UP.search(text))  # goose spells its prefix in lower case
 
 
-def claims(name: str, text: str) -> bool:
-    return marked(text) and bool(NAME.fullmatch(name))
-
-
-def classify(path: Path, text: str) -> File:
-    match = NAME.fullmatch(path.name)
-    return numbered(path, "forward", match[1], match[2]) if match and marked(text) else unmatched(path)
+claims, classify = marked_layout(marked)
 
 
 def sections(file: File, text: str) -> Sections:

@@ -8,13 +8,14 @@ lint findings and in the server's errors.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from pgparity.migrations.lexer import statements
+from pgparity.migrations.naming import File, numbered, unmatched
 
-if TYPE_CHECKING:
-    from pgparity.migrations.naming import File
+NUMBERED = re.compile(r"(\d+)_(.+)\.sql")  # the names of the layouts that mark their sections inside
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,16 @@ def down_part(parts: dict[str, tuple[str, str]]) -> str | None:
     """The down part, when it holds a statement: an empty one undoes nothing, so the file has no rollback."""
     text = parts.get("down", (None, ""))[0]
     return text if text is not None and statements(text) else None
+
+
+def marked_layout(marked: Callable[[str], bool]) -> tuple[Callable[[str, str], bool], Callable[[Path, str], File]]:
+    """`claims` and `classify` of a layout whose migrations are `<version>_<name>.sql` files that hold its
+    section markers (`marked`): a numbered file without them is not one of its migrations."""
+    def claims(name: str, text: str) -> bool:
+        return marked(text) and bool(NUMBERED.fullmatch(name))
+
+    def classify(path: Path, text: str) -> File:
+        match = NUMBERED.fullmatch(path.name)
+        return numbered(path, "forward", match[1], match[2]) if match and marked(text) else unmatched(path)
+
+    return claims, classify
