@@ -85,7 +85,7 @@ def _layout(directory: Path, policy: MigrationPolicy,
             baseline_path: Path | None) -> tuple[Format, list[File], dict[Path, str], dict[Path, bytes]]:
     """The layout (set, or detected from every file) and the files as it classifies them, with their texts
     and bytes (each file is read once)."""
-    found = [entry for entry in _entries(directory, recursive=True) if entry[0] != baseline_path]
+    found = [entry for entry in _entries(directory) if entry[0] != baseline_path]
     contents = {path: data for path, _, data in found if data is not None}
     texts = {path: data.decode("utf-8", errors="replace") for path, data in contents.items()}
     fmt = formats.named(policy.format) if policy.format else formats.detect(
@@ -94,10 +94,12 @@ def _layout(directory: Path, policy: MigrationPolicy,
     return fmt, _files(directory, fmt, entries, texts), texts, contents
 
 
-def _entries(directory: Path, recursive: bool) -> list[tuple[Path, bool, bytes | None]]:
-    """Every entry below `directory` (path, is a folder, the bytes of an SQL file or a plan), in name order.
+def _entries(directory: Path, top: bool = True) -> list[tuple[Path, bool, bytes | None]]:
+    """Every entry below `directory` (path, is a folder, the bytes of an SQL file or a plan in `directory`
+    itself), in name order.
 
-    Folders are read down too, for the layouts that keep migrations in them and to tell a stray folder.
+    Folders are listed down too, for the layouts that keep migrations in them, but what they hold is read
+    only when it is replayed: a folder of seed data beside the migrations costs nothing.
     """
     found = []
     with os.scandir(directory) as scan:  # entries know whether they are folders without a stat each
@@ -108,9 +110,9 @@ def _entries(directory: Path, recursive: bool) -> list[tuple[Path, bool, bytes |
         path = directory / entry.name
         if entry.is_dir():
             found.append((path, True, None))
-            found += _entries(path, recursive) if recursive else []
+            found += _entries(path, top=False)
         else:
-            found.append((path, False, _bytes(path) if entry.name.endswith((".sql", ".plan")) else None))
+            found.append((path, False, _bytes(path) if top and entry.name.endswith((".sql", ".plan")) else None))
     return found
 
 
