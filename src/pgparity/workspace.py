@@ -17,12 +17,11 @@ from pgparity import config, hook
 from pgparity.container.engine import Engine, Mirror, tail
 from pgparity.database import Server, connect, connect_read_only
 from pgparity.errors import ContainerUnhealthy, MigrationError, NoEnvironment, SnapshotError, shown
-from pgparity.migrations import formats, ledger
+from pgparity.migrations import ledger
 from pgparity.migrations import seed as seeding
-from pgparity.migrations.discovery import discover
+from pgparity.migrations.discovery import as_of, discover
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
-from pgparity.migrations.naming import File
 from pgparity.migrations.position import Position, locate
 from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
 from pgparity.schema.diff import PGPARITY, Change, compare
@@ -179,18 +178,13 @@ class Workspace:
             return inspect(conn, self.project_file.production.ledger)
 
     def position(self, plan: Plan, profile: Snapshot) -> Position:
-        fmt = formats.named(plan.format)
+        fmt = plan.format
 
         def earlier(migration: Migration, recorded: str) -> Migration | None:
             """The file as production ran it: the commit whose content has the checksum its ledger records."""
             text = hook.earlier(self.settings.root, migration.path,
                                  lambda text: fmt.checksum is not None and fmt.checksum(text) == recorded)
-            if text is None:
-                return None
-            data = text.encode("utf-8")
-            file = File(migration.path, migration.path.name, "forward", migration.version, migration.name)
-            return replace(migration, sql=fmt.sections(file, text).up, checksum=ledger.checksum(data),
-                           raw_checksum=ledger.raw_checksum(data), tool_checksum=recorded)
+            return None if text is None else as_of(fmt, migration, text)
 
         return locate(plan.migrations, profile, self.project_file.production, earlier)
 

@@ -18,6 +18,7 @@ from conftest import Production, Project
 
 from pgparity.errors import ConfigError
 from pgparity.migrations import formats
+from pgparity.migrations.convert import convert
 from pgparity.migrations.discovery import discover, layout
 from pgparity.migrations.formats import flyway, sqitch
 from pgparity.migrations.model import MigrationPolicy, Version
@@ -109,7 +110,7 @@ def test_versions_compare_part_by_part_and_keep_their_tools_spelling():
 @pytest.mark.parametrize("kind", sorted(HISTORIES))
 def test_each_layout_is_told_from_its_files_and_replays_in_its_order(kind, tmp_path):
     plan = discover(tree(tmp_path, HISTORIES[kind]))
-    assert plan.format == kind and errors(plan) == []
+    assert plan.format.name == kind and errors(plan) == []
     assert [f for f in plan.findings if f.level == "warning"] == []
     expected = {
         "flyway": ["V1__users.sql", "V1_1__roles.sql", "V2__nickname.sql", "R__user_emails.sql"],
@@ -126,7 +127,7 @@ def test_each_layout_is_told_from_its_files_and_replays_in_its_order(kind, tmp_p
 def test_a_layout_named_in_pgparity_toml_is_used_and_an_unknown_one_is_refused(tmp_path):
     tree(tmp_path, {"001_users.sql": "CREATE TABLE users (id int);\n"})
     plan = discover(tmp_path, MigrationPolicy(format="golang-migrate"))
-    assert plan.format == "golang-migrate" and plan.migrations == ()
+    assert plan.format.name == "golang-migrate" and plan.migrations == ()
     assert errors(plan) == ["001_users.sql: looks like a pgparity migration, but [migrations] format is golang-migrate "
                             "(<version>_<name>.up.sql and <version>_<name>.down.sql); pgparity replays one layout per "
                             "folder: move it, rename it to the folder's layout, or list it in `skip`"]
@@ -137,7 +138,7 @@ def test_a_layout_named_in_pgparity_toml_is_used_and_an_unknown_one_is_refused(t
 def test_a_folder_mixing_layouts_is_refused_file_by_file(tmp_path):
     plan = discover(tree(tmp_path, {**GOLANG_MIGRATE, "V4__flyway_style.sql": "SELECT 1;\n",
                                     "4_plain.sql": "CREATE TABLE plain (id int);\n"}))
-    assert plan.format == "golang-migrate"
+    assert plan.format.name == "golang-migrate"
     assert errors(plan) == [
         "4_plain.sql: looks like a pgparity migration, but the folder holds golang-migrate migrations "
         "(<version>_<name>.up.sql and <version>_<name>.down.sql); pgparity replays one layout per folder: move it, "
@@ -152,7 +153,7 @@ def test_a_folder_mixing_layouts_is_refused_file_by_file(tmp_path):
 def test_a_dbmate_file_among_pgparity_files_is_no_pgparity_migration(tmp_path):
     plan = discover(tree(tmp_path, {"001_a.sql": "CREATE TABLE a (id int);\n", "002_b.sql": "CREATE TABLE b ();\n",
                                     "003_c.sql": "-- migrate:up\nCREATE TABLE c ();\n"}))
-    assert plan.format == "pgparity" and names(plan) == ["001_a.sql", "002_b.sql"]
+    assert plan.format.name == "pgparity" and names(plan) == ["001_a.sql", "002_b.sql"]
     assert [e.split(":")[0] for e in errors(plan)] == ["003_c.sql"] and "a dbmate migration" in errors(plan)[0]
 
 
@@ -264,6 +265,19 @@ def test_each_new_file_is_a_migration_of_its_folder_with_its_rollback(tmp_path):
 def test_a_sqitch_script_keeps_pgparitys_options_above_its_begin():
     assert sqitch.transaction("-- pgparity: in-production\nCREATE TABLE a ();\n") == (
         "-- pgparity: in-production\nBEGIN;\nCREATE TABLE a ();\nCOMMIT;\n")
+    alone = "-- pgparity: no-transaction\nCREATE INDEX CONCURRENTLY a_idx ON a (id);\n"
+    assert sqitch.transaction(alone) == alone  # a statement that refuses a transaction block gets none
+
+
+@pytest.mark.parametrize("kind", ["pgparity", "sqitch", "goose"])
+def test_a_copy_is_a_history_of_the_target_layout_in_the_same_order(kind, tmp_path):
+    source = discover(tree(tmp_path / "dbmate", DBMATE))
+    convert(source, formats.named(kind), tmp_path / kind)
+    copy = discover(tmp_path / kind)
+    assert (copy.format.name, errors(copy)) == (kind, [])
+    assert [m.name for m in copy.migrations] == [m.name for m in source.migrations]
+    assert [m.no_transaction for m in copy.migrations] == [False, False, True, False]
+    assert all(m.rollback is not None for m in copy.migrations)
 
 
 # --- real servers: each tool's history, with that tool's ledger in production ------------------------------

@@ -13,9 +13,11 @@ from pathlib import Path
 from pgparity.errors import MigrationError, shown
 from pgparity.migrations import formats
 from pgparity.migrations.discovery import layout
-from pgparity.migrations.formats import Format, Output
+from pgparity.migrations.formats import Format
 from pgparity.migrations.lint import NO_TRANSACTION
 from pgparity.migrations.model import MigrationPolicy, Plan
+from pgparity.migrations.naming import File
+from pgparity.migrations.rollback import undo_text
 
 
 @dataclass(frozen=True)
@@ -28,23 +30,20 @@ def convert(plan: Plan, target: Format, into: Path) -> Converted:
     """Write every migration of `plan` into the empty folder `into`, in `target`'s layout."""
     if into.exists() and any(into.iterdir()):
         raise MigrationError(f"{shown(into)}: not empty; name a new folder for the copy")
-    source = formats.named(plan.format)
+    source = plan.format
     into.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     notes: list[str] = []
-    if target.listing is not None:  # a layout whose plan names the files starts with an empty plan
-        written += formats.write([Output(into / "sqitch.plan", f"%syntax-version=1.0.0\n%project={into.name}\n\n")])
-    policy = MigrationPolicy(format=target.name)
+    files: list[File] = []  # the copy's files so far, which the next one is numbered after
     for migration in plan.migrations:
         if migration.repeatable:
             notes.append(f"{migration.path.name} is repeatable, which {target.name} has no kind of: it is copied as "
                          "the last migration and runs once")
-        _, files = layout(into, policy)
-        undo = migration.rollback_sql if migration.rollback_sql is not None else (
-            migration.rollback.read_text(encoding="utf-8") if migration.rollback else None)
+        undo = undo_text(migration) if migration.rollback else None
         outputs = target.new(into, files, migration.name, bare(source, migration.sql, migration.no_transaction),
                              bare(source, undo) if undo is not None else None)
         written += formats.write(outputs)
+        _, files = layout(into, MigrationPolicy(format=target.name))
     return Converted(tuple(written), tuple(notes))
 
 

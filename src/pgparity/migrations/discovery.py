@@ -43,12 +43,14 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
     rank = {name: index for index, name in enumerate(policy.order)}
     replayed.sort(key=lambda file: (file.repeatable, file.version, rank.get(file.name, -1), file.name))
     rollbacks, rollback_findings = _pair_rollbacks(files, kept)
+    claimed = {file.path: other for file in kept if file.kind == "other" and not file.folder  # another layout's
+               if (other := formats.claimant(fmt, file.name, texts.get(file.path, "")))}
 
     findings = [
         *_policy_findings(directory, policy, baseline_path, {file.name for file in files}),
         *(Finding("info", file.path, None, "skipped (listed in `skip`); not replayed") for file in skipped),
-        *_foreign_findings(kept), *_mixed_findings(fmt, policy, kept, texts),
-        *_unmatched_findings(directory, fmt, kept, texts), *rollback_findings,
+        *_foreign_findings(kept), *_mixed_findings(fmt, policy, kept, claimed),
+        *_unmatched_findings(directory, fmt, kept, texts, claimed), *rollback_findings,
         *_duplicate_findings(replayed, policy.order),
         *_gap_findings(files, baseline.through if baseline else None),
     ]
@@ -72,7 +74,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
                                     f"lint cache not saved ({error.strerror}); the next run lints every file again"))
     present = frozenset((str(file.version), file.description) for file in (*skipped, *covered))
     return Plan(directory, tuple(migrations), tuple(findings),
-                tuple(file.path for file in skipped), tuple(file.path for file in covered), fmt.name, present)
+                tuple(file.path for file in skipped), tuple(file.path for file in covered), fmt, present)
 
 
 def layout(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> tuple[Format, list[File]]:
@@ -155,21 +157,21 @@ def _foreign_findings(files: list[File]) -> list[Finding]:
     ]
 
 
-def _mixed_findings(fmt: Format, policy: MigrationPolicy, files: list[File], texts: dict[Path, str]) -> list[Finding]:
-    """Files of another layout than the folder's: replaying the folder would leave them out."""
+def _mixed_findings(fmt: Format, policy: MigrationPolicy, files: list[File],
+                    claimed: dict[Path, Format]) -> list[Finding]:
+    """Files of another layout than the folder's (`claimed` by it): replaying the folder would leave them out."""
     chosen = f"[migrations] format is {fmt.name}" if policy.format else f"the folder holds {fmt.name} migrations"
-    return [Finding("error", file.path, None, f"looks like a {other.name} migration, but {chosen} "
+    return [Finding("error", file.path, None, f"looks like a {claimed[file.path].name} migration, but {chosen} "
                     f"({fmt.convention}); pgparity replays one layout per folder: move it, rename it "
                     "to the folder's layout, or list it in `skip`")
-            for file in files if file.kind == "other" and not file.folder
-            if (other := formats.claimant(fmt, file.name, texts.get(file.path, "")))]
+            for file in files if file.path in claimed]
 
 
-def _unmatched_findings(directory: Path, fmt: Format, files: list[File], texts: dict[Path, str]) -> list[Finding]:
-    """Entries that are not migrations: an .sql file that changes the schema is an error (it is a migration
-    in all but name); the rest are listed in one warning."""
-    strays = [file for file in files if file.kind == "other" and not file.folder
-              and not formats.claimant(fmt, file.name, texts.get(file.path, ""))]
+def _unmatched_findings(directory: Path, fmt: Format, files: list[File], texts: dict[Path, str],
+                        claimed: dict[Path, Format]) -> list[Finding]:
+    """Entries that are not migrations nor another layout's: an .sql file that changes the schema is an error
+    (it is a migration in all but name); the rest are listed in one warning."""
+    strays = [file for file in files if file.kind == "other" and not file.folder and file.path not in claimed]
     schema = [file for file in strays if file.name.endswith(".sql") and changes_schema(texts.get(file.path, ""))]
     findings = [Finding("error", file.path, None, f"changes the schema but is not named as a migration, so it is "
                         f"never replayed; rename it ({fmt.convention}), or list it in `skip` in pgparity.toml")
@@ -278,6 +280,17 @@ def _baseline_gaps(baseline_path: Path, covered: list[File], through: int) -> li
             for key, path in sorted(expected.items()) if key not in present]
 
 
+def as_of(fmt: Format, migration: Migration, text: str) -> Migration:
+    """The migration as its file read when it held `text` (an earlier content, from git's history): its forward
+    part and the checksums of it, as `_read` takes them."""
+    file = File(migration.path, migration.path.name, "forward", migration.version, migration.name,
+                repeatable=migration.repeatable)
+    up = fmt.sections(file, text).up
+    data = up.encode("utf-8")
+    return replace(migration, sql=up, checksum=ledger.checksum(data), raw_checksum=ledger.raw_checksum(data),
+                   tool_checksum=fmt.checksum(text) if fmt.checksum else "")
+
+
 def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | None, data: bytes | None,
           verify: bool = False) -> tuple[Migration | None, list[Finding]]:
     """The file's forward part as a migration (with its verify script, when asked), with its lint findings; no
@@ -291,7 +304,7 @@ def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | Non
                               "save the file as UTF-8")]
     parts = fmt.sections(file, text)
     up = parts.up.encode("utf-8") if parts.up is not text else data
-    raw = ledger.raw_checksum(up)  # lint reads the exact bytes, so its cache is keyed by them
+    raw = ledger.raw_checksum(up)  # lint reads the exact bytes, so its cache is keyed by them (see `as_of`)
     layout = (parts.no_transaction, fmt.own_transactions, parts.one_by_one)  # what the layout says beside the text
     key = f"{raw}:{''.join(str(int(flag)) for flag in layout)}" if any(layout) else raw
     linted = cache.get(key) if cache else None

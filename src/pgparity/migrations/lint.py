@@ -126,6 +126,11 @@ def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
     return options, findings
 
 
+def header_options(sql: str) -> set[str]:
+    """The known `-- pgparity:` options among a script's opening comment lines."""
+    return _header_options(Path(), sql)[0]
+
+
 def _line(sql: str, position: int) -> int:
     return sql.count("\n", 0, position) + 1
 

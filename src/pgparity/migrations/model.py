@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pgparity.errors import LintError, counted, shown
+
+if TYPE_CHECKING:
+    from pgparity.migrations.formats import Format
 
 Level = Literal["error", "warning", "info"]
 
@@ -47,8 +50,7 @@ class Version:
         parts = [int(part) for part in re.split(r"[._]", text)]
         while len(parts) > 1 and parts[-1] == 0:
             parts.pop()
-        shown = str(parts[0]) if len(parts) == 1 and text.isdigit() else text.replace("_", ".")
-        return cls(tuple(parts), shown)
+        return cls(tuple(parts), text.replace("_", "."))
 
     @classmethod
     def of(cls, number: int) -> Version:
@@ -155,7 +157,7 @@ class Plan:
     findings: tuple[Finding, ...]
     skipped: tuple[Path, ...]
     covered: tuple[Path, ...]
-    format: str = "pgparity"
+    format: Format  # the layout the files were read in
     present: frozenset[tuple[str, str]] = frozenset()  # (version, name) of files skipped or covered: still there
 
     @property

@@ -63,7 +63,7 @@ def next_number(numbers: Sequence[str], first: str = "001") -> str:
         return first
     highest = max(numbers, key=int)
     if int(highest) >= DATE_LIKE:
-        return max(datetime.now(timezone.utc).strftime(TIMESTAMP), str(int(highest) + 1))
+        return max(stamp(), str(int(highest) + 1))
     return str(int(highest) + 1).zfill(len(highest))
 
 

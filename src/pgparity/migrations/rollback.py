@@ -43,11 +43,7 @@ def choose(applied: Sequence[Migration], steps: int, database: str,
         if migration.rollback is None:
             raise MigrationError(f"{shown(migration.path)} has no rollback: {fmt.undo(migration.path)}; write "
                                  "it, or rebuild with `invoke db.sync`")
-        try:
-            text = migration.rollback_sql
-            text = migration.rollback.read_text(encoding="utf-8") if text is None else text
-        except (OSError, UnicodeDecodeError) as error:
-            raise MigrationError(f"{shown(migration.rollback)}: cannot read the rollback ({error})") from None
+        text = undo_text(migration)
         for number, line in enumerate(text.splitlines(), 1):
             if match := COMMENTED_DROP.search(line):
                 raise MigrationError(f"{shown(migration.rollback)}:{number}: {' '.join(match[1].split()[:3])} is "
@@ -55,6 +51,16 @@ def choose(applied: Sequence[Migration], steps: int, database: str,
                                      "uncomment it, or undo that part by hand")
         chosen.append((migration, migration.rollback, text))
     return chosen
+
+
+def undo_text(migration: Migration) -> str:
+    """The text that undoes a migration which has a rollback: its own down section, or its rollback file's."""
+    if migration.rollback_sql is not None:
+        return migration.rollback_sql
+    try:
+        return migration.rollback.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise MigrationError(f"{shown(migration.rollback)}: cannot read the rollback ({error})") from None
 
 
 def rollback(server: Server, dev: str, plan: Plan, baseline: Baseline | None, steps: int) -> list[RolledBack]:
@@ -66,7 +72,7 @@ def rollback(server: Server, dev: str, plan: Plan, baseline: Baseline | None, st
         by_key = {ledger.key(m): m for m in plan.migrations}
         applied = [by_key[row.version, row.name] for row in rows if (row.version, row.name) in by_key]
         done = []
-        for migration, path, text in choose(applied, steps, dev, formats.named(plan.format)):
+        for migration, path, text in choose(applied, steps, dev, plan.format):
             apply.run_file(conn, path, text, ledger.forget(*ledger.key(migration)))
             done.append(RolledBack(migration, path))
     return done

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pgparity.errors import MigrationError, shown
 from pgparity.migrations.formats import Format, Output, Written
+from pgparity.migrations.lint import NO_TRANSACTION, header_options
 from pgparity.migrations.model import Version
 from pgparity.migrations.naming import File, unmatched
 
@@ -96,7 +97,9 @@ def new(directory: Path, files: Sequence[File], description: str, up: str, down:
     if any(f.description == description for f in files if f.kind == "forward"):
         raise MigrationError(f"{shown(directory / PLAN)}: change {description} is planned already; choose another name")
     plan = directory / PLAN
-    text = plan.read_text(encoding="utf-8")
+    # A project's first change starts its plan (db.convert's copy does).
+    start = f"%syntax-version=1.0.0\n%project={directory.name}\n\n"
+    text = plan.read_text(encoding="utf-8") if plan.is_file() else start
     when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     line = f"{description} {when} {planner()} # {description.replace('_', ' ')}\n"
     return [Output(directory / "revert" / f"{description}.sql", transaction(down or "")),
@@ -107,7 +110,9 @@ def new(directory: Path, files: Sequence[File], description: str, up: str, down:
 
 def transaction(text: str) -> str:
     """The script in BEGIN and COMMIT, as Sqitch's scripts hold them, after its opening comment lines (where
-    pgparity's options are read)."""
+    pgparity's options are read); a script that must run outside a transaction as it is."""
+    if NO_TRANSACTION in header_options(text):
+        return text
     lines = text.split("\n")
     head = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("--")), len(lines))
     opening = "".join(f"{line}\n" for line in lines[:head] if line.strip())
