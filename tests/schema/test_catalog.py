@@ -245,6 +245,26 @@ def test_options_of_tables_views_and_indexes_are_read(fresh_db):
     assert view.options == ("check_option=cascaded", "security_barrier=true")
 
 
+def test_sizes_are_the_planners_statistics_read_only_when_asked(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE events (id int PRIMARY KEY, body text);"
+                     "INSERT INTO events SELECT g, repeat('x', 100) FROM generate_series(1, 5000) g;"
+                     "CREATE TABLE log (at date) PARTITION BY RANGE (at);"
+                     "CREATE TABLE log_1 PARTITION OF log FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');"
+                     "INSERT INTO log SELECT '2024-01-05' FROM generate_series(1, 300);"
+                     "CREATE MATERIALIZED VIEW counts AS SELECT count(*) FROM events;")
+        conn.execute("VACUUM ANALYZE")
+    with psycopg.connect(fresh_db) as conn:
+        assert inspect(conn).sizes == ()
+        sizes = {(s.schema, s.name): s for s in inspect(conn, sizes=True).sizes}
+    events, index = sizes[("public", "events")], sizes[("public", "events_pkey")]
+    assert (events.kind, events.rows, events.table) == ("table", 5000, None)
+    assert events.pages > 0 and events.bytes > events.pages * 8192  # with its index and TOAST table
+    assert (index.kind, index.table, index.rows) == ("index", "events", 5000)
+    assert (sizes[("public", "log")].rows, sizes[("public", "log_1")].rows) == (300, 300)
+    assert sizes[("public", "counts")].kind == "materialized view"
+
+
 def test_statistics_and_rules_are_read_under_their_relation(fresh_db):
     snapshot = inspected(
         fresh_db,

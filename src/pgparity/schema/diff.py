@@ -19,6 +19,8 @@ from dataclasses import dataclass, fields, replace
 from pgparity.schema.model import Ledger, Model, Snapshot, collections, key_fields, key_of
 
 PGPARITY = "pgparity"
+# Snapshot fields that are not schema: the server's version, the ledger (compared on their own) and production's sizes.
+NOT_SCHEMA = ("server", "ledger", "sizes")
 OWNER = "owner"  # the field naming who owns an object, compared only when a project asks for it
 
 KINDS = (
@@ -299,7 +301,7 @@ def compare(source: Snapshot, target: Snapshot, owners: bool = False) -> tuple[C
     shared = {s.name for s in source.schemas} & {s.name for s in target.schemas}
     found: list[Change] = []
     for f in fields(Snapshot):
-        if f.name not in ("server", "ledger"):
+        if f.name not in NOT_SCHEMA:
             found.extend(collection(f.name, in_schemas(f.name, getattr(source, f.name), shared),
                                     in_schemas(f.name, getattr(target, f.name), shared), owners=owners))
     found.extend(ledgers(source.ledger, target.ledger))
@@ -432,7 +434,7 @@ def in_schema(snapshot: Snapshot, schema: str) -> Iterator[Node]:
 def top_level(snapshot: Snapshot) -> Iterator[Node]:
     """Every object directly in the snapshot (not its ledger or server), with its kind."""
     for f in fields(Snapshot):
-        if f.name not in ("server", "ledger"):
+        if f.name not in NOT_SCHEMA:
             yield from (Node(RULES[f.name].kind, obj) for obj in getattr(snapshot, f.name))
 
 

@@ -43,6 +43,7 @@ from pgparity.schema.model import (
     Privilege,
     Publication,
     PublicationTable,
+    RelationSize,
     RewriteRule,
     Role,
     RoleSetting,
@@ -154,14 +155,17 @@ def pinned(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def inspect(conn: psycopg.Connection, configured: LedgerTable | None = None) -> Snapshot:
+def inspect(conn: psycopg.Connection, configured: LedgerTable | None = None, sizes: bool = False) -> Snapshot:
     """The schema of the database `conn` is connected to, and its migration ledger (`configured`, or the
-    first one found) apart from the schema. Only reads, with the rendering settings pinned."""
+    first one found) apart from the schema; with `sizes`, the planner's statistics of its relations too
+    (production's profile keeps them). Only reads, with the rendering settings pinned."""
     with pinned(conn):
         version_num = conn.info.server_version
-        rows = fetch(conn, BULK | {name: make(version_num) for name, make in BY_VERSION.items()})
+        extra = {"sizes": queries.SIZES} if sizes else {}
+        rows = fetch(conn, BULK | extra | {name: make(version_num) for name, make in BY_VERSION.items()})
         ledger = ledgers.read_ledger(conn, configured)
-    return without_bookkeeping(assemble(rows, ledger))
+    snapshot = without_bookkeeping(assemble(rows, ledger))
+    return replace(snapshot, sizes=plain(RelationSize, rows["sizes"])) if sizes else snapshot
 
 
 def fetch(conn: psycopg.Connection, bulk: dict[str, sql.Composed],

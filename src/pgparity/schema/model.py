@@ -671,6 +671,24 @@ class Ledger(Model):
 
 
 @dataclass(frozen=True)
+class RelationSize(Model):
+    """The planner's statistics of one table, materialized view or index in production: numbers, never data.
+
+    Read by `db.snapshot --from prod` so deploy-safety analysis can say how much a statement rewrites or scans
+    without connecting to production. `rows` is `reltuples` (-1: never vacuumed or analysed); `bytes` is the
+    relation's total size with its TOAST table and, for a table, its indexes.
+    """
+
+    schema: str = field(metadata=KEY)
+    name: str = field(metadata=KEY)
+    kind: str  # "table" | "materialized view" | "index"
+    rows: int
+    pages: int
+    bytes: int
+    table: str | None = None  # an index's table, unqualified (same schema)
+
+
+@dataclass(frozen=True)
 class Snapshot(Model):
     server: ServerVersion
     settings: tuple[Setting, ...]
@@ -705,3 +723,4 @@ class Snapshot(Model):
     foreign_servers: tuple[ForeignServer, ...] = ()
     user_mappings: tuple[UserMapping, ...] = ()
     foreign_tables: tuple[ForeignTable, ...] = ()
+    sizes: tuple[RelationSize, ...] = ()  # production's only (db.snapshot --from prod); never compared

@@ -810,3 +810,26 @@ USER_RELATIONS = query("""
 SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {visible}
 """)
+
+# The planner's statistics of each table, materialized view and index (numbers, never rows): what production's
+# profile records so a migration's hazards can be sized. A partitioned table sums its leaf partitions.
+SIZES = query("""
+WITH leaves AS (
+    SELECT c.oid, CASE WHEN c.relkind = 'p' THEN ARRAY(SELECT t.relid FROM pg_partition_tree(c.oid) t WHERE t.isleaf)
+                       ELSE ARRAY[c.oid] END AS parts
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'm', 'i') AND {visible} AND {own}
+)
+SELECT n.nspname AS schema, c.relname AS name,
+       CASE c.relkind WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' ELSE 'table' END AS kind,
+       CASE WHEN c.relkind = 'p' THEN coalesce((SELECT sum(greatest(p.reltuples, 0)) FROM pg_class p
+                                                WHERE p.oid = ANY (l.parts)), 0)::bigint
+            ELSE c.reltuples::bigint END AS rows,
+       (SELECT coalesce(sum(p.relpages), 0) FROM pg_class p WHERE p.oid = ANY (l.parts))::bigint AS pages,
+       (SELECT coalesce(sum(CASE WHEN c.relkind = 'i' THEN pg_relation_size(p.oid)
+                                 ELSE pg_total_relation_size(p.oid) END), 0)
+        FROM unnest(l.parts) AS p(oid))::bigint AS bytes,
+       (SELECT t.relname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid WHERE i.indexrelid = c.oid) AS "table"
+FROM leaves l JOIN pg_class c ON c.oid = l.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+ORDER BY 1, 2
+""", member=("pg_class", "c.oid"))
