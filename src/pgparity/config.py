@@ -27,7 +27,7 @@ from pgparity.data.sanitize import Rules, parse_rules
 from pgparity.errors import ConfigError, shown
 from pgparity.folders import write_whole
 from pgparity.migrations import formats
-from pgparity.migrations.model import Baseline, MigrationPolicy
+from pgparity.migrations.model import SEVERITIES, Baseline, HazardPolicy, MigrationPolicy
 
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")
@@ -465,6 +465,7 @@ class ProjectFile:
     sanitize: Rules = Rules()
     production: ProductionPolicy = ProductionPolicy()
     seed: str | None = None  # `[seed] path`: a .sql file or a folder of them, applied to dev after each sync
+    hazards: HazardPolicy = HazardPolicy()
 
 
 def _applied_through(path: Path, value: Any) -> int | None:
@@ -495,6 +496,24 @@ def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{path}: {key} must be a list of strings")
     return tuple(value)
+
+
+def _hazards(path: Path, section: dict[str, Any]) -> HazardPolicy:
+    """`[hazards]`: the sizes from which a rewrite or scan is high, and the severity `db.lint --hazards` fails on."""
+    defaults = HazardPolicy()
+    rows, size = (section.get(key, getattr(defaults, name)) for key, name in (("rewrite_rows", "rows"),
+                                                                               ("rewrite_bytes", "bytes")))
+    for key, value in (("rewrite_rows", rows), ("rewrite_bytes", size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{path}: hazards.{key} must be a whole number of at least 0, not {value!r}")
+    return HazardPolicy(rows, size, severity(f"{path}: hazards.fail_on", section.get("fail_on")))
+
+
+def severity(where: str, value: Any) -> str | None:
+    """A hazard severity as a setting or flag gives it (None: not given)."""
+    if value is None or value in SEVERITIES:
+        return value
+    raise ConfigError(f"{where} must be one of {', '.join(SEVERITIES)}, not {value!r}")
 
 
 def _flag_setting(path: Path, name: str, value: Any) -> bool:
@@ -569,7 +588,8 @@ def load_project_file(path: Path) -> ProjectFile:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{named}: not valid TOML ({error})") from None
-    _check_keys(named, "top level", document, {"migrations", "verify", "sanitize", "production", "seed"})
+    _check_keys(named, "top level", document, {"migrations", "verify", "sanitize", "production", "seed",
+                                                      "hazards"})
     seed = _check_keys(named, "seed", document.get("seed", {}), {"path"}).get("path")
     if seed is not None and not (isinstance(seed, str) and seed.strip()):
         raise ConfigError(f"{named}: seed.path must name a .sql file or a folder of them, not {seed!r}")
@@ -592,4 +612,6 @@ def load_project_file(path: Path) -> ProjectFile:
         production=ProductionPolicy(_applied_through(named, production.get("applied_through")),
                                     _ledger(named, production.get("ledger"))),
         seed=seed,
+        hazards=_hazards(named, _check_keys(named, "hazards", document.get("hazards", {}),
+                                            {"rewrite_rows", "rewrite_bytes", "fail_on"})),
     )

@@ -85,3 +85,7 @@ class DumpError(PgParityError):
 
 class FixError(PgParityError):
     """The fix cannot be written as asked: it would fail on the target's rows, or runs nothing."""
+
+
+class HazardError(PgParityError):
+    """A migration pending in production does something `--fail-on` refuses (a rewrite of a large table, ...)."""

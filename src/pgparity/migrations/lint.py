@@ -21,6 +21,8 @@ IN_PRODUCTION = "in-production"
 OPTIONS = frozenset({NO_TRANSACTION, IN_PRODUCTION})
 
 _HEADER_OPTION = re.compile(r"--\s*pgparity\s*:(.*)", re.IGNORECASE)
+# `-- pgparity: allow rewrite, scan`: hazards accepted (migrations/hazards.py reads them), not an option.
+ALLOW = re.compile(r"--\s*pgparity\s*:\s*allow\s+([\w\-, ]+)", re.IGNORECASE)
 
 
 TRANSACTION_CONTROL = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
@@ -115,7 +117,7 @@ def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
         text = line.strip()
         if text and not text.startswith("--"):
             break
-        match = _HEADER_OPTION.fullmatch(text)
+        match = None if ALLOW.match(text) else _HEADER_OPTION.fullmatch(text)
         for option in match.group(1).replace(",", " ").split() if match else ():
             if option in OPTIONS:
                 options.add(option)

@@ -121,6 +121,19 @@ class MigrationPolicy:
 
 
 @dataclass(frozen=True)
+class HazardPolicy:
+    """`[hazards]` in pgparity.toml: a rewrite, scan or index build of at least `rows` rows or `bytes` bytes
+    of production is high; `fail_on` is the severity from which `db.lint --hazards` fails (None: never)."""
+
+    rows: int = 100_000
+    bytes: int = 1 << 30
+    fail_on: str | None = None
+
+
+SEVERITIES = ("low", "medium", "high")  # weakest first
+
+
+@dataclass(frozen=True)
 class Finding:
     """One lint result, printed the way compilers print them so editors can jump to it."""
 
