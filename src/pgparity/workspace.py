@@ -20,6 +20,7 @@ from pgparity.errors import ContainerUnhealthy, MigrationError, NoEnvironment, S
 from pgparity.migrations import ledger
 from pgparity.migrations import seed as seeding
 from pgparity.migrations.discovery import as_of, discover
+from pgparity.migrations.hazards import Context, Reviewed, in_production_tail, refuse_unknown_allowances, review
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
 from pgparity.migrations.position import Position, locate
@@ -175,7 +176,7 @@ class Workspace:
     def inspect_production(self, url: str) -> Snapshot:
         """Production's schema, read-only, with the ledger pgparity.toml names (or the first one found)."""
         with connect_read_only(url) as conn:
-            return inspect(conn, self.project_file.production.ledger)
+            return inspect(conn, self.project_file.production.ledger, sizes=True)
 
     def position(self, plan: Plan, profile: Snapshot) -> Position:
         fmt = plan.format
@@ -224,8 +225,9 @@ class Workspace:
                     return verdict(rows(compare(dev, expected, owners)), (), None, ignore)
                 position = self.position(plan, profile)
                 built = self._replayed_or(expected, server, syncer, plan, position.applied)
-        return verdict(rows(compare(dev, expected, owners)), production_drift(built, profile, position, owners),
-                       position, ignore, ServerCheck(PRODUCTION, built.server, profile.server))
+        found = verdict(rows(compare(dev, expected, owners)), production_drift(built, profile, position, owners),
+                        position, ignore, ServerCheck(PRODUCTION, built.server, profile.server))
+        return replace(found, hazards=self.pending_hazards(position, profile))
 
     def _dev_against(self, plan: Plan, revision: str | None = None) -> Snapshot:
         """The dev database's schema, refused when its ledger records files renamed or gone from the plan (of
@@ -267,6 +269,34 @@ class Workspace:
     def _replayed(self, server: Server, syncer: Syncer, migrations: Sequence[Migration]) -> Snapshot:
         template, _, _ = syncer.ensure_template(migrations, self.cache_key(server, migrations))
         return self.inspect_url(server.url_for(template))
+
+    def hazards(self, show: bool = True) -> tuple[Reviewed, ...]:
+        """What the files production has not applied will do there, sized from the profile; and the in-production
+        fixes at the end of its history, measured on the schema the files before them build (they change nothing
+        in production, but on a database that lacks their changes they do this). Without a profile, every file,
+        sizes unknown."""
+        plan = self.plan(show)
+        profile, policy = self.profile, self.project_file.hazards
+        refuse_unknown_allowances(plan.migrations)
+        if profile is None:
+            return review(plan.migrations, Context(None, policy))
+        position = self.position(plan, profile)
+        tail = in_production_tail(position.applied)
+        elsewhere: tuple[Reviewed, ...] = ()
+        if tail:
+            before = plan.migrations[:plan.migrations.index(tail[0])]
+            catalog = replace(self.expected(before), sizes=profile.sizes)
+            elsewhere = review(tail, Context(catalog, policy), elsewhere=True)
+        return elsewhere + self.pending_hazards(position, profile)
+
+    def fix_context(self, expected: Snapshot) -> Context:
+        """What a fix's statements meet: the schema they change, sized as production (unknown without a profile)."""
+        sizes = self.profile.sizes if self.profile else ()
+        return Context(replace(expected, sizes=sizes), self.project_file.hazards)
+
+    def pending_hazards(self, position: Position, profile: Snapshot) -> tuple[Reviewed, ...]:
+        """The hazards of the files pending in production, against its profile: no server needed."""
+        return review(position.pending, Context(profile, self.project_file.hazards))
 
     def align_with_profile(self) -> list[str]:
         """Create production's roles in the dev server and say what cannot be mirrored.

@@ -682,7 +682,8 @@ def test_written_files_pair_as_migration_and_rollback(tmp_path):
     forward, down = write_fix(tmp_path / "migrations", plan)
     (migration,) = discover(tmp_path / "migrations").migrations
     assert (migration.path, migration.rollback) == (forward, down)
-    assert [s.text for s in statements(forward.read_text())] == ['CREATE TABLE "public"."t" (\n    "a" text\n)']
+    assert [s.text for s in statements(forward.read_text())] == [
+        "SET lock_timeout = '5s'", "SET statement_timeout = '15min'", 'CREATE TABLE "public"."t" (\n    "a" text\n)']
     assert [s.text for s in statements(down.read_text())] == []  # destructive: commented out
     assert '-- DROP TABLE "public"."t";' in down.read_text()
     assert '-- DROP TABLE "public"."t";' in forward.read_text()  # the rollback, repeated for readers

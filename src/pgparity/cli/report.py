@@ -19,7 +19,7 @@ from rich.table import Table
 
 from pgparity import config
 from pgparity.errors import counted, shown
-from pgparity.migrations.model import Version
+from pgparity.migrations.model import SEVERITIES, Version
 from pgparity.schema.diff import DIFFERENT, one_line, short
 from pgparity.schema.fix.handlers import needs_superuser
 from pgparity.schema.fix.plan import Words
@@ -280,9 +280,69 @@ def verdict(result) -> None:
     if result.position is not None and (result.position.pending or result.position.remarks):
         position(result.position)
     server_version(result.server)
+    if any(item.hazards for item in result.hazards):
+        hazards(result.hazards)
     for hint in superuser_hints(result.drift):
         warn(hint)
     say(summary_line(result))
+
+
+def hazards(reviewed) -> None:
+    """Each hazard a row under its file, highest first; files measured away from production say so."""
+    for item in reviewed:
+        if not item.hazards and item.readable:
+            continue
+        where = " (in production already: measured where its changes are missing)" if item.elsewhere else ""
+        rows = [(h.line or "-", h.severity + (" (allowed)" if h.allowed else ""), h.code, h.lock or "-", h.sized)
+                for h in ranked(item.hazards)]
+        if not item.readable:
+            rows.append(("-", "-", "-", "-", "the parser cannot read this file; its hazards are unknown"))
+        table(f"{shown(item.migration.path)}{where}", ("Line", "Severity", "Hazard", "Lock", "What"), rows)
+    say(hazard_summary(reviewed))
+
+
+def ranked(found):
+    return sorted(found, key=lambda h: (-SEVERITIES.index(h.severity), h.line or 0))
+
+
+def hazard_summary(reviewed) -> str:
+    """How many files and hazards, by severity; in-production fixes counted apart (they change nothing there)."""
+    pending = [item for item in reviewed if not item.elsewhere]
+    elsewhere = [item for item in reviewed if item.elsewhere]
+    text = f"hazards: {counted(len(pending), 'file')} pending in production, {hazard_counts(pending)}"
+    if elsewhere:
+        text += (f"; {counted(len(elsewhere), 'in-production fix', 'in-production fixes')}, measured where its "
+                 f"changes are missing: {hazard_counts(elsewhere)}")
+    return text
+
+
+def hazard_counts(reviewed) -> str:
+    found = [h for item in reviewed for h in item.hazards]
+    allowed = sum(1 for h in found if h.allowed)
+    levels = ", ".join(f"{sum(1 for h in found if h.severity == level and not h.allowed)} {level}"
+                       for level in reversed(SEVERITIES))
+    return f"{counted(len(found) - allowed, 'hazard')} ({levels})" + (f", {allowed} allowed" if allowed else "")
+
+
+def hazard_json(item) -> dict[str, object]:
+    return {"file": shown(item.migration.path), "migration": item.migration.label, "in_production": item.elsewhere,
+            "readable": item.readable,
+            "hazards": [{"code": h.code, "severity": h.severity, "allowed": h.allowed, "lock": h.lock, "line": h.line,
+                         "relation": ".".join(h.relation) if h.relation else None, "message": h.message,
+                         "rows": h.size.rows if h.size else None, "bytes": h.size.bytes if h.size else None}
+                        for h in ranked(item.hazards)]}
+
+
+def markdown_hazards(reviewed) -> list[str]:
+    found = [(item, h) for item in reviewed for h in ranked(item.hazards)]
+    if not found:
+        return []
+    lines = ["", "### Deploy hazards of the migrations pending in production", "",
+             markdown_row(("File", "Line", "Severity", "Hazard", "Lock", "What")), markdown_row(("---",) * 6)]
+    return lines + [markdown_row((markdown_code(shown(item.migration.path)), str(h.line or ""),
+                                  markdown_text(h.severity + (" (allowed)" if h.allowed else "")), markdown_text(h.code),
+                                  markdown_text(h.lock or ""), markdown_text(h.sized)))
+                    for item, h in found]
 
 
 # How each scope names the servers it compares (source, target), and what to do when their majors differ.
@@ -337,6 +397,8 @@ def verdict_json(result) -> dict[str, object]:
         document["production_position"] = result.position.to_json()
     if result.server is not None:
         document["server_version"] = server_json(result.server)
+    if result.hazards:
+        document["hazards"] = [hazard_json(item) for item in result.hazards]
     return document
 
 
@@ -487,6 +549,7 @@ def markdown(result) -> str:
     if result.pending_in_production:
         lines += ["", "### Pending in production (not drift: deployed after this push)", ""]
         lines += [f"- {markdown_code(shown(migration.path))}" for migration in result.pending_in_production]
+    lines += markdown_hazards(result.hazards)
     if result.server is not None and result.server.status != "same":
         lines += ["", "### Server version", "", markdown_text(server_sentence(result.server))]
     found = hints(result)

@@ -18,6 +18,7 @@ from pgparity import hook as hooks
 from pgparity.cli import doctor as doctor_checks
 from pgparity.cli import report
 from pgparity.cli.shell import ERROR_EXIT, guarded
+from pgparity.config import severity
 from pgparity.container.engine import Engine, environments, owned
 from pgparity.container.oneoff import dump_clients
 from pgparity.container.oneoff import remove as remove_client
@@ -33,6 +34,7 @@ from pgparity.migrations import rollback as rollbacks
 from pgparity.migrations import seed as seeding
 from pgparity.migrations.convert import convert as converting
 from pgparity.migrations.discovery import layout
+from pgparity.migrations.hazards import refuse as refuse_hazards
 from pgparity.migrations.model import Version
 from pgparity.migrations.naming import DESCRIPTION
 from pgparity.migrations.sync import migrate as migrate_in_place
@@ -193,12 +195,28 @@ def psql(c, command=None):
         raise Exit(code=code)
 
 
-@task
+@task(help={"hazards": "also tell what the migrations pending in production will lock, rewrite and scan there, "
+                       "sized from the profile",
+            "fail_on": "with --hazards: fail (exit 2) on a hazard of this severity or above (low, medium, high; "
+                       "default [hazards] fail_on, else never)",
+            "json": "with --hazards: print them as JSON"})
 @guarded
-def lint(c):
+def lint(c, hazards=False, fail_on=None, json=False):
     """Check the migrations directory: numbering, duplicates, psql-only commands, transaction safety."""
-    plan = _workspace().plan()
-    report.say(f"{counted(len(plan.migrations), 'migration')}, {counted(len(plan.findings), 'finding')}, no errors")
+    ws = _workspace()
+    if not hazards:
+        if fail_on is not None or json:
+            raise PgParityError("--fail-on and --json go with --hazards")
+        plan = ws.plan()
+        report.say(f"{counted(len(plan.migrations), 'migration')}, {counted(len(plan.findings), 'finding')}, no errors")
+        return
+    limit = severity("--fail-on", fail_on) or ws.project_file.hazards.fail_on
+    reviewed = ws.hazards(show=not json)
+    if json:
+        report.print_json([report.hazard_json(item) for item in reviewed])
+    else:
+        report.hazards(reviewed)
+    refuse_hazards(reviewed, limit)
 
 
 def _render_applied(result, as_json: bool, verb: str) -> None:
@@ -547,7 +565,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"
     written = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
                         force=force, name=name or default, in_production=target == "prod",
-                        policy=ws.project_file.migrations)
+                        policy=ws.project_file.migrations, context=ws.fix_context(expected))
     rest = "".join(f" and {shown(path)}" for path in written[1:])
     report.say(f"wrote {shown(written[0])} ({counted(len(plan.fixes), 'change')}){rest}")
     for rename in plan.renames:

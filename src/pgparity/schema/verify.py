@@ -65,6 +65,7 @@ class Verdict:
     position: Position | None = None
     server: ServerCheck | None = None
     checked: tuple[str, ...] = ()
+    hazards: tuple = ()  # migrations.hazards.Reviewed: what the files pending in production will do there
 
     @property
     def drift(self) -> tuple[Finding, ...]:

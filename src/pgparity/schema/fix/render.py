@@ -6,20 +6,26 @@ from collections.abc import Sequence
 
 from pgparity import __version__
 from pgparity.errors import counted
+from pgparity.migrations.hazards import Hazard
 from pgparity.migrations.lint import IN_PRODUCTION
+from pgparity.migrations.model import SEVERITIES
 from pgparity.schema.fix.narrowing import NarrowingCheck
 from pgparity.schema.fix.phases import ALREADY_THERE, Action, Narrowing, Step
 from pgparity.schema.fix.plan import Fix, FixPlan
 from pgparity.schema.fix.sqltext import dollar_quoted
 
+# Set first in every fix: a statement waiting longer than this for its lock gives up (and the file with it)
+# rather than queue every query on the table behind it; one running longer than the other is cancelled.
+TIMEOUTS = ("SET lock_timeout = '5s';", "SET statement_timeout = '15min';")
+
 
 def render(plan: FixPlan, checks: Sequence[NarrowingCheck] = (), allow_destructive: bool = False,
-           in_production: bool = False) -> str:
+           in_production: bool = False, hazards: Sequence[Hazard] = ()) -> str:
     """The forward migration: header, statements, and the rollback repeated as comments.
 
     `in_production`: the fix codifies what production already has. The file says so in its header (it
     then counts as applied there), and each statement that creates something does nothing where it exists,
-    so deploying it to production is safe.
+    so deploying it to production is safe. `hazards`: what `body` does, sized from production's profile.
     """
     results = {check.narrowing: check for check in checks}
     lines = [
@@ -39,6 +45,9 @@ def render(plan: FixPlan, checks: Sequence[NarrowingCheck] = (), allow_destructi
                                                  if fix.forward.note and not fix.forward.steps]),
         *section("Possible renames, never applied: if one is right, run it instead of the DROP COLUMN "
                  "and ADD COLUMN below", [rename.statement + ";" for rename in plan.renames]),
+        *hazard_section(hazards, in_production),
+        "",
+        *TIMEOUTS,
         *body(plan, "forward", allow_destructive, in_production),
         "",
         "-- Rollback (the same statements as the .down.sql file):",
@@ -63,6 +72,24 @@ def render_rollback(plan: FixPlan, allow_destructive: bool = False) -> str:
         *body(plan, "rollback", allow_destructive),
     ]
     return "\n".join(lines) + "\n"
+
+
+def hazard_section(hazards: Sequence[Hazard], in_production: bool) -> list[str]:
+    """Each statement's hazard, highest first, and why any that is high stays so."""
+    if not hazards:
+        return []
+    where = ("production has these changes already, so there this file only takes brief locks; on a database "
+             "without them, sized as production" if in_production else "where it is deployed, sized from the profile")
+    ranked = sorted(hazards, key=lambda h: -SEVERITIES.index(h.severity))
+    lines = section(f"Deploy hazards ({where})", [f"{h.severity} {h.code} ({h.lock or 'no table lock'}): {h.sized}"
+                                                  for h in ranked])
+    high = [h for h in hazards if h.severity == "high"]
+    if high:
+        lines += comments(f"  {counted(len(high), 'hazard')} high: a type change that rewrites has no form that "
+                          "avoids the rewrite, and the safe forms of the others (NOT VALID then VALIDATE, an index "
+                          "built CONCURRENTLY) need statements in files of their own; deploy in a quiet hour, or "
+                          "split the file as each hazard says")
+    return lines
 
 
 def comments(text: str) -> list[str]:

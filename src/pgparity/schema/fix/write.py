@@ -8,25 +8,35 @@ from pathlib import Path
 from pgparity.errors import FixError, counted
 from pgparity.migrations import formats
 from pgparity.migrations.discovery import layout
+from pgparity.migrations.hazards import Context, Hazard, analyse
 from pgparity.migrations.model import MigrationPolicy
 from pgparity.schema.fix.narrowing import NarrowingCheck
 from pgparity.schema.fix.plan import FixPlan
-from pgparity.schema.fix.render import live, render, render_rollback, rows_text
+from pgparity.schema.fix.render import TIMEOUTS, live, ordered, render, render_rollback, rows_text
 
 
 def write_fix(
     directory: Path, plan: FixPlan, checks: Sequence[NarrowingCheck] = (), *,
     allow_destructive: bool = False, force: bool = False, name: str = "fix_local_drift", in_production: bool = False,
-    policy: MigrationPolicy = MigrationPolicy(),
+    policy: MigrationPolicy = MigrationPolicy(), context: Context | None = None,
 ) -> tuple[Path, ...]:
     """Writes the fix and its rollback as the next migration in the directory's layout (`NNN_<name>.sql` and
-    `NNN_<name>.down.sql` in pgparity's): the files written, the one replayed first."""
+    `NNN_<name>.down.sql` in pgparity's): the files written, the one replayed first. `context`: the schema the fix
+    changes and production's sizes, for the hazards its header lists."""
     refuse_unsafe(plan, checks, allow_destructive, force)
     directory.mkdir(parents=True, exist_ok=True)
     fmt, files = layout(directory, policy)
-    outputs = fmt.new(directory, files, name, render(plan, checks, allow_destructive, in_production),
+    found = deploy_hazards(plan, allow_destructive, context) if context else ()
+    outputs = fmt.new(directory, files, name, render(plan, checks, allow_destructive, in_production, found),
                       render_rollback(plan, allow_destructive))
     return tuple(reversed(formats.write(outputs)))
+
+
+def deploy_hazards(plan: FixPlan, allow_destructive: bool, context: Context) -> tuple[Hazard, ...]:
+    """The hazards of the statements the fix runs, in its order, after its timeouts."""
+    statements = [*TIMEOUTS, *(s.sql + ";" for _, action, s in ordered(plan, "forward")
+                               if not action.destructive or allow_destructive)]
+    return analyse("\n".join(statements), context)
 
 
 def refuse_unsafe(plan: FixPlan, checks: Sequence[NarrowingCheck], allow_destructive: bool, force: bool) -> None:
