@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -63,3 +64,53 @@ def test_seed_story_from_drift_to_parity(project):
 
     rebuilt = invoke(folder, project.env, "db.sync", "db.verify")
     assert rebuilt.returncode == 0 and "parity: no differences" in rebuilt.stdout
+
+    hazards = invoke(folder, project.env, "db.lint", "--hazards")
+    assert hazards.returncode == 0, hazards.stderr
+    rewrites = hazard_rows(hazards.stdout)
+    assert [row[1:3] for row in rewrites] == [("high", "rewrite")] * 4 + [("low", "rewrite")]
+    assert any("public.users (email character varying → character varying(255)): 250k rows" in row[4]
+               for row in rewrites)
+    assert "(in production already: measured where its changes are missing)" in hazards.stdout
+    assert "Deploy hazards" in forward.read_text() and "SET lock_timeout = '5s';" in forward.read_text()
+    # Production has the fix's changes: its hazards are told, not failed on.
+    assert invoke(folder, project.env, "db.lint", "--hazards", "--fail-on", "high").returncode == 0
+
+    pending = folder / "migrations" / "003_shorter_names.sql"
+    pending.write_text("ALTER TABLE users ALTER COLUMN first_name TYPE varchar(50);\n")
+    refused = invoke(folder, project.env, "db.lint", "--hazards", "--fail-on", "high")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].startswith(
+        "pgparity: 1 hazard at or above high: migrations/003_shorter_names.sql:1: high rewrite: rewrites public.users "
+        "(first_name character varying(100) → character varying(50)): 250k rows")
+    assert invoke(folder, project.env, "db.sync").returncode == 0
+    report = invoke(folder, project.env, "db.verify", "--format", "json")
+    assert report.returncode == 0, report.stderr
+    [reviewed] = json.loads(report.stdout)["hazards"]
+    assert reviewed["file"] == "migrations/003_shorter_names.sql"
+    assert [(h["code"], h["severity"], h["rows"]) for h in reviewed["hazards"]] == [
+        ("rewrite", "high", 250000), ("timeout", "medium", None)]
+
+    pending.write_text("-- pgparity: allow rewrite\nSET lock_timeout = '2s';\n"
+                       "ALTER TABLE users ALTER COLUMN first_name TYPE varchar(50);\n")
+    accepted = invoke(folder, project.env, "db.lint", "--hazards", "--fail-on", "high")
+    assert accepted.returncode == 0, accepted.stderr
+    assert ("3", "high (allowed)", "rewrite") in [row[:3] for row in hazard_rows(accepted.stdout)]
+    assert ("hazards: 1 file pending in production, 0 hazards (0 high, 0 medium, 0 low), 1 allowed; 1 in-production "
+            "fix, measured where its changes are missing: 5 hazards (4 high, 0 medium, 1 low)") in accepted.stdout
+
+
+def hazard_rows(text: str) -> list[tuple[str, ...]]:
+    """The (line, severity, code, lock, what) rows of db.lint --hazards' tables, a folded cell joined again."""
+    rows: list[list[str]] = []
+    for line in text.splitlines():
+        if not line.startswith("| "):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] == "Line":
+            continue
+        if cells[0]:
+            rows.append(cells)
+        else:
+            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells)]
+    return [tuple(row) for row in rows]
