@@ -140,9 +140,10 @@ def test_hazards_settings_are_checked(tmp_path):
             load_project_file(path)
 
 
-def test_an_unparsable_file_is_said_to_be_unread():
-    [item] = review([migration(1, "CREATE TABLE (;")], SEED)
-    assert not item.readable and item.hazards == ()
+def test_a_statement_the_parser_cannot_read_marks_the_file_and_leaves_the_others_told():
+    [item] = review([migration(1, "CREATE TABLE;\nDROP TABLE users;\nINSERT INTO roles VALUES (1);")], SEED)
+    assert not item.readable
+    assert [(h.code, h.line) for h in item.hazards] == [("data-loss", 2), ("timeout", 2)]
 
 
 def migration(number: int, sql: str) -> Migration:

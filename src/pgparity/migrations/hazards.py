@@ -19,6 +19,7 @@ from pglast.parser import ParseError
 
 from pgparity.errors import HazardError, MigrationError, counted, shown
 from pgparity.migrations.effects import name as qualified
+from pgparity.migrations.lexer import statements
 from pgparity.migrations.lint import ALLOW
 from pgparity.migrations.model import SEVERITIES, HazardPolicy, Migration
 from pgparity.schema.model import RelationSize, Snapshot, Table
@@ -146,18 +147,31 @@ def analyse(sql: str, context: Context) -> tuple[Hazard, ...]:
     return analysis(sql, context).hazards
 
 
+# The first words of the statements that can lock, rewrite or drop: only these are parsed, so a file of
+# INSERTs (a data load) costs the lexer's pass alone.
+PARSED = frozenset({"ALTER", "CREATE", "DROP", "TRUNCATE", "DELETE", "UPDATE", "VACUUM", "CLUSTER", "REINDEX",
+                    "SET"})
+
+
 def analysis(sql: str, context: Context, transaction: bool = True) -> Analysis:
     """`transaction`: the file runs as one transaction (its locks held to the end); False when its statements
-    are sent one by one (goose's NO TRANSACTION)."""
-    try:
-        statements = parse_sql(sql)
-    except ParseError:
-        return Analysis((), context.created, readable=False)
-    reader = Reader(context, sql, transaction)
-    found = subsumed([hazard for raw in statements for hazard in reader.raw(raw)], transaction)
-    found += reader.timeout()
+    are sent one by one (goose's NO TRANSACTION). Each statement psql would send is parsed on its own, so one
+    the parser cannot read leaves the others told (and the file marked not `readable`)."""
+    reader = Reader(context, transaction)
+    found: list[Hazard] = []
+    readable = True
+    for statement in statements(sql):
+        if statement.words[:1] and statement.words[0] in PARSED:
+            try:
+                parsed = parse_sql(statement.text)
+            except ParseError:
+                readable = False
+                continue
+            reader.line = statement.line
+            found += (hazard for raw in parsed for hazard in reader.raw(raw))
+    found = subsumed(found, transaction) + reader.timeout()
     allowed = allowances(sql)
-    return Analysis(tuple(graded(h, context, allowed) for h in found), frozenset(reader.created))
+    return Analysis(tuple(graded(h, context, allowed) for h in found), frozenset(reader.created), readable)
 
 
 def subsumed(found: list[Hazard], transaction: bool) -> list[Hazard]:
@@ -312,8 +326,8 @@ def rewrites(old: str, new: str) -> bool:
 class Reader:
     """Walks a file's statements in order, following search_path, renames and the tables it creates."""
 
-    def __init__(self, context: Context, sql: str, transaction: bool = True) -> None:
-        self.context, self.sql, self.transaction = context, sql, transaction
+    def __init__(self, context: Context, transaction: bool = True) -> None:
+        self.context, self.transaction = context, transaction
         self.held: dict[Relation, str] = {}
         self.schema = "public"
         self.created: set[Relation] = set(context.created)
@@ -366,18 +380,12 @@ class Reader:
     # -- dispatch
 
     def raw(self, raw: ast.RawStmt) -> list[Hazard]:
-        self.line = self.sql.count("\n", 0, raw.stmt_location or 0) + 1
-        # The statement's text starts after comments and blank lines, which the parse counts in.
-        rest = self.sql[raw.stmt_location or 0:]
-        skipped = re.match(r"(\s|--[^\n]*)*", rest)
-        self.line += rest.count("\n", 0, skipped.end()) if skipped else 0
         handler = getattr(self, type(raw.stmt).__name__, None)
         return list(handler(raw.stmt)) if handler else []
 
     def timeout(self) -> list[Hazard]:
         if self.first_exclusive is None or self.timeout_set:
             return []
-        self.line = self.first_exclusive
         return [Hazard("timeout", None, None, self.first_exclusive,
                        "takes ACCESS EXCLUSIVE with no lock_timeout: while it waits for a long query, every query "
                        "on the table queues behind it (start the file with SET lock_timeout = '5s')")]
