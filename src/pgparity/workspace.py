@@ -283,7 +283,10 @@ class Workspace:
         position = self.position(plan, profile)
         tail = in_production_tail(position.applied)
         elsewhere: tuple[Reviewed, ...] = ()
-        if tail:
+        if tail and self.engine.find() is None:
+            self.warn(f"no dev environment: {shown(tail[-1].path)} and the other in-production fixes at the end of the "
+                      "history are not measured (they are, on the schema the files before them build, after db.up)")
+        elif tail:
             before = plan.migrations[:plan.migrations.index(tail[0])]
             catalog = replace(self.expected(before), sizes=profile.sizes)
             elsewhere = review(tail, Context(catalog, policy), elsewhere=True)

@@ -3,6 +3,7 @@ full values in JSON, progress lines without a terminal, and when the JSON report
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -18,7 +19,10 @@ from rich.console import Console
 
 from pgparity.cli import report
 from pgparity.errors import counted
+from pgparity.migrations.hazards import Context, review
+from pgparity.migrations.model import Migration, Version
 from pgparity.schema.diff import Difference
+from pgparity.schema.serialize import load_snapshot
 from pgparity.schema.verify import Verdict, verdict
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -257,3 +261,16 @@ def test_objects_only_a_superuser_can_change_are_named_with_how_to_apply_them(mo
     assert line.startswith("pgparity: warning: event trigger ddl_log: only a superuser may create, alter or drop it")
     assert "superuser" in report.markdown(result)
     assert report.superuser_hints(verdict((), rows[1:], None, ()).drift) == []
+
+
+def test_markdown_and_json_carry_the_hazards_of_the_pending_files():
+    sql = "ALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n"
+    pending = Migration(Version.of(3), "short_emails", Path("migrations/003_short_emails.sql"), sql, "", False, None)
+    profile = load_snapshot(Path(__file__).parents[2] / "examples" / "seed-drift" / "parity" / "production.json")
+    result = dataclasses.replace(fixed_verdict(), hazards=review([pending], Context(profile)))
+    rows = [line for line in report.markdown(result).splitlines() if line.startswith("| `migrations/003")]
+    assert [row.split(" | ")[1:4] for row in rows] == [["1", "high", "rewrite"], ["1", "medium", "timeout"]]
+    assert "250k rows, 50 MB" in rows[0]
+    [item] = report.verdict_json(result)["hazards"]
+    assert (item["file"], item["hazards"][0]["rows"], item["hazards"][0]["relation"]) == (
+        "migrations/003_short_emails.sql", 250000, "public.users")

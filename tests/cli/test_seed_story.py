@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, remove_project
 
 EXAMPLE = ROOT / "examples" / "seed-drift"
 SEED_ROWS = [
@@ -42,7 +42,7 @@ def report_rows(text: str) -> list[tuple[str, ...]]:
     return sorted(rows)
 
 
-def test_seed_story_from_drift_to_parity(project):
+def test_seed_story_from_drift_to_parity(project, docker_client):
     folder = project.root / "seed-drift"
     shutil.copytree(EXAMPLE, folder)
     first = invoke(folder, project.env, "db.up", "db.sync", "db.verify")
@@ -73,6 +73,14 @@ def test_seed_story_from_drift_to_parity(project):
                for row in rewrites)
     assert "(in production already: measured where its changes are missing)" in hazards.stdout
     assert "Deploy hazards" in forward.read_text() and "SET lock_timeout = '5s';" in forward.read_text()
+    other = f"{project.name}-none"
+    elsewhere = invoke(folder, {**project.env, "PGPARITY_PROJECT": other}, "db.lint", "--hazards")
+    made = docker_client.containers.list(all=True, filters={"name": other})
+    remove_project(docker_client, other)
+    assert not made  # the hazards need no dev server
+    assert elsewhere.returncode == 0 and "no dev environment: migrations/002_fix_production_drift.sql" in \
+        elsewhere.stderr, elsewhere.stderr
+    assert "hazards: 0 files pending in production, 0 hazards" in elsewhere.stdout
     # Production has the fix's changes: its hazards are told, not failed on.
     assert invoke(folder, project.env, "db.lint", "--hazards", "--fail-on", "high").returncode == 0
 
