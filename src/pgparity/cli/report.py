@@ -19,6 +19,7 @@ from rich.table import Table
 
 from pgparity import config
 from pgparity.errors import counted, shown
+from pgparity.migrations.hazards import ranked
 from pgparity.migrations.model import SEVERITIES, Version
 from pgparity.schema.diff import DIFFERENT, one_line, short
 from pgparity.schema.fix.handlers import needs_superuser
@@ -299,10 +300,6 @@ def hazards(reviewed) -> None:
             rows.append(("-", "-", "-", "-", "the parser cannot read this file; its hazards are unknown"))
         table(f"{shown(item.migration.path)}{where}", ("Line", "Severity", "Hazard", "Lock", "What"), rows)
     say(hazard_summary(reviewed))
-
-
-def ranked(found):
-    return sorted(found, key=lambda h: (-SEVERITIES.index(h.severity), h.line or 0))
 
 
 def hazard_summary(reviewed) -> str:

@@ -190,6 +190,11 @@ def subsumed(found: list[Hazard], transaction: bool) -> list[Hazard]:
     return kept
 
 
+def ranked(found: Iterable[Hazard]) -> list[Hazard]:
+    """Highest severity first, then in the file's order: how every list of hazards is shown."""
+    return sorted(found, key=lambda h: (-SEVERITIES.index(h.severity), h.line or 0))
+
+
 def rows_text(rows: int) -> str:
     if rows < 0:
         return "row count unknown (never analysed)"
@@ -242,8 +247,7 @@ def allowances(sql: str) -> dict[int | None, set[str]]:
         text = line.strip()
         match = ALLOW.match(text)
         if match:
-            codes = {code for code in re.split(r"[,\s]+", match.group(1).lower()) if code}
-            (found.setdefault(None, set()) if opening else pending).update(codes)
+            (found.setdefault(None, set()) if opening else pending).update(allowed_codes(match))
             continue
         if not text or text.startswith("--"):
             continue
@@ -254,11 +258,16 @@ def allowances(sql: str) -> dict[int | None, set[str]]:
     return found
 
 
+def allowed_codes(match: re.Match[str]) -> list[str]:
+    """The codes an allow comment names: `allow rewrite, scan` or `allow rewrite scan`."""
+    return [code for code in re.split(r"[,\s]+", match.group(1).lower()) if code]
+
+
 def unknown_allowances(sql: str) -> list[tuple[int, str]]:
     """Codes an allow comment names that are no hazard's, with their lines: a typo accepts nothing."""
     return [(number, code) for number, line in enumerate(sql.split("\n"), 1)
             for match in [ALLOW.match(line.strip())] if match
-            for code in re.split(r"[,\s]+", match.group(1).lower()) if code and code not in CODES]
+            for code in allowed_codes(match) if code not in CODES]
 
 
 # Types as format_type prints them, by the names the parser gives.
@@ -327,7 +336,7 @@ class Reader:
     """Walks a file's statements in order, following search_path, renames and the tables it creates."""
 
     def __init__(self, context: Context, transaction: bool = True) -> None:
-        self.context, self.transaction = context, transaction
+        self.transaction = transaction
         self.held: dict[Relation, str] = {}
         self.schema = "public"
         self.created: set[Relation] = set(context.created)

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 from pgparity import __version__
 from pgparity.errors import counted
-from pgparity.migrations.hazards import Hazard
+from pgparity.migrations.hazards import Hazard, ranked
 from pgparity.migrations.lint import IN_PRODUCTION
-from pgparity.migrations.model import SEVERITIES
 from pgparity.schema.fix.narrowing import NarrowingCheck
 from pgparity.schema.fix.phases import ALREADY_THERE, Action, Narrowing, Step
 from pgparity.schema.fix.plan import Fix, FixPlan
@@ -80,9 +79,8 @@ def hazard_section(hazards: Sequence[Hazard], in_production: bool) -> list[str]:
         return []
     where = ("production has these changes already, so there this file only takes brief locks; on a database "
              "without them, sized as production" if in_production else "where it is deployed, sized from the profile")
-    ranked = sorted(hazards, key=lambda h: -SEVERITIES.index(h.severity))
     lines = section(f"Deploy hazards ({where})", [f"{h.severity} {h.code} ({h.lock or 'no table lock'}): {h.sized}"
-                                                  for h in ranked])
+                                                  for h in ranked(hazards)])
     high = [h for h in hazards if h.severity == "high"]
     if high:
         lines += comments(f"  {counted(len(high), 'hazard')} high: a type change that rewrites has no form that "
