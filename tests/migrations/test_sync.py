@@ -16,7 +16,7 @@ from pgparity.errors import MigrationError
 from pgparity.migrations import apply
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.model import Migration
-from pgparity.migrations.sync import LOCK_KEY, SPARE_MAKER, Quiet, replay, waiting
+from pgparity.migrations.sync import LOCK_KEY, SPARES, Quiet, make_spare, replay
 
 GOOD = {
     "001_users.sql": "create table users (id bigint primary key, email varchar);",
@@ -247,21 +247,37 @@ def test_a_squashed_schema_replayed_with_its_history_suggests_a_baseline(project
     assert 'baseline = { file = "000_complete_schema.sql", through = <last version it covers> }' in line
 
 
-def test_a_spare_clone_is_prepared_and_renamed_in_by_the_next_warm_sync(project):
+def test_spare_clones_are_prepared_and_renamed_in_by_the_next_warm_syncs(project):
     write(project, GOOD)
     first = sync(project)
-    spares = lambda: [name for name in databases(project) if "__pgparity_spare_" in name]  # noqa: E731
-    wait_for(lambda: len(spares()) == 1)
-    [spare] = spares()
-    assert spare == "app__pgparity_spare_" + first["template"].removeprefix("pgparity_template_")[:12]
+    spares = lambda: sorted(name for name in databases(project) if "__pgparity_spare_" in name)  # noqa: E731
+    wait_for(lambda: len(spares()) == SPARES)
+    prefix = "app__pgparity_spare_" + first["template"].removeprefix("pgparity_template_")[:12] + "_"
+    assert all(name.startswith(prefix) for name in spares())
     with psycopg.connect(project.url()) as conn:
         conn.execute("insert into users (id, email) values (1, 'local@example.com')")
+    ready = set(spares())
     warm = sync(project)
     assert warm["cache"] == "hit"
+    assert len(ready - set(spares())) == 1  # one spare became dev; the other waits for the sync after
     with psycopg.connect(project.url()) as conn:
         assert conn.execute("select count(*) from users").fetchone() == (0,)
     assert tables(project) == {"users", "roles"}
-    wait_for(lambda: len(spares()) == 1)
+    assert sync(project)["cache"] == "hit"  # at once, without waiting for the background clone
+    wait_for(lambda: len(spares()) == SPARES)
+
+
+def test_the_background_clone_never_holds_the_sync_lock(project):
+    """A warm sync right after another must not wait for the next spare: the clone runs outside the lock."""
+    write(project, GOOD)
+    first = sync(project)
+    spares = lambda: [name for name in databases(project) if "__pgparity_spare_" in name]  # noqa: E731
+    wait_for(lambda: len(spares()) == SPARES and "app__pgparity_empty" in databases(project))
+    with database.Server(project.url("postgres")) as holder, holder.advisory_lock(LOCK_KEY):
+        for name in spares():
+            holder.drop(name)
+        make_spare(project.url("postgres"), "app", first["template"])  # returns although the lock is held
+        assert len(spares()) == SPARES
 
 
 def oid(project, database: str) -> int | None:
@@ -343,15 +359,3 @@ def test_a_file_that_manages_its_transaction_travels_alone(fresh_db, tmp_path):
     assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]
 
 
-def test_waiting_for_the_next_clone_being_prepared_says_nothing(pg_server):
-    """After db.sync its background process prepares the next clone under the sync lock; a command that
-    waits for it then must not say another sync is running."""
-    with database.Server(pg_server.url(), application=SPARE_MAKER) as spare, database.Server(pg_server.url()) as other:
-        with spare.advisory_lock(LOCK_KEY):
-            assert other.holder(LOCK_KEY) == SPARE_MAKER
-        assert other.holder(LOCK_KEY) is None
-    said: list[str] = []
-    waiting(said.append)(SPARE_MAKER)
-    waiting(said.append)("pgparity")
-    waiting(said.append)(None)
-    assert said == ["another sync or migrate is running on this server; waiting for it"] * 2

@@ -16,12 +16,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
+import psycopg.errors
 
 from pgparity import __version__
 from pgparity.data import archive, restore
@@ -92,9 +94,12 @@ class Names:
     def trash(self) -> str:
         return f"{self.prefix}trash_{uuid.uuid4().hex[:8]}"
 
+    def spares(self, key: str) -> str:
+        """The prefix of the ready clones of the template with this key: the next warm syncs are renames."""
+        return f"{self.prefix}spare_{key[:12]}_"
+
     def spare(self, key: str) -> str:
-        """A ready clone of the template with this key, so the next warm sync is a rename."""
-        return f"{self.prefix}spare_{key[:12]}"
+        return self.spares(key) + uuid.uuid4().hex[:8]
 
     @property
     def empty(self) -> str:
@@ -102,8 +107,10 @@ class Names:
         return self.prefix + "empty"
 
     def leftovers(self, server: Server, keep: str) -> list[str]:
-        """Scratch, trash and outdated spare databases (never the backup, the empty one, nor the spare to `keep`)."""
-        return [name for name in server.names(self.prefix) if name not in (self.backup, self.empty, keep)]
+        """Scratch, trash and outdated spare databases (never the backup, the empty one, nor the spares whose
+        names start with `keep`)."""
+        return [name for name in server.names(self.prefix)
+                if name not in (self.backup, self.empty) and not (keep and name.startswith(keep))]
 
 
 def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
@@ -197,13 +204,14 @@ class Syncer:
         the URL of the database about to become dev (never the template), fills it with seed data first.
         """
         started = time.monotonic()
-        spare = self.names.spare(key)
+        spares = self.names.spares(key)
         with self.locked():
-            self._clean_leftovers(keep=spare)
+            self._clean_leftovers(keep=spares)
             template = TEMPLATE_PREFIX + key
-            if use_cache and self.server.exists(spare) and self.server.exists(template):
+            ready = self.server.names(spares)
+            if use_cache and ready and self.server.exists(template):
                 cache, applied = "hit", ()
-                terminated = self._swap_in_or_drop(spare, seed)
+                terminated = self._swap_in_or_drop(ready[0], seed)
             else:
                 twin = self.names.scratch() if self.twin_replay else None
                 template, cache, applied = self.ensure_template(plan.migrations, key, not use_cache, twin)
@@ -447,27 +455,33 @@ def spawn_spare(url: str, dev: str, template: str, trash: Sequence[str]) -> None
 
 
 def waiting(notify: Callable[[str], None]) -> Callable[[str | None], None]:
-    """What a command waiting for the sync lock says: nothing while this project's own background process
-    prepares the next clone (it ends in moments, and the user started nothing else); else who it waits for."""
+    """What a command waiting for the sync lock says: which other command it waits for."""
     def on_wait(holder: str | None) -> None:
-        if holder != SPARE_MAKER:
-            notify("another sync or migrate is running on this server; waiting for it")
+        notify("another sync or migrate is running on this server; waiting for it")
     return on_wait
 
 
+# Two CREATE DATABASE of one name at once: the later fails, by the name's check or the catalog's unique index.
+DUPLICATE = (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation)
 SPARE_MAKER = "pgparity-spare"  # the application_name of make_spare's session
+SPARES = 2  # ready clones of the current template: a sync right after another still finds one
 
 
 def make_spare(url: str, dev: str, template: str, *trash: str) -> None:
-    """Under the lock: the spare clone of `template` (none when it is empty) for the next warm sync, then
-    the empty database for the next replay. Then the trash, which no sync waits for."""
+    """Clones of `template` (none when it is empty) until SPARES are ready for the next warm syncs, then the
+    empty database for the next replay, then the trash.
+
+    None of it holds the sync lock, so a sync never waits for it: a database appears in pg_database only once
+    CREATE DATABASE has finished, so a sync sees a spare whole or not at all, and the clone's lock on the
+    template keeps that from being dropped under it.
+    """
     names = Names(dev)
+    key = template.removeprefix(TEMPLATE_PREFIX)
     with Server(url, application=SPARE_MAKER) as server:
-        with server.advisory_lock(LOCK_KEY):
-            spare = names.spare(template.removeprefix(TEMPLATE_PREFIX))
-            if template and server.exists(template) and not server.exists(spare):
-                server.create(spare, template=template)
-            if not server.exists(names.empty):
+        while template and server.exists(template) and len(server.names(names.spares(key))) < SPARES:
+            server.create(names.spare(key), template=template)
+        if not server.exists(names.empty):
+            with suppress(*DUPLICATE):  # another command's process made it in the meantime
                 server.create(names.empty, template="template0")
         for name in trash:
             server.drop(name)
