@@ -15,19 +15,22 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import psycopg
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
-from psycopg.conninfo import conninfo_to_dict
 
-from pgparity.data.sanitize import Rules, parse_rules
 from pgparity.errors import ConfigError, shown
 from pgparity.folders import write_whole
+from pgparity.lazy import later, psycopg
 from pgparity.migrations import formats
 from pgparity.migrations.model import SEVERITIES, Baseline, HazardPolicy, MigrationPolicy
+
+if TYPE_CHECKING:
+    from pgparity.data.sanitize import Rules
+
+sanitizing = later("pgparity.data.sanitize")  # read only where pgparity.toml has sanitize rules, or for a dump
 
 PREFIX = "PGPARITY_"
 ENV_FILES = (".env", ".env.local")
@@ -121,7 +124,7 @@ def _url(value: str) -> str:
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError("must be a postgresql:// URL")
     try:
-        conninfo_to_dict(value)
+        psycopg.conninfo.conninfo_to_dict(value)
     except psycopg.ProgrammingError as error:  # libpq's words may quote the password
         said = mask(" ".join(str(error).split()), [parts.password or ""])
         raise ValueError(f"is not a URL libpq can read ({said}); percent-encode reserved characters in the user, "
@@ -462,7 +465,7 @@ class ProjectFile:
     migrations: MigrationPolicy = MigrationPolicy()
     ignore: tuple[str, ...] = ()  # accepted differences, `kind:object.name.attribute` globs
     owners: bool = False  # `[verify] owners = true`: who owns each object is compared too
-    sanitize: Rules = Rules()
+    sanitize: Rules | None = None  # the [sanitize] section's rules; `rules` is what a dump applies
     production: ProductionPolicy = ProductionPolicy()
     seed: str | None = None  # `[seed] path`: a .sql file or a folder of them, applied to dev after each sync
     hazards: HazardPolicy = HazardPolicy()
@@ -608,7 +611,7 @@ def load_project_file(path: Path) -> ProjectFile:
         ),
         ignore=_strings(named, "verify.ignore", verify.get("ignore", [])),
         owners=owners,
-        sanitize=parse_rules(document.get("sanitize", {}), named),
+        sanitize=sanitizing.parse_rules(document["sanitize"], named) if "sanitize" in document else None,
         production=ProductionPolicy(_applied_through(named, production.get("applied_through")),
                                     _ledger(named, production.get("ledger"))),
         seed=seed,

@@ -58,9 +58,9 @@ def connect_read_only(url: str, timeout_seconds: float = 60) -> psycopg.Connecti
 class Server:
     """Database-level administration through the server's maintenance database (autocommit)."""
 
-    def __init__(self, url: str, application: str = APPLICATION):
+    def __init__(self, url: str, application: str = APPLICATION, connect_timeout: int = 10):
         self.url = with_database(url, "postgres")
-        self.conn = connect(self.url, autocommit=True, application=application)
+        self.conn = connect(self.url, autocommit=True, application=application, connect_timeout=connect_timeout)
 
     def close(self) -> None:
         self.conn.close()

@@ -9,38 +9,42 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-
-import docker.errors
-import psycopg
+from typing import TYPE_CHECKING
 
 from pgparity import config, hook
-from pgparity.container.engine import Engine, Mirror, tail
-from pgparity.database import Server, connect, connect_read_only
-from pgparity.errors import ContainerUnhealthy, MigrationError, NoEnvironment, SnapshotError, shown
-from pgparity.migrations import ledger
-from pgparity.migrations import seed as seeding
+from pgparity.errors import ContainerUnhealthy, DatabaseError, MigrationError, NoEnvironment, SnapshotError, shown
+from pgparity.lazy import docker, later, psycopg
 from pgparity.migrations.discovery import as_of, discover
-from pgparity.migrations.hazards import Context, Reviewed, in_production_tail, refuse_unknown_allowances, review
 from pgparity.migrations.lintcache import LintCache
 from pgparity.migrations.model import Finding, Migration, Plan
-from pgparity.migrations.position import Position, locate
-from pgparity.migrations.sync import Progress, Syncer, cache_key, spawn_spare
-from pgparity.schema.diff import PGPARITY, Change, compare
-from pgparity.schema.introspect import inspect
-from pgparity.schema.model import Snapshot
-from pgparity.schema.roles import create_missing
-from pgparity.schema.serialize import load_snapshot
-from pgparity.schema.verify import (
-    PRODUCTION,
-    ServerCheck,
-    Verdict,
-    ignored,
-    production_drift,
-    rows,
-    verdict,
-    without_ledger,
-)
 
+if TYPE_CHECKING:
+    from pgparity.container.engine import Engine
+    from pgparity.data.sanitize import Rules
+    from pgparity.database import Server
+    from pgparity.migrations.hazards import Context, Reviewed
+    from pgparity.migrations.position import Position
+    from pgparity.migrations.sync import Progress, Syncer
+    from pgparity.schema.diff import Change
+    from pgparity.schema.model import Snapshot
+    from pgparity.schema.verify import Verdict
+
+# What only some tasks touch is imported when first used (see pgparity.lazy): `db.lint` reads no schema, and a
+# warm sync reaches its server without Docker.
+engines = later("pgparity.container.engine")
+database = later("pgparity.database")
+ledger = later("pgparity.migrations.ledger")
+seeding = later("pgparity.migrations.seed")
+hazard_rules = later("pgparity.migrations.hazards")
+positions = later("pgparity.migrations.position")
+syncing = later("pgparity.migrations.sync")
+diffing = later("pgparity.schema.diff")
+introspection = later("pgparity.schema.introspect")
+roles = later("pgparity.schema.roles")
+serialize = later("pgparity.schema.serialize")
+verification = later("pgparity.schema.verify")
+
+KNOWN_PATIENCE = 2  # seconds to reach the remembered server before asking Docker
 STOP_GRACE = 5  # seconds the engine may take to mark a killed container exited
 
 
@@ -63,6 +67,12 @@ class Workspace:
     def project_file(self) -> config.ProjectFile:
         return config.load_project_file(self.settings.config_file)
 
+    @property
+    def sanitize_rules(self) -> Rules:
+        """The sanitize rules a dump applies: pgparity.toml's, none when it has no [sanitize] section."""
+        rules = self.project_file.sanitize
+        return rules if rules is not None else config.sanitizing.parse_rules({}, self.settings.config_file)
+
     def _project_file_at(self, revision: str, folder: Path) -> config.ProjectFile:
         """pgparity.toml as commit `revision` has it (defaults when it has none), read under its own name."""
         text = hook.file_at(self.settings.root, revision, self.settings.config_file)
@@ -80,7 +90,7 @@ class Workspace:
         if not path.is_file():
             return None
         try:
-            return load_snapshot(path)
+            return serialize.load_snapshot(path)
         except SnapshotError as error:
             raise SnapshotError(f"{error}; it is the production profile, which dev mirrors: restore it with "
                                 f"`git checkout -- {shown(path)}` or capture it again with `db.snapshot --from prod`"
@@ -88,7 +98,7 @@ class Workspace:
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.settings, Mirror.from_profile(self.profile, self.settings), warn=self.warn)
+        return engines.Engine(self.settings, engines.Mirror.from_profile(self.profile, self.settings), warn=self.warn)
 
     def plan(self, show: bool = True, revision: str | None = None) -> Plan:
         """Discover and lint the migrations (as they are in commit `revision`, when given); show the
@@ -107,15 +117,43 @@ class Workspace:
         return plan
 
     @contextmanager
-    def server(self) -> Iterator[Server]:
-        """The dev server, its container started first when it is not running.
+    def server(self, existing: str | None = None) -> Iterator[Server]:
+        """The dev server (see `reach`).
 
         When work on it fails because the container stopped (killed, out of memory), the error says so,
         with the container's last log lines, rather than the driver's "the connection is closed".
         """
-        self.engine.up()
-        with self.watched(), Server(self.engine.url) as server:
+        server = self.reach(existing)
+        with self.watched(), server:
             yield server
+
+    def reach(self, existing: str | None = None) -> Server:
+        """A session on the dev server, its container started first when it is not running; for the task named
+        by `existing`, which creates none, refused when there is no container."""
+        server = self.known_server()
+        if server is not None:
+            return server
+        if existing:
+            self.require_environment(existing)
+        with self.watched():
+            self.engine.up()
+            return database.Server(self.engine.url)
+
+    def known_server(self) -> Server | None:
+        """The server the last `up` made ready, reached straight on its port, when it is still that server (the
+        same spec, engine and cluster): a warm command then needs no Docker at all. None: ask Docker."""
+        recalled = self.engine.recalled()
+        if recalled is None:
+            return None
+        url, cluster = recalled
+        try:
+            server = database.Server(url, connect_timeout=KNOWN_PATIENCE)
+        except DatabaseError:
+            return None
+        if engines.cluster(server.conn) != cluster:
+            server.close()
+            return None
+        return server
 
     @contextmanager
     def watched(self) -> Iterator[None]:
@@ -151,7 +189,7 @@ class Workspace:
             return None
         code = container.attrs.get("State", {}).get("ExitCode")
         return ContainerUnhealthy(f"{name} stopped while the command ran ({container.status}, exit code {code}; "
-                                  f"the command saw: {error}); its last log lines: {tail(container, 5)}")
+                                  f"the command saw: {error}); its last log lines: {engines.tail(container, 5)}")
 
     def seeds(self) -> list[Path]:
         """The seed files `[seed] path` names, in the order they run; none when it names nothing."""
@@ -159,24 +197,24 @@ class Workspace:
         return seeding.files(self.settings.root / path) if path else []
 
     def syncer(self, server: Server, progress: Progress | None = None) -> Syncer:
-        return Syncer(server, self.settings.database, progress, notify=self.warn,
-                      prepare_spare=lambda template, trash: spawn_spare(server.url, self.settings.database, template, trash))
+        return syncing.Syncer(server, self.settings.database, progress, notify=self.warn,
+                      prepare_spare=lambda template, trash: syncing.spawn_spare(server.url, self.settings.database, template, trash))
 
     def cache_key(self, server: Server, migrations: Sequence[Migration]) -> str:
         """Template key: the migrations plus everything about the server that changes what they build."""
         version = server.conn.execute("SHOW server_version_num").fetchone()[0]
         mirror = self.engine.mirror
-        return cache_key(migrations, [self.engine.spec.image, version, mirror.initdb_args(), mirror.server_args()])
+        return syncing.cache_key(migrations, [self.engine.spec.image, version, mirror.initdb_args(), mirror.server_args()])
 
     def inspect_url(self, url: str, read_only: bool = False) -> Snapshot:
-        opener: Callable[[str], object] = connect_read_only if read_only else connect
+        opener: Callable[[str], object] = database.connect_read_only if read_only else database.connect
         with opener(url) as conn:
-            return inspect(conn)
+            return introspection.inspect(conn)
 
     def inspect_production(self, url: str) -> Snapshot:
         """Production's schema, read-only, with the ledger pgparity.toml names (or the first one found)."""
-        with connect_read_only(url) as conn:
-            return inspect(conn, self.project_file.production.ledger, sizes=True)
+        with database.connect_read_only(url) as conn:
+            return introspection.inspect(conn, self.project_file.production.ledger, sizes=True)
 
     def position(self, plan: Plan, profile: Snapshot) -> Position:
         fmt = plan.format
@@ -187,7 +225,7 @@ class Workspace:
                                  lambda text: fmt.checksum is not None and fmt.checksum(text) == recorded)
             return None if text is None else as_of(fmt, migration, text)
 
-        return locate(plan.migrations, profile, self.project_file.production, earlier)
+        return positions.locate(plan.migrations, profile, self.project_file.production, earlier)
 
     def require_profile(self) -> Snapshot:
         if self.profile is None:
@@ -210,23 +248,23 @@ class Workspace:
         local drift alone). With `revision`, the migrations are those of that commit (what a push sends),
         not the working tree's."""
         plan = self.plan(show, revision)
-        self.require_environment("db.verify")
+        server = self.reach(existing="db.verify")
         profile = self.profile
         ignore, owners = self.project_file.ignore, self.project_file.owners
         if profile is None and show:
             self.warn(f"{shown(self.settings.profile)} not found: checking local drift only "
                         "(capture production with `invoke db.snapshot --from prod`)")
-        with self.server() as server:
+        with self.watched(), server:
             dev = self._dev_against(plan, revision)
             syncer = self.syncer(server)
             with syncer.locked():
                 expected = self._replayed(server, syncer, plan.migrations)
                 if profile is None:
-                    return verdict(rows(compare(dev, expected, owners)), (), None, ignore)
+                    return verification.verdict(verification.rows(diffing.compare(dev, expected, owners)), (), None, ignore)
                 position = self.position(plan, profile)
                 built = self._replayed_or(expected, server, syncer, plan, position.applied)
-        found = verdict(rows(compare(dev, expected, owners)), production_drift(built, profile, position, owners),
-                        position, ignore, ServerCheck(PRODUCTION, built.server, profile.server))
+        found = verification.verdict(verification.rows(diffing.compare(dev, expected, owners)), verification.production_drift(built, profile, position, owners),
+                        position, ignore, verification.ServerCheck(verification.PRODUCTION, built.server, profile.server))
         return replace(found, hazards=self.pending_hazards(position, profile))
 
     def _dev_against(self, plan: Plan, revision: str | None = None) -> Snapshot:
@@ -234,7 +272,7 @@ class Workspace:
         commit `revision`, when given): what it applied is then unknown. Rows with the earlier spelling of a
         file's checksum read as the current one."""
         dev = self.inspect_url(self.engine.url)
-        if dev.ledger is None or dev.ledger.kind != PGPARITY:
+        if dev.ledger is None or dev.ledger.kind != diffing.PGPARITY:
             return dev
         entries = dev.ledger.entries
         files = {ledger.key(migration): shown(migration.path) for migration in plan.migrations}
@@ -277,11 +315,11 @@ class Workspace:
         sizes unknown."""
         plan = self.plan(show)
         profile, policy = self.profile, self.project_file.hazards
-        refuse_unknown_allowances(plan.migrations)
+        hazard_rules.refuse_unknown_allowances(plan.migrations)
         if profile is None:
-            return review(plan.migrations, Context(None, policy))
+            return hazard_rules.review(plan.migrations, hazard_rules.Context(None, policy))
         position = self.position(plan, profile)
-        tail = in_production_tail(position.applied)
+        tail = hazard_rules.in_production_tail(position.applied)
         elsewhere: tuple[Reviewed, ...] = ()
         if tail and self.engine.find() is None:
             self.warn(f"no dev environment: {shown(tail[-1].path)} and the other in-production fixes at the end of the "
@@ -289,17 +327,17 @@ class Workspace:
         elif tail:
             before = plan.migrations[:plan.migrations.index(tail[0])]
             catalog = replace(self.expected(before), sizes=profile.sizes)
-            elsewhere = review(tail, Context(catalog, policy), elsewhere=True)
+            elsewhere = hazard_rules.review(tail, hazard_rules.Context(catalog, policy), elsewhere=True)
         return elsewhere + self.pending_hazards(position, profile)
 
     def fix_context(self, expected: Snapshot) -> Context:
         """What a fix's statements meet: the schema they change, sized as production (unknown without a profile)."""
         sizes = self.profile.sizes if self.profile else ()
-        return Context(replace(expected, sizes=sizes), self.project_file.hazards)
+        return hazard_rules.Context(replace(expected, sizes=sizes), self.project_file.hazards)
 
     def pending_hazards(self, position: Position, profile: Snapshot) -> tuple[Reviewed, ...]:
         """The hazards of the files pending in production, against its profile: no server needed."""
-        return review(position.pending, Context(profile, self.project_file.hazards))
+        return hazard_rules.review(position.pending, hazard_rules.Context(profile, self.project_file.hazards))
 
     def align_with_profile(self) -> list[str]:
         """Create production's roles in the dev server and say what cannot be mirrored.
@@ -309,9 +347,9 @@ class Workspace:
         profile = self.profile
         if profile is None:
             return []
-        with connect(self.engine.url, autocommit=True) as conn:
+        with database.connect(self.engine.url, autocommit=True) as conn:
             problems = self.engine.mirror.mismatches(conn, profile, self.engine.spec.image)
-            create_missing(conn, profile.roles)
+            roles.create_missing(conn, profile.roles)
         return problems
 
     def drift_to(self, target: str) -> tuple[Snapshot, Snapshot, tuple[Change, ...]]:
@@ -324,9 +362,9 @@ class Workspace:
         with self.server() as server:
             syncer = self.syncer(server)
             with syncer.locked():
-                expected = without_ledger(self._replayed(server, syncer, migrations))
+                expected = verification.without_ledger(self._replayed(server, syncer, migrations))
             goal = goal or self.inspect_url(self.engine.url)
-        goal = without_ledger(goal)
+        goal = verification.without_ledger(goal)
         ignore = self.project_file.ignore
-        changes = compare(expected, goal, self.project_file.owners)
-        return expected, goal, tuple(c for c in changes if not ignored(c.difference, ignore))
+        changes = diffing.compare(expected, goal, self.project_file.owners)
+        return expected, goal, tuple(c for c in changes if not verification.ignored(c.difference, ignore))

@@ -13,17 +13,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
-from rich import box
-from rich.console import Console
-from rich.table import Table
-
 from pgparity import config
 from pgparity.errors import counted, shown
-from pgparity.migrations.hazards import ranked
+from pgparity.lazy import later
 from pgparity.migrations.model import SEVERITIES, Version
-from pgparity.schema.diff import DIFFERENT, one_line, short
-from pgparity.schema.fix.handlers import needs_superuser
-from pgparity.schema.fix.plan import Words
+
+# rich only when something is drawn on a terminal (or a table at all); the verdict's helpers only with a verdict.
+rich = later("rich")
+hazard_rules = later("pgparity.migrations.hazards")
+handlers = later("pgparity.schema.fix.handlers")
+fix_plan = later("pgparity.schema.fix.plan")
+diffing = later("pgparity.schema.diff")
 
 PIPE_WIDTH = 160  # tables written to a file or CI log are not squeezed to 80 columns
 
@@ -38,33 +38,74 @@ def ci_mode() -> bool:
     return in_ci() or not sys.stdout.isatty()
 
 
-def _console(stream) -> Console:
+def _console(stream):
+    from rich.console import Console
+
     plain = ci_mode()
     return Console(file=stream, highlight=False, soft_wrap=True, no_color=plain,
                    width=PIPE_WIDTH if plain or not stream.isatty() else None)
 
 
-out = _console(sys.stdout)
-err = _console(sys.stderr)
+STREAMS = ("out", "err")
+
+
+def stream(name: str):
+    return sys.stdout if name == "out" else sys.stderr
+
+
+def __getattr__(name: str) -> Any:
+    """`out` and `err`, rich consoles made on first use (a test may set its own); `FIX_WORDS` likewise."""
+    if name in STREAMS:
+        globals()[name] = found = _console(stream(name))
+    elif name == "FIX_WORDS":
+        globals()[name] = found = {
+            "prod": fix_plan.Words("local", "production", "locally", "in production"),
+            "dev": fix_plan.Words("the migrations' schema", "the dev database", "in the migrations",
+                                  "in the dev database")}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return found
+
+
+def console(name: str):
+    return globals().get(name) or __getattr__(name)
+
+
+def line(name: str, text: str, style: str | None = None) -> None:
+    """One line of plain text: written as it is without a terminal (rich is not imported for it), else by rich."""
+    if name not in globals() and ci_mode():
+        stream(name).write(text + "\n")
+        return
+    console(name).print(text, markup=False, highlight=False, style=style)
 
 
 def say(message: str) -> None:
-    out.print(message, markup=False)
+    line("out", message)
 
 
 def warn(message: str) -> None:
     """A warning, masked like an error: it may quote the server, a URL or a setting."""
-    err.print(f"pgparity: warning: {config.mask(message, config.secrets())}", markup=False, style="yellow")
+    line("err", f"pgparity: warning: {config.mask(message, config.secrets())}", style="yellow")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """A table; drawn with ASCII borders in CI mode, where a log viewer may not show box-drawing."""
+    from rich import box
+    from rich.table import Table
+
     grid = Table(title=title, title_justify="left", box=box.ASCII if ci_mode() else box.HEAVY_HEAD)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*("-" if value is None else str(value) for value in row))
-    out.print(grid)
+    console("out").print(grid)
+
+
+def spinner(text: str):
+    """A spinner on stderr while a step waits (rich draws nothing without a terminal)."""
+    from rich.status import Status
+
+    return Status(text, console=console("err"))
 
 
 def as_json(value: Any) -> str:
@@ -96,7 +137,7 @@ class MigrationBar:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=err, transient=True)
+                            TimeElapsedColumn(), console=console("err"), transient=True)
         self.task = None
 
     def start(self, total: int) -> None:
@@ -121,7 +162,7 @@ class DumpBar:
 
         self.bar = Progress(TextColumn("{task.description}"), TextColumn("{task.fields[rows]:>12,} rows"),
                             TextColumn("{task.fields[rate]:>10,.0f} rows/s"), TimeElapsedColumn(),
-                            console=err, transient=True)
+                            console=console("err"), transient=True)
         self.tasks: dict[str, object] = {}
 
     def start(self, tables: int) -> None:
@@ -155,7 +196,7 @@ class Lines:
         now = self.clock()
         if (last and self.printed) or (not last and now - self.last >= LINE_SECONDS):
             self.last, self.printed = now, True
-            err.print(f"{time.strftime('%H:%M:%S')} {text} ({now - self.started:.0f}s)", markup=False, highlight=False)
+            line("err", f"{time.strftime('%H:%M:%S')} {text} ({now - self.started:.0f}s)")
 
 
 class MigrationLines(Lines):
@@ -218,12 +259,9 @@ def findings(items) -> None:
     """Lint findings, one per line on stderr (errors are also raised by the caller)."""
     for finding in items:
         style = {"error": "red", "warning": "yellow"}.get(finding.level)
-        err.print(str(finding), markup=False, style=style)
+        line("err", str(finding), style)
 
 
-# How a fix file names its sides, by db.fix's --target.
-FIX_WORDS = {"prod": Words("local", "production", "locally", "in production"),
-             "dev": Words("the migrations' schema", "the dev database", "in the migrations", "in the dev database")}
 SCOPES = ("local", "production", "diff")
 SIDES = {"local": ("Dev", "Migrations"), "production": ("Local", "Production"), "diff": ("Source", "Target")}
 TITLES = {
@@ -257,7 +295,7 @@ def row_name(difference) -> str:
 
 def cell(difference, value: str | None) -> str | None:
     """A value as a table shows it: a missing object's summary shortened, a differing value whole."""
-    return value if value is None or difference.status == DIFFERENT else short(value)
+    return value if value is None or difference.status == diffing.DIFFERENT else diffing.short(value)
 
 
 def verdict(result) -> None:
@@ -267,7 +305,7 @@ def verdict(result) -> None:
         if not findings:
             continue
         sides = SIDES[scope]
-        out.print(TITLES[scope], style="bold", markup=False)
+        line("out", TITLES[scope], style="bold")
         objects = sorted({f.difference.object for f in findings})
         for name in objects:
             rows = [
@@ -295,7 +333,7 @@ def hazards(reviewed) -> None:
             continue
         where = " (in production already: measured where its changes are missing)" if item.elsewhere else ""
         rows = [(h.line or "-", h.severity + (" (allowed)" if h.allowed else ""), h.code, h.lock or "-", h.sized)
-                for h in ranked(item.hazards)]
+                for h in hazard_rules.ranked(item.hazards)]
         if not item.readable:
             rows.append(("-", "-", "-", "-", "the parser cannot read this file; its hazards are unknown"))
         table(f"{shown(item.migration.path)}{where}", ("Line", "Severity", "Hazard", "Lock", "What"), rows)
@@ -327,11 +365,11 @@ def hazard_json(item) -> dict[str, object]:
             "hazards": [{"code": h.code, "severity": h.severity, "allowed": h.allowed, "lock": h.lock, "line": h.line,
                          "relation": ".".join(h.relation) if h.relation else None, "message": h.message,
                          "rows": h.size.rows if h.size else None, "bytes": h.size.bytes if h.size else None}
-                        for h in ranked(item.hazards)]}
+                        for h in hazard_rules.ranked(item.hazards)]}
 
 
 def markdown_hazards(reviewed) -> list[str]:
-    found = [(item, h) for item in reviewed for h in ranked(item.hazards)]
+    found = [(item, h) for item in reviewed for h in hazard_rules.ranked(item.hazards)]
     if not found:
         return []
     lines = ["", "### Deploy hazards of the migrations pending in production", "",
@@ -365,7 +403,7 @@ def server_version(check) -> None:
     if check.status == "minor_mismatch":
         warn(f"{server_sentence(check)}: another minor release of the same major, not drift")
         return
-    out.print("Server version", style="bold", markup=False)
+    line("out", "Server version", style="bold")
     say(f"{server_sentence(check)}: {MAJOR_ADVICE[check.scope]}")
 
 
@@ -415,7 +453,7 @@ def position(found) -> None:
     for remark in found.remarks:
         warn(remark)
     if found.pending:
-        out.print("Pending in production (not drift: deployed after this push)", style="bold", markup=False)
+        line("out", "Pending in production (not drift: deployed after this push)", style="bold")
         for migration in found.pending:
             say(f"  {shown(migration.path)}")
 
@@ -445,7 +483,7 @@ def checklist(checks) -> None:
     for check in checks:
         hint = f" — {check.hint}" if check.hint else ""
         style = {"warn": "yellow", "fail": "red"}.get(check.state)
-        out.print(f"{MARKS[check.state]} {check.name}: {check.detail}{hint}", markup=False, style=style)
+        line("out", f"{MARKS[check.state]} {check.name}: {check.detail}{hint}", style)
 
 
 def table_reports(reports) -> None:
@@ -474,7 +512,7 @@ def superuser_hints(drift) -> list[str]:
     """One line naming the drifted objects only a superuser can make, change or drop, so a team whose
     migrations run as a managed service's ordinary role sees why those rows stay."""
     named = sorted({f"{f.difference.kind.replace('_', ' ')} {f.difference.object}" for f in drift
-                    if needs_superuser(f.difference.kind)})
+                    if handlers.needs_superuser(f.difference.kind)})
     if not named:
         return []
     return [f"{', '.join(named)}: only a superuser may create, alter or drop "
@@ -503,7 +541,7 @@ def markdown_code(value: str | None) -> str:
     element, every punctuation character escaped."""
     if value is None:
         return "-"
-    text = one_line(value)
+    text = diffing.one_line(value)
     if not text:
         return "(empty)"
     if "\\|" in text:
@@ -586,8 +624,8 @@ def cases_of(result, scope: str) -> list[Case]:
     cases = []
     for f in (f for f in result.findings if f.scope == scope):
         d = f.difference
-        message = (f"{status_label(d.status, sides)}: {sides[0]} {one_line(d.source or '-')}, "
-                   f"{sides[1]} {one_line(d.target or '-')}")
+        message = (f"{status_label(d.status, sides)}: {sides[0]} {diffing.one_line(d.source or '-')}, "
+                   f"{sides[1]} {diffing.one_line(d.target or '-')}")
         text = f"{sides[0]}: {d.source or '-'}\n{sides[1]}: {d.target or '-'}\nfix: {FIX_HINTS[scope]}"
         why = ("ignored in pgparity.toml" if f.ignored
                else "printed differently by the two majors" if d.version_only else None)

@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import docker.errors
-import psycopg
 from invoke.exceptions import Exit
 
 from pgparity import config
 from pgparity.errors import PgParityError
+from pgparity.lazy import loaded
 
 ERROR_EXIT = 2
 BROKEN_PIPE_EXIT = 128 + signal.SIGPIPE  # what a shell reports for a program ended by a closed pipe
@@ -46,10 +45,16 @@ def describe(error: Exception) -> str:
     else is a bug in pgparity and says so."""
     if isinstance(error, PgParityError):
         return one_line(error)
-    if isinstance(error, (docker.errors.DockerException, psycopg.Error, OSError)):
+    if isinstance(error, (OSError, *outside_errors())):
         return f"{type(error).__name__}: {one_line(error)}"
     return (f"this is a bug in pgparity ({type(error).__name__}: {one_line(error)}); "
             f"rerun with --debug and report it with that output ({REPORT_BUGS})")
+
+
+def outside_errors() -> tuple[type[BaseException], ...]:
+    """The engine's and the driver's own error classes, of those packages that were imported (and can have raised)."""
+    docker, psycopg = loaded("docker.errors"), loaded("psycopg")
+    return (docker.DockerException,) * bool(docker) + (psycopg.Error,) * bool(psycopg)
 
 
 def silence_stdout() -> None:

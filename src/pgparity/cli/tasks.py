@@ -8,43 +8,49 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke import Collection, task
 from invoke.exceptions import Exit
-from rich.status import Status as Spinner
 
 from pgparity import config
-from pgparity import hook as hooks
-from pgparity.cli import doctor as doctor_checks
 from pgparity.cli import report
 from pgparity.cli.shell import ERROR_EXIT, guarded
 from pgparity.config import severity
-from pgparity.container.engine import Engine, environments, owned
-from pgparity.container.oneoff import dump_clients
-from pgparity.container.oneoff import remove as remove_client
 from pgparity.data import DEFAULT_JOBS
-from pgparity.data import dump as dumps
-from pgparity.data.sanitize import secret_key, suggest
-from pgparity.data.survey import survey
-from pgparity.database import connect
 from pgparity.errors import PgParityError, counted, shown
 from pgparity.folders import write_whole
-from pgparity.migrations import formats, ledger
-from pgparity.migrations import rollback as rollbacks
-from pgparity.migrations import seed as seeding
-from pgparity.migrations.convert import convert as converting
-from pgparity.migrations.discovery import layout
-from pgparity.migrations.hazards import refuse as refuse_hazards
+from pgparity.lazy import later
+from pgparity.migrations import formats
 from pgparity.migrations.model import Version
 from pgparity.migrations.naming import DESCRIPTION
-from pgparity.migrations.sync import migrate as migrate_in_place
-from pgparity.schema.fix.narrowing import check_narrowing
-from pgparity.schema.fix.plan import plan_fix
-from pgparity.schema.fix.write import write_fix
-from pgparity.schema.model import Snapshot
-from pgparity.schema.serialize import dump_snapshot, load_snapshot
-from pgparity.schema.verify import diff_verdict
 from pgparity.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pgparity.schema.model import Snapshot
+
+# Each task imports only what its work touches: `db.lint` loads neither Docker's SDK nor psycopg, and a warm
+# `db.sync` no Docker. The modules below are imported when a task first uses them (see pgparity.lazy).
+hooks = later("pgparity.hook")
+doctor_checks = later("pgparity.cli.doctor")
+engines = later("pgparity.container.engine")
+oneoff = later("pgparity.container.oneoff")
+dumps = later("pgparity.data.dump")
+sanitize = later("pgparity.data.sanitize")
+surveys = later("pgparity.data.survey")
+database = later("pgparity.database")
+ledger = later("pgparity.migrations.ledger")
+rollbacks = later("pgparity.migrations.rollback")
+seeding = later("pgparity.migrations.seed")
+conversion = later("pgparity.migrations.convert")
+discovery = later("pgparity.migrations.discovery")
+hazard_rules = later("pgparity.migrations.hazards")
+syncing = later("pgparity.migrations.sync")
+narrowing = later("pgparity.schema.fix.narrowing")
+fix_plan = later("pgparity.schema.fix.plan")
+fix_writing = later("pgparity.schema.fix.write")
+serialize = later("pgparity.schema.serialize")
+verification = later("pgparity.schema.verify")
 
 
 def _workspace() -> Workspace:
@@ -61,7 +67,7 @@ def _engine():
 def up(c):
     """Start the dev PostgreSQL container (create it if absent) and wait until it accepts logins."""
     ws = _workspace()
-    with Spinner("waiting for PostgreSQL", console=report.err) as spinner:
+    with report.spinner("waiting for PostgreSQL") as spinner:
         result = ws.engine.up(on_wait=lambda s: spinner.update(f"waiting for PostgreSQL ({s:.0f}s)"))
     for problem in ws.align_with_profile():
         report.warn(problem)
@@ -96,8 +102,8 @@ def _removed(project: str, removed: list[str]) -> None:
 def _down_all(ws: Workspace, volumes: bool, yes: bool, everyone: bool) -> None:
     """List what `db.down --all` removes (yours alone unless `everyone`), ask, then remove it."""
     client = ws.engine.client
-    servers, kept = owned(environments(client), everyone)
-    clients, kept_clients = owned(dump_clients(client), everyone)
+    servers, kept = engines.owned(engines.environments(client), everyone)
+    clients, kept_clients = engines.owned(oneoff.dump_clients(client), everyone)
     if servers or clients:
         columns = ("Removes", "Environment", "Folder", "User", "State") + (("Volume",) if volumes else ())
         report.table("db.down --all", columns, [
@@ -117,10 +123,10 @@ def _down_all(ws: Workspace, volumes: bool, yes: bool, everyone: bool) -> None:
         volume_words = " and their data volumes (every database in them)" if volumes else ""
         _confirm(f"remove these {len(servers) + len(clients)} containers{volume_words}?", "nothing removed")
     for state in servers:
-        engine = Engine(replace(ws.settings, project=state.project), ws.engine.mirror, client)
+        engine = engines.Engine(replace(ws.settings, project=state.project), ws.engine.mirror, client)
         _removed(state.project, engine.down(volumes=volumes))
     for state in clients:
-        remove_client(client, state)
+        oneoff.remove(client, state)
         report.say(f"removed pg_dump client {state.container}")
 
 
@@ -140,7 +146,7 @@ def status(c, json=False, all=False):
     """Show the dev container: image, server version, port, health, volume, database size."""
     engine = _engine()
     if all:
-        states = environments(engine.client)
+        states = engines.environments(engine.client)
         if json:
             report.print_json(states)
         else:
@@ -216,7 +222,7 @@ def lint(c, hazards=False, fail_on=None, json=False):
         report.print_json([report.hazard_json(item) for item in reviewed])
     else:
         report.hazards(reviewed)
-    refuse_hazards(reviewed, limit)
+    hazard_rules.refuse(reviewed, limit)
 
 
 def _render_applied(result, as_json: bool, verb: str) -> None:
@@ -304,8 +310,9 @@ def dump(c, json=False, jobs=None, init_rules=False, explain=False):
         _explain(ws)
         return
     with report.bar(report.DumpBar, enabled=not json) as bar:
-        result = dumps.dump(ws.settings.prod_url, image_of=ws.settings.image_of, rules=ws.project_file.sanitize,
-                            secret=secret_key(ws.settings.sanitize_secret), directory=ws.settings.root / "dumps",
+        result = dumps.dump(ws.settings.prod_url, image_of=ws.settings.image_of, rules=ws.sanitize_rules,
+                            secret=sanitize.secret_key(ws.settings.sanitize_secret),
+                            directory=ws.settings.root / "dumps",
                             environment=ws.settings.project, progress=bar, client=ws.engine.client, jobs=jobs,
                             production_ledger=ws.project_file.production.ledger)
     if json:
@@ -320,9 +327,10 @@ def dump(c, json=False, jobs=None, init_rules=False, explain=False):
 
 
 def _explain(ws: Workspace) -> None:
-    rules = ws.project_file.sanitize
-    flagged = survey(ws.settings.prod_url, rules, ruled=True)
-    rows = [(str(column.name), column.type, suggest(column, found)[1], str(rules.transform(column.name) or "none"))
+    rules = ws.sanitize_rules
+    flagged = surveys.survey(ws.settings.prod_url, rules, ruled=True)
+    rows = [(str(column.name), column.type, sanitize.suggest(column, found)[1],
+             str(rules.transform(column.name) or "none"))
             for column, found in flagged]
     report.table("columns flagged as PII", ("Column", "Type", "Flagged by", "Rule"), rows)
     missing = sum(1 for row in rows if row[3] == "none")
@@ -331,8 +339,8 @@ def _explain(ws: Workspace) -> None:
 
 
 def _init_rules(ws: Workspace) -> None:
-    flagged = survey(ws.settings.prod_url, ws.project_file.sanitize)
-    suggested = [(column, *suggest(column, found)) for column, found in flagged]
+    flagged = surveys.survey(ws.settings.prod_url, ws.sanitize_rules)
+    suggested = [(column, *sanitize.suggest(column, found)) for column, found in flagged]
     config.add_sanitize_rules(ws.settings.config_file, [(str(column.name), str(transform), why)
                                                         for column, transform, why in suggested])
     for column, transform, why in suggested:
@@ -357,7 +365,7 @@ def migrate(c, json=False):
     ws = _workspace()
     plan = ws.plan(show=not json)
     with ws.server() as server, report.bar(report.MigrationBar, enabled=not json) as bar:
-        result = migrate_in_place(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar,
+        result = syncing.migrate(server, ws.settings.database, plan, ws.project_file.migrations.baseline, bar,
                                   report.warn)
     _render_applied(result, json, "migrated")
 
@@ -392,7 +400,7 @@ def new(c, name):
     ws = _workspace()
     directory = ws.settings.migrations
     directory.mkdir(parents=True, exist_ok=True)
-    fmt, files = layout(directory, ws.project_file.migrations)
+    fmt, files = discovery.layout(directory, ws.project_file.migrations)
     down = f"-- Undoes {description}.\n" if any(f.kind == "rollback" for f in files) else None
     created = formats.write(fmt.new(directory, files, description, f"-- {description}: this migration's SQL.\n", down))
     report.say(f"wrote {' and '.join(shown(path) for path in reversed(created))}")
@@ -408,7 +416,7 @@ def convert(c, to, into=None):
     plan = ws.plan(show=False)
     plan.raise_for_errors()
     folder = Path(into) if into else ws.settings.migrations.with_name(f"{ws.settings.migrations.name}-{target.name}")
-    result = converting(plan, target, folder if folder.is_absolute() else ws.settings.root / folder)
+    result = conversion.convert(plan, target, folder if folder.is_absolute() else ws.settings.root / folder)
     for note in result.notes:
         report.warn(note)
     report.say(f"wrote {counted(len(plan.migrations), 'migration')} in {target.name}'s layout to {shown(folder)}/ "
@@ -422,7 +430,7 @@ def repair(c):
     ws = _workspace()
     plan = ws.plan()
     ws.engine.up()
-    with ws.watched(), connect(ws.engine.url) as conn:
+    with ws.watched(), database.connect(ws.engine.url) as conn:
         applied = ledger.read(conn)
         moved = ledger.unresolved(applied, plan, ws.project_file.migrations.baseline)
         ledger.resolve(conn, moved)
@@ -452,7 +460,7 @@ def snapshot_(c, from_="prod", output=None):
                             f"give --from {from_} an --output file")
     snapshot = _resolve(ws, from_)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_whole(path, dump_snapshot(snapshot))
+    write_whole(path, serialize.dump_snapshot(snapshot))
     report.say(f"wrote {shown(path)} ({counted(len(snapshot.tables), 'table')}, PostgreSQL {snapshot.server.release})")
     if from_ == "prod" and ws.settings.migrations.is_dir():
         report.position(ws.position(ws.plan(show=False), snapshot))
@@ -487,7 +495,7 @@ def _resolve(ws: Workspace, endpoint: str) -> Snapshot:
         return ws.expected()
     if endpoint.startswith(("postgresql://", "postgres://")):
         return ws.inspect_url(endpoint, read_only=True)
-    return load_snapshot(ws.settings.root / endpoint)
+    return serialize.load_snapshot(ws.settings.root / endpoint)
 
 
 FORMAT_HELP = f"how to print the verdict: {', '.join(report.VERDICT_FORMATS)} (default table)"
@@ -516,9 +524,9 @@ def diff(c, source="dev", target="profile", json=False, format=None, report_=Non
         position = ws.position(ws.plan(), snapshot)
         built = ws.expected(position.applied)
         sides = (built, snapshot) if source == "migrations" else (snapshot, built)
-        result = diff_verdict(*sides, ws.project_file.ignore, position, ws.project_file.owners)
+        result = verification.diff_verdict(*sides, ws.project_file.ignore, position, ws.project_file.owners)
     else:
-        result = diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore,
+        result = verification.diff_verdict(_resolve(ws, source), _resolve(ws, target), ws.project_file.ignore,
                               owners=ws.project_file.owners)
     _render_verdict(ws, result, shape, report_)
 
@@ -552,9 +560,9 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
         _description("--name", name)
     ws = _workspace()
     expected, goal, changes = ws.drift_to(target)
-    plan = plan_fix(changes, expected, goal, report.FIX_WORDS[target], ws.project_file.owners)
-    with ws.watched(), connect(ws.engine.url) as conn:
-        checks = check_narrowing(conn, plan)
+    plan = fix_plan.plan_fix(changes, expected, goal, report.FIX_WORDS[target], ws.project_file.owners)
+    with ws.watched(), database.connect(ws.engine.url) as conn:
+        checks = narrowing.check_narrowing(conn, plan)
     if target == "prod" and apply and not plan.fixes:
         # An earlier db.fix killed between writing its file and applying it: the migrations match, dev lags.
         result = _apply_pending(ws)
@@ -563,7 +571,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
                        f"migrations to {result.database} ({', '.join(t.path for t in result.applied)})")
             return
     default = "fix_production_drift" if target == "prod" else "fix_local_drift"
-    written = write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
+    written = fix_writing.write_fix(ws.settings.migrations, plan, checks, allow_destructive=allow_destructive,
                         force=force, name=name or default, in_production=target == "prod",
                         policy=ws.project_file.migrations, context=ws.fix_context(expected))
     rest = "".join(f" and {shown(path)}" for path in written[1:])
@@ -579,7 +587,7 @@ def fix(c, target="prod", allow_destructive=False, force=False, name=None, apply
 
 def _apply_pending(ws: Workspace):
     with ws.server() as server:
-        return migrate_in_place(server, ws.settings.database, ws.plan(show=False), ws.project_file.migrations.baseline,
+        return syncing.migrate(server, ws.settings.database, ws.plan(show=False), ws.project_file.migrations.baseline,
                                 notify=report.warn)
 
 

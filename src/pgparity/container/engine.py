@@ -11,20 +11,20 @@ import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import docker
-import docker.context
-import docker.errors
-import docker.types
-import psycopg
-from docker.models.containers import Container
 
 from pgparity.config import Settings, mask_url
 from pgparity.container import compose
 from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse, shown
+from pgparity.folders import own_folder, write_whole
+from pgparity.lazy import docker, psycopg
 from pgparity.schema.model import ServerVersion, Snapshot, major, release
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
@@ -36,6 +36,7 @@ NOT_DURABLE = ("fsync", "synchronous_commit", "full_page_writes")
 # What the server says, in its own words, when a state will not pass by waiting.
 REFUSED_PASSWORD = "password authentication failed"
 INCOMPATIBLE_DATA = "database files are incompatible with server"
+KNOWN = "server.json"  # in the cache folder: the server the last `up` made ready, reached next time without Docker
 MIRRORED = ("TimeZone", "DateStyle", "default_text_search_config", "standard_conforming_strings")
 
 
@@ -145,6 +146,11 @@ def owned(states: list[Status], everyone: bool) -> tuple[list[Status], list[Stat
     return chosen, [state for state in states if state not in chosen]
 
 
+def cluster(conn: psycopg.Connection) -> str:
+    """The server's cluster, told apart from any other by the identifier initdb gave it."""
+    return str(conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0])
+
+
 def connect_client() -> docker.DockerClient:
     """A client for DOCKER_HOST, else the current Docker context (DOCKER_CONTEXT or the CLI's), else the socket."""
     name = os.environ.get("DOCKER_CONTEXT")
@@ -218,10 +224,19 @@ class Engine:
                  warn: Callable[[str], None] | None = None):
         self.settings = settings
         self.mirror = mirror or Mirror.from_profile(None, settings)
-        self.client = client or connect_client()
+        if client is not None:
+            self.client = client
         self.spec = compose.load_service(settings.compose_file, self.variables(), settings.allow_public_port)
-        self.host = published_host(self.client, self.spec.server.host_ip)
         self.warn = warn or (lambda message: None)
+
+    @cached_property
+    def client(self) -> docker.DockerClient:
+        """The engine's client, made (and the Docker SDK imported) only when the container must be seen."""
+        return connect_client()
+
+    @cached_property
+    def host(self) -> str:
+        return published_host(self.client, self.spec.server.host_ip)
 
     def variables(self) -> dict[str, str]:
         s = self.settings
@@ -256,6 +271,35 @@ class Engine:
             "com.docker.compose.project.working_dir": str(self.settings.compose_file.parent),
             **owner_labels(self.settings.root),
         }
+
+    def remember(self) -> None:
+        """Note the server `up` made ready (its spec, host, engine and cluster), so that the next command reaches
+        it straight on its port; a changed spec, engine or cluster sends that command through Docker again."""
+        with psycopg.connect(self.url, connect_timeout=5) as conn:
+            record = {**self._identity(), "cluster": cluster(conn)}
+        own_folder(self.settings.cache_folder, "pgparity's cache")
+        write_whole(self.settings.cache_folder / KNOWN, json.dumps(record))
+
+    def recalled(self) -> tuple[str, str] | None:
+        """The URL and cluster identifier of the server the last `up` made ready, if this spec and engine are
+        those it was made for; None when Docker must be asked."""
+        try:
+            record = json.loads((self.settings.cache_folder / KNOWN).read_text(encoding="utf-8"))
+            identity = {key: record[key] for key in ("spec", "engine", "host")}
+            known = record["cluster"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if identity != self._identity(host=identity["host"]):
+            return None
+        self.host = identity["host"]  # what Docker said for this spec and engine; no need to ask again
+        return self.url, known
+
+    def forget(self) -> None:
+        (self.settings.cache_folder / KNOWN).unlink(missing_ok=True)
+
+    def _identity(self, host: str | None = None) -> dict[str, str]:
+        engine = " ".join(os.environ.get(name, "") for name in ("DOCKER_HOST", "DOCKER_CONTEXT"))
+        return {"spec": self.labels()[LABEL_SPEC], "engine": engine, "host": host or self.host}
 
     def find(self) -> Container | None:
         """Our container, or None; a foreign container holding our name is a conflict."""
@@ -293,6 +337,7 @@ class Engine:
             container = self._create()
             self._start(container, created=True)
         self.wait_ready(container, on_wait)
+        self.remember()
         return UpResult(action, container.name, mask_url(self.url), self.settings.port, time.monotonic() - started)
 
     def _ensure_image(self) -> None:
@@ -422,6 +467,7 @@ class Engine:
 
     def down(self, volumes: bool = False) -> list[str]:
         """Stop and remove the container (data stays in its volume unless `volumes`); what was removed."""
+        self.forget()
         removed = []
         container = self.find()
         if container is not None:

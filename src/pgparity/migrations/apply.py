@@ -18,7 +18,7 @@ from psycopg.pq import TransactionStatus
 from pgparity import __version__
 from pgparity.errors import MigrationError, shown
 from pgparity.migrations import ledger
-from pgparity.migrations.ledger import QUALIFIED, SCHEMA, TABLE
+from pgparity.migrations.ledger import SCHEMA, TABLE, qualified
 from pgparity.migrations.lexer import Statement, statements
 from pgparity.migrations.lint import TRANSACTION_CONTROL
 from pgparity.migrations.model import NONE, Migration, Version
@@ -30,7 +30,7 @@ BATCH_CHARACTERS = 256 * 1024
 # ALL leaves alone) must neither stop the row nor carry over to the next file.
 AS_SESSION_USER = "RESET SESSION AUTHORIZATION;\nRESET ROLE;\n"
 RECORD = sql.SQL(AS_SESSION_USER + "INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(
-    QUALIFIED)
+    qualified())
 # A repeatable migration applied again replaces its row; no other file has a row when it runs.
 AGAIN = sql.SQL(" ON CONFLICT (version, name) DO UPDATE SET checksum = excluded.checksum, applied_at = now(), "
                 "execution_ms = excluded.execution_ms, tool_version = excluded.tool_version")
@@ -191,7 +191,7 @@ def batch_script(conn: psycopg.Connection, migrations: Sequence[Migration]) -> s
 def readback(migrations: Sequence[Migration]) -> sql.Composed:
     """The ledger rows that a batch of `migrations` may have written."""
     return sql.SQL("SELECT version, name, checksum, execution_ms FROM {} WHERE version = ANY({})").format(
-        QUALIFIED, sql.Literal(sorted({str(m.version) for m in migrations})))
+        qualified(), sql.Literal(sorted({str(m.version) for m in migrations})))
 
 
 def timings(rows: Iterable[tuple[str, str, str, int]], migrations: Sequence[Migration]) -> list[Timing]:

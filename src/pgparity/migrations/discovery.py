@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgparity.errors import MigrationError, counted, shown
-from pgparity.migrations import effects, formats, ledger
+from pgparity.lazy import later
+from pgparity.migrations import formats, ledger
 from pgparity.migrations.formats import Format
 from pgparity.migrations.formats.pgparity import FORWARD
 from pgparity.migrations.lint import changes_schema, lint_sql
 from pgparity.migrations.model import Finding, Migration, MigrationPolicy, Plan, Version
 from pgparity.migrations.naming import DATE_LIKE, File, ignored
+
+effects = later("pgparity.migrations.effects")  # parses SQL (pglast): only to check a baseline
 
 if TYPE_CHECKING:
     from pgparity.migrations.lintcache import LintCache

@@ -13,21 +13,32 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
+from typing import TYPE_CHECKING
 
 from pgparity import __version__
 from pgparity.errors import MigrationError, shown
+from pgparity.lazy import later, psycopg
 from pgparity.migrations.model import Baseline, Migration, Plan, Version, ordering
-from pgparity.schema.model import LedgerEntry
+
+if TYPE_CHECKING:
+    from pgparity.schema.model import LedgerEntry
+
+# Lint and discovery read this module's names and checksums before anything talks to a server.
+sql = later("psycopg.sql")
+schema_model = later("pgparity.schema.model")
 
 SCHEMA = "pgparity"
 TABLE = "schema_migrations"
-QUALIFIED = sql.Identifier(SCHEMA, TABLE)
 
-CREATE = sql.SQL("""
+
+@cache
+def qualified() -> sql.Identifier:
+    return sql.Identifier(SCHEMA, TABLE)
+
+
+CREATE = """
 CREATE SCHEMA IF NOT EXISTS {schema};
 CREATE TABLE IF NOT EXISTS {table} (
     version text NOT NULL,
@@ -49,8 +60,7 @@ DO $$ BEGIN
         ALTER TABLE {table} ALTER COLUMN version TYPE text;
     END IF;
 END $$
-""").format(schema=sql.Identifier(SCHEMA), table=QUALIFIED, schema_name=sql.Literal(SCHEMA),
-            table_name=sql.Literal(TABLE))
+"""
 # Versions are text, as every layout writes them (Flyway's 1.2.3); ledgers made when they were numbers are
 # altered by `ensure`, and a template database of that time is not reused (see `sync.cache_key`).
 LAYOUT = "version-text"
@@ -80,7 +90,8 @@ def matches(recorded: str | None, migration: Migration) -> bool:
 
 def ensure(conn: psycopg.Connection) -> None:
     with conn.transaction():
-        conn.execute(CREATE)
+        conn.execute(sql.SQL(CREATE).format(schema=sql.Identifier(SCHEMA), table=qualified(),
+                                            schema_name=sql.Literal(SCHEMA), table_name=sql.Literal(TABLE)))
 
 
 def record(conn: psycopg.Connection, migrations: Iterable[Migration], origin: str) -> None:
@@ -89,7 +100,7 @@ def record(conn: psycopg.Connection, migrations: Iterable[Migration], origin: st
     with conn.transaction():
         for migration in migrations:
             conn.execute(sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version, origin) "
-                                 "VALUES (%s, %s, %s, 0, %s, %s)").format(QUALIFIED),
+                                 "VALUES (%s, %s, %s, 0, %s, %s)").format(qualified()),
                          (str(migration.version), migration.name, migration.checksum, __version__, origin))
 
 
@@ -99,19 +110,21 @@ def read(conn: psycopg.Connection) -> tuple[LedgerEntry, ...]:
     return entries(conn) if exists else ()
 
 
-def entries(conn: psycopg.Connection, table: sql.Composable = QUALIFIED) -> tuple[LedgerEntry, ...]:
+def entries(conn: psycopg.Connection, table: sql.Composable | None = None) -> tuple[LedgerEntry, ...]:
     """The rows of a ledger table that exists (`table`: where it was found), in version order; a STARTED row
     `failed`. A ledger written before rows had a state (production's, a dump's) has applied rows only."""
     rows = conn.execute(sql.SQL("SELECT version::text, name, checksum, coalesce(to_jsonb(t) ->> 'state', {}) = {} "
-                                "FROM {} AS t").format(sql.Literal(APPLIED), sql.Literal(STARTED), table))
-    return tuple(LedgerEntry(version, name, checksum, False, started) for version, name, checksum, started
+                                "FROM {} AS t").format(sql.Literal(APPLIED), sql.Literal(STARTED),
+                                                        qualified() if table is None else table))
+    return tuple(schema_model.LedgerEntry(version, name, checksum, False, started)
+                 for version, name, checksum, started
                  in sorted(rows, key=lambda row: (ordering(row[0]), row[1])))
 
 
 def start(conn: psycopg.Connection, migration: Migration) -> None:
     """The STARTED row of a file about to run outside a transaction, committed before it runs (autocommit)."""
     conn.execute(sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version, state) "
-                         "VALUES (%s, %s, %s, 0, %s, %s)").format(QUALIFIED),
+                         "VALUES (%s, %s, %s, 0, %s, %s)").format(qualified()),
                  (str(migration.version), migration.name, migration.checksum, __version__, STARTED))
 
 
@@ -119,20 +132,20 @@ def finish(migration: Migration, execution_ms: sql.Composable) -> sql.Composed:
     """The statement that marks a STARTED row APPLIED, with the time the file took."""
     return sql.SQL("UPDATE {} SET state = {}, execution_ms = {}, applied_at = now() "
                    "WHERE version = {} AND name = {} AND state = {}").format(
-        QUALIFIED, sql.Literal(APPLIED), execution_ms, sql.Literal(str(migration.version)), sql.Literal(migration.name),
+        qualified(), sql.Literal(APPLIED), execution_ms, sql.Literal(str(migration.version)), sql.Literal(migration.name),
         sql.Literal(STARTED))
 
 
 def forget_started(conn: psycopg.Connection, row: tuple[str, str]) -> None:
     """Remove the STARTED row of (version, name), so its file runs again as pending."""
-    conn.execute(sql.SQL("DELETE FROM {} WHERE version = %s AND name = %s AND state = %s").format(QUALIFIED),
+    conn.execute(sql.SQL("DELETE FROM {} WHERE version = %s AND name = %s AND state = %s").format(qualified()),
                  (row[0], row[1], STARTED))
 
 
 def complete(conn: psycopg.Connection, row: tuple[str, str]) -> None:
     """Mark the STARTED row of (version, name) APPLIED: its file's work is found done."""
     conn.execute(sql.SQL("UPDATE {} SET state = %s WHERE version = %s AND name = %s AND state = %s").format(
-        QUALIFIED), (APPLIED, row[0], row[1], STARTED))
+        qualified()), (APPLIED, row[0], row[1], STARTED))
 
 
 def key(migration: Migration) -> tuple[str, str]:
@@ -220,13 +233,13 @@ def accept(conn: psycopg.Connection, migrations: Iterable[Migration]) -> None:
     """Record the files' current checksums: the explicit way to accept an edited, applied migration."""
     with conn.transaction():
         for migration in migrations:
-            conn.execute(sql.SQL("UPDATE {} SET checksum = %s WHERE version = %s AND name = %s").format(QUALIFIED),
+            conn.execute(sql.SQL("UPDATE {} SET checksum = %s WHERE version = %s AND name = %s").format(qualified()),
                          (migration.checksum, str(migration.version), migration.name))
 
 
 def forget(version: str, name: str) -> sql.Composed:
     """The statement removing a file's row: the database no longer has that file's effects, or never will."""
-    return sql.SQL("DELETE FROM {} WHERE version = {} AND name = {}").format(QUALIFIED, sql.Literal(version),
+    return sql.SQL("DELETE FROM {} WHERE version = {} AND name = {}").format(qualified(), sql.Literal(version),
                                                                            sql.Literal(name))
 
 
@@ -240,5 +253,5 @@ def resolve(conn: psycopg.Connection, problems: Iterable[Unresolved]) -> None:
                 conn.execute(forget(*where))
             else:
                 conn.execute(sql.SQL("UPDATE {} SET version = %s, name = %s, checksum = %s "
-                                     "WHERE version = %s AND name = %s").format(QUALIFIED),
+                                     "WHERE version = %s AND name = %s").format(qualified()),
                              (str(problem.file.version), problem.file.name, problem.file.checksum, *where))

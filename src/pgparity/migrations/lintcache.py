@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from pgparity.folders import own_folder, write_whole
@@ -35,11 +35,12 @@ class LintCache:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.stored = self._load()
         self.used: dict[str, Linted] = {}
 
-    def _load(self) -> dict[str, Linted]:
-        """The stored results; none when the file is absent, unreadable or written for other rules."""
+    @cached_property
+    def stored(self) -> dict[str, Linted]:
+        """The stored results, read at the first lookup; none when the file is absent, unreadable or written for
+        other rules."""
         try:
             data = json.loads((self.folder / FILE_NAME).read_text(encoding="utf-8"))
             if data["rules"] != rules_digest():
