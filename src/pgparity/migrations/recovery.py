@@ -15,11 +15,15 @@ import psycopg
 from psycopg import sql
 
 from pgparity.errors import MigrationError, shown
-from pgparity.migrations import effects, ledger
+from pgparity.lazy import later
+from pgparity.migrations import ledger
 from pgparity.migrations.model import Migration
 from pgparity.processes import gone, owner
-from pgparity.schema.introspect import inspect
 from pgparity.schema.model import LedgerEntry
+
+# Only a file a killed command left unfinished is read for its effects (pglast) against the catalog.
+effects = later("pgparity.migrations.effects")
+introspection = later("pgparity.schema.introspect")
 
 LOCK_KEY = "pgparity:apply"
 # An applying session names its client, so the next command can tell a dead one: "pgparity-apply <pid>@<host>".
@@ -71,7 +75,7 @@ def reconcile(conn: psycopg.Connection, migrations: Sequence[Migration], notify:
     if not started:
         return
     files = {ledger.key(m): m for m in migrations}
-    present = effects.present(inspect(conn))
+    present = effects.present(introspection.inspect(conn))
     invalid = invalid_indexes(conn)
     for row in started:
         migration = check_file(conn, row, files.get((row.version, row.name)))

@@ -19,23 +19,29 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 import psycopg.errors
 
 from pgparity import __version__
-from pgparity.data import archive, restore
-from pgparity.data.progress import Progress as TableProgress
 from pgparity.database import Server, connect
 from pgparity.errors import MigrationError, shown
+from pgparity.lazy import later
 from pgparity.migrations import apply, ledger, recovery
 from pgparity.migrations.apply import Timing
 from pgparity.migrations.model import Baseline, Migration, Plan, Version
-from pgparity.migrations.position import Position
-from pgparity.schema.introspect import inspect
 from pgparity.schema.model import LedgerEntry, Snapshot
+
+if TYPE_CHECKING:
+    from pgparity.data.progress import Progress as TableProgress
+    from pgparity.migrations.position import Position
+
+# A dump is read only by a sync from one: the archive, restore and catalog modules wait for it.
+archive = later("pgparity.data.archive")
+restore = later("pgparity.data.restore")
+introspection = later("pgparity.schema.introspect")
 
 LOCK_KEY = "pgparity:sync"
 # Errors of a file replayed over a squashed schema that already holds its work: a duplicate table, object,
@@ -266,7 +272,7 @@ class Syncer:
                 url = self.server.url_for(scratch)
                 restored = restore.restore(path, url, progress=dump_progress, manifest=manifest)
                 with connect(url) as conn:
-                    position = position_of(replace(inspect(conn), ledger=restored.ledger))
+                    position = position_of(replace(introspection.inspect(conn), ledger=restored.ledger))
                     ledger.record(conn, position.applied, ledger.FROM_DUMP)
                 self.notify(f"{path.name}: {position.evidence}")
                 for note in restored.notes + position.remarks:
