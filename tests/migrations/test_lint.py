@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from pgparity.errors import LintError, MigrationError
-from pgparity.migrations import ledger
+from pgparity.migrations import ledger, lexer
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lexer import statements
+from pgparity.migrations.lint import lint_sql
 from pgparity.migrations.model import Baseline, Finding, MigrationPolicy, Plan
 from pgparity.migrations.sync import with_baseline_hint
 from pgparity.schema.model import LedgerEntry
@@ -540,6 +543,66 @@ def test_lexer_meta_commands_end_a_statement_and_are_left_out():
 def test_statement_words_leave_out_literals_and_comments():
     (statement,) = statements("create /* VACUUM */ table \"Vacuum\" (v text default 'vacuum' || $$VACUUM$$)")
     assert statement.words == ("CREATE", "TABLE", "V", "TEXT", "DEFAULT")
+
+
+def test_statement_leading_words_stop_early_and_follow_block_comments():
+    plain, commented = statements("create unique index concurrently i on t (a);\ncreate /* x */ index concurrently j on t (b)")
+    assert plain.leading(4) == ("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY") and "words" not in plain.__dict__
+    assert commented.leading(3) == ("CREATE", "INDEX", "CONCURRENTLY") == commented.words[:3]
+    assert statements("'only a literal'")[0].first == ""
+
+
+def scanned_only(sql: str) -> list[lexer.Statement | lexer.Meta]:
+    """The script as the token scanner alone reads it: what the one-call match must agree with."""
+    found: list[lexer.Statement | lexer.Meta] = []
+    position, lines = 0, lexer._Lines(sql)
+    while position < len(sql):
+        scanning = lexer._scanned(sql, position, lines)
+        try:
+            while True:
+                found.append(next(scanning))
+        except StopIteration as stop:
+            position = stop.value
+    return found
+
+
+FRAGMENTS = ("SELECT", "begin", "ATOMIC", "case", "END", "x", "E", "a$b", "$1", "$", "$$", "$a$", "'", "''", "'a;b'",
+             "E'\\''", '"', '"q;"', "--", "-- c;\n", "/*", "*/", "/* a /* b */ c */", "(", "(", ")", ")", ";", ";",
+             "\\i f\n", "\n", " ", " ", "1", "12e3", "-", "/", ",", "pgparity", "é", "\r\n", "INDEX", "CONCURRENTLY")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lexer_reads_plain_statements_in_one_match_exactly_as_token_by_token(seed):
+    """Random scripts of every token that matters to the split: the fast path may never split differently."""
+    chooser = random.Random(seed)
+    for _ in range(2500):
+        sql = "".join(chooser.choice(FRAGMENTS) + chooser.choice(("", " ")) for _ in range(chooser.randint(0, 40)))
+        fast = list(lexer.pieces(sql))
+        assert fast == scanned_only(sql), sql
+        assert [s.words for s in fast if isinstance(s, lexer.Statement)] == \
+            [s.words for s in scanned_only(sql) if isinstance(s, lexer.Statement)], sql
+        assert all(s.leading(3) == s.words[:3] for s in fast if isinstance(s, lexer.Statement)), sql
+
+
+def test_lint_keeps_one_statement_at_a_time(tmp_path):
+    """A large data file is linted with memory that follows its largest statement, not the file."""
+    row = "(1, 'a@example.com', 'it''s; (see 1)')"
+    statement = f"INSERT INTO notes (id, email, body) VALUES {', '.join([row] * 2000)};\n"
+    sql = "CREATE TABLE notes (id int, email text, body text);\n" + statement * 100
+    tracemalloc.start()
+    try:
+        linted = lint_sql(tmp_path / "001_notes.sql", sql)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert linted.findings == ()
+    assert peak < 3 * len(statement) < len(sql) / 30
+
+
+def test_a_deeply_nested_or_commented_statement_is_read_token_by_token_alike():
+    sql = "INSERT INTO t VALUES (f(g(h(i(1; 2))))), -- row\n(2);\nSELECT /* a /* b */ ; */ 1;\nSELECT $x$ ; $x$;"
+    assert split(sql) == [(1, "INSERT INTO t VALUES (f(g(h(i(1; 2))))), -- row\n(2)"), (3, "SELECT /* a /* b */ ; */ 1"),
+                          (4, "SELECT $x$ ; $x$")]
 
 
 def test_explicit_transaction_control_is_a_warning_outside_no_transaction_files(tmp_path):

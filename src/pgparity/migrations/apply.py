@@ -252,7 +252,7 @@ def failing_line(conn: psycopg.Connection, migration: Migration, error: psycopg.
     conn.autocommit = False
     try:
         for statement in statements(migration.sql):
-            if statement.words[:1] and statement.words[0] in TRANSACTION_CONTROL:
+            if statement.first in TRANSACTION_CONTROL:
                 continue
             conn.execute("SAVEPOINT pgparity_diagnosis")
             try:

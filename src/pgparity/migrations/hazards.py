@@ -161,7 +161,7 @@ def analysis(sql: str, context: Context, transaction: bool = True) -> Analysis:
     found: list[Hazard] = []
     readable = True
     for statement in statements(sql):
-        if statement.words[:1] and statement.words[0] in PARSED:
+        if statement.first in PARSED:
             try:
                 parsed = parse_sql(statement.text)
             except ParseError:

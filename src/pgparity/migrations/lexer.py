@@ -1,7 +1,10 @@
 """An SQL lexer just good enough to see statements as psql splits them, for lint and diagnosis.
 
 Replay always sends whole files: a function body holds semicolons. Lint still needs each statement
-and its first words, without being fooled by literals, comments or BEGIN ATOMIC bodies.
+and its first words, without being fooled by literals, comments or BEGIN ATOMIC bodies. It reads every
+file it has not seen at disk speed: a statement of plain tokens and shallow parentheses is matched by one
+regular expression, in C; only the rest (block comments, BEGIN, `$tag$` bodies, deep nesting, psql
+meta-commands) is walked token by token.
 """
 
 from __future__ import annotations
@@ -9,81 +12,173 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement of a script, for inspection only: replay always sends whole files.
-
-    `words` are the bare keywords and identifiers, upper-cased, without comments, literals and
-    quoted identifiers, so a command can be recognised without being fooled by function bodies.
-    """
+    """One statement of a script, for inspection only: replay always sends whole files."""
 
     line: int
     text: str
-    words: tuple[str, ...]
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        """The bare keywords and identifiers, upper-cased, without comments, literals and quoted
+        identifiers, so a command can be recognised without being fooled by function bodies. Read when
+        asked: most statements of a large file are known by their first word."""
+        if "/*" in self.text:  # comments nest: only the token scanner follows them
+            return tuple(self.text[start:end].upper() for kind, start, end in tokenise(self.text) if kind == "word")
+        return tuple(" ".join(map(itemgetter(2), _WORDS.findall(self.text))).upper().split())
+
+    @property
+    def first(self) -> str:
+        """The first word, which names the command; "" if there is none."""
+        return "".join(self.leading(1))
+
+    def leading(self, count: int) -> tuple[str, ...]:
+        """The first `count` words, without reading the rest of the statement."""
+        if "words" in self.__dict__:
+            return self.words[:count]
+        found: list[str] = []
+        for match in _WORDS.finditer(self.text):
+            if match.lastgroup == "block":
+                return self.words[:count]
+            if match.lastgroup == "word":
+                found.append(match.group().upper())
+                if len(found) == count:
+                    break
+        return tuple(found)
 
 
-# kind ("word", "literal", "comment", "meta", ";", "(", ")" or "other"), start, end. A plain tuple:
-# lint makes one per token of every file on every sync.
+@dataclass(frozen=True)
+class Meta:
+    """A psql meta-command (`\\i file`): it ends the statement before it and belongs to none."""
+
+    line: int
+    text: str
+
+
+# kind ("word", "literal", "comment", "meta", ";", "(", ")" or "other"), start, end.
 Token = tuple[str, int, int]
 
+# The pieces of both scanners. An unterminated literal runs to the end of the script.
+_WORD = r"(?![Ee]')[^\W\d][\w$]*+"
+_LITERALS = r"""
+    [Ee]'[^'\\]*+(?:(?:\\.|'')[^'\\]*+)*+(?:'|.*+)
+  | '[^']*+(?:''[^']*+)*+(?:'|.*+)
+  | "[^"]*+(?:""[^"]*+)*+(?:"|.*+)
+"""
+_DOLLAR = r"\$(?P<tag>(?:[^\W\d]\w*)?)\$(?:.*?\$(?P=tag)\$|.*)"
 
 _COMMENT_MARK = re.compile(r"/\*|\*/")
-# One alternation for every token but whitespace, which a search skips; an unterminated literal
-# runs to the end of the script. Block comments nest, which no regular expression follows: only their
-# opening is matched here.
-_TOKEN = re.compile(r"""
-    (?P<word>(?![Ee]')[^\W\d][\w$]*)
+# One alternation for every token but whitespace, which a search skips. Block comments nest, which no
+# regular expression follows: only their opening is matched here.
+_TOKEN = re.compile(rf"""
+    (?P<word>{_WORD})
   | (?P<punctuation>[;()])
   | (?P<comment>--[^\n]*)
   | (?P<block>/\*)
-  | (?P<literal>
-        [Ee]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*(?:'|.*)
-      | '[^']*(?:''[^']*)*(?:'|.*)
-      | "[^"]*(?:""[^"]*)*(?:"|.*)
-      | \$(?P<tag>(?:[^\W\d]\w*)?)\$(?:.*?\$(?P=tag)\$|.*)
-    )
+  | (?P<literal>{_LITERALS} | {_DOLLAR})
   | (?P<meta>\\[^\n]*)
   | (?P<other>\d+|\S)
 """, re.VERBOSE | re.DOTALL)
 
 
-def statements(sql: str, tokens: list[Token] | None = None) -> list[Statement]:
-    """Split a script into statements the way psql does, each with the line it starts on.
+def _plain(group: str) -> str:
+    """What a plain statement is made of, `group` being its parentheses: every token the token scanner
+    reads alike, so that both split alike. Not BEGIN (it may open BEGIN ATOMIC), not `$tag$` (its end
+    needs a back-reference), not `\\` nor `/*`. The commonest first: literals, runs of blanks, digits and
+    punctuation, groups. Possessive throughout: a group that does not close fails at once instead of
+    trying every way to split what it holds."""
+    return rf"""(?:
+        '[^']*+(?:''[^']*+)*+(?:'|.*+) | [\s\d,.=+*<>:@&|!~%^\[\]{{}}]++ {group}
+      | (?![Bb][Ee][Gg][Ii][Nn](?![\w$])){_WORD} | {_LITERALS} | \$\$(?:.*?\$\$|.*+)
+      | (?!--|/\*)[^\s\w;()\\'"$] | \$(?![^\W\d]\w*+\$|\$)
+    )"""
 
-    Semicolons inside literals, comments, parentheses and BEGIN ATOMIC bodies do not split.
-    psql meta-commands end a statement and are left out (lint reports them). Comments before a
-    statement belong to none, after it to no text. Lint passes the `tokens` it already has.
+
+def _groups(depth: int) -> str:
+    """Parentheses nested up to `depth` deep, in which `;` and line comments end nothing."""
+    group = ""
+    for _ in range(depth):
+        group = rf"| \( (?: {_plain(group)} | ; | --[^\n]*+ )*+ \)"
+    return group
+
+
+# A plain statement up to its `;` (or the end): what lint sees in nearly every file, matched in one call.
+_PLAIN = re.compile(rf"{_plain(_groups(3))}*+", re.VERBOSE | re.DOTALL)
+# What comes before a statement and belongs to none; a nested block comment is left to the token scanner.
+_BETWEEN = re.compile(r"(?:\s++|--[^\n]*+|/\*(?:[^*/]++|\*(?!/)|/(?!\*))*+\*/)*+")
+# The words of a statement, group `word`, what else it holds skipped by the alternation, up to a block comment.
+_WORDS = re.compile(rf"--[^\n]*+|{_LITERALS}|{_DOLLAR}|(?P<block>/\*)|(?P<word>{_WORD})", re.VERBOSE | re.DOTALL)
+
+
+class _Lines:
+    """Line numbers of increasing positions, counted once over the script."""
+
+    def __init__(self, sql: str):
+        self.sql, self.position, self.line = sql, 0, 1
+
+    def at(self, position: int) -> int:
+        self.line += self.sql.count("\n", self.position, position)
+        self.position = position
+        return self.line
+
+
+def pieces(sql: str) -> Iterator[Statement | Meta]:
+    """The script's statements and psql meta-commands in order, split the way psql does, one at a time:
+    what a caller keeps is its own, so memory follows the largest statement, not the script.
+
+    Semicolons inside literals, comments, parentheses and BEGIN ATOMIC bodies do not split. Comments
+    before a statement belong to none, after it to no text.
     """
-    found: list[Statement] = []
-    words: list[str] = []
-    start = end = counted = parens = atomic = 0
-    line = 1
-    for kind, token_start, token_end in tokens if tokens is not None else tokenise(sql):
-        if kind == "meta" or (kind == ";" and parens == atomic == 0):
-            if end > start:
-                line += sql.count("\n", counted, start)
-                counted = start
-                found.append(Statement(line, sql[start:end], tuple(words)))
-            words, start, end, parens, atomic = [], token_end, token_end, 0, 0
+    lines, position, size = _Lines(sql), 0, len(sql)
+    while position < size:
+        position = _BETWEEN.match(sql, position).end()
+        end = _PLAIN.match(sql, position).end()
+        # Where the script ends without `;`, trailing blanks may be an unterminated literal's.
+        if sql[end:end + 1] != ";" and (end < size or sql[end - 1:end].isspace()):
+            position = yield from _scanned(sql, position, lines)
             continue
+        if end > position:
+            yield Statement(lines.at(position), sql[position:end].rstrip())
+        position = end + 1
+
+
+def statements(sql: str) -> list[Statement]:
+    """The script's statements, each with the line it starts on; meta-commands are left out (lint reports them)."""
+    return [piece for piece in pieces(sql) if isinstance(piece, Statement)]
+
+
+def _scanned(sql: str, position: int, lines: _Lines) -> Iterator[Statement | Meta]:
+    """One statement read token by token from `position`, and a meta-command that ends it; returns where
+    the next one may start."""
+    previous = ""
+    start = end = parens = atomic = 0
+    for kind, token_start, token_end in tokenise(sql, position):
+        if kind == "meta" or (kind == ";" and parens == atomic == 0):
+            if end:
+                yield Statement(lines.at(start), sql[start:end])
+            if kind == "meta":
+                yield Meta(lines.at(token_start), sql[token_start:token_end])
+            return token_end
         if kind == "comment":
             continue
-        if end == start:
+        if not end:
             start = token_start
         end = token_end
         if kind == "word":
             word = sql[token_start:token_end].upper()
-            atomic = _atomic_depth(atomic, words[-1] if words else "", word)
-            words.append(word)
+            atomic, previous = _atomic_depth(atomic, previous, word), word
         elif kind == "(":
             parens += 1
         elif kind == ")":
             parens = max(parens - 1, 0)
-    if end > start:
-        found.append(Statement(line + sql.count("\n", counted, start), sql[start:end], tuple(words)))
-    return found
+    if end:
+        yield Statement(lines.at(start), sql[start:end])
+    return len(sql)
 
 
 def _atomic_depth(depth: int, previous: str, word: str) -> int:
@@ -97,9 +192,8 @@ def _atomic_depth(depth: int, previous: str, word: str) -> int:
     return depth
 
 
-def tokenise(sql: str) -> Iterator[Token]:
-    """The script's tokens without whitespace. Lint tokenises every file on every sync: a hot path."""
-    position = 0
+def tokenise(sql: str, position: int = 0) -> Iterator[Token]:
+    """The script's tokens from `position`, without whitespace."""
     while True:
         for found in _TOKEN.finditer(sql, position):
             kind, start = found.lastgroup, found.start()

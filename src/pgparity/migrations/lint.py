@@ -8,10 +8,11 @@ result depends only on its content and on this module and the lexer (the lint ca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from pgparity.migrations.ledger import SCHEMA, TABLE
-from pgparity.migrations.lexer import Statement, Token, statements, tokenise
+from pgparity.migrations.lexer import Meta, Statement, pieces, tokenise
 from pgparity.migrations.model import Finding, Linted
 
 NO_TRANSACTION = "no-transaction"
@@ -37,19 +38,20 @@ _CONCURRENT_INDEX = (
 _REINDEX_TARGETS = ("INDEX", "TABLE", "SCHEMA", "DATABASE", "SYSTEM")
 
 
-def _non_transactional(words: tuple[str, ...]) -> str | None:
+def _non_transactional(statement: Statement) -> str | None:
     """The command's name if PostgreSQL refuses to run it inside a transaction block."""
-    if words[:1] == ("VACUUM",):
+    head = statement.leading(4)
+    if head[:1] == ("VACUUM",):
         return "VACUUM"
-    if words[:2] in _NEVER_IN_TRANSACTION:
-        return " ".join(words[:2])
+    if head[:2] in _NEVER_IN_TRANSACTION:
+        return " ".join(head[:2])
     for pattern in _CONCURRENT_INDEX:
-        if words[:len(pattern)] == pattern:
+        if head[:len(pattern)] == pattern:
             return f"{pattern[0]} INDEX CONCURRENTLY"
-    if words[:2] == ("ALTER", "TABLE") and "DETACH" in words and "CONCURRENTLY" in words:
+    if head[:2] == ("ALTER", "TABLE") and {"DETACH", "CONCURRENTLY"} <= set(statement.words):
         return "DETACH PARTITION CONCURRENTLY"
-    if words[:1] == ("REINDEX",):
-        return _reindex(words)
+    if head[:1] == ("REINDEX",):
+        return _reindex(statement.words)
     return None
 
 
@@ -72,20 +74,33 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
     """
     options, findings = _header_options(path, sql)
     no_transaction = no_transaction or NO_TRANSACTION in options
-    tokens = list(tokenise(sql))  # tokenised once: lint runs over every file on every sync
-    parsed = statements(sql, tokens)
     if sql.startswith("\ufeff"):
         findings.append(Finding("error", path, 1, "starts with a byte-order mark, which PostgreSQL "
                                 "reads as part of the first word; save the file as UTF-8 without BOM"))
-    if not parsed:
+    metas: list[Finding] = []
+    own: list[Finding] = []
+    refused: list[tuple[Statement, str]] = []
+    control: list[Statement] = []
+    count = 0
+    for piece in pieces(sql):  # one pass, keeping only what is found: a file may be larger than memory allows twice
+        if isinstance(piece, Meta):
+            metas.append(_meta_command_finding(path, piece))
+            continue
+        count += 1
+        command = _non_transactional(piece)
+        if command:
+            refused.append((piece, command))
+        if piece.first in TRANSACTION_CONTROL:
+            control.append(piece)
+        if SCHEMA in piece.text.lower():
+            own += _own_schema_findings(path, piece)
+    if not count:
         findings.append(Finding("error", path, None, "no SQL statements (empty, or only whitespace "
                                 "and comments)"))
-    findings += _meta_command_findings(path, sql, tokens)
-    findings += _own_schema_findings(path, sql, tokens)
-    findings += _transaction_findings(path, parsed, no_transaction, one_by_one)
-    control = _transaction_control_findings(path, parsed, no_transaction)
-    shown = findings + ([] if own_transactions else control)
-    return Linted(no_transaction, bool(control), tuple((f.level, f.line, f.message) for f in shown),
+    findings += metas + own + _transaction_findings(path, refused, count, no_transaction, one_by_one)
+    shown_control = [] if no_transaction else _transaction_control_findings(path, control)
+    shown = findings + ([] if own_transactions else shown_control)
+    return Linted(no_transaction, bool(shown_control), tuple((f.level, f.line, f.message) for f in shown),
                   IN_PRODUCTION in options)
 
 
@@ -94,18 +109,16 @@ DDL = {"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COMMENT", "TRUNCATE", "INS
 
 def changes_schema(sql: str) -> bool:
     """Whether a script holds a statement that changes the database: a file that is a migration in all but name."""
-    return any(statement.words[:1] and statement.words[0] in DDL for statement in statements(sql))
+    return any(isinstance(piece, Statement) and piece.first in DDL for piece in pieces(sql))
 
 
-def _transaction_control_findings(path: Path, parsed: list[Statement], no_transaction: bool) -> list[Finding]:
+def _transaction_control_findings(path: Path, control: list[Statement]) -> list[Finding]:
     """BEGIN/COMMIT inside a file that pgparity already runs as one transaction would split it."""
-    if no_transaction:
-        return []
     return [
         Finding("warning", path, statement.line,
-                f"{statement.words[0]} controls the transaction, but pgparity already runs the file and its "
+                f"{statement.first} controls the transaction, but pgparity already runs the file and its "
                 "ledger row as one; a failure after it would leave a partial migration (remove it)")
-        for statement in parsed if statement.words and statement.words[0] in TRANSACTION_CONTROL
+        for statement in control
     ]
 
 
@@ -113,7 +126,7 @@ def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
     """`-- pgparity: option` lines among the comment lines that open the file."""
     options: set[str] = set()
     findings: list[Finding] = []
-    for number, line in enumerate(sql.split("\n"), 1):
+    for number, line in enumerate(_lines(sql), 1):
         text = line.strip()
         if text and not text.startswith("--"):
             break
@@ -128,57 +141,57 @@ def _header_options(path: Path, sql: str) -> tuple[set[str], list[Finding]]:
     return options, findings
 
 
+def _lines(sql: str) -> Iterator[str]:
+    """The script's lines one at a time: only its opening lines are read."""
+    start = 0
+    while (end := sql.find("\n", start)) >= 0:
+        yield sql[start:end]
+        start = end + 1
+    yield sql[start:]
+
+
 def header_options(sql: str) -> set[str]:
     """The known `-- pgparity:` options among a script's opening comment lines."""
     return _header_options(Path(), sql)[0]
 
 
-def _line(sql: str, position: int) -> int:
-    return sql.count("\n", 0, position) + 1
+def _meta_command_finding(path: Path, meta: Meta) -> Finding:
+    return Finding("error", path, meta.line, f"psql meta-command {meta.text.split()[0]} is not SQL; the server "
+                   "cannot run it (pgparity sends each file to PostgreSQL, not to psql)")
 
 
-def _meta_command_findings(path: Path, sql: str, tokens: list[Token]) -> list[Finding]:
-    return [
-        Finding("error", path, _line(sql, start),
-                f"psql meta-command {sql[start:end].split()[0]} is not SQL; the server "
-                "cannot run it (pgparity sends each file to PostgreSQL, not to psql)")
-        for kind, start, end in tokens if kind == "meta"
-    ]
-
-
-def _own_schema_findings(path: Path, sql: str, tokens: list[Token]) -> list[Finding]:
+def _own_schema_findings(path: Path, statement: Statement) -> list[Finding]:
     """A statement naming the schema that holds pgparity's ledger (`pgparity.x`, `SCHEMA pgparity`): dropping
     or changing it loses the record of what the replay applied, and the file's own ledger row with it."""
-    def name(token: Token) -> str:
-        kind, start, end = token
-        text = sql[start:end]
-        return text.lower() if kind == "word" else text[1:-1] if kind == "literal" and text[:1] == '"' else ""
+    text = statement.text
+    tokens = list(tokenise(text))
+
+    def name(kind: str, start: int, end: int) -> str:
+        token = text[start:end]
+        return token.lower() if kind == "word" else token[1:-1] if kind == "literal" and token[:1] == '"' else ""
 
     found = []
-    for index, token in enumerate(tokens):
-        if name(token) != SCHEMA:
+    for index, (kind, start, end) in enumerate(tokens):
+        if name(kind, start, end) != SCHEMA:
             continue
         after = tokens[index + 1] if index + 1 < len(tokens) else None
-        before = [sql[start:end].upper() for kind, start, end in tokens[max(index - 3, 0):index] if kind == "word"]
-        if (after and sql[after[1]:after[2]] == ".") or "SCHEMA" in before:
-            found.append(Finding("error", path, _line(sql, token[1]), f"touches the {SCHEMA} schema, which holds "
-                                 f"pgparity's ledger ({SCHEMA}.{TABLE}); a migration must leave it alone"))
+        before = [text[s:e].upper() for k, s, e in tokens[max(index - 3, 0):index] if k == "word"]
+        if (after and text[after[1]:after[2]] == ".") or "SCHEMA" in before:
+            found.append(Finding("error", path, statement.line + text.count("\n", 0, start), f"touches the {SCHEMA} "
+                                 f"schema, which holds pgparity's ledger ({SCHEMA}.{TABLE}); a migration must leave it alone"))
     return found
 
 
-def _transaction_findings(path: Path, parsed: list[Statement], no_transaction: bool,
+def _transaction_findings(path: Path, refused: list[tuple[Statement, str]], count: int, no_transaction: bool,
                           one_by_one: bool = False) -> list[Finding]:
-    """Such a statement runs only alone in a no-transaction file: a multi-statement string is
-    itself one implicit transaction on the server (unless its statements are sent `one_by_one`)."""
-    if one_by_one or no_transaction and len(parsed) == 1:
+    """A `refused` statement runs only alone in a no-transaction file: a multi-statement string is itself one
+    implicit transaction on the server (unless its `count` statements are sent `one_by_one`)."""
+    if one_by_one or no_transaction and count == 1:
         return []
     findings = []
-    for statement in parsed:
-        command = _non_transactional(statement.words)
-        if command is None:
-            continue
+    for statement, command in refused:
         if no_transaction:
-            message = (f"{command} shares a no-transaction file with {len(parsed) - 1} other "
+            message = (f"{command} shares a no-transaction file with {count - 1} other "
                        "statement(s); PostgreSQL runs a multi-statement file as one implicit "
                        "transaction, so each such statement needs a file of its own")
         else:
@@ -186,4 +199,3 @@ def _transaction_findings(path: Path, parsed: list[Statement], no_transaction: b
                        f"own that starts with `-- pgparity: {NO_TRANSACTION}`")
         findings.append(Finding("error", path, statement.line, message))
     return findings
-
