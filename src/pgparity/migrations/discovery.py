@@ -66,7 +66,8 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
                                 match[2] if match else baseline_path.name.removesuffix(".sql")), None))
     migrations = []
     for file, rollback in sources:
-        migration, file_findings = _read(fmt, file, rollback, cache, contents.get(file.path), policy.verify)
+        migration, file_findings = _read(fmt, file, rollback, cache, contents.get(file.path), texts.get(file.path),
+                                         policy.verify)
         migrations += [migration] if migration else []
         findings += file_findings
     if cache is not None:
@@ -92,11 +93,19 @@ def _layout(directory: Path, policy: MigrationPolicy,
     and bytes (each file is read once)."""
     found = [entry for entry in _entries(directory) if entry[0] != baseline_path]
     contents = {path: data for path, _, data in found if data is not None}
-    texts = {path: data.decode("utf-8", errors="replace") for path, data in contents.items()}
+    texts = {path: _decoded(data) for path, data in contents.items()}
     fmt = formats.named(policy.format) if policy.format else formats.detect(
         [(path.name, texts.get(path, "")) for path, _, _ in found])
     entries = [(path, folder) for path, folder, _ in found if fmt.recursive or path.parent == directory]
     return fmt, _files(directory, fmt, entries, texts), texts, contents
+
+
+def _decoded(data: bytes) -> str:
+    """A file's text, strictly decoded where it can be (`_read` then decodes it no second time)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace")
 
 
 def _entries(directory: Path, top: bool = True) -> list[tuple[Path, bool, bytes | None]]:
@@ -289,25 +298,25 @@ def as_of(fmt: Format, migration: Migration, text: str) -> Migration:
     file = File(migration.path, migration.path.name, "forward", migration.version, migration.name,
                 repeatable=migration.repeatable)
     up = fmt.sections(file, text).up
-    data = up.encode("utf-8")
-    return replace(migration, sql=up, checksum=ledger.checksum(data), raw_checksum=ledger.raw_checksum(data),
-                   tool_checksum=fmt.checksum(text) if fmt.checksum else "")
+    checksum, raw = ledger.checksums(up.encode("utf-8"))
+    return replace(migration, sql=up, checksum=checksum, raw_checksum=raw, tool_checksum=fmt.checksum(text) if fmt.checksum else "")
 
 
 def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | None, data: bytes | None,
-          verify: bool = False) -> tuple[Migration | None, list[Finding]]:
+          text: str | None, verify: bool = False) -> tuple[Migration | None, list[Finding]]:
     """The file's forward part as a migration (with its verify script, when asked), with its lint findings; no
-    migration if it is not UTF-8."""
+    migration if it is not UTF-8. `text` is the `data` as `_layout` decoded it, if it did."""
     data = _bytes(file.path) if data is None else data
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
-                              "save the file as UTF-8")]
+    if text is None or "\ufffd" in text:  # decoded with replacements, or holding U+FFFD itself
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
+                                  "save the file as UTF-8")]
     parts = fmt.sections(file, text)
     up = parts.up.encode("utf-8") if parts.up is not text else data
-    raw = ledger.raw_checksum(up)  # lint reads the exact bytes, so its cache is keyed by them (see `as_of`)
+    checksum, raw = ledger.checksums(up)  # lint reads the exact bytes, so its cache is keyed by raw (see `as_of`)
     layout = (parts.no_transaction, fmt.own_transactions, parts.one_by_one)  # what the layout says beside the text
     key = f"{raw}:{''.join(str(int(flag)) for flag in layout)}" if any(layout) else raw
     linted = cache.get(key) if cache else None
@@ -315,7 +324,7 @@ def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | Non
         linted = lint_sql(file.path, parts.up, *layout)
         if cache:
             cache.put(key, linted)
-    migration = Migration(file.version, file.description, file.path, parts.up, ledger.checksum(up),
+    migration = Migration(file.version, file.description, file.path, parts.up, checksum,
                           linted.no_transaction, rollback or (file.path if parts.down is not None else None),
                           linted.controls_transaction, linted.in_production, raw, file.repeatable, parts.down,
                           fmt.checksum(text) if fmt.checksum else "", parts.one_by_one)

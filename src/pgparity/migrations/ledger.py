@@ -78,6 +78,12 @@ def checksum(data: bytes) -> str:
     return hashlib.sha256(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hexdigest()
 
 
+def checksums(data: bytes) -> tuple[str, str]:
+    """`checksum` and `raw_checksum`, hashing once for a file without CR: most files, and large ones."""
+    raw = raw_checksum(data)
+    return (raw if b"\r" not in data else checksum(data)), raw
+
+
 def raw_checksum(data: bytes) -> str:
     """The sha256 of a file's bytes as they are: what ledgers recorded before `checksum` normalized endings."""
     return hashlib.sha256(data).hexdigest()

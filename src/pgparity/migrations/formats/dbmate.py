@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from pgparity.migrations.formats import Format, Output, Written
@@ -16,6 +17,7 @@ UP = re.compile(r"^\s*--\s*migrate:up\b", re.MULTILINE)
 NO_TRANSACTION = re.compile(r"\btransaction\s*:\s*false\b")
 
 
+@lru_cache(maxsize=4096)  # asked of every file by detection, by each layout's claims and by classify
 def marked(text: str) -> bool:
     return "migrate:" in text and bool(UP.search(text))  # the plain test first: most files are not dbmate's
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from pgparity.migrations.formats import Format, Output, Written
@@ -18,6 +19,7 @@ NO_TRANSACTION = re.compile(r"^\s*--\s*\+goose\s+no\s+transaction\b", re.MULTILI
 ANNOTATION = re.compile(r"--\s*\+goose\s.*", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)  # asked of every file by detection, by each layout's claims and by classify
 def marked(text: str) -> bool:
     return "+goose" in text and bool(UP.search(text))  # goose spells its prefix in lower case
 
