@@ -54,8 +54,6 @@ def test_env_local_overrides_env_and_process_environment_wins(tmp_path):
         (".env", "PGPARITY_DATABASE=" + "d" * 31 + "\n", ".env: PGPARITY_DATABASE must be at most 30 characters"),
         (".env.local", "PGPARITY_DURABLE=maybe\n", ".env.local: PGPARITY_DURABLE must be true or false"),
         (".env", "PGPARITY_PROD_URL=mysql://x\n", ".env: PGPARITY_PROD_URL must be a postgresql:// URL"),
-        (".env.local", "PGPARITY_PROD_URL=postgresql://ro:pw@db/50%off\n",  # B97
-         '.env.local: PGPARITY_PROD_URL is not a URL libpq can read (invalid percent-encoded token: "50%off")'),
         (".env", "PGPARITY_ALLOW_PUBLIC_PORT=sure\n", ".env: PGPARITY_ALLOW_PUBLIC_PORT must be true or false"),
         (".env", "PGPARITY_IMAGE_REPOSITORY=postgres:15\n",
          ".env: PGPARITY_IMAGE_REPOSITORY must be an image repository without a tag"),
@@ -76,10 +74,20 @@ def test_bad_values_name_key_and_file(tmp_path, file, text, expected):
     assert "\n" not in str(caught.value)
 
 
+def test_a_production_url_libpq_cannot_read_is_named_when_read(tmp_path):  # B97
+    write(tmp_path, ".env.local", "PGPARITY_PROD_URL=postgresql://ro:pw@db/50%off\n")
+    settings = config.load(tmp_path, environ={})  # what reaches no production loads no libpq
+    with pytest.raises(ConfigError) as caught:
+        settings.prod_url
+    assert str(caught.value) == ('.env.local: PGPARITY_PROD_URL is not a URL libpq can read (invalid percent-encoded '
+                                 'token: "50%off"); percent-encode reserved characters in the user, password and '
+                                 'database name (`%` as %25, a space as %20, `/` as %2F)')
+
+
 def test_a_production_url_libpq_cannot_read_never_shows_its_password(tmp_path):  # B97
     write(tmp_path, ".env.local", "PGPARITY_PROD_URL=postgresql://ro:se%cret@db/my%db\n")
     with pytest.raises(ConfigError) as caught:
-        config.load(tmp_path, environ={})
+        config.load(tmp_path, environ={}).prod_url
     said = str(caught.value)
     assert said.startswith(".env.local: PGPARITY_PROD_URL is not a URL libpq can read") and "%25" in said
     assert "se%cret" not in said and "****" in said

@@ -14,6 +14,7 @@ import tomllib
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -119,10 +120,15 @@ def _database(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    """A postgresql:// URL libpq can read: checked here, where a bad one can be named with its setting."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("postgresql", "postgres"):
+    """A postgresql:// URL; whether libpq can read it is asked by `Settings.prod_url`, where it is used."""
+    if urlsplit(value).scheme not in ("postgresql", "postgres"):
         raise ValueError("must be a postgresql:// URL")
+    return value
+
+
+def _readable_url(value: str) -> str:
+    """A URL libpq can read, checked before any connection, where a bad one can be named with its setting."""
+    parts = urlsplit(value)
     try:
         psycopg.conninfo.conninfo_to_dict(value)
     except psycopg.ProgrammingError as error:  # libpq's words may quote the password
@@ -196,7 +202,7 @@ class Settings:
     password: str
     database: str
     migrations: Path
-    prod_url: str | None
+    production: tuple[str, str] | None  # PROD_URL as given, and where: read it as `prod_url`
     encoding: str
     locale: str
     timezone: str
@@ -208,6 +214,17 @@ class Settings:
     report_file: Path
     report_named: bool  # PGPARITY_REPORT set: the report is written outside CI too
     sanitize_secret: str | None
+
+    @cached_property
+    def prod_url(self) -> str | None:
+        """The production URL, checked with libpq when a task first reads it: the others never load psycopg."""
+        if self.production is None:
+            return None
+        value, source = self.production
+        try:
+            return _readable_url(value)
+        except ValueError as error:
+            raise ConfigError(f"{source}: {PREFIX}PROD_URL {error}") from None
 
     def image_of(self, major: int) -> str:
         """The image of a PostgreSQL major: the repository's tag for it, as the official images are tagged."""
@@ -417,7 +434,7 @@ def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         password=values["PASSWORD"],
         database=values["DATABASE"],
         migrations=root / values["MIGRATIONS"],
-        prod_url=values.get("PROD_URL"),
+        production=(values["PROD_URL"], found[PREFIX + "PROD_URL"][1]) if "PROD_URL" in values else None,
         encoding=values["ENCODING"],
         locale=values["LOCALE"],
         timezone=values["TIMEZONE"],

@@ -34,6 +34,7 @@ def test_lint_imports_neither_docker_nor_psycopg_nor_rich(tmp_path):
     (tmp_path / "migrations" / "002_email.sql").write_text("ALTER TABLE users ADD COLUMN email text;\n")
     env = {key: value for key, value in os.environ.items() if not key.startswith("PGPARITY_")}
     env["DOCKER_HOST"] = "unix:///nonexistent.sock"
+    env["PGPARITY_PROD_URL"] = "postgresql://ro:secret@db.internal/app"  # checked by libpq only where it is used
     result, heavy = loaded(tmp_path, env, "db.lint")
     assert result.returncode == 0, result.stderr
     assert "2 migrations, 0 findings, no errors" in result.stdout
