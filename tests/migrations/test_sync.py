@@ -15,8 +15,9 @@ from pgparity import database
 from pgparity.errors import MigrationError
 from pgparity.migrations import apply
 from pgparity.migrations.discovery import discover
+from pgparity.migrations.ledger import ensure
 from pgparity.migrations.model import Migration
-from pgparity.migrations.sync import LOCK_KEY, SPARES, Quiet, make_spare, replay
+from pgparity.migrations.sync import LOCK_KEY, SPARES, Quiet, applier, make_spare, replay
 
 GOOD = {
     "001_users.sql": "create table users (id bigint primary key, email varchar);",
@@ -320,6 +321,15 @@ def test_a_syntax_error_in_a_batch_names_its_own_file_and_line(fresh_db, tmp_pat
     with pytest.raises(MigrationError, match=r'005_t5\.sql:2: syntax error at or near "tabel"'):
         replay(fresh_db, migrations, Quiet())
     assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4]
+
+
+def test_a_batch_of_files_is_applied_in_one_message(fresh_db, tmp_path):
+    """Not file by file after a failed batch: that fallback is correct, so only this shows the batch works."""
+    migrations = migrations_in(tmp_path, {f"{n:03d}_t{n}.sql": f"create table t{n} (id int);" for n in range(1, 6)})
+    with applier(fresh_db) as conn:
+        ensure(conn)
+        assert [t.version.number for t in apply.apply_batch(conn, migrations)] == [1, 2, 3, 4, 5]
+    assert [version for version, _ in recorded(fresh_db)] == [1, 2, 3, 4, 5]
 
 
 def test_each_file_of_a_batch_is_timed_and_configured_on_its_own(fresh_db, tmp_path):

@@ -29,8 +29,7 @@ BATCH_CHARACTERS = 256 * 1024
 # The row is written as the session's own user: a file's SET ROLE or SET SESSION AUTHORIZATION (which RESET
 # ALL leaves alone) must neither stop the row nor carry over to the next file.
 AS_SESSION_USER = "RESET SESSION AUTHORIZATION;\nRESET ROLE;\n"
-RECORD = sql.SQL(AS_SESSION_USER + "INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(
-    qualified())
+RECORD = sql.SQL("INSERT INTO {} (version, name, checksum, execution_ms, tool_version) VALUES ").format(qualified())
 # A repeatable migration applied again replaces its row; no other file has a row when it runs.
 AGAIN = sql.SQL(" ON CONFLICT (version, name) DO UPDATE SET checksum = excluded.checksum, applied_at = now(), "
                 "execution_ms = excluded.execution_ms, tool_version = excluded.tool_version")
@@ -127,7 +126,7 @@ def record_statement(migration: Migration) -> sql.Composed:
     """The ledger row of a file sent alone; execution_ms is measured by the server."""
     version, name, checksum, tool = row_values(migration)
     values = sql.SQL(", ").join([version, name, checksum, SINCE_MESSAGE, tool])
-    return sql.Composed([RECORD, sql.SQL("("), values, sql.SQL(")"), AGAIN])
+    return sql.Composed([sql.SQL(AS_SESSION_USER), RECORD, sql.SQL("("), values, sql.SQL(")"), AGAIN])
 
 
 def row_values(migration: Migration) -> list[sql.Literal]:
