@@ -20,11 +20,14 @@ from pgparity.config import Settings, mask_url
 from pgparity.container import compose
 from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse, shown
 from pgparity.folders import own_folder, write_whole
-from pgparity.lazy import docker, psycopg
-from pgparity.schema.model import ServerVersion, Snapshot, major, release
+from pgparity.lazy import docker, later, psycopg
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
+
+    from pgparity.schema.model import ServerVersion, Snapshot
+
+model = later("pgparity.schema.model")  # its dozens of classes are built only when a profile is compared
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
@@ -71,9 +74,9 @@ class Mirror:
 
     def version_mismatch(self, production: ServerVersion, dev_version_num: int, image: str) -> tuple[str, str] | None:
         """When dev runs another major than production: the fact in one sentence, and what to do about it."""
-        if major(dev_version_num) == production.major:
+        if model.major(dev_version_num) == production.major:
             return None
-        fact = f"production runs PostgreSQL {production.release}, dev runs {release(dev_version_num)} ({image})"
+        fact = f"production runs PostgreSQL {production.release}, dev runs {model.release(dev_version_num)} ({image})"
         if self.image != self.production_image:
             return fact, (f"unset PGPARITY_IMAGE so that db.up runs {self.production_image}, or pin an image of "
                           f"PostgreSQL {production.major}")

@@ -10,6 +10,7 @@ waits for a live one. `reconcile` then settles each STARTED row from what the da
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
@@ -19,7 +20,9 @@ from pgparity.lazy import later
 from pgparity.migrations import ledger
 from pgparity.migrations.model import Migration
 from pgparity.processes import gone, owner
-from pgparity.schema.model import LedgerEntry
+
+if TYPE_CHECKING:
+    from pgparity.schema.model import LedgerEntry
 
 # Only a file a killed command left unfinished is read for its effects (pglast) against the catalog.
 effects = later("pgparity.migrations.effects")

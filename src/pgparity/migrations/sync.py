@@ -32,11 +32,11 @@ from pgparity.lazy import later
 from pgparity.migrations import apply, ledger, recovery
 from pgparity.migrations.apply import Timing
 from pgparity.migrations.model import Baseline, Migration, Plan, Version
-from pgparity.schema.model import LedgerEntry, Snapshot
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the schema's model (dozens of classes) waits for a sync from a dump
     from pgparity.data.progress import Progress as TableProgress
     from pgparity.migrations.position import Position
+    from pgparity.schema.model import LedgerEntry, Snapshot
 
 # A dump is read only by a sync from one: the archive, restore and catalog modules wait for it.
 archive = later("pgparity.data.archive")
