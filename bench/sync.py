@@ -223,8 +223,8 @@ class SizeResult:
 
 def one_round(env: Environment, root: Path, script: str) -> Round:
     """A cold sync; a warm sync right after it, which inherits the cold one's unwritten pages and
-    background work; a second one back to back, which waits while the background clones its spare;
-    a third once that work has finished; then the floor, also on a settled server. The floor's
+    background work; a second one back to back, while the background still clones the next spare (the
+    sync takes one of the two made before and waits for nothing); a third once that work has finished; then the floor, also on a settled server. The floor's
     database is dropped before the next cold sync."""
     cold = pgparity_sync(env, root, "off", "--no-cache")
     first_warm = pgparity_sync(env, root, "hit")
@@ -303,7 +303,8 @@ def report(results: list[SizeResult], repeats: int, loop_repeats: int) -> None:
         ["round: cold sync, warm sync right after it, another back to back, then (once no pgparity session is left "
          "on the server) a settled warm sync and the floor; `cold / floor` is the median of the rounds' own ratios, "
          "so a busy moment of the machine weighs on both sides.",
-         "back to back: the detached process is still cloning the next spare, which this sync waits for.",
+         "back to back: the detached process is still cloning the next spare; this sync renames in one of the two "
+         "made before, waiting for nothing.",
          "whole command: `python -m pgparity db.sync --json [--no-cache]`: Python start, settings, discover and lint included.",
          "`seconds` field: db.sync's own figure: settings, discover and lint, lock, build or clone, swap; Python start and imports excluded.",
          "floor: `docker exec -i CONTAINER psql -1 -q -f -` of every file concatenated, into a new empty database.",
