@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pgparity import config, hook
 from pgparity.errors import ContainerUnhealthy, DatabaseError, MigrationError, NoEnvironment, SnapshotError, shown
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pgparity.migrations.sync import Progress, Syncer
     from pgparity.schema.diff import Change
     from pgparity.schema.model import Snapshot
+    from pgparity.schema.serialize import Head
     from pgparity.schema.verify import Verdict
 
 # What only some tasks touch is imported when first used (see pgparity.lazy): `db.lint` reads no schema, and a
@@ -43,6 +44,8 @@ introspection = later("pgparity.schema.introspect")
 roles = later("pgparity.schema.roles")
 serialize = later("pgparity.schema.serialize")
 verification = later("pgparity.schema.verify")
+
+T = TypeVar("T")
 
 KNOWN_PATIENCE = 2  # seconds to reach the remembered server before asking Docker
 STOP_GRACE = 5  # seconds the engine may take to mark a killed container exited
@@ -84,13 +87,23 @@ class Workspace:
 
     @cached_property
     def profile(self) -> Snapshot | None:
-        """The committed production profile, or None when it has not been captured yet. Every task that touches
-        dev reads it (the container mirrors production from it), so a broken one says how to mend it."""
+        """The committed production profile, or None when it has not been captured yet."""
+        return self._profile_part(serialize.load_snapshot)
+
+    @cached_property
+    def head(self) -> Head | None:
+        """What the profile says of production's server: every task that touches dev reads it (the container
+        mirrors production from it), so a broken one says how to mend it; the rest is read when a task needs it."""
+        if "profile" in self.__dict__:
+            return self.profile and serialize.Head.of(self.profile)
+        return self._profile_part(serialize.load_head)
+
+    def _profile_part(self, load: Callable[[Path], T]) -> T | None:
         path = self.settings.profile
         if not path.is_file():
             return None
         try:
-            return serialize.load_snapshot(path)
+            return load(path)
         except SnapshotError as error:
             raise SnapshotError(f"{error}; it is the production profile, which dev mirrors: restore it with "
                                 f"`git checkout -- {shown(path)}` or capture it again with `db.snapshot --from prod`"
@@ -98,7 +111,7 @@ class Workspace:
 
     @cached_property
     def engine(self) -> Engine:
-        return engines.Engine(self.settings, engines.Mirror.from_profile(self.profile, self.settings), warn=self.warn)
+        return engines.Engine(self.settings, engines.Mirror.from_profile(self.head, self.settings), warn=self.warn)
 
     def plan(self, show: bool = True, revision: str | None = None) -> Plan:
         """Discover and lint the migrations (as they are in commit `revision`, when given); show the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 
 from pgparity.container.engine import KNOWN
 
-HEAVY = ("docker", "psycopg", "rich", "pglast")
+SEED = Path(__file__).resolve().parents[2] / "examples" / "seed-drift"
+HEAVY = ("docker", "psycopg", "rich", "pglast", "pgparity.schema.model")
 # Runs a task inside this interpreter, then says which heavy packages it imported.
 RUN_AND_LIST = ("import sys; from pgparity.cli.program import program; "
                 "code = 0\ntry:\n    program.run(['pgparity', *sys.argv[1:]], exit=False)\n"
@@ -43,6 +45,9 @@ def test_lint_imports_neither_docker_nor_psycopg_nor_rich(tmp_path):
 
 @pytest.mark.docker
 def test_a_warm_sync_reaches_its_server_without_docker(project):
+    """Nor reads more of the production profile than what the container mirrors."""
+    (project.root / "parity").mkdir()
+    shutil.copy(SEED / "parity" / "production.json", project.root / "parity" / "production.json")
     (project.root / "migrations").mkdir()
     (project.root / "migrations" / "001_users.sql").write_text("CREATE TABLE users (id int);\n")
     for task in ("db.up", "db.sync"):
@@ -50,7 +55,7 @@ def test_a_warm_sync_reaches_its_server_without_docker(project):
     result, heavy = loaded(project.root, project.env, "db.sync")
     assert result.returncode == 0, result.stderr
     assert "cache hit" in result.stdout
-    assert "docker" not in heavy and "psycopg" in heavy
+    assert "docker" not in heavy and "pgparity.schema.model" not in heavy and "psycopg" in heavy
 
 
 @pytest.mark.docker

@@ -7,7 +7,6 @@ import json
 import socket
 import tarfile
 import time
-from types import SimpleNamespace
 
 import docker.errors
 import psycopg
@@ -18,6 +17,7 @@ from pgparity import config
 from pgparity.container import engine as engines
 from pgparity.container.engine import Engine, Mirror
 from pgparity.schema.model import ServerVersion
+from pgparity.schema.serialize import Head
 
 
 def assert_one_line_error(result, fragment: str) -> None:
@@ -30,9 +30,9 @@ def assert_one_line_error(result, fragment: str) -> None:
 PRODUCTION_15 = ServerVersion("PostgreSQL 15.20 (Debian 15.20-1.pgdg120+1) on x86_64-pc-linux-gnu, compiled by gcc", 150020)
 
 
-def profile_of(server: ServerVersion) -> SimpleNamespace:
-    """What Mirror reads of a profile: its server and its settings."""
-    return SimpleNamespace(server=server, settings=())
+def profile_of(server: ServerVersion) -> Head:
+    """What Mirror reads of a profile: its server's major and its settings."""
+    return Head(server.major, {})
 
 
 def test_the_image_follows_production_unless_pinned_and_says_so_when_majors_differ(tmp_path):

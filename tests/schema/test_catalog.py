@@ -27,12 +27,13 @@ from pgparity.schema.model import (
     RoleSetting,
     Schema,
     ServerVersion,
+    Setting,
     Snapshot,
     Table,
     TextSearchConfiguration,
     TextSearchDictionary,
 )
-from pgparity.schema.serialize import dump_snapshot, load_snapshot
+from pgparity.schema.serialize import Head, dump_snapshot, load_head, load_snapshot
 
 SCHEMA = """
 CREATE EXTENSION citext VERSION '1.6';  -- every supported major has 1.6, not all as default
@@ -442,6 +443,24 @@ def test_wrong_field_type_is_located(tmp_path):
     path.write_text(json.dumps(document))
     with pytest.raises(SnapshotError, match=r"snapshot\.schemas\[0\]\.owner should be str"):
         load_snapshot(path)
+
+
+def test_the_head_of_a_profile_is_what_its_whole_says_of_the_server(tmp_path):
+    """Every command that reaches dev reads the head alone; it must agree with the whole and check its shape."""
+    path = tmp_path / "production.json"
+    profile = minimal(server=ServerVersion("PostgreSQL 17.6", 170006),
+                      settings=(Setting("TimeZone", "Europe/Paris"), Setting("server_encoding", "UTF8")))
+    path.write_text(dump_snapshot(profile))
+    assert load_head(path) == Head.of(load_snapshot(path)) == Head(17, {"timezone": "Europe/Paris",
+                                                                        "server_encoding": "UTF8"})
+    document = json.loads(path.read_text())
+    document["settings"] = [{"name": "TimeZone"}]
+    path.write_text(json.dumps(document))
+    with pytest.raises(SnapshotError, match=r"production\.json is not a valid pgparity snapshot: snapshot\.settings"):
+        load_head(path)
+    path.write_text('{"format": 99}')
+    with pytest.raises(SnapshotError, match="format 99"):
+        load_head(path)
 
 
 def test_missing_file_raises_snapshot_error(tmp_path):

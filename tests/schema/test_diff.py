@@ -35,9 +35,10 @@ from schema_cases import (
 
 from pgparity.cli.report import difference_json, summary_line, verdict_json
 from pgparity.schema.diff import KINDS, Difference, compare
-from pgparity.schema.model import Extension, Ledger, LedgerEntry, Schema, ServerVersion, Snapshot, View, release
+from pgparity.schema.model import Extension, Ledger, LedgerEntry, Schema, ServerVersion, Snapshot, View
 from pgparity.schema.serialize import dump_snapshot
 from pgparity.schema.verify import ServerCheck, diff_verdict, rows, verdict
+from pgparity.versions import release
 
 Build = Callable[[str, str, str], tuple[Snapshot, Snapshot]]
 

@@ -18,8 +18,9 @@ from pgparity.container.oneoff import version_of
 from pgparity.errors import PgParityError, counted
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.lintcache import LintCache
-from pgparity.schema.model import Snapshot, release
-from pgparity.schema.serialize import load_snapshot
+from pgparity.schema.model import Snapshot
+from pgparity.schema.serialize import Head, load_snapshot
+from pgparity.versions import release
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 PROFILE_STALE_DAYS = 30
@@ -81,7 +82,7 @@ def _docker_checks(settings: config.Settings, profile: Snapshot | None) -> Itera
         yield Check("docker", FAIL, str(error), "start Docker, or set DOCKER_HOST / the docker context")
         return
     yield Check("docker", OK, f"engine {client.version().get('Version', '?')}")
-    engine = Engine(settings, Mirror.from_profile(profile, settings), client)
+    engine = Engine(settings, Mirror.from_profile(profile and Head.of(profile), settings), client)
     try:
         client.images.get(engine.spec.image)
         yield Check("image", OK, engine.spec.image)

@@ -20,14 +20,14 @@ from pgparity.config import Settings, mask_url
 from pgparity.container import compose
 from pgparity.errors import ContainerConflict, ContainerUnhealthy, DockerError, ImageMissing, PortInUse, shown
 from pgparity.folders import own_folder, write_whole
-from pgparity.lazy import docker, later, psycopg
+from pgparity.lazy import docker, psycopg
+from pgparity.versions import major, release
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
 
     from pgparity.schema.model import ServerVersion, Snapshot
-
-model = later("pgparity.schema.model")  # its dozens of classes are built only when a profile is compared
+    from pgparity.schema.serialize import Head
 
 LABEL_PROJECT = "pgparity.project"
 LABEL_SPEC = "pgparity.spec-hash"
@@ -55,16 +55,16 @@ class Mirror:
     production_image: str | None = None  # the image of production's major, when a profile says it
 
     @classmethod
-    def from_profile(cls, profile: Snapshot | None, settings: Settings) -> Mirror:
-        """Production's major and settings when a profile was captured, else the IMAGE/ENCODING/LOCALE/TIMEZONE
-        settings."""
-        if profile is None:
+    def from_profile(cls, head: Head | None, settings: Settings) -> Mirror:
+        """Production's major and settings when a profile was captured (its `head`), else the
+        IMAGE/ENCODING/LOCALE/TIMEZONE settings."""
+        if head is None:
             return cls(settings.dev_image(None), settings.encoding, settings.locale,
                        (("timezone", settings.timezone),))
-        found = {setting.name.lower(): setting.value for setting in profile.settings}
+        found = head.settings
         server = tuple((name, found[name.lower()]) for name in MIRRORED if name.lower() in found)
-        return cls(settings.dev_image(profile.server.major), found.get("server_encoding", settings.encoding),
-                   found.get("lc_collate", settings.locale), server, settings.image_of(profile.server.major))
+        return cls(settings.dev_image(head.major), found.get("server_encoding", settings.encoding),
+                   found.get("lc_collate", settings.locale), server, settings.image_of(head.major))
 
     def initdb_args(self) -> str:
         return shlex.join([f"--encoding={self.encoding}", f"--locale={self.locale}"])
@@ -74,9 +74,9 @@ class Mirror:
 
     def version_mismatch(self, production: ServerVersion, dev_version_num: int, image: str) -> tuple[str, str] | None:
         """When dev runs another major than production: the fact in one sentence, and what to do about it."""
-        if model.major(dev_version_num) == production.major:
+        if major(dev_version_num) == production.major:
             return None
-        fact = f"production runs PostgreSQL {production.release}, dev runs {model.release(dev_version_num)} ({image})"
+        fact = f"production runs PostgreSQL {production.release}, dev runs {release(dev_version_num)} ({image})"
         if self.image != self.production_image:
             return fact, (f"unset PGPARITY_IMAGE so that db.up runs {self.production_image}, or pin an image of "
                           f"PostgreSQL {production.major}")

@@ -44,7 +44,7 @@ from pgparity.errors import DumpError, SanitizeError
 from pgparity.folders import own_folder
 from pgparity.migrations.ledgers import hidden, read_ledger
 from pgparity.processes import gone, owner
-from pgparity.schema.model import major
+from pgparity.versions import major
 
 # With the table owning each sequence (serial, identity), so that a ledger's own sequence stays behind with it.
 SEQUENCES_QUERY = """

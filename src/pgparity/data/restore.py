@@ -24,7 +24,8 @@ from pgparity.database import connect, database_of
 from pgparity.errors import DumpError, counted
 from pgparity.migrations.apply import describe_failure
 from pgparity.schema import introspect
-from pgparity.schema.model import Ledger, major, release
+from pgparity.schema.model import Ledger
+from pgparity.versions import major, release
 
 
 @dataclass(frozen=True)

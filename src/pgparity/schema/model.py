@@ -16,6 +16,8 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 
+from pgparity.versions import major, release
+
 KEY = {"key": True}
 ORDERED = {"ordered": True}
 
@@ -78,16 +80,6 @@ class ServerVersion(Model):
     def release(self) -> str:
         """The number a person knows the server by: `15.20` (a beta or rc shows as `19.0`)."""
         return release(self.version_num)
-
-
-def major(version_num: int) -> int:
-    """The major of a `server_version_num`: 150020 is 15."""
-    return version_num // 10000
-
-
-def release(version_num: int) -> str:
-    """`server_version_num` as major.minor (every release from 10 on numbers itself so)."""
-    return f"{major(version_num)}.{version_num % 10000}"
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,19 @@ import functools
 import json
 import types
 import typing
-from dataclasses import MISSING, fields, is_dataclass, replace
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pgparity.errors import SnapshotError, shown
-from pgparity.schema.model import Privilege, Snapshot
+from pgparity.lazy import later
+from pgparity.versions import major
+
+if TYPE_CHECKING:
+    from pgparity.schema.model import Snapshot
+
+# Its dozens of classes are built only when a whole snapshot is read: the head of a profile needs none.
+model = later("pgparity.schema.model")
 
 FORMAT = 4
 # Format 1 kept only pgparity's own ledger rows, as `migrations`; format 2 keeps any tool's, as `ledger`.
@@ -36,9 +44,47 @@ def dump_snapshot(snapshot: Snapshot) -> str:
 
 def load_snapshot(path: str | Path) -> Snapshot:
     """Reads a file written from `dump_snapshot`; anything else raises SnapshotError naming it."""
-    name = shown(Path(path))
+    name, version, document = _document(Path(path))
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        snapshot = from_plain(model.Snapshot, upgraded(document) if version == 1 else document, "snapshot")
+    except ValueError as error:
+        raise SnapshotError(f"{name} is not a valid pgparity snapshot: {error}") from error
+    return snapshot if version == FORMAT else assumed_privileges(snapshot)
+
+
+@dataclass(frozen=True)
+class Head:
+    """What a profile says of production's server, read without its objects: what dev's container mirrors,
+    wanted by every command that reaches dev (a profile of a thousand tables takes 0.2 s to read whole)."""
+
+    major: int
+    settings: dict[str, str]  # by lower-cased name
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Head:
+        return cls(snapshot.server.major, {setting.name.lower(): setting.value for setting in snapshot.settings})
+
+
+def load_head(path: str | Path) -> Head:
+    """The head of a file written from `dump_snapshot`, its shape checked as `load_snapshot` checks it."""
+    name, _, document = _document(Path(path))
+    server, settings = document.get("server"), document.get("settings")
+    try:
+        expect(isinstance(server, dict) and type(server.get("version_num")) is int, "snapshot.server",
+               "an object with version, version_num")
+        expect(isinstance(settings, list) and all(
+            isinstance(each, dict) and type(each.get("name")) is str and type(each.get("value")) is str
+            for each in settings), "snapshot.settings", "a list of objects with name, value")
+    except ValueError as error:
+        raise SnapshotError(f"{name} is not a valid pgparity snapshot: {error}") from error
+    return Head(major(server["version_num"]), {each["name"].lower(): each["value"] for each in settings})
+
+
+def _document(path: Path) -> tuple[str, int, dict]:
+    """The file's name as shown, its format and its document without the format field."""
+    name = shown(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise SnapshotError(f"cannot read snapshot {name}: {error.strerror or error}") from error
     except ValueError as error:
@@ -50,19 +96,15 @@ def load_snapshot(path: str | Path) -> Snapshot:
         raise SnapshotError(
             f"{name} has snapshot format {version!r}; this pgparity reads formats {', '.join(map(str, READABLE))}"
         )
-    try:
-        snapshot = from_plain(Snapshot, upgraded(document) if version == 1 else document, "snapshot")
-    except ValueError as error:
-        raise SnapshotError(f"{name} is not a valid pgparity snapshot: {error}") from error
-    return snapshot if version == FORMAT else assumed_privileges(snapshot)
+    return name, version, document
 
 
 def assumed_privileges(snapshot: Snapshot) -> Snapshot:
     """A snapshot from before format 4, which never read these privileges, with the ones a fresh object gets:
     EXECUTE or USAGE to PUBLIC on functions and types, and the public schema's as initdb of its major leaves
     them. So upgrading pgparity shows no drift the profile did not record; capturing it again compares them."""
-    def public(*privileges: str) -> tuple[Privilege, ...]:
-        return tuple(Privilege("", "PUBLIC", privilege, False) for privilege in sorted(privileges))
+    def public(*privileges: str) -> tuple[model.Privilege, ...]:
+        return tuple(model.Privilege("", "PUBLIC", privilege, False) for privilege in sorted(privileges))
 
     schema_public = public("USAGE") if snapshot.server.major >= 15 else public("CREATE", "USAGE")
     typed = {name: tuple(replace(each, privileges=public("USAGE")) for each in getattr(snapshot, name))
