@@ -38,9 +38,9 @@ _CONCURRENT_INDEX = (
 _REINDEX_TARGETS = ("INDEX", "TABLE", "SCHEMA", "DATABASE", "SYSTEM")
 
 
-def _non_transactional(statement: Statement) -> str | None:
-    """The command's name if PostgreSQL refuses to run it inside a transaction block."""
-    head = statement.leading(4)
+def _non_transactional(statement: Statement, head: tuple[str, ...]) -> str | None:
+    """The command's name if PostgreSQL refuses to run it inside a transaction block; `head` is its first
+    four words."""
     if head[:1] == ("VACUUM",):
         return "VACUUM"
     if head[:2] in _NEVER_IN_TRANSACTION:
@@ -87,10 +87,11 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
             metas.append(_meta_command_finding(path, piece))
             continue
         count += 1
-        command = _non_transactional(piece)
+        head = piece.leading(4)
+        command = _non_transactional(piece, head)
         if command:
             refused.append((piece, command))
-        if piece.first in TRANSACTION_CONTROL:
+        if head[:1] and head[0] in TRANSACTION_CONTROL:
             control.append(piece)
         if SCHEMA in piece.text.lower():
             own += _own_schema_findings(path, piece)
