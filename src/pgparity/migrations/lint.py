@@ -79,8 +79,8 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
                                 "reads as part of the first word; save the file as UTF-8 without BOM"))
     metas: list[Finding] = []
     own: list[Finding] = []
-    refused: list[tuple[Statement, str]] = []
-    control: list[Statement] = []
+    refused: list[tuple[int, str]] = []  # line, command: no statement is kept
+    control: list[tuple[int, str]] = []
     count = 0
     for piece in pieces(sql):  # one pass, keeping only what is found: a file may be larger than memory allows twice
         if isinstance(piece, Meta):
@@ -90,9 +90,9 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
         head = piece.leading(4)
         command = _non_transactional(piece, head)
         if command:
-            refused.append((piece, command))
+            refused.append((piece.line, command))
         if head[:1] and head[0] in TRANSACTION_CONTROL:
-            control.append(piece)
+            control.append((piece.line, head[0]))
         if SCHEMA in piece.text.lower():
             own += _own_schema_findings(path, piece)
     if not count:
@@ -113,13 +113,13 @@ def changes_schema(sql: str) -> bool:
     return any(isinstance(piece, Statement) and piece.first in DDL for piece in pieces(sql))
 
 
-def _transaction_control_findings(path: Path, control: list[Statement]) -> list[Finding]:
+def _transaction_control_findings(path: Path, control: list[tuple[int, str]]) -> list[Finding]:
     """BEGIN/COMMIT inside a file that pgparity already runs as one transaction would split it."""
     return [
-        Finding("warning", path, statement.line,
-                f"{statement.first} controls the transaction, but pgparity already runs the file and its "
+        Finding("warning", path, line,
+                f"{command} controls the transaction, but pgparity already runs the file and its "
                 "ledger row as one; a failure after it would leave a partial migration (remove it)")
-        for statement in control
+        for line, command in control
     ]
 
 
@@ -183,14 +183,14 @@ def _own_schema_findings(path: Path, statement: Statement) -> list[Finding]:
     return found
 
 
-def _transaction_findings(path: Path, refused: list[tuple[Statement, str]], count: int, no_transaction: bool,
+def _transaction_findings(path: Path, refused: list[tuple[int, str]], count: int, no_transaction: bool,
                           one_by_one: bool = False) -> list[Finding]:
     """A `refused` statement runs only alone in a no-transaction file: a multi-statement string is itself one
     implicit transaction on the server (unless its `count` statements are sent `one_by_one`)."""
     if one_by_one or no_transaction and count == 1:
         return []
     findings = []
-    for statement, command in refused:
+    for line, command in refused:
         if no_transaction:
             message = (f"{command} shares a no-transaction file with {count - 1} other "
                        "statement(s); PostgreSQL runs a multi-statement file as one implicit "
@@ -198,5 +198,5 @@ def _transaction_findings(path: Path, refused: list[tuple[Statement, str]], coun
         else:
             message = (f"{command} cannot run inside a transaction block; move it to a file of its "
                        f"own that starts with `-- pgparity: {NO_TRANSACTION}`")
-        findings.append(Finding("error", path, statement.line, message))
+        findings.append(Finding("error", path, line, message))
     return findings
