@@ -41,6 +41,9 @@ class Statement:
         """The first `count` words, without reading the rest of the statement."""
         if "words" in self.__dict__:
             return self.words[:count]
+        head = _HEAD.match(self.text).groups()  # in one match, as a rule; its groups fill in order
+        if 0 < count <= len(head) and head[count - 1]:
+            return tuple(map(str.upper, head[:count]))
         found: list[str] = []
         for match in _WORDS.finditer(self.text):
             if match.lastgroup == "block":
@@ -111,6 +114,9 @@ def _groups(depth: int) -> str:
 _PLAIN = re.compile(rf"{_plain(_groups(3))}*+", re.VERBOSE | re.DOTALL)
 # What comes before a statement and belongs to none; a nested block comment is left to the token scanner.
 _BETWEEN = re.compile(r"(?:\s++|--[^\n]*+|/\*(?:[^*/]++|\*(?!/)|/(?!\*))*+\*/)*+")
+# A statement's first words when only blanks and punctuation that starts no literal or comment part them.
+_HEAD = re.compile(r"(?:({word})(?:{part}({word}))?(?:{part}({word}))?(?:{part}({word}))?)?".format(
+    word=_WORD, part=r"[\s(),.=*+<>:@&|!~%^\[\]{}]++"))
 # The words of a statement, group `word`, what else it holds skipped by the alternation, up to a block comment.
 _WORDS = re.compile(rf"--[^\n]*+|{_LITERALS}|{_DOLLAR}|(?P<block>/\*)|(?P<word>{_WORD})", re.VERBOSE | re.DOTALL)
 
