@@ -549,8 +549,8 @@ def test_statement_leading_words_stop_early_and_follow_block_comments():
     columns = ", ".join(f"c{n}" for n in range(200))
     plain, commented = statements(f"create unique index concurrently i on t ({columns});\n"
                                   "create /* x */ index concurrently j on t (b)")
-    assert plain.leading(4) == ("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY") and "words" not in plain.__dict__
-    assert commented.leading(3) == ("CREATE", "INDEX", "CONCURRENTLY") == commented.words[:3]
+    assert plain.head == ("CREATE", "UNIQUE", "INDEX", "CONCURRENTLY") and "words" not in plain.__dict__
+    assert commented.head == ("CREATE", "INDEX", "CONCURRENTLY", "J") == commented.words[:4]
     assert statements("'only a literal'")[0].first == ""
 
 
@@ -586,9 +586,9 @@ def test_lexer_reads_plain_statements_in_one_match_exactly_as_token_by_token(see
         fast = list(lexer.pieces(sql))
         assert fast == scanned_only(sql), sql
         statements = [s for s in fast if isinstance(s, lexer.Statement)]
-        heads = [s.leading(3) for s in statements]  # before the words are read: from the opening alone
+        heads = [s.head for s in statements]  # before the words are read: from the opening alone
         assert [s.words for s in statements] == [s.words for s in scanned_only(sql) if isinstance(s, lexer.Statement)]
-        assert heads == [s.words[:3] for s in statements], sql
+        assert heads == [s.words[:4] for s in statements], sql
 
 
 def test_lint_keeps_one_statement_at_a_time(tmp_path):

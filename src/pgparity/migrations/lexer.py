@@ -32,27 +32,29 @@ class Statement:
             return tuple(self.text[start:end].upper() for kind, start, end in tokenise(self.text) if kind == "word")
         return tuple(" ".join(map(itemgetter(2), _WORDS.findall(self.text))).upper().split())
 
-    @property
-    def first(self) -> str:
-        """The first word, which names the command; "" if there is none."""
-        return "".join(self.leading(1))
-
-    def leading(self, count: int) -> tuple[str, ...]:
-        """The first `count` words, without reading the rest of the statement."""
+    @cached_property
+    def head(self) -> tuple[str, ...]:
+        """The first `HEAD` words (fewer if it has fewer), which name the command, read without the rest of the
+        statement: in one match as a rule."""
         if "words" in self.__dict__:
-            return self.words[:count]
-        head = _HEAD.match(self.text).groups()  # in one match, as a rule; its groups fill in order
-        if 0 < count <= len(head) and head[count - 1]:
-            return tuple(map(str.upper, head[:count]))
+            return self.words[:HEAD]
+        head = _HEAD.match(self.text).groups()  # its groups fill in order
+        if head[-1]:
+            return tuple(map(str.upper, head))
         found: list[str] = []
         for match in _WORDS.finditer(self.text):
             if match.lastgroup == "block":
-                return self.words[:count]
+                return self.words[:HEAD]
             if match.lastgroup == "word":
                 found.append(match.group().upper())
-                if len(found) == count:
+                if len(found) == HEAD:
                     break
         return tuple(found)
+
+    @property
+    def first(self) -> str:
+        """The first word; "" if there is none."""
+        return self.head[0] if self.head else ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Meta:
 # kind ("word", "literal", "comment", "meta", ";", "(", ")" or "other"), start, end.
 Token = tuple[str, int, int]
 
+HEAD = 4  # words that name any command lint tells apart (CREATE UNIQUE INDEX CONCURRENTLY)
+
 # The pieces of both scanners. An unterminated literal runs to the end of the script.
 _WORD = r"(?![Ee]')[^\W\d][\w$]*+"
 _LITERALS = r"""
@@ -74,6 +78,8 @@ _LITERALS = r"""
   | "[^"]*+(?:""[^"]*+)*+(?:"|.*+)
 """
 _DOLLAR = r"\$(?P<tag>(?:[^\W\d]\w*)?)\$(?:.*?\$(?P=tag)\$|.*)"
+# Characters that start no literal, comment, group or meta-command: one token each, read in runs.
+_PUNCTUATION = r",.=+*<>:@&|!~%^\[\]{}"
 
 _COMMENT_MARK = re.compile(r"/\*|\*/")
 # One alternation for every token but whitespace, which a search skips. Block comments nest, which no
@@ -96,7 +102,7 @@ def _plain(group: str) -> str:
     punctuation, groups. Possessive throughout: a group that does not close fails at once instead of
     trying every way to split what it holds."""
     return rf"""(?:
-        '[^']*+(?:''[^']*+)*+(?:'|.*+) | [\s\d,.=+*<>:@&|!~%^\[\]{{}}]++ {group}
+        '[^']*+(?:''[^']*+)*+(?:'|.*+) | [\s\d{_PUNCTUATION}]++ {group}
       | (?![Bb][Ee][Gg][Ii][Nn](?![\w$])){_WORD} | {_LITERALS} | \$\$(?:.*?\$\$|.*+)
       | (?!--|/\*)[^\s\w;()\\'"$] | \$(?![^\W\d]\w*+\$|\$)
     )"""
@@ -114,9 +120,9 @@ def _groups(depth: int) -> str:
 _PLAIN = re.compile(rf"{_plain(_groups(3))}*+", re.VERBOSE | re.DOTALL)
 # What comes before a statement and belongs to none; a nested block comment is left to the token scanner.
 _BETWEEN = re.compile(r"(?:\s++|--[^\n]*+|/\*(?:[^*/]++|\*(?!/)|/(?!\*))*+\*/)*+")
-# A statement's first words when only blanks and punctuation that starts no literal or comment part them.
-_HEAD = re.compile(r"(?:({word})(?:{part}({word}))?(?:{part}({word}))?(?:{part}({word}))?)?".format(
-    word=_WORD, part=r"[\s(),.=*+<>:@&|!~%^\[\]{}]++"))
+# A statement's first words when only blanks and punctuation part them: HEAD groups, filled in order.
+_NEXT_WORD = rf"(?:[\s(){_PUNCTUATION}]++({_WORD}))?"
+_HEAD = re.compile(rf"(?:({_WORD}){_NEXT_WORD * (HEAD - 1)})?")
 # The words of a statement, group `word`, what else it holds skipped by the alternation, up to a block comment.
 _WORDS = re.compile(rf"--[^\n]*+|{_LITERALS}|{_DOLLAR}|(?P<block>/\*)|(?P<word>{_WORD})", re.VERBOSE | re.DOTALL)
 

@@ -38,9 +38,9 @@ _CONCURRENT_INDEX = (
 _REINDEX_TARGETS = ("INDEX", "TABLE", "SCHEMA", "DATABASE", "SYSTEM")
 
 
-def _non_transactional(statement: Statement, head: tuple[str, ...]) -> str | None:
-    """The command's name if PostgreSQL refuses to run it inside a transaction block; `head` is its first
-    four words."""
+def _non_transactional(statement: Statement) -> str | None:
+    """The command's name if PostgreSQL refuses to run it inside a transaction block."""
+    head = statement.head
     if head[:1] == ("VACUUM",):
         return "VACUUM"
     if head[:2] in _NEVER_IN_TRANSACTION:
@@ -87,12 +87,11 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
             metas.append(_meta_command_finding(path, piece))
             continue
         count += 1
-        head = piece.leading(4)
-        command = _non_transactional(piece, head)
+        command = _non_transactional(piece)
         if command:
             refused.append((piece.line, command))
-        if head[:1] and head[0] in TRANSACTION_CONTROL:
-            control.append((piece.line, head[0]))
+        if (first := piece.first) in TRANSACTION_CONTROL:
+            control.append((piece.line, first))
         if SCHEMA in piece.text.lower():
             own += _own_schema_findings(path, piece)
     if not count:
@@ -178,8 +177,9 @@ def _own_schema_findings(path: Path, statement: Statement) -> list[Finding]:
         after = tokens[index + 1] if index + 1 < len(tokens) else None
         before = [text[s:e].upper() for k, s, e in tokens[max(index - 3, 0):index] if k == "word"]
         if (after and text[after[1]:after[2]] == ".") or "SCHEMA" in before:
-            found.append(Finding("error", path, statement.line + text.count("\n", 0, start), f"touches the {SCHEMA} "
-                                 f"schema, which holds pgparity's ledger ({SCHEMA}.{TABLE}); a migration must leave it alone"))
+            found.append(Finding("error", path, statement.line + text.count("\n", 0, start),
+                                 f"touches the {SCHEMA} schema, which holds pgparity's ledger ({SCHEMA}.{TABLE}); "
+                                 "a migration must leave it alone"))
     return found
 
 
