@@ -224,8 +224,8 @@ class SizeResult:
 def one_round(env: Environment, root: Path, script: str) -> Round:
     """A cold sync; a warm sync right after it, which inherits the cold one's unwritten pages and
     background work; a second one back to back, while the background still clones the next spare (the
-    sync takes one of the two made before and waits for nothing); a third once that work has finished; then the floor, also on a settled server. The floor's
-    database is dropped before the next cold sync."""
+    sync takes one of the two made before and waits for nothing); a third once that work has finished;
+    then the floor, also on a settled server. The floor's database is dropped before the next cold sync."""
     cold = pgparity_sync(env, root, "off", "--no-cache")
     first_warm = pgparity_sync(env, root, "hit")
     back_to_back = pgparity_sync(env, root, "hit")

@@ -299,7 +299,8 @@ def as_of(fmt: Format, migration: Migration, text: str) -> Migration:
                 repeatable=migration.repeatable)
     up = fmt.sections(file, text).up
     checksum, raw = ledger.checksums(up.encode("utf-8"))
-    return replace(migration, sql=up, checksum=checksum, raw_checksum=raw, tool_checksum=fmt.checksum(text) if fmt.checksum else "")
+    return replace(migration, sql=up, checksum=checksum, raw_checksum=raw,
+                   tool_checksum=fmt.checksum(text) if fmt.checksum else "")
 
 
 def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | None, data: bytes | None,
