@@ -562,7 +562,7 @@ def scanned_only(sql: str) -> list[lexer.Statement | lexer.Meta]:
         scanning = lexer._scanned(sql, position, lines)
         try:
             while True:
-                found.append(next(scanning))
+                found.append(next(scanning)[0])
         except StopIteration as stop:
             position = stop.value
     return found
@@ -589,6 +589,19 @@ def test_lexer_reads_plain_statements_in_one_match_exactly_as_token_by_token(see
         heads = [s.head for s in statements]  # before the words are read: from the opening alone
         assert [s.words for s in statements] == [s.words for s in scanned_only(sql) if isinstance(s, lexer.Statement)]
         assert heads == [s.words[:4] for s in statements], sql
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_script_read_in_chunks_splits_as_it_does_whole(seed):
+    """Wherever the chunks part the script (in a literal, a comment, a `$tag$`, a meta-command), its statements,
+    their lines and their words are those of the script read whole."""
+    chooser = random.Random(seed)
+    for _ in range(1500):
+        sql = "".join(chooser.choice(FRAGMENTS) + chooser.choice(("", " ", "\n")) for _ in range(chooser.randint(0, 120)))
+        cuts = sorted(chooser.sample(range(len(sql) + 1), min(len(sql) + 1, chooser.randint(0, 6))))
+        chunks = [sql[start:end] for start, end in zip([0, *cuts], [*cuts, len(sql)])]
+        whole = list(lexer.pieces(sql))
+        assert list(lexer.streamed(chunks)) == whole, (sql, cuts)
 
 
 def test_lint_keeps_one_statement_at_a_time(tmp_path):

@@ -10,7 +10,7 @@ meta-commands) is walked token by token.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -130,8 +130,8 @@ _WORDS = re.compile(rf"--[^\n]*+|{_LITERALS}|{_DOLLAR}|(?P<block>/\*)|(?P<word>{
 class _Lines:
     """Line numbers of increasing positions, counted once over the script."""
 
-    def __init__(self, sql: str):
-        self.sql, self.position, self.line = sql, 0, 1
+    def __init__(self, sql: str, line: int = 1):
+        self.sql, self.position, self.line = sql, 0, line
 
     def at(self, position: int) -> int:
         self.line += self.sql.count("\n", self.position, position)
@@ -146,16 +146,56 @@ def pieces(sql: str) -> Iterator[Statement | Meta]:
     Semicolons inside literals, comments, parentheses and BEGIN ATOMIC bodies do not split. Comments
     before a statement belong to none, after it to no text.
     """
-    lines, position, size = _Lines(sql), 0, len(sql)
+    return (piece for piece, _ in _located(sql))
+
+
+def streamed(chunks: Iterable[str]) -> Iterator[Statement | Meta]:
+    """`pieces` of the script the `chunks` make up, read as they come, so memory follows twice the largest
+    statement and a chunk, not the script.
+
+    Each chunk is read up to its last `;` that ends a line; what follows, a statement the chunk's end most
+    likely cut, is read with the next chunks, once as much text again has come after it (so a statement longer
+    than many chunks is read a few times, not once per chunk). The last chunk is read to its end.
+    """
+    rest, line, coming, size = "", 1, [], 0
+    chunks = iter(chunks)
+    chunk = next(chunks, None)
+    while chunk is not None:
+        coming.append(chunk)
+        size += len(chunk)
+        chunk = next(chunks, None)
+        if chunk is not None and size < len(rest):
+            continue
+        parts = [rest, *coming] if rest else coming
+        script, resume, coming, size = parts[0] if len(parts) == 1 else "".join(parts), 0, [], 0
+        if chunk is None:
+            yield from (piece for piece, _ in _located(script, line))
+            return
+        cut = max(script.rfind(";\n"), script.rfind(";\r\n")) + 1 or len(script)
+        for piece, after in _located(script[:cut] if cut < len(script) else script, line, final=False):
+            if after is None:  # the chunk's end may have cut it
+                break
+            yield piece
+            resume = after
+        rest, line = script[resume:], line + script.count("\n", 0, resume)
+
+
+def _located(sql: str, line: int = 1, final: bool = True) -> Iterator[tuple[Statement | Meta, int | None]]:
+    """`pieces`, each with where the text after its end starts, or None where only the end of `sql` ended it.
+    Lines are counted from `line`. Unless `sql` is `final`, a statement that runs to its end is left unread:
+    the next chunk goes on with it."""
+    lines, position, size = _Lines(sql, line), 0, len(sql)
     while position < size:
         position = _BETWEEN.match(sql, position).end()
         end = _PLAIN.match(sql, position).end()
+        if end == size and not final:
+            return
         # Where the script ends without `;`, trailing blanks may be an unterminated literal's.
         if sql[end:end + 1] != ";" and (end < size or sql[end - 1:end].isspace()):
             position = yield from _scanned(sql, position, lines)
             continue
         if end > position:
-            yield Statement(lines.at(position), sql[position:end].rstrip())
+            yield Statement(lines.at(position), sql[position:end].rstrip()), end + 1 if end < size else None
         position = end + 1
 
 
@@ -164,17 +204,17 @@ def statements(sql: str) -> list[Statement]:
     return [piece for piece in pieces(sql) if isinstance(piece, Statement)]
 
 
-def _scanned(sql: str, position: int, lines: _Lines) -> Iterator[Statement | Meta]:
-    """One statement read token by token from `position`, and a meta-command that ends it; returns where
-    the next one may start."""
+def _scanned(sql: str, position: int, lines: _Lines) -> Iterator[tuple[Statement | Meta, int | None]]:
+    """One statement read token by token from `position`, and a meta-command that ends it, as `_located` yields
+    them; returns where the next one may start."""
     previous = ""
     start = end = parens = atomic = 0
     for kind, token_start, token_end in tokenise(sql, position):
         if kind == "meta" or (kind == ";" and parens == atomic == 0):
             if end:
-                yield Statement(lines.at(start), sql[start:end])
+                yield Statement(lines.at(start), sql[start:end]), token_end if kind == ";" else token_start
             if kind == "meta":
-                yield Meta(lines.at(token_start), sql[token_start:token_end])
+                yield Meta(lines.at(token_start), sql[token_start:token_end]), token_end if token_end < len(sql) else None
             return token_end
         if kind == "comment":
             continue
@@ -189,7 +229,7 @@ def _scanned(sql: str, position: int, lines: _Lines) -> Iterator[Statement | Met
         elif kind == ")":
             parens = max(parens - 1, 0)
     if end:
-        yield Statement(lines.at(start), sql[start:end])
+        yield Statement(lines.at(start), sql[start:end]), None
     return len(sql)
 
 
