@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from pgparity.migrations.content import Content
 from pgparity.migrations.model import Migration, Version
 from pgparity.migrations.position import Position
 from pgparity.schema.diff import Difference
@@ -18,7 +19,7 @@ LONG = "(" + ", ".join(f"column_{n} integer" for n in range(12)) + ")"
 
 def migration(version: int, name: str) -> Migration:
     path = Path(f"migrations/{version:03d}_{name}.sql")
-    return Migration(Version.of(version), name, path, "SELECT 1;", "0" * 64, False, None)
+    return Migration(Version.of(version), name, path, Content.of("SELECT 1;"), "0" * 64, False, None)
 
 
 def fixed_verdict():

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from pgparity.cli import report
 from pgparity.errors import counted
+from pgparity.migrations.content import Content
 from pgparity.migrations.hazards import Context, review
 from pgparity.migrations.model import Migration, Version
 from pgparity.schema.diff import Difference
@@ -265,7 +266,8 @@ def test_objects_only_a_superuser_can_change_are_named_with_how_to_apply_them(mo
 
 def test_markdown_and_json_carry_the_hazards_of_the_pending_files():
     sql = "ALTER TABLE users ALTER COLUMN email TYPE varchar(100);\n"
-    pending = Migration(Version.of(3), "short_emails", Path("migrations/003_short_emails.sql"), sql, "", False, None)
+    pending = Migration(Version.of(3), "short_emails", Path("migrations/003_short_emails.sql"),
+                        Content.of(sql), "", False, None)
     profile = load_snapshot(Path(__file__).parents[2] / "examples" / "seed-drift" / "parity" / "production.json")
     result = dataclasses.replace(fixed_verdict(), hazards=review([pending], Context(profile)))
     rows = [line for line in report.markdown(result).splitlines() if line.startswith("| `migrations/003")]

@@ -11,6 +11,7 @@ from conftest import ROOT
 from pgparity.config import load_project_file
 from pgparity.errors import ConfigError, HazardError, MigrationError
 from pgparity.migrations import hazards
+from pgparity.migrations.content import Content
 from pgparity.migrations.hazards import Context, Reviewed, analyse, review, rewrites
 from pgparity.migrations.lint import lint_sql
 from pgparity.migrations.model import HazardPolicy, Migration, Version
@@ -147,4 +148,5 @@ def test_a_statement_the_parser_cannot_read_marks_the_file_and_leaves_the_others
 
 
 def migration(number: int, sql: str) -> Migration:
-    return Migration(Version.of(number), "x", Path(f"migrations/{number:03d}_x.sql"), sql, "", False, None)
+    return Migration(Version.of(number), "x", Path(f"migrations/{number:03d}_x.sql"), Content.of(sql), "", False,
+                     None)

@@ -40,13 +40,13 @@ def cached(tree: Path) -> Plan:
 def lint_calls(monkeypatch) -> list[Path]:
     """Record which files are really linted."""
     calls: list[Path] = []
-    real = discovery.lint_sql
+    real = discovery.lint_chunks
 
-    def counting(path, sql, *layout):
+    def counting(path, chunks, *layout):
         calls.append(path)
-        return real(path, sql, *layout)
+        return real(path, chunks, *layout)
 
-    monkeypatch.setattr(discovery, "lint_sql", counting)
+    monkeypatch.setattr(discovery, "lint_chunks", counting)
     return calls
 
 

@@ -15,6 +15,7 @@ from commands import ok, one_error_line, run_json, write
 from conftest import Production, Project
 
 from pgparity.migrations import effects
+from pgparity.migrations.content import Content
 from pgparity.migrations.model import Migration, Version
 from pgparity.migrations.position import from_ledger, through
 from pgparity.schema.model import Ledger, LedgerEntry
@@ -82,8 +83,8 @@ CUSTOM = '[production]\nledger = { table = "public.migration_history", version =
 
 
 def migration(version: int, name: str, sql: str = "SELECT 1;", in_production: bool = False) -> Migration:
-    return Migration(Version.of(version), name, Path(f"{version:03}_{name}.sql"), sql, f"sum{version}", False, None,
-                     in_production=in_production)
+    return Migration(Version.of(version), name, Path(f"{version:03}_{name}.sql"), Content.of(sql), f"sum{version}",
+                     False, None, in_production=in_production)
 
 
 PLAN = tuple(migration(i, name, sql) for i, (name, sql) in enumerate(

@@ -14,6 +14,7 @@ import pytest
 from pgparity import database
 from pgparity.errors import MigrationError
 from pgparity.migrations import apply
+from pgparity.migrations.content import CHUNK
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.ledger import ensure
 from pgparity.migrations.model import Migration
@@ -311,6 +312,27 @@ def migrations_in(tmp_path, files: dict[str, str]) -> tuple[Migration, ...]:
 def recorded(url: str) -> list[tuple[int, int]]:
     with psycopg.connect(url) as conn:
         return conn.execute("select version::bigint, execution_ms from pgparity.schema_migrations order by 1").fetchall()
+
+
+def test_a_file_larger_than_a_chunk_is_read_again_to_run_and_refused_if_edited_meanwhile(fresh_db, tmp_path):
+    """Discovery keeps no text of a large file: replay reads it again, checked against the checksum recorded."""
+    rows = ",\n".join(f"({n}, 'row {n}')" for n in range(CHUNK // 8))
+    migrations = migrations_in(tmp_path, {"001_rows.sql": f"create table t (id int, note text);\n"
+                                                           f"insert into t values\n{rows};\n",
+                                          "002_more.sql": "insert into t values (-1, 'last');\n"})
+    assert migrations[0].content.held is None and migrations[0].content.size > CHUNK
+    path = migrations[0].path
+    path.write_text(path.read_text().replace("'row 7'", "'row 8'"))
+    with pytest.raises(MigrationError, match="001_rows.sql: changed while it was being read; run the command again"):
+        replay(fresh_db, migrations, Quiet())
+    assert recorded(fresh_db) == []
+    migrations = discover(path.parent).migrations
+    replay(fresh_db, migrations, Quiet())
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("select count(*), count(*) filter (where note = 'row 8') from t").fetchone() == (
+            CHUNK // 8 + 1, 2)
+        assert conn.execute("select checksum from pgparity.schema_migrations order by version").fetchall() == [
+            (migration.checksum,) for migration in migrations]
 
 
 def test_a_syntax_error_in_a_batch_names_its_own_file_and_line(fresh_db, tmp_path):

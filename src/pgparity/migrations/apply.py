@@ -18,6 +18,7 @@ from psycopg.pq import TransactionStatus
 from pgparity import __version__
 from pgparity.errors import MigrationError, shown
 from pgparity.migrations import ledger
+from pgparity.migrations.content import Content
 from pgparity.migrations.ledger import SCHEMA, TABLE, qualified
 from pgparity.migrations.lexer import Statement, statements
 from pgparity.migrations.lint import TRANSACTION_CONTROL
@@ -25,7 +26,7 @@ from pgparity.migrations.model import NONE, Migration, Version
 
 # A message carries several files, each in its own transaction: fewer round trips, same guarantees.
 BATCH_FILES = 50
-BATCH_CHARACTERS = 256 * 1024
+BATCH_BYTES = 256 * 1024
 # The row is written as the session's own user: a file's SET ROLE or SET SESSION AUTHORIZATION (which RESET
 # ALL leaves alone) must neither stop the row nor carry over to the next file.
 AS_SESSION_USER = "RESET SESSION AUTHORIZATION;\nRESET ROLE;\n"
@@ -139,11 +140,11 @@ def batches(migrations: Sequence[Migration]) -> Iterator[Sequence[Migration]]:
     """Runs of files that can share a message; a file that manages transactions itself travels alone."""
     start = 0
     while start < len(migrations):
-        end, size = start + 1, len(migrations[start].sql)
+        end, size = start + 1, migrations[start].content.size
         if shareable(migrations[start]):
             while (end < len(migrations) and end - start < BATCH_FILES and shareable(migrations[end])
-                   and size + len(migrations[end].sql) <= BATCH_CHARACTERS):
-                size += len(migrations[end].sql)
+                   and size + migrations[end].content.size <= BATCH_BYTES):
+                size += migrations[end].content.size
                 end += 1
         yield migrations[start:end]
         start = end
@@ -293,4 +294,5 @@ def run_file(conn: psycopg.Connection, path: Path, text: str, then: sql.Composab
     try:
         conn.execute(f"{text}\n;\n{AS_SESSION_USER}{after};\nRESET ALL")
     except psycopg.Error as error:
-        raise failure(conn, Migration(NONE, path.stem, path, text, "", False, None), shown(path), error) from None
+        raise failure(conn, Migration(NONE, path.stem, path, Content.of(text, path), "", False, None), shown(path),
+                      error) from None

@@ -7,16 +7,19 @@ settings naming absent files and a baseline that misses objects are all findings
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgparity.errors import MigrationError, counted, shown
 from pgparity.lazy import later
-from pgparity.migrations import formats, ledger
+from pgparity.migrations import content, formats
+from pgparity.migrations.content import Content, Lines, Note, part
 from pgparity.migrations.formats import Format
 from pgparity.migrations.formats.pgparity import FORWARD
-from pgparity.migrations.lint import changes_schema, lint_sql
+from pgparity.migrations.lexer import Statement, streamed
+from pgparity.migrations.lint import changes_schema, lint_chunks
 from pgparity.migrations.model import Finding, Migration, MigrationPolicy, Plan, Version
 from pgparity.migrations.naming import DATE_LIKE, File, ignored
 
@@ -37,7 +40,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
         raise MigrationError(f"{shown(directory)}: migrations directory not found")
     baseline = policy.baseline
     baseline_path = directory / baseline.file if baseline else None
-    fmt, files, texts, contents = _layout(directory, policy, baseline_path)
+    fmt, files, contents = _layout(directory, policy, baseline_path)
     skipped = [file for file in files if file.name in policy.skip]
     kept = [file for file in files if file.name not in policy.skip]
     forward = [file for file in kept if file.kind == "forward"]
@@ -47,13 +50,13 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
     replayed.sort(key=lambda file: (file.repeatable, file.version, rank.get(file.name, -1), file.name))
     rollbacks, rollback_findings = _pair_rollbacks(files, kept)
     claimed = {file.path: other for file in kept if file.kind == "other" and not file.folder  # another layout's
-               if (other := formats.claimant(fmt, file.name, texts.get(file.path, "")))}
+               if (other := formats.claimant(fmt, file.name, _notes(contents, file.path)))}
 
     findings = [
         *_policy_findings(directory, policy, baseline_path, {file.name for file in files}),
         *(Finding("info", file.path, None, "skipped (listed in `skip`); not replayed") for file in skipped),
         *_foreign_findings(kept), *_mixed_findings(fmt, policy, kept, claimed),
-        *_unmatched_findings(directory, fmt, kept, texts, claimed), *rollback_findings,
+        *_unmatched_findings(directory, fmt, kept, contents, claimed), *rollback_findings,
         *_duplicate_findings(replayed, policy.order),
         *_gap_findings(files, baseline.through if baseline else None),
     ]
@@ -66,8 +69,7 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
                                 match[2] if match else baseline_path.name.removesuffix(".sql")), None))
     migrations = []
     for file, rollback in sources:
-        migration, file_findings = _read(fmt, file, rollback, cache, contents.get(file.path), texts.get(file.path),
-                                         policy.verify)
+        migration, file_findings = _read(fmt, file, rollback, cache, contents.get(file.path), policy.verify)
         migrations += [migration] if migration else []
         findings += file_findings
     if cache is not None:
@@ -83,34 +85,31 @@ def discover(directory: Path, policy: MigrationPolicy = MigrationPolicy(), cache
 
 def layout(directory: Path, policy: MigrationPolicy = MigrationPolicy()) -> tuple[Format, list[File]]:
     """The directory's layout and its files as that layout names them: what a new migration is numbered after."""
-    fmt, files, _, _ = _layout(directory, policy, None)
+    fmt, files, _ = _layout(directory, policy, None)
     return fmt, files
 
 
 def _layout(directory: Path, policy: MigrationPolicy,
-            baseline_path: Path | None) -> tuple[Format, list[File], dict[Path, str], dict[Path, bytes]]:
-    """The layout (set, or detected from every file) and the files as it classifies them, with their texts
-    and bytes (each file is read once)."""
+            baseline_path: Path | None) -> tuple[Format, list[File], dict[Path, Content]]:
+    """The layout (set, or detected from every file) and the files as it classifies them, with what reading
+    them found (each file is read once)."""
     found = [entry for entry in _entries(directory) if entry[0] != baseline_path]
-    contents = {path: data for path, _, data in found if data is not None}
-    texts = {path: _decoded(data) for path, data in contents.items()}
+    contents = {path: content for path, _, content in found if content is not None}
     fmt = formats.named(policy.format) if policy.format else formats.detect(
-        [(path.name, texts.get(path, "")) for path, _, _ in found])
+        [(path.name, _notes(contents, path)) for path, _, _ in found])
     entries = [(path, folder) for path, folder, _ in found if fmt.recursive or path.parent == directory]
-    return fmt, _files(directory, fmt, entries, texts), texts, contents
+    return fmt, _files(directory, fmt, entries, contents), contents
 
 
-def _decoded(data: bytes) -> str:
-    """A file's text, strictly decoded where it can be (`_read` then decodes it no second time)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace")
+def _notes(contents: dict[Path, Content], path: Path) -> tuple[Note, ...]:
+    """The notes of a file read, none for another (a file in a folder is read only when it is replayed)."""
+    found = contents.get(path)
+    return found.notes if found else ()
 
 
-def _entries(directory: Path, top: bool = True) -> list[tuple[Path, bool, bytes | None]]:
-    """Every entry below `directory` (path, is a folder, the bytes of an SQL file or a plan in `directory`
-    itself), in name order.
+def _entries(directory: Path, top: bool = True) -> list[tuple[Path, bool, Content | None]]:
+    """Every entry below `directory` (path, is a folder, what reading an SQL file or a plan in `directory`
+    itself found), in name order.
 
     Folders are listed down too, for the layouts that keep migrations in them, but what they hold is read
     only when it is replayed: a folder of seed data beside the migrations costs nothing.
@@ -126,22 +125,20 @@ def _entries(directory: Path, top: bool = True) -> list[tuple[Path, bool, bytes 
             found.append((path, True, None))
             found += _entries(path, top=False)
         else:
-            found.append((path, False, _bytes(path) if top and entry.name.endswith((".sql", ".plan")) else None))
+            found.append((path, False, _content(path) if top and entry.name.endswith((".sql", ".plan")) else None))
     return found
 
 
-def _bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise MigrationError(f"{shown(path)}: cannot read: {exc.strerror}") from None
+def _content(path: Path) -> Content:
+    return content.read(path, formats.MARKS)
 
 
-def _files(directory: Path, fmt: Format, entries: list[tuple[Path, bool]], texts: dict[Path, str]) -> list[File]:
+def _files(directory: Path, fmt: Format, entries: list[tuple[Path, bool]],
+           contents: dict[Path, Content]) -> list[File]:
     """The entries as the layout classifies them; a layout with a plan of its own lists its files from it,
     and its own files and folders are no strays."""
     if fmt.listing is None:
-        return [fmt.classify(path, texts.get(path, "")) if not folder else File(path, path.name, "other", folder=True)
+        return [File(path, path.name, "other", folder=True) if folder else fmt.classify(path, _notes(contents, path))
                 for path, folder in entries if not (folder and fmt.recursive)]
     top = [File(path, path.name, "other", folder=folder) for path, folder in entries
            if path.parent == directory and path.name not in fmt.own]
@@ -179,12 +176,13 @@ def _mixed_findings(fmt: Format, policy: MigrationPolicy, files: list[File],
             for file in files if file.path in claimed]
 
 
-def _unmatched_findings(directory: Path, fmt: Format, files: list[File], texts: dict[Path, str],
+def _unmatched_findings(directory: Path, fmt: Format, files: list[File], contents: dict[Path, Content],
                         claimed: dict[Path, Format]) -> list[Finding]:
     """Entries that are not migrations nor another layout's: an .sql file that changes the schema is an error
     (it is a migration in all but name); the rest are listed in one warning."""
     strays = [file for file in files if file.kind == "other" and not file.folder and file.path not in claimed]
-    schema = [file for file in strays if file.name.endswith(".sql") and changes_schema(texts.get(file.path, ""))]
+    schema = [file for file in strays if file.name.endswith(".sql") and file.path in contents
+              and changes_schema(contents[file.path].chunks())]
     findings = [Finding("error", file.path, None, f"changes the schema but is not named as a migration, so it is "
                         f"never replayed; rename it ({fmt.convention}), or list it in `skip` in pgparity.toml")
                 for file in schema]
@@ -234,7 +232,7 @@ def _duplicate_findings(files: list[File], order: tuple[str, ...]) -> list[Findi
     for version, group in by_version.items():
         names = [file.name for file in group]
         if len(names) > 1 and not set(names) <= set(order):
-            copies = len({ledger.checksum(file.path.read_bytes()) for file in group}) == 1
+            copies = len({_content(file.path).checksum for file in group}) == 1
             advice = ("they have the same content: a rename that left the old file behind? delete the copy "
                       "that is not the name the ledger records" if copies else
                       "list them in `order` in pgparity.toml to replay them in that order")
@@ -297,38 +295,45 @@ def as_of(fmt: Format, migration: Migration, text: str) -> Migration:
     part and the checksums of it, as `_read` takes them."""
     file = File(migration.path, migration.path.name, "forward", migration.version, migration.name,
                 repeatable=migration.repeatable)
-    up = fmt.sections(file, text).up
-    checksum, raw = ledger.checksums(up.encode("utf-8"))
-    return replace(migration, sql=up, checksum=checksum, raw_checksum=raw,
-                   tool_checksum=fmt.checksum(text) if fmt.checksum else "")
+    held = Content.of(text, migration.path, formats.MARKS)
+    up = fmt.sections(file, held.notes).up
+    checksum, raw = _checksums(held, up)
+    return replace(migration, content=held, up=up, checksum=checksum, raw_checksum=raw,
+                   tool_checksum=fmt.checksum(held.chunks()) if fmt.checksum else "")
 
 
-def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | None, data: bytes | None,
-          text: str | None, verify: bool = False) -> tuple[Migration | None, list[Finding]]:
+def _checksums(read: Content, up: Lines | None) -> tuple[str, str]:
+    """`checksum` and `raw_checksum` of the part that runs: the file's own when that is the whole file."""
+    return (read.checksum, read.raw) if up is None else content.checksums(part(read.chunks(), up))
+
+
+def _read(fmt: Format, file: File, rollback: Path | None, cache: LintCache | None, read: Content | None,
+          verify: bool = False) -> tuple[Migration | None, list[Finding]]:
     """The file's forward part as a migration (with its verify script, when asked), with its lint findings; no
-    migration if it is not UTF-8. `text` is the `data` as `_layout` decoded it, if it did."""
-    data = _bytes(file.path) if data is None else data
-    if text is None or "\ufffd" in text:  # decoded with replacements, or holding U+FFFD itself
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {exc.start}); "
-                                  "save the file as UTF-8")]
-    parts = fmt.sections(file, text)
-    up = parts.up.encode("utf-8") if parts.up is not text else data
-    checksum, raw = ledger.checksums(up)  # lint reads the exact bytes, so its cache is keyed by raw (see `as_of`)
+    migration if it is not UTF-8. `read` is what `_layout` found in the file, if it read it."""
+    read = _content(file.path) if read is None else read
+    if read.invalid:
+        byte, line = read.invalid
+        return None, [Finding("error", file.path, line, f"not valid UTF-8 (byte {byte}); save the file as UTF-8")]
+    parts = fmt.sections(file, read.notes)
+    checksum, raw = _checksums(read, parts.up)  # lint reads the exact bytes, so its cache is keyed by raw (`as_of`)
     layout = (parts.no_transaction, fmt.own_transactions, parts.one_by_one)  # what the layout says beside the text
     key = f"{raw}:{''.join(str(int(flag)) for flag in layout)}" if any(layout) else raw
     linted = cache.get(key) if cache else None
     if linted is None:
-        linted = lint_sql(file.path, parts.up, *layout)
+        linted = lint_chunks(file.path, part(read.chunks(), parts.up), *layout)
         if cache:
             cache.put(key, linted)
-    migration = Migration(file.version, file.description, file.path, parts.up, checksum,
-                          linted.no_transaction, rollback or (file.path if parts.down is not None else None),
-                          linted.controls_transaction, linted.in_production, raw, file.repeatable, parts.down,
-                          fmt.checksum(text) if fmt.checksum else "", parts.one_by_one)
+    down = parts.down if parts.down is not None and _holds_statement(part(read.chunks(), parts.down)) else None
+    migration = Migration(file.version, file.description, file.path, read, checksum,
+                          linted.no_transaction, rollback or (file.path if down is not None else None),
+                          linted.controls_transaction, linted.in_production, raw, file.repeatable, down,
+                          fmt.checksum(read.chunks()) if fmt.checksum else "", parts.one_by_one, up=parts.up)
     if verify and file.check is not None:
-        migration = replace(migration, check=file.check, check_sql=_bytes(file.check).decode("utf-8", errors="replace"))
+        migration = replace(migration, check=file.check, check_sql=_content(file.check).text())
     return migration, linted.at(file.path)
+
+
+def _holds_statement(chunks: Iterable[str]) -> bool:
+    """Whether a part holds a statement: an empty undo undoes nothing, so the file has no rollback."""
+    return any(isinstance(piece, Statement) for piece in streamed(chunks))

@@ -10,7 +10,6 @@ between leaves a STARTED row (a `LedgerEntry` that `failed`), which the next com
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -69,28 +68,9 @@ APPLIED, STARTED = "applied", "started"
 FROM_DUMP = "dump"
 
 
-def checksum(data: bytes) -> str:
-    """A file's sha256 as its ledger row keeps it, line endings read as LF: CRLF -> LF is not an edit.
-
-    For a file saved with LF this is the sha256 of its bytes, so rows written before the endings were
-    normalized still match; a file that had CRLF then is matched by `raw_checksum` (see `matches`).
-    """
-    return hashlib.sha256(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hexdigest()
-
-
-def checksums(data: bytes) -> tuple[str, str]:
-    """`checksum` and `raw_checksum`, hashing once for a file without CR: most files, and large ones."""
-    raw = raw_checksum(data)
-    return (raw if b"\r" not in data else checksum(data)), raw
-
-
-def raw_checksum(data: bytes) -> str:
-    """The sha256 of a file's bytes as they are: what ledgers recorded before `checksum` normalized endings."""
-    return hashlib.sha256(data).hexdigest()
-
-
 def matches(recorded: str | None, migration: Migration) -> bool:
-    """Whether a ledger row's checksum is the file's, in either the current or the earlier spelling."""
+    """Whether a ledger row's checksum is the file's, in either the current spelling (line endings read as LF)
+    or the earlier one (the bytes as they are); see `content.Content`."""
     return recorded in (migration.checksum, migration.raw_checksum)
 
 

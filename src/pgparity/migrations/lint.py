@@ -8,11 +8,12 @@ result depends only on its content and on this module and the lexer (the lint ca
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 
 from pgparity.migrations.ledger import SCHEMA, TABLE
-from pgparity.migrations.lexer import Meta, Statement, pieces, tokenise
+from pgparity.migrations.lexer import Meta, Statement, streamed, tokenise
 from pgparity.migrations.model import Finding, Linted
 
 NO_TRANSACTION = "no-transaction"
@@ -65,16 +66,25 @@ def _reindex(words: tuple[str, ...]) -> str | None:
 
 def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transactions: bool = False,
              one_by_one: bool = False) -> Linted:
-    """Whether the file asks for no transaction, whether it controls transactions itself, and what
-    would make it fail on the server.
+    """`lint_chunks` of a text in memory."""
+    return lint_chunks(path, (sql,), no_transaction, own_transactions, one_by_one)
+
+
+def lint_chunks(path: Path, chunks: Iterable[str], no_transaction: bool = False, own_transactions: bool = False,
+                one_by_one: bool = False) -> Linted:
+    """Whether the file whose text the `chunks` make up asks for no transaction, whether it controls
+    transactions itself, and what would make it fail on the server. Its options are read in the first chunk,
+    which ends after a line (see `content`).
 
     `no_transaction`: the file's layout says so already (dbmate's `transaction:false`); `own_transactions`:
     the layout's files hold their own BEGIN and COMMIT (Sqitch's), which is no mistake there; `one_by_one`:
     its statements are sent one by one (goose's NO TRANSACTION), so each may refuse a transaction block.
     """
-    options, findings = _header_options(path, sql)
+    chunks = iter(chunks)
+    first = next(chunks, "")
+    options, findings = _header_options(path, first)
     no_transaction = no_transaction or NO_TRANSACTION in options
-    if sql.startswith("\ufeff"):
+    if first.startswith("\ufeff"):
         findings.append(Finding("error", path, 1, "starts with a byte-order mark, which PostgreSQL "
                                 "reads as part of the first word; save the file as UTF-8 without BOM"))
     metas: list[Finding] = []
@@ -82,7 +92,7 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
     refused: list[tuple[int, str]] = []  # line, command: no statement is kept
     control: list[tuple[int, str]] = []
     count = 0
-    for piece in pieces(sql):  # one pass, keeping only what is found: a file may be larger than memory allows twice
+    for piece in streamed(chain((first,), chunks)):  # keeping only what is found: a file may be larger than memory
         if isinstance(piece, Meta):
             metas.append(_meta_command_finding(path, piece))
             continue
@@ -107,9 +117,10 @@ def lint_sql(path: Path, sql: str, no_transaction: bool = False, own_transaction
 DDL = {"CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COMMENT", "TRUNCATE", "INSERT", "UPDATE", "DELETE", "DO"}
 
 
-def changes_schema(sql: str) -> bool:
-    """Whether a script holds a statement that changes the database: a file that is a migration in all but name."""
-    return any(isinstance(piece, Statement) and piece.first in DDL for piece in pieces(sql))
+def changes_schema(chunks: Iterable[str]) -> bool:
+    """Whether a script (in chunks) holds a statement that changes the database: a file that is a migration in all
+    but name."""
+    return any(isinstance(piece, Statement) and piece.first in DDL for piece in streamed(chunks))
 
 
 def _transaction_control_findings(path: Path, control: list[tuple[int, str]]) -> list[Finding]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pgparity.errors import LintError, counted, shown
+from pgparity.migrations.content import Content, Lines, part
 
 if TYPE_CHECKING:
     from pgparity.migrations.formats import Format
@@ -73,7 +74,7 @@ class Migration:
     version: Version
     name: str
     path: Path
-    sql: str
+    content: Content  # the file as discovery read it; its text is read when a replay needs it
     checksum: str
     no_transaction: bool
     rollback: Path | None
@@ -81,11 +82,21 @@ class Migration:
     in_production: bool = False  # says production already has its effects (`-- pgparity: in-production`)
     raw_checksum: str = ""  # of the bytes as they are, line endings too: how ledgers recorded files before
     repeatable: bool = False  # re-applied whenever it changes, after the versioned ones (Flyway's R__)
-    rollback_sql: str | None = None  # the undo, when it is a section of the file itself (dbmate, goose)
+    down: Lines | None = None  # the undo, when it is a part of the file itself (dbmate, goose)
     tool_checksum: str = ""  # the checksum the format's own tool records in its ledger, if it keeps one
     one_by_one: bool = False  # outside a transaction, each statement sent alone (goose's NO TRANSACTION)
     check: Path | None = None  # run after the migration, when the project asks, to prove it worked
     check_sql: str = ""
+    up: Lines | None = None  # the lines that run, when the file holds its undo too; None: all of them
+
+    @property
+    def sql(self) -> str:
+        """The text that runs: the file's, or its up part's with the other lines blank."""
+        return self.content.text() if self.up is None else "".join(part(self.content.chunks(), self.up))
+
+    @property
+    def rollback_sql(self) -> str | None:
+        return None if self.down is None else "".join(part(self.content.chunks(), self.down))
 
     @property
     def label(self) -> str:
@@ -183,11 +194,12 @@ class Plan:
 
     def moved(self, directory: Path) -> "Plan":
         """The same plan with every path under `directory` instead: a tree read from a commit, named as in the
-        working tree."""
+        working tree. The files' texts are kept, as the tree they were read from goes away."""
         def move(path: Path) -> Path:
             return directory / path.relative_to(self.directory) if path.is_relative_to(self.directory) else path
         return Plan(directory,
-                    tuple(replace(m, path=move(m.path), rollback=m.rollback and move(m.rollback)) for m in self.migrations),
+                    tuple(replace(m, path=move(m.path), rollback=m.rollback and move(m.rollback),
+                                  content=m.content.kept()) for m in self.migrations),
                     tuple(replace(f, path=move(f.path)) for f in self.findings),
                     tuple(map(move, self.skipped)), tuple(map(move, self.covered)), self.format, self.present)
 

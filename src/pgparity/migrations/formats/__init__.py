@@ -9,12 +9,13 @@ files that look like another layout's are lint errors, so a mixed folder never r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pgparity.errors import ConfigError, PgParityError, shown
 from pgparity.folders import create_new, write_whole
+from pgparity.migrations.content import Note
 from pgparity.migrations.formats.sections import Sections, whole
 from pgparity.migrations.naming import File
 
@@ -34,17 +35,19 @@ Written = list[Output]
 
 @dataclass(frozen=True)
 class Format:
-    """One layout's rules; `claims` tells its migrations apart from every other layout's by name and text."""
+    """One layout's rules; `claims` tells its migrations apart from every other layout's by name and by the
+    file's notes (its lines that some layout's `markers` match), which discovery takes in its one reading."""
 
     name: str
     ledger: str  # the kind of ledger its tool keeps in a database (see `ledgers`)
     convention: str  # the names it replays, as a person reads them
-    claims: Callable[[str, str], bool]
-    classify: Callable[[Path, str], File]
+    claims: Callable[[str, Sequence[Note]], bool]
+    classify: Callable[[Path, Sequence[Note]], File]
     new: Callable[[Path, Sequence[File], str, str, str | None], Written]
     undo: Callable[[Path], str]  # where a migration's rollback would be, for a message
-    sections: Callable[[File, str], Sections] = whole
-    checksum: Callable[[str], str] | None = None  # what its tool records for a file, to compare with its ledger
+    sections: Callable[[File, Sequence[Note]], Sections] = whole
+    # What its tool records for a file (read from the text's chunks), to compare with its ledger.
+    checksum: Callable[[Iterable[str]], str] | None = None
     listing: Callable[[Path], list[File]] | None = None  # the files a plan of its own names, in its order
     own_transactions: bool = False  # its files hold their own BEGIN and COMMIT
     recursive: bool = False  # its migrations may sit in folders below the directory
@@ -59,6 +62,7 @@ def _formats() -> tuple[Format, ...]:
 
 FORMATS: tuple[Format, ...] = _formats()
 NAMES = tuple(f.name for f in FORMATS)
+MARKS = tuple(f.markers for f in FORMATS if f.markers)  # the lines a file's notes hold
 
 
 def named(name: str, where: str = "[migrations] format") -> Format:
@@ -68,12 +72,12 @@ def named(name: str, where: str = "[migrations] format") -> Format:
     return found
 
 
-def detect(entries: Sequence[tuple[str, str]]) -> Format:
-    """The layout most of the directory's files (name, text) are migrations of; pgparity's own when none is.
+def detect(entries: Sequence[tuple[str, Sequence[Note]]]) -> Format:
+    """The layout most of the directory's files (name, notes) are migrations of; pgparity's own when none is.
 
     A Sqitch plan decides alone: its project's scripts sit in folders, named by the plan.
     """
-    counts = {f.name: sum(1 for name, text in entries if f.claims(name, text)) for f in FORMATS}
+    counts = {f.name: sum(1 for name, notes in entries if f.claims(name, notes)) for f in FORMATS}
     sqitch = next(f for f in FORMATS if f.name == "sqitch")
     if counts[sqitch.name]:
         return sqitch
@@ -81,9 +85,9 @@ def detect(entries: Sequence[tuple[str, str]]) -> Format:
     return best if counts[best.name] else FORMATS[0]
 
 
-def claimant(fmt: Format, name: str, text: str) -> Format | None:
+def claimant(fmt: Format, name: str, notes: Sequence[Note]) -> Format | None:
     """The other layout a file not of `fmt` belongs to, if any."""
-    return next((f for f in FORMATS if f is not fmt and f.claims(name, text)), None)
+    return next((f for f in FORMATS if f is not fmt and f.claims(name, notes)), None)
 
 
 def write(outputs: Written) -> list[Path]:

@@ -5,30 +5,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
+from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written
-from pgparity.migrations.formats.sections import Sections, down_part, marked_layout, split
+from pgparity.migrations.formats.sections import Sections, marked_layout, split
 from pgparity.migrations.naming import File, next_number, stamp
 
 MARKER = re.compile(r"--\s*migrate:(?P<part>up|down)\b(?P<options>.*)")
-UP = re.compile(r"^\s*--\s*migrate:up\b", re.MULTILINE)
 NO_TRANSACTION = re.compile(r"\btransaction\s*:\s*false\b")
 
 
-@lru_cache(maxsize=4096)  # asked of every file by detection, by each layout's claims and by classify
-def marked(text: str) -> bool:
-    return "migrate:" in text and bool(UP.search(text))  # the plain test first: most files are not dbmate's
+def marked(notes: Sequence[Note]) -> bool:
+    """Whether a file's notes open dbmate's up part."""
+    return any((found := MARKER.fullmatch(text)) and found["part"] == "up" for _, text in notes)
 
 
 claims, classify = marked_layout(marked)
 
 
-def sections(file: File, text: str) -> Sections:
-    parts = split(text, MARKER)
-    up, options = parts.get("up", (text, ""))
-    return Sections(up, down_part(parts), bool(NO_TRANSACTION.search(options)))
+def sections(file: File, notes: Sequence[Note]) -> Sections:
+    parts = split(notes, MARKER)
+    up, options = parts.get("up", (None, ""))
+    return Sections(up, parts["down"][0] if "down" in parts else None, bool(NO_TRANSACTION.search(options)))
 
 
 def new(directory: Path, files: Sequence[File], description: str, up: str, down: str | None) -> Written:

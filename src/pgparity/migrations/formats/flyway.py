@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written
 from pgparity.migrations.formats.sections import Sections
 from pgparity.migrations.model import NONE
@@ -25,13 +26,13 @@ NO_TRANSACTION = re.compile(r"^\s*executeInTransaction\s*=\s*false\s*$", re.MULT
 LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-def claims(name: str, text: str) -> bool:
+def claims(name: str, notes: Sequence[Note]) -> bool:
     if name[:1] == "R":
         return bool(REPEATABLE.fullmatch(name))
     return name[:1] == "V" and bool(VERSIONED.fullmatch(name))
 
 
-def classify(path: Path, text: str) -> File:
+def classify(path: Path, notes: Sequence[Note]) -> File:
     if match := VERSIONED.fullmatch(path.name):
         return numbered(path, "forward" if match[1] == "V" else "rollback", match[2], match[3])
     if match := REPEATABLE.fullmatch(path.name):
@@ -39,20 +40,25 @@ def classify(path: Path, text: str) -> File:
     return unmatched(path)
 
 
-def sections(file: File, text: str) -> Sections:
+def sections(file: File, notes: Sequence[Note]) -> Sections:
     conf = file.path.with_name(file.name + ".conf")
     settings = conf.read_text(encoding="utf-8", errors="replace") if conf.is_file() else ""
-    return Sections(text, None, bool(NO_TRANSACTION.search(settings)))
+    return Sections(no_transaction=bool(NO_TRANSACTION.search(settings)))
 
 
-def checksum(text: str) -> str:
-    """Flyway's checksum: CRC-32 over the lines as Java's readLine gives them (no endings, no byte-order mark)."""
-    lines = LINE_END.split(text.removeprefix("\ufeff"))
-    if lines and lines[-1] == "":
-        lines.pop()
-    crc = 0
-    for line in lines:
-        crc = zlib.crc32(line.encode("utf-8"), crc)
+def checksum(chunks: Iterable[str]) -> str:
+    """Flyway's checksum: CRC-32 over the lines as Java's readLine gives them (no endings, no byte-order mark).
+
+    A chunk ends after a line feed, never between CR and LF, so its lines are whole but the last, which the
+    next chunk goes on."""
+    crc, rest, first = 0, "", True
+    for chunk in chunks:
+        lines = LINE_END.split(rest + (chunk.removeprefix("\ufeff") if first else chunk))
+        rest, first = lines.pop(), False
+        for line in lines:
+            crc = zlib.crc32(line.encode("utf-8"), crc)
+    if rest:
+        crc = zlib.crc32(rest.encode("utf-8"), crc)
     return str(crc - (1 << 32) if crc >= 1 << 31 else crc)
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written
 from pgparity.migrations.naming import File, next_number, numbered, unmatched
 
@@ -13,11 +14,11 @@ UP = re.compile(r"(\d+)_(.+)\.up\.sql")
 DOWN = re.compile(r"(\d+)_(.+)\.down\.sql")
 
 
-def claims(name: str, text: str) -> bool:
+def claims(name: str, notes: Sequence[Note]) -> bool:
     return name.endswith(".up.sql") and bool(UP.fullmatch(name))
 
 
-def classify(path: Path, text: str) -> File:
+def classify(path: Path, notes: Sequence[Note]) -> File:
     if match := UP.fullmatch(path.name):
         return numbered(path, "forward", match[1], match[2])
     if match := DOWN.fullmatch(path.name):

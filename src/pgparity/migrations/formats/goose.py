@@ -6,31 +6,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
+from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written
-from pgparity.migrations.formats.sections import Sections, down_part, marked_layout, split
+from pgparity.migrations.formats.sections import Sections, marked_layout, split
 from pgparity.migrations.naming import File, next_number, stamp
 
 MARKER = re.compile(r"--\s*\+goose\s+(?P<part>up|down)\b(?P<options>.*)", re.IGNORECASE)
-UP = re.compile(r"^\s*--\s*\+goose\s+up\b", re.MULTILINE | re.IGNORECASE)
-NO_TRANSACTION = re.compile(r"^\s*--\s*\+goose\s+no\s+transaction\b", re.MULTILINE | re.IGNORECASE)
+NO_TRANSACTION = re.compile(r"--\s*\+goose\s+no\s+transaction\b.*", re.IGNORECASE)
 ANNOTATION = re.compile(r"--\s*\+goose\s.*", re.IGNORECASE)
 
 
-@lru_cache(maxsize=4096)  # asked of every file by detection, by each layout's claims and by classify
-def marked(text: str) -> bool:
-    return "+goose" in text and bool(UP.search(text))  # goose spells its prefix in lower case
+def marked(notes: Sequence[Note]) -> bool:
+    """Whether a file's notes open goose's up part."""
+    return any((found := MARKER.fullmatch(text)) and found["part"].lower() == "up" for _, text in notes)
 
 
 claims, classify = marked_layout(marked)
 
 
-def sections(file: File, text: str) -> Sections:
-    parts = split(text, MARKER)
-    alone = bool(NO_TRANSACTION.search(text))  # goose then runs each statement by itself
-    return Sections(parts.get("up", (text, ""))[0], down_part(parts), alone, alone)
+def sections(file: File, notes: Sequence[Note]) -> Sections:
+    parts = split(notes, MARKER)
+    alone = any(NO_TRANSACTION.fullmatch(text) for _, text in notes)  # goose then runs each statement by itself
+    return Sections(parts["up"][0] if "up" in parts else None, parts["down"][0] if "down" in parts else None,
+                    alone, alone)
 
 
 def new(directory: Path, files: Sequence[File], description: str, up: str, down: str | None) -> Written:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written, dbmate, goose
 from pgparity.migrations.naming import File, next_number, numbered, unmatched
 
@@ -16,19 +17,19 @@ ROLLBACK_STYLES = ("{}.down.sql", "{}_rollback.sql")  # in the order of ROLLBACK
 CONVENTION = "NNN_description.sql, NNN_description.down.sql or NNN_description_rollback.sql"
 
 
-def others(name: str, text: str) -> bool:
+def others(name: str, notes: Sequence[Note]) -> bool:
     """Names of this shape that are the layouts sharing it: golang-migrate's, dbmate's and goose's."""
-    return name.endswith(".up.sql") or dbmate.marked(text) or goose.marked(text)
+    return name.endswith(".up.sql") or dbmate.marked(notes) or goose.marked(notes)
 
 
-def claims(name: str, text: str) -> bool:
+def claims(name: str, notes: Sequence[Note]) -> bool:
     return (name[:1].isdigit() and bool(FORWARD.fullmatch(name)) and not name.endswith(("_rollback.sql", ".down.sql"))
-            and not others(name, text))
+            and not others(name, notes))
 
 
-def classify(path: Path, text: str) -> File:
+def classify(path: Path, notes: Sequence[Note]) -> File:
     name = path.name
-    if others(name, text):
+    if others(name, notes):
         return unmatched(path)
     for pattern in ROLLBACKS:
         if match := pattern.fullmatch(name):

@@ -1,18 +1,19 @@
 """A migration file's parts: what runs forward, what undoes it, and whether it runs outside a transaction.
 
 Layouts that keep both directions in one file mark them with comment lines (dbmate's `-- migrate:up`,
-goose's `-- +goose Up`). The other part's lines are blanked, not cut, so every line keeps its number in
+goose's `-- +goose Up`), which discovery hands in as the file's notes, so a part is known without its text. A
+part is a set of line ranges; the other part's lines are blanked, not cut, so every line keeps its number in
 lint findings and in the server's errors.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgparity.migrations.lexer import statements
+from pgparity.migrations.content import END, Lines, Note
 from pgparity.migrations.naming import File, numbered, unmatched
 
 NUMBERED = re.compile(r"(\d+)_(.+)\.sql")  # the names of the layouts that mark their sections inside
@@ -20,46 +21,36 @@ NUMBERED = re.compile(r"(\d+)_(.+)\.sql")  # the names of the layouts that mark 
 
 @dataclass(frozen=True)
 class Sections:
-    up: str
-    down: str | None = None  # None: the file holds no undo of its own
+    up: Lines | None = None  # None: the whole file
+    down: Lines | None = None  # None: the file holds no undo of its own
     no_transaction: bool = False
     one_by_one: bool = False  # outside a transaction, each statement is sent alone, as its tool runs them
 
 
-def whole(file: File, text: str) -> Sections:
-    return Sections(text)
+def whole(file: File, notes: Sequence[Note]) -> Sections:
+    return Sections()
 
 
-def split(text: str, marker: re.Pattern[str]) -> dict[str, tuple[str, str]]:
-    """Each part the `marker` lines open (its group `part`, lower-cased) as the file's text with every other
-    line blanked, with what the marker line says after the part's name (group `options`)."""
-    lines = text.split("\n")
-    owner: list[str | None] = []
-    options: dict[str, str] = {}
-    current: str | None = None
-    for line in lines:
-        if found := marker.fullmatch(line.strip()):
-            current = found["part"].lower()
-            options.setdefault(current, found["options"] or "")
-        owner.append(current)
-    return {part: ("\n".join(line if who == part else "" for line, who in zip(lines, owner)), options[part])
-            for part in options}
+def split(notes: Sequence[Note], marker: re.Pattern[str]) -> dict[str, tuple[Lines, str]]:
+    """The lines of each part the `marker` lines open (its group `part`, lower-cased), from its marker line to
+    the next one, with what its first marker line says after the part's name (group `options`)."""
+    opened = [(line, found) for line, text in notes if (found := marker.fullmatch(text))]
+    parts: dict[str, tuple[list[tuple[int, int]], str]] = {}
+    for (line, found), after in zip(opened, [*(line for line, _ in opened[1:]), END]):
+        ranges, options = parts.setdefault(found["part"].lower(), ([], found["options"] or ""))
+        ranges.append((line, after))
+    return {name: (tuple(ranges), options) for name, (ranges, options) in parts.items()}
 
 
-def down_part(parts: dict[str, tuple[str, str]]) -> str | None:
-    """The down part, when it holds a statement: an empty one undoes nothing, so the file has no rollback."""
-    text = parts.get("down", (None, ""))[0]
-    return text if text is not None and statements(text) else None
-
-
-def marked_layout(marked: Callable[[str], bool]) -> tuple[Callable[[str, str], bool], Callable[[Path, str], File]]:
+def marked_layout(marked: Callable[[Sequence[Note]], bool]
+                  ) -> tuple[Callable[[str, Sequence[Note]], bool], Callable[[Path, Sequence[Note]], File]]:
     """`claims` and `classify` of a layout whose migrations are `<version>_<name>.sql` files that hold its
     section markers (`marked`): a numbered file without them is not one of its migrations."""
-    def claims(name: str, text: str) -> bool:
-        return marked(text) and bool(NUMBERED.fullmatch(name))
+    def claims(name: str, notes: Sequence[Note]) -> bool:
+        return marked(notes) and bool(NUMBERED.fullmatch(name))
 
-    def classify(path: Path, text: str) -> File:
+    def classify(path: Path, notes: Sequence[Note]) -> File:
         match = NUMBERED.fullmatch(path.name)
-        return numbered(path, "forward", match[1], match[2]) if match and marked(text) else unmatched(path)
+        return numbered(path, "forward", match[1], match[2]) if match and marked(notes) else unmatched(path)
 
     return claims, classify

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pgparity.errors import MigrationError, shown
+from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written
 from pgparity.migrations.lint import NO_TRANSACTION, header_options
 from pgparity.migrations.model import Version
@@ -25,11 +26,11 @@ PLAN = "sqitch.plan"
 KEPT = frozenset({PLAN, "sqitch.conf", "deploy", "revert", "verify"})
 
 
-def claims(name: str, text: str) -> bool:
+def claims(name: str, notes: Sequence[Note]) -> bool:
     return name == PLAN
 
 
-def classify(path: Path, text: str) -> File:
+def classify(path: Path, notes: Sequence[Note]) -> File:
     return unmatched(path, path.is_dir())
 
 
@@ -76,8 +77,11 @@ def listing(directory: Path) -> list[File]:
     return files
 
 
-def checksum(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+def checksum(chunks: Iterable[str]) -> str:
+    digest = hashlib.sha1()
+    for chunk in chunks:
+        digest.update(chunk.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def planner() -> str:
