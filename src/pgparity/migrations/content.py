@@ -126,7 +126,7 @@ class _Digests:
 def _blocks(path: Path) -> Iterator[bytes]:
     """The file's bytes in chunks of about CHUNK that end after a line feed (the last one where the file ends)."""
     try:
-        with path.open("rb") as file:
+        with open(path, "rb", buffering=0) as file:  # unbuffered: each read is one whole chunk already
             rest = b""
             while block := file.read(CHUNK):
                 block = rest + block if rest else block
