@@ -99,8 +99,11 @@ class Environment:
         return f"{LABEL}={self.project}"
 
     def variables(self) -> dict[str, str]:
-        """The process environment with this environment's PGPARITY_* settings."""
-        return {**os.environ, "PGPARITY_PROJECT": self.project, "PGPARITY_IMAGE": self.image,
+        """The process environment with this environment's PGPARITY_* settings. Python keeps the bytecode it
+        compiles, as it does by default on a user's machine: a shell that says otherwise would time the
+        compiling of every module at every command."""
+        kept = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        return {**kept, "PGPARITY_PROJECT": self.project, "PGPARITY_IMAGE": self.image,
                 "PGPARITY_PORT": str(self.port), "PGPARITY_PASSWORD": self.password}
 
     def pgparity(self, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
