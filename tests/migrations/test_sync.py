@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pgparity.migrations.content import CHUNK
 from pgparity.migrations.discovery import discover
 from pgparity.migrations.ledger import ensure
 from pgparity.migrations.model import Migration
-from pgparity.migrations.sync import LOCK_KEY, SPARES, Quiet, applier, make_spare, replay
+from pgparity.migrations.sync import EMPTIES, LOCK_KEY, SPARES, Quiet, applier, make_spare, replay
 
 GOOD = {
     "001_users.sql": "create table users (id bigint primary key, email varchar);",
@@ -274,7 +275,7 @@ def test_the_background_clone_never_holds_the_sync_lock(project):
     write(project, GOOD)
     first = sync(project)
     spares = lambda: [name for name in databases(project) if "__pgparity_spare_" in name]  # noqa: E731
-    wait_for(lambda: len(spares()) == SPARES and "app__pgparity_empty" in databases(project))
+    wait_for(lambda: len(spares()) == SPARES and "app__pgparity_empty_2" in databases(project))
     with database.Server(project.url("postgres")) as holder, holder.advisory_lock(LOCK_KEY):
         for name in spares():
             holder.drop(name)
@@ -288,17 +289,23 @@ def oid(project, database: str) -> int | None:
         return row[0] if row else None
 
 
-def test_a_replay_starts_in_the_empty_database_prepared_after_the_previous_sync(project):
+def test_a_replay_and_its_twin_start_in_the_empty_databases_prepared_after_the_previous_sync(project):
     write(project, GOOD)
     sync(project)
-    wait_for(lambda: oid(project, "app__pgparity_empty") is not None)
-    prepared = oid(project, "app__pgparity_empty")
+    empties = ["app__pgparity_empty", *(f"app__pgparity_empty_{n}" for n in range(2, EMPTIES + 1))]
+    wait_for(lambda: all(oid(project, name) is not None for name in empties))
+    prepared = {oid(project, name) for name in empties}
     rebuilt = sync(project, "--no-cache")
     assert rebuilt["cache"] == "off" and len(rebuilt["applied"]) == 4
-    assert oid(project, rebuilt["template"]) == prepared  # renamed, not created: a rename keeps the oid
-    wait_for(lambda: oid(project, "app__pgparity_empty") not in (None, prepared))
-    with psycopg.connect(project.url("app__pgparity_empty")) as conn:
-        assert conn.execute("select count(*) from pg_class where relnamespace = 'public'::regnamespace").fetchone() == (0,)
+    # renamed, not created (a rename keeps the oid): the template, and the dev database replayed beside it
+    # where a core is spare for that twin replay
+    assert oid(project, rebuilt["template"]) in prepared
+    assert (oid(project, "app") in prepared - {oid(project, rebuilt["template"])}) == ((os.cpu_count() or 1) > 1)
+    wait_for(lambda: all(oid(project, name) not in (None, *prepared) for name in empties))
+    for name in empties:
+        with psycopg.connect(project.url(name)) as conn:
+            assert conn.execute("select count(*) from pg_class where relnamespace = 'public'::regnamespace"
+                                ).fetchone() == (0,)
 
 
 def migrations_in(tmp_path, files: dict[str, str]) -> tuple[Migration, ...]:

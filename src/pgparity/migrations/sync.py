@@ -108,15 +108,16 @@ class Names:
         return self.spares(key) + uuid.uuid4().hex[:8]
 
     @property
-    def empty(self) -> str:
-        """A ready copy of template0, so the next replay starts with a rename instead of a CREATE DATABASE."""
-        return self.prefix + "empty"
+    def empties(self) -> tuple[str, ...]:
+        """Ready copies of template0, so the next replay and its twin start with a rename instead of a CREATE
+        DATABASE, which waits for the disk (30 to 500 ms, where a rename takes a few)."""
+        return (self.prefix + "empty", *(f"{self.prefix}empty_{number}" for number in range(2, EMPTIES + 1)))
 
     def leftovers(self, server: Server, keep: str) -> list[str]:
         """Scratch, trash and outdated spare databases (never the backup, the empty one, nor the spares whose
         names start with `keep`)."""
         return [name for name in server.names(self.prefix)
-                if name not in (self.backup, self.empty) and not (keep and name.startswith(keep))]
+                if name != self.backup and name not in self.empties and not (keep and name.startswith(keep))]
 
 
 def cache_key(migrations: Sequence[Migration], environment: Sequence[str]) -> str:
@@ -330,9 +331,10 @@ class Syncer:
         return applied
 
     def _create_empty(self, name: str) -> None:
-        """A new empty database: the one the detached process prepared, renamed, else a copy of template0."""
-        if self.server.exists(self.names.empty):
-            self.server.rename_all([(self.names.empty, name)])
+        """A new empty database: one the detached process prepared, renamed, else a copy of template0."""
+        ready = next((empty for empty in self.names.empties if self.server.exists(empty)), None)
+        if ready:
+            self.server.rename_all([(ready, name)])
         else:
             self.server.create(name, template="template0")
 
@@ -471,11 +473,12 @@ def waiting(notify: Callable[[str], None]) -> Callable[[str | None], None]:
 DUPLICATE = (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation)
 SPARE_MAKER = "pgparity-spare"  # the application_name of make_spare's session
 SPARES = 2  # ready clones of the current template: a sync right after another still finds one
+EMPTIES = 2  # ready empty databases: a cold sync replays into two at once (see Syncer._replay)
 
 
 def make_spare(url: str, dev: str, template: str, *trash: str) -> None:
     """Clones of `template` (none when it is empty) until SPARES are ready for the next warm syncs, then the
-    empty database for the next replay, then the trash.
+    EMPTIES empty databases for the next replay and its twin, then the trash.
 
     None of it holds the sync lock, so a sync never waits for it: a database appears in pg_database only once
     CREATE DATABASE has finished, so a sync sees a spare whole or not at all, and the clone's lock on the
@@ -486,8 +489,9 @@ def make_spare(url: str, dev: str, template: str, *trash: str) -> None:
     with Server(url, application=SPARE_MAKER) as server:
         while template and server.exists(template) and len(server.names(names.spares(key))) < SPARES:
             server.create(names.spare(key), template=template)
-        if not server.exists(names.empty):
-            with suppress(*DUPLICATE):  # another command's process made it in the meantime
-                server.create(names.empty, template="template0")
+        for empty in names.empties:
+            if not server.exists(empty):
+                with suppress(*DUPLICATE):  # another command's process made it in the meantime
+                    server.create(empty, template="template0")
         for name in trash:
             server.drop(name)
