@@ -77,7 +77,7 @@ def read(path: Path, marks: Sequence[re.Pattern[str]]) -> Content:
     pattern matched whole against a stripped line), and its text if it is a single chunk."""
     digests, notes, size, line = _Digests(), [], 0, 1
     invalid: tuple[int, int] | None = None
-    texts = []
+    held: str | None = ""  # an empty file's text
     for block in _blocks(path):
         digests.update(block)
         try:
@@ -86,11 +86,11 @@ def read(path: Path, marks: Sequence[re.Pattern[str]]) -> Content:
             invalid = invalid or (size + error.start, line + block.count(b"\n", 0, error.start))
             text = block.decode("utf-8", errors="replace")
         notes += _notes(text, line, marks)
-        texts = [text] if not size else []
+        held = text if not size else None  # kept while the file is one chunk
         size += len(block)
         line += block.count(b"\n")
     raw, checksum = digests.hexdigests()
-    return Content(path, size, raw, checksum, tuple(notes), texts[0] if texts else "" if not size else None, invalid)
+    return Content(path, size, raw, checksum, tuple(notes), held, invalid)
 
 
 def checksums(chunks: Iterable[str]) -> tuple[str, str]:

@@ -166,8 +166,8 @@ def streamed(chunks: Iterable[str]) -> Iterator[Statement | Meta]:
         chunk = next(chunks, None)
         if chunk is not None and size < len(rest):
             continue
-        parts = [rest, *coming] if rest else coming
-        script, resume, coming, size = parts[0] if len(parts) == 1 else "".join(parts), 0, [], 0
+        # Joining one chunk alone returns it, uncopied: a text linted whole is not held twice.
+        script, resume, coming, size = "".join([rest, *coming] if rest else coming), 0, [], 0
         if chunk is None:
             yield from (piece for piece, _ in _located(script, line))
             return
@@ -214,7 +214,8 @@ def _scanned(sql: str, position: int, lines: _Lines) -> Iterator[tuple[Statement
             if end:
                 yield Statement(lines.at(start), sql[start:end]), token_end if kind == ";" else token_start
             if kind == "meta":
-                yield Meta(lines.at(token_start), sql[token_start:token_end]), token_end if token_end < len(sql) else None
+                after = token_end if token_end < len(sql) else None  # the end of `sql` may have cut its line
+                yield Meta(lines.at(token_start), sql[token_start:token_end]), after
             return token_end
         if kind == "comment":
             continue

@@ -81,10 +81,10 @@ def lint_chunks(path: Path, chunks: Iterable[str], no_transaction: bool = False,
     its statements are sent one by one (goose's NO TRANSACTION), so each may refuse a transaction block.
     """
     chunks = iter(chunks)
-    first = next(chunks, "")
-    options, findings = _header_options(path, first)
+    opening = next(chunks, "")
+    options, findings = _header_options(path, opening)
     no_transaction = no_transaction or NO_TRANSACTION in options
-    if first.startswith("\ufeff"):
+    if opening.startswith("\ufeff"):
         findings.append(Finding("error", path, 1, "starts with a byte-order mark, which PostgreSQL "
                                 "reads as part of the first word; save the file as UTF-8 without BOM"))
     metas: list[Finding] = []
@@ -92,7 +92,7 @@ def lint_chunks(path: Path, chunks: Iterable[str], no_transaction: bool = False,
     refused: list[tuple[int, str]] = []  # line, command: no statement is kept
     control: list[tuple[int, str]] = []
     count = 0
-    for piece in streamed(chain((first,), chunks)):  # keeping only what is found: a file may be larger than memory
+    for piece in streamed(chain((opening,), chunks)):  # keeping only what is found: a file may be larger than memory
         if isinstance(piece, Meta):
             metas.append(_meta_command_finding(path, piece))
             continue
