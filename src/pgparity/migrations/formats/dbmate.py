@@ -9,25 +9,21 @@ from pathlib import Path
 
 from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written
-from pgparity.migrations.formats.sections import Sections, marked_layout, split
+from pgparity.migrations.formats.sections import Sections, marked_layout, opens_up, part_lines, split
 from pgparity.migrations.naming import File, next_number, stamp
 
 MARKER = re.compile(r"--\s*migrate:(?P<part>up|down)\b(?P<options>.*)")
 NO_TRANSACTION = re.compile(r"\btransaction\s*:\s*false\b")
 
 
-def marked(notes: Sequence[Note]) -> bool:
-    """Whether a file's notes open dbmate's up part."""
-    return any((found := MARKER.fullmatch(text)) and found["part"] == "up" for _, text in notes)
-
-
+marked = opens_up(MARKER)
 claims, classify = marked_layout(marked)
 
 
 def sections(file: File, notes: Sequence[Note]) -> Sections:
     parts = split(notes, MARKER)
-    up, options = parts.get("up", (None, ""))
-    return Sections(up, parts["down"][0] if "down" in parts else None, bool(NO_TRANSACTION.search(options)))
+    options = parts["up"][1] if "up" in parts else ""
+    return Sections(part_lines(parts, "up"), part_lines(parts, "down"), bool(NO_TRANSACTION.search(options)))
 
 
 def new(directory: Path, files: Sequence[File], description: str, up: str, down: str | None) -> Written:

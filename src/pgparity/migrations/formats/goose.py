@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pgparity.migrations.content import Note
 from pgparity.migrations.formats import Format, Output, Written
-from pgparity.migrations.formats.sections import Sections, marked_layout, split
+from pgparity.migrations.formats.sections import Sections, marked_layout, opens_up, part_lines, split
 from pgparity.migrations.naming import File, next_number, stamp
 
 MARKER = re.compile(r"--\s*\+goose\s+(?P<part>up|down)\b(?P<options>.*)", re.IGNORECASE)
@@ -18,19 +18,14 @@ NO_TRANSACTION = re.compile(r"--\s*\+goose\s+no\s+transaction\b.*", re.IGNORECAS
 ANNOTATION = re.compile(r"--\s*\+goose\s.*", re.IGNORECASE)
 
 
-def marked(notes: Sequence[Note]) -> bool:
-    """Whether a file's notes open goose's up part."""
-    return any((found := MARKER.fullmatch(text)) and found["part"].lower() == "up" for _, text in notes)
-
-
+marked = opens_up(MARKER)
 claims, classify = marked_layout(marked)
 
 
 def sections(file: File, notes: Sequence[Note]) -> Sections:
     parts = split(notes, MARKER)
     alone = any(NO_TRANSACTION.fullmatch(text) for _, text in notes)  # goose then runs each statement by itself
-    return Sections(parts["up"][0] if "up" in parts else None, parts["down"][0] if "down" in parts else None,
-                    alone, alone)
+    return Sections(part_lines(parts, "up"), part_lines(parts, "down"), alone, alone)
 
 
 def new(directory: Path, files: Sequence[File], description: str, up: str, down: str | None) -> Written:

@@ -42,6 +42,18 @@ def split(notes: Sequence[Note], marker: re.Pattern[str]) -> dict[str, tuple[Lin
     return {name: (tuple(ranges), options) for name, (ranges, options) in parts.items()}
 
 
+def part_lines(parts: dict[str, tuple[Lines, str]], name: str) -> Lines | None:
+    """The lines of the part `name` that `split` found; None if the file holds no such part."""
+    return parts[name][0] if name in parts else None
+
+
+def opens_up(marker: re.Pattern[str]) -> Callable[[Sequence[Note]], bool]:
+    """Whether a file's notes hold a `marker` line that opens its up part: what makes it the layout's."""
+    def marked(notes: Sequence[Note]) -> bool:
+        return any((found := marker.fullmatch(text)) and found["part"].lower() == "up" for _, text in notes)
+    return marked
+
+
 def marked_layout(marked: Callable[[Sequence[Note]], bool]
                   ) -> tuple[Callable[[str, Sequence[Note]], bool], Callable[[Path, Sequence[Note]], File]]:
     """`claims` and `classify` of a layout whose migrations are `<version>_<name>.sql` files that hold its
